@@ -1,0 +1,42 @@
+# enclave-elect container image: one binary (`enclave-elect`) that runs as a
+# gossip peer, the mock enclave, or the PKI tool, chosen by the command.
+#
+# The base image is the official node:24-trixie-slim; on hosts that cannot pull
+# from a registry, deploy/offline/build-base-image.sh creates it locally under
+# the same name. TypeScript runs directly on Node 24 (type stripping): there is
+# no compile step, so the image holds the sources and production dependencies.
+
+ARG NODE_IMAGE=node:24-trixie-slim
+
+# ---- stage 1: production dependencies, installed from the lockfile ----------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: no dependency needs an install script at run time (ssh2's
+# optional native speed-ups are skipped; it falls back to pure JS).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf /root/.npm
+
+# ---- stage 2: runtime ---------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="enclave-elect" \
+      org.opencontainers.image.description="Leader election for a cluster of containers: SWIM gossip over UDP and an attested (mock) enclave that signs the leader" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="node:24-trixie-slim"
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+RUN ln -s /app/src/cli/main.ts /usr/local/bin/enclave-elect
+USER node
+# 7946/udp: gossip; 7947/tcp: peer admin HTTP (status, metrics, health).
+EXPOSE 7946/udp 7947/tcp
+HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["node", "/app/src/cli/main.ts", "healthcheck"]
+ENTRYPOINT ["node", "/app/src/cli/main.ts"]
+CMD ["--help"]

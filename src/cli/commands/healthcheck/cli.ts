@@ -1,0 +1,37 @@
+// `enclave-elect healthcheck`: the container HEALTHCHECK. The image has no curl,
+// so the CLI itself asks a local HTTP endpoint and exits 0 only on a 2xx answer.
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../../errors.ts';
+import { checkHealth } from './healthcheck.ts';
+
+export interface HealthcheckOptions {
+  url: string;
+  'timeout-ms': number;
+}
+
+export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:7947/healthz';
+
+export const healthcheckCommand: CommandModule<object, HealthcheckOptions> = {
+  command: 'healthcheck',
+  describe: 'Exit 0 when a local HTTP health endpoint answers 2xx (used by the image HEALTHCHECK)',
+  builder: (y) =>
+    y
+      .option('url', {
+        type: 'string',
+        default: process.env.HEALTHCHECK_URL || DEFAULT_HEALTH_URL,
+        defaultDescription: `$HEALTHCHECK_URL or ${DEFAULT_HEALTH_URL}`,
+        describe: 'URL to GET; loopback only',
+      })
+      .option('timeout-ms', {
+        type: 'number',
+        default: 2000,
+        describe: 'Give up after this many milliseconds',
+      }),
+  handler: async (args) => {
+    if (!Number.isFinite(args['timeout-ms']) || args['timeout-ms'] <= 0) {
+      throw new UsageError('--timeout-ms must be a positive number of milliseconds');
+    }
+    const result = await checkHealth(args.url, args['timeout-ms']);
+    process.stdout.write(`${result.status} ${result.body}\n`);
+  },
+};

@@ -1,0 +1,7 @@
+// Every top-level command, one folder each (cli.ts: options + handler; logic in
+// a sibling module). Add a command by adding one line here.
+import type { CommandModule } from 'yargs';
+import { healthcheckCommand } from './healthcheck/cli.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their option types
+export const commands: CommandModule<any, any>[] = [healthcheckCommand];

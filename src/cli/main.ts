@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Entry point of the `enclave-elect` binary: parse argv, run, set the exit code.
+import { runCli } from './run.ts';
+
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,52 @@
+// One root pino logger per process. JSON lines on stdout by default; human
+// output only when asked (LOG_PRETTY=1 / --log-pretty) or when stdout is a TTY.
+// Components take `logger.child({ component, peer })`; events are fields
+// (`event: 'member.dead'`), not sentences.
+import { type DestinationStream, type Level, type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level?: Level | 'silent';
+  /** true: human-readable; false: JSON; undefined: decide from env and TTY. */
+  pretty?: boolean;
+  /** Where lines go (default stdout). Tests pass a sink to capture them. */
+  destination?: DestinationStream;
+  base?: Record<string, unknown>;
+}
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export function resolveLevel(value: string | undefined, fallback: Level = 'info'): Level | 'silent' {
+  if (value === undefined || value === '') return fallback;
+  const lower = value.toLowerCase();
+  return LEVELS.has(lower) ? (lower as Level | 'silent') : fallback;
+}
+
+export function wantsPretty(
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY = process.stdout.isTTY === true,
+): boolean {
+  const flag = env.LOG_PRETTY;
+  if (flag === '1' || flag === 'true') return true;
+  if (flag === '0' || flag === 'false') return false;
+  return isTTY;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? resolveLevel(process.env.LOG_LEVEL);
+  const usePretty = options.pretty ?? wantsPretty();
+  const destination =
+    options.destination ??
+    (usePretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true }) : pino.destination(1));
+  return pino(
+    {
+      level,
+      base: options.base ?? { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

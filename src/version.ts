@@ -1,0 +1,10 @@
+// The package version, read once from package.json (the single source of truth).
+import { readFileSync } from 'node:fs';
+
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  version: string;
+};
+
+export const PACKAGE_NAME: string = manifest.name;
+export const VERSION: string = manifest.version;
