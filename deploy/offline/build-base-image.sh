@@ -84,6 +84,7 @@ fi
 # Slim it down like the official -slim images: no docs, man pages, apt caches.
 rm -rf "${rootfs}"/usr/share/doc/* "${rootfs}"/usr/share/man/* "${rootfs}"/usr/share/info/* \
   "${rootfs}"/var/lib/apt/lists/* "${rootfs}"/var/cache/apt/*.bin "${rootfs}"/var/cache/apt/archives/*.deb \
+  "${rootfs}"/usr/share/locale/* "${rootfs}"/usr/share/i18n/* "${rootfs}"/var/cache/debconf/*-old \
   "${rootfs}"/var/log/*.log "${rootfs}"/usr/local/lib/node_modules/npm/docs "${rootfs}"/usr/local/lib/node_modules/npm/man
 
 echo "importing as ${tag} ..." >&2
