@@ -1,0 +1,64 @@
+// Election timing: the defaults with their reasons, and the pure arithmetic of
+// lease windows, so the rules can be table-tested without a clock.
+import { ConfigError } from '../../errors.ts';
+
+export interface ElectionTiming {
+  /** How long before a known lease ends a follower asks the enclave (which holds the request until the end). */
+  askAheadMs: number;
+  /** Safety margin subtracted from the leader's own lease window (clock-rate drift, scheduling delay). */
+  leaderMarginMs: number;
+  /** First retry delay after a failed enclave request; doubles up to maxBackoffMs, with full jitter. */
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  /** Cap on how long the enclave may hold an elect request. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
+  // Ask 300 ms early: enough to cover one gossip round of a missed renewal and
+  // an HTTP round trip, so the request is already waiting when the lease ends.
+  askAheadMs: 300,
+  // 10% of the default 2 s lease: the leader stops well before the enclave could grant anyone else.
+  leaderMarginMs: 200,
+  // Fast first retry (an enclave restart takes ~1 s), capped so a dead enclave costs <= 1 request/2 s per peer.
+  minBackoffMs: 100,
+  maxBackoffMs: 2000,
+  // Never hold longer than a default lease: a held request outliving it would carry stale members.
+  maxWaitMs: 2000,
+};
+
+export function validateTiming(timing: ElectionTiming): ElectionTiming {
+  for (const [key, value] of Object.entries(timing)) {
+    if (!Number.isFinite(value) || value < 0)
+      throw new ConfigError(key, `must be a non-negative number, got ${value}`);
+  }
+  if (timing.minBackoffMs > timing.maxBackoffMs) {
+    throw new ConfigError('minBackoffMs', 'must not exceed maxBackoffMs');
+  }
+  return timing;
+}
+
+/** Length of the lease the enclave granted, from the certificate's own times. */
+export function leaseLengthMs(issuedAt: number, leaseEndsAt: number): number {
+  return Math.max(0, leaseEndsAt - issuedAt);
+}
+
+/**
+ * Until when (monotonic) a leader may act after a successful renewal sent at
+ * `sentAt`: the enclave started the lease no earlier than it received the
+ * request, so sentAt + lease - margin is always before the enclave's lease end.
+ */
+export function actingWindowEnd(sentAt: number, leaseMs: number, marginMs: number): number {
+  return sentAt + leaseMs - marginMs;
+}
+
+/** Renew four times per lease, as DESIGN.md §5 asks. */
+export function renewIntervalMs(leaseMs: number): number {
+  return Math.max(1, Math.floor(leaseMs / 4));
+}
+
+/** Exponential backoff with full jitter: attempt 0 -> [0, min), 1 -> [0, 2min), ... capped. */
+export function backoffMs(attempt: number, timing: ElectionTiming, random: () => number): number {
+  const ceiling = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(attempt, 20));
+  return Math.max(timing.minBackoffMs / 2, Math.floor(random() * ceiling));
+}
