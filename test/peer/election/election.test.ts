@@ -38,6 +38,18 @@ function election(wall = 10_000) {
 
 const view = { members: [{ name: 'peer-a', publicKey: 'ka' }], joined: true };
 
+/** peer-a is granted a lease and renews it once: it now acts as leader. */
+function leading() {
+  const ctx = election();
+  const granted = cert({ leader: 'peer-a' });
+  ctx.e.offer(granted);
+  const renew = ctx.e.tick(view).find((x) => x.type === 'renew');
+  assert.ok(renew && renew.type === 'renew');
+  ctx.e.succeeded('renew', renew.sentAt, cert({ leader: 'peer-a', seq: 1 }), granted);
+  assert.equal(ctx.e.status().isLeader, true);
+  return ctx;
+}
+
 describe('election timing', () => {
   it('ends the acting window a margin before sentAt + lease', () => {
     assert.equal(actingWindowEnd(1000, 2000, 200), 2800);
@@ -128,24 +140,14 @@ describe('election core', () => {
   });
 
   it('releases as superseded when a newer epoch names someone else', () => {
-    const { e } = election();
-    const granted = cert({ leader: 'peer-a' });
-    e.offer(granted);
-    const renew = e.tick(view).find((x) => x.type === 'renew');
-    assert.ok(renew && renew.type === 'renew');
-    e.succeeded('renew', renew.sentAt, cert({ leader: 'peer-a', seq: 1 }), granted);
+    const { e } = leading();
     const { effects } = e.offer(cert({ epoch: 2, leader: 'peer-c' }));
     const released = effects.find((x) => x.type === 'log' && x.event === 'leader.released');
     assert.ok(released && released.type === 'log' && released.fields.reason === 'superseded');
   });
 
   it('resigns: stops acting first, then asks the enclave to hand over without itself', () => {
-    const { e } = election();
-    const granted = cert({ leader: 'peer-a' });
-    e.offer(granted);
-    const renew = e.tick(view).find((x) => x.type === 'renew');
-    assert.ok(renew && renew.type === 'renew');
-    e.succeeded('renew', renew.sentAt, cert({ leader: 'peer-a', seq: 1 }), granted);
+    const { e } = leading();
     const members = [
       { name: 'peer-a', publicKey: 'ka' },
       { name: 'peer-b', publicKey: 'kb' },

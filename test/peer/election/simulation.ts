@@ -377,7 +377,7 @@ export class Simulation {
   overlaps(): [LeaderInterval, LeaderInterval][] {
     const found: [LeaderInterval, LeaderInterval][] = [];
     const closed = this.intervals.map((i) => {
-      if (i.to !== null) return i;
+      if (i.to !== null) return { ...i, to: i.to };
       const peer = this.peers.get(i.peer)!;
       const end = peer.paused
         ? Math.min(this.sched.now, this.#windowEndWall(peer) ?? this.sched.now)
