@@ -88,6 +88,13 @@ EOF
 
 ensure_dockerd_running() {
   if timeout 5 docker info >/dev/null 2>&1; then echo "dockerd answering" >&2; return 0; fi
+  # A dockerd that was killed (the session that started it ended) leaves its
+  # pid file behind; remove it only when that process is really gone.
+  local pidfile=/var/run/docker.pid
+  if [ -f "${pidfile}" ] && ! kill -0 "$(cat "${pidfile}")" 2>/dev/null; then
+    echo "removing stale ${pidfile}" >&2
+    rm -f "${pidfile}"
+  fi
   echo "starting dockerd (log: ${DOCKERD_LOG})" >&2
   setsid dockerd >>"${DOCKERD_LOG}" 2>&1 </dev/null &
   local i
