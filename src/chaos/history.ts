@@ -1,0 +1,77 @@
+// The recorded history of a run, as the invariant checker reads it: peers' log
+// events (timestamps from the Docker log stream or the peer's own `time`),
+// the faults injected with their heal times, and periodic status observations.
+// Saved as JSON so `cluster chaos --check FILE` can re-check a run.
+
+export interface HistoryEvent {
+  /** Milliseconds since the Unix epoch, on the shared host clock. */
+  t: number;
+  peer: string;
+  event: string;
+  epoch?: number;
+  /** certificate.accepted: the leader it names. */
+  leader?: string;
+  /** leader.released: expired | resigned | superseded. */
+  reason?: string;
+  /** leader.released: when it stopped acting (ms), which may precede `t` (a paused leader logs on resume). */
+  stoppedAt?: number;
+}
+
+export interface FaultRecord {
+  kind: string;
+  target: string;
+  start: number;
+  /** When it was healed (ms); null if never. */
+  heal: number | null;
+  /** The fault ended the process (kill, stop): an open leader interval ends here. */
+  endsProcess?: boolean;
+}
+
+export interface Observation {
+  t: number;
+  peer: string;
+  /** Whether the peer is expected to take part (running, not paused, not cut off). */
+  live: boolean;
+  leader: string | null;
+  epoch: number | null;
+  verified: boolean;
+}
+
+export interface History {
+  /** Lease length in ms: agreement after a heal is due within lease + 2 s. */
+  leaseMs: number;
+  startedAt: number;
+  endedAt: number;
+  events: HistoryEvent[];
+  faults: FaultRecord[];
+  observations: Observation[];
+}
+
+/** Normalise one pino line (JSON) from a peer into a HistoryEvent, or null. */
+export function eventFromLogLine(
+  line: string,
+  fallbackPeer: string,
+  fallbackTime: number,
+): HistoryEvent | null {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (typeof parsed.event !== 'string') return null;
+  const time = typeof parsed.time === 'string' ? Date.parse(parsed.time) : Number(parsed.time);
+  const event: HistoryEvent = {
+    t: Number.isFinite(time) ? time : fallbackTime,
+    peer: typeof parsed.peer === 'string' ? parsed.peer : fallbackPeer,
+    event: parsed.event,
+  };
+  if (typeof parsed.epoch === 'number') event.epoch = parsed.epoch;
+  if (typeof parsed.leader === 'string') event.leader = parsed.leader;
+  if (typeof parsed.reason === 'string') event.reason = parsed.reason;
+  if (typeof parsed.stoppedAt === 'string') {
+    const stopped = Date.parse(parsed.stoppedAt);
+    if (Number.isFinite(stopped)) event.stoppedAt = stopped;
+  }
+  return event;
+}

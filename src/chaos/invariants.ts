@@ -1,0 +1,154 @@
+// The invariants of DESIGN.md §5, checked on a recorded history:
+//   1. never two different leaders for one epoch, across all certificates seen;
+//   2. leader intervals (leader.acquired .. leader.released stoppedAt) never overlap;
+//   3. after each heal, every live peer agrees on one verified leader within lease + 2 s.
+// Pure functions: each verdict carries the offending events, for the report.
+import type { History, HistoryEvent } from './history.ts';
+
+export interface LeaderInterval {
+  peer: string;
+  epoch: number;
+  from: number;
+  to: number;
+  /** How it ended: a release reason, 'process-ended', or 'open' (still leading at the end). */
+  end: string;
+}
+
+export interface Verdict {
+  name: string;
+  ok: boolean;
+  summary: string;
+  offending: unknown[];
+}
+
+export interface AgreementSample {
+  heal: number;
+  tookMs: number | null;
+}
+
+const AGREEMENT_SLACK_MS = 2000;
+
+export function equivocations(history: History): Verdict {
+  const byEpoch = new Map<number, Map<string, HistoryEvent>>();
+  for (const e of history.events) {
+    if (e.event !== 'certificate.accepted' || e.epoch === undefined || e.leader === undefined) continue;
+    const leaders = byEpoch.get(e.epoch) ?? new Map<string, HistoryEvent>();
+    if (!leaders.has(e.leader)) leaders.set(e.leader, e);
+    byEpoch.set(e.epoch, leaders);
+  }
+  const offending = [...byEpoch.entries()]
+    .filter(([, leaders]) => leaders.size > 1)
+    .map(([epoch, leaders]) => ({ epoch, leaders: [...leaders.keys()], events: [...leaders.values()] }));
+  return {
+    name: 'one leader per epoch',
+    ok: offending.length === 0,
+    summary:
+      offending.length === 0
+        ? `${byEpoch.size} epochs, each with one leader`
+        : `${offending.length} epoch(s) with two or more leaders`,
+    offending,
+  };
+}
+
+/** Rebuild leader intervals from acquired/released events, ended processes and the end of the run. */
+export function leaderIntervals(history: History): LeaderInterval[] {
+  const events = [...history.events].sort((a, b) => a.t - b.t);
+  const processEnds = history.faults
+    .filter((f) => f.endsProcess)
+    .map((f) => ({ peer: f.target, t: f.start }))
+    .sort((a, b) => a.t - b.t);
+  const open = new Map<string, { epoch: number; from: number }>();
+  const intervals: LeaderInterval[] = [];
+  const close = (peer: string, to: number, end: string) => {
+    const o = open.get(peer);
+    if (!o) return;
+    intervals.push({ peer, epoch: o.epoch, from: o.from, to: Math.max(o.from, to), end });
+    open.delete(peer);
+  };
+  let p = 0;
+  for (const e of events) {
+    while (p < processEnds.length && processEnds[p]!.t <= e.t) {
+      close(processEnds[p]!.peer, processEnds[p]!.t, 'process-ended');
+      p++;
+    }
+    if (e.event === 'leader.acquired') {
+      close(e.peer, e.t, 'reacquired');
+      open.set(e.peer, { epoch: e.epoch ?? 0, from: e.t });
+    } else if (e.event === 'leader.released') {
+      close(e.peer, e.stoppedAt ?? e.t, e.reason ?? 'released');
+    }
+  }
+  for (; p < processEnds.length; p++) close(processEnds[p]!.peer, processEnds[p]!.t, 'process-ended');
+  for (const peer of [...open.keys()]) close(peer, history.endedAt, 'open');
+  return intervals.sort((a, b) => a.from - b.from);
+}
+
+export function overlappingLeaders(history: History): Verdict {
+  const intervals = leaderIntervals(history);
+  const offending: { a: LeaderInterval; b: LeaderInterval; overlapMs: number }[] = [];
+  for (let i = 0; i < intervals.length; i++) {
+    for (let j = i + 1; j < intervals.length; j++) {
+      const a = intervals[i]!;
+      const b = intervals[j]!;
+      if (b.from >= a.to) break; // sorted by start: no later interval can overlap a
+      if (a.peer !== b.peer) offending.push({ a, b, overlapMs: Math.min(a.to, b.to) - b.from });
+    }
+  }
+  return {
+    name: 'no overlapping leaders',
+    ok: offending.length === 0,
+    summary:
+      offending.length === 0
+        ? `${intervals.length} leader intervals, none overlapping`
+        : `${offending.length} overlapping pair(s), worst ${Math.max(...offending.map((o) => o.overlapMs))} ms`,
+    offending,
+  };
+}
+
+/** For each heal, how long until every live peer agreed on one verified leader (null: never). */
+export function agreementAfterHeals(history: History): AgreementSample[] {
+  const heals = history.faults
+    .map((f) => f.heal)
+    .filter((h): h is number => h !== null)
+    .sort((a, b) => a - b);
+  const byTime = new Map<number, typeof history.observations>();
+  for (const o of history.observations) {
+    const round = byTime.get(o.t) ?? [];
+    round.push(o);
+    byTime.set(o.t, round);
+  }
+  const rounds = [...byTime.entries()].sort((a, b) => a[0] - b[0]);
+  return heals.map((heal) => {
+    for (const [t, round] of rounds) {
+      if (t < heal) continue;
+      const live = round.filter((o) => o.live);
+      const first = live[0];
+      if (!first || first.leader === null) continue;
+      if (live.every((o) => o.verified && o.leader === first.leader && o.epoch === first.epoch)) {
+        return { heal, tookMs: t - heal };
+      }
+    }
+    return { heal, tookMs: null };
+  });
+}
+
+export function agreementVerdict(history: History): Verdict {
+  const limit = history.leaseMs + AGREEMENT_SLACK_MS;
+  const samples = agreementAfterHeals(history);
+  const offending = samples.filter((s) => s.tookMs === null || s.tookMs > limit);
+  const took = samples.map((s) => s.tookMs).filter((t): t is number => t !== null);
+  return {
+    name: `agreement within lease + ${AGREEMENT_SLACK_MS / 1000} s after each heal`,
+    ok: offending.length === 0,
+    summary:
+      samples.length === 0
+        ? 'no heals recorded'
+        : `${samples.length - offending.length}/${samples.length} heals agreed within ${limit} ms` +
+          (took.length ? `, slowest ${Math.max(...took)} ms` : ''),
+    offending,
+  };
+}
+
+export function checkHistory(history: History): Verdict[] {
+  return [equivocations(history), overlappingLeaders(history), agreementVerdict(history)];
+}

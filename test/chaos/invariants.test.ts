@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { eventFromLogLine, type History, type HistoryEvent } from '../../src/chaos/history.ts';
+import {
+  agreementAfterHeals,
+  checkHistory,
+  equivocations,
+  leaderIntervals,
+  overlappingLeaders,
+} from '../../src/chaos/invariants.ts';
+
+const T0 = 1_800_000_000_000;
+
+function history(events: HistoryEvent[], extra: Partial<History> = {}): History {
+  return {
+    leaseMs: 2000,
+    startedAt: T0,
+    endedAt: T0 + 60_000,
+    events,
+    faults: [],
+    observations: [],
+    ...extra,
+  };
+}
+
+const acquired = (peer: string, t: number, epoch: number): HistoryEvent => ({
+  t: T0 + t,
+  peer,
+  event: 'leader.acquired',
+  epoch,
+});
+const released = (
+  peer: string,
+  t: number,
+  epoch: number,
+  stoppedAt = t,
+  reason = 'expired',
+): HistoryEvent => ({
+  t: T0 + t,
+  peer,
+  event: 'leader.released',
+  epoch,
+  reason,
+  stoppedAt: T0 + stoppedAt,
+});
+const accepted = (peer: string, t: number, epoch: number, leader: string): HistoryEvent => ({
+  t: T0 + t,
+  peer,
+  event: 'certificate.accepted',
+  epoch,
+  leader,
+});
+
+describe('invariant 1: one leader per epoch', () => {
+  it('holds when every certificate of an epoch names the same leader', () => {
+    const v = equivocations(
+      history([accepted('a', 0, 1, 'a'), accepted('b', 5, 1, 'a'), accepted('b', 3000, 2, 'b')]),
+    );
+    assert.equal(v.ok, true, v.summary);
+  });
+  it('fails on an equivocating epoch and names both leaders', () => {
+    const v = equivocations(history([accepted('a', 0, 4, 'a'), accepted('b', 5, 4, 'c')]));
+    assert.equal(v.ok, false);
+    assert.deepEqual((v.offending[0] as { leaders: string[] }).leaders, ['a', 'c']);
+  });
+});
+
+describe('invariant 2: leader intervals never overlap', () => {
+  it('holds for back-to-back intervals (release at t, next acquires at t)', () => {
+    const v = overlappingLeaders(
+      history([acquired('a', 0, 1), released('a', 2000, 1), acquired('b', 2000, 2), released('b', 4000, 2)]),
+    );
+    assert.equal(v.ok, true, v.summary);
+  });
+  it('fails on an overlap of 1 ms', () => {
+    const v = overlappingLeaders(
+      history([acquired('a', 0, 1), released('a', 2001, 1), acquired('b', 2000, 2)]),
+    );
+    assert.equal(v.ok, false);
+    assert.equal((v.offending[0] as { overlapMs: number }).overlapMs, 1);
+  });
+  it('uses stoppedAt of a paused leader that logs its release only on resume', () => {
+    const events = [acquired('a', 0, 1), acquired('b', 4000, 2), released('a', 9000, 1, 1800)];
+    assert.equal(overlappingLeaders(history(events)).ok, true);
+    const late = [acquired('a', 0, 1), acquired('b', 4000, 2), released('a', 9000, 1, 4001)];
+    assert.equal(overlappingLeaders(history(late)).ok, false);
+  });
+  it('ends an unreleased interval when the process was killed', () => {
+    const h = history([acquired('a', 0, 1), acquired('b', 3000, 2)], {
+      faults: [{ kind: 'kill', target: 'a', start: T0 + 1000, heal: T0 + 5000, endsProcess: true }],
+    });
+    const intervals = leaderIntervals(h);
+    assert.deepEqual(
+      intervals.map((i) => [i.peer, i.to - T0, i.end]),
+      [
+        ['a', 1000, 'process-ended'],
+        ['b', 60_000, 'open'],
+      ],
+    );
+    assert.equal(overlappingLeaders(h).ok, true);
+  });
+  it('fails when an unreleased leader is still open while another acquires', () => {
+    assert.equal(overlappingLeaders(history([acquired('a', 0, 1), acquired('b', 3000, 2)])).ok, false);
+  });
+});
+
+describe('invariant 3: agreement after each heal', () => {
+  const observe = (t: number, leaders: (string | null)[], epoch = 2) =>
+    leaders.map((leader, i) => ({
+      t: T0 + t,
+      peer: `p${i}`,
+      live: true,
+      leader,
+      epoch,
+      verified: leader !== null,
+    }));
+
+  it('measures the time from heal to the first round where all live peers agree', () => {
+    const h = history([], {
+      faults: [{ kind: 'pause', target: 'p0', start: T0, heal: T0 + 1000 }],
+      observations: [...observe(1000, ['p1', null, 'p1']), ...observe(1500, ['p1', 'p1', 'p1'])],
+    });
+    assert.deepEqual(agreementAfterHeals(h), [{ heal: T0 + 1000, tookMs: 500 }]);
+    assert.equal(checkHistory(h)[2]?.ok, true);
+  });
+  it('fails when peers never agree after a heal', () => {
+    const h = history([], {
+      faults: [{ kind: 'partition', target: 'p0', start: T0, heal: T0 + 1000 }],
+      observations: [...observe(1500, ['p1', 'p2', 'p1']), ...observe(9000, ['p1', 'p2', 'p1'])],
+    });
+    const v = checkHistory(h)[2]!;
+    assert.equal(v.ok, false);
+    assert.match(v.summary, /0\/1 heals/);
+  });
+  it('fails when agreement comes later than lease + 2 s', () => {
+    const h = history([], {
+      faults: [{ kind: 'kill', target: 'p0', start: T0, heal: T0 + 1000 }],
+      observations: observe(1000 + 4001, ['p1', 'p1', 'p1']),
+    });
+    assert.equal(checkHistory(h)[2]?.ok, false);
+  });
+  it('ignores peers that are not live', () => {
+    const h = history([], {
+      faults: [{ kind: 'kill', target: 'p0', start: T0, heal: T0 + 1000 }],
+      observations: [
+        { t: T0 + 1200, peer: 'p0', live: false, leader: null, epoch: null, verified: false },
+        ...observe(1200, ['p1', 'p1']).map((o, i) => ({ ...o, peer: `q${i}` })),
+      ],
+    });
+    assert.deepEqual(agreementAfterHeals(h), [{ heal: T0 + 1000, tookMs: 200 }]);
+  });
+});
+
+describe('log lines into history events', () => {
+  it('reads pino JSON with ISO times, and skips non-events', () => {
+    const line = JSON.stringify({
+      level: 'info',
+      time: '2026-11-24T10:00:00.000Z',
+      peer: 'peer-2',
+      event: 'leader.released',
+      epoch: 3,
+      reason: 'expired',
+      stoppedAt: '2026-11-24T09:59:59.500Z',
+    });
+    assert.deepEqual(eventFromLogLine(line, 'x', 0), {
+      t: Date.parse('2026-11-24T10:00:00.000Z'),
+      peer: 'peer-2',
+      event: 'leader.released',
+      epoch: 3,
+      reason: 'expired',
+      stoppedAt: Date.parse('2026-11-24T09:59:59.500Z'),
+    });
+    assert.equal(eventFromLogLine('not json', 'x', 0), null);
+    assert.equal(eventFromLogLine('{"msg":"hello"}', 'x', 0), null);
+  });
+});
