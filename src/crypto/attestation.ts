@@ -1,0 +1,151 @@
+// The attestation document: a compact JWS (RS256) signed by the mock
+// attestation key, its X.509 chain to the mock root in `x5c`, with claims
+// after AWS Nitro's. It binds the enclave's certificate-signing key and the
+// function checksum to the caller's nonce. Format: docs/protocol/enclave.md.
+import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
+import {
+  keyId,
+  MIN_PRODUCT_RSA_BITS,
+  publicKeyFromSpkiDer,
+  type RsaPrivateKey,
+  type RsaPublicKey,
+  spkiDer,
+} from './rsa-keys.ts';
+import { VerificationError } from './verification-error.ts';
+import { type Certificate, certificateToX5c, verifyChainToRoot } from './x509.ts';
+
+export const ATTESTATION_TYP = 'enclave-elect-attestation+jwt';
+const HEX_256 = /^[0-9a-f]{64}$/;
+/** Nonces are 16 to 64 bytes, lowercase hex. */
+export const NONCE_PATTERN = /^(?:[0-9a-f]{2}){16,64}$/;
+
+export interface AttestationClaims {
+  module_id: string;
+  /** Milliseconds since the Unix epoch, when the document was made. */
+  timestamp: number;
+  digest: 'SHA256';
+  /** PCR index -> lowercase hex; "0" is the function checksum. */
+  pcrs: Record<string, string>;
+  /** The enclave's certificate-signing key: SPKI DER, standard base64. */
+  public_key: string;
+  nonce: string;
+  user_data: { func_checksum: string };
+}
+
+export interface AttestedEnclave {
+  claims: AttestationClaims;
+  publicKey: RsaPublicKey;
+  kid: string;
+  checksum: string;
+}
+
+export interface AttestationInput {
+  attestationKey: RsaPrivateKey;
+  /** Attestation certificate first, then up to the root. */
+  chain: Certificate[];
+  moduleId: string;
+  timestamp: number;
+  enclaveKey: RsaPublicKey;
+  funcChecksum: string;
+  nonce: string;
+}
+
+export function createAttestation(input: AttestationInput): string {
+  const claims: AttestationClaims = {
+    module_id: input.moduleId,
+    timestamp: input.timestamp,
+    digest: 'SHA256',
+    pcrs: { '0': input.funcChecksum },
+    public_key: spkiDer(input.enclaveKey).toString('base64'),
+    nonce: input.nonce,
+    user_data: { func_checksum: input.funcChecksum },
+  };
+  return signJws(
+    { alg: 'RS256', typ: ATTESTATION_TYP, x5c: input.chain.map(certificateToX5c) },
+    claims,
+    input.attestationKey,
+  );
+}
+
+export interface AttestationExpectations {
+  /** The pinned mock root: the only trust anchor. */
+  root: Certificate;
+  /** The nonce this caller sent (lowercase hex). */
+  nonce: string;
+  /** The function checksum this caller pins (lowercase hex). */
+  pinnedChecksum: string;
+  /** Time at which the certificate chain must be valid. */
+  now: Date;
+  /** Smallest acceptable enclave key; 2048 unless a test says otherwise. */
+  minKeyBits?: number;
+}
+
+function invalid(message: string): VerificationError {
+  return new VerificationError('E_ATTESTATION_INVALID', `attestation refused: ${message}`);
+}
+
+function readClaims(payload: Record<string, unknown>): AttestationClaims {
+  const { module_id, timestamp, digest, pcrs, public_key, nonce, user_data } = payload;
+  if (typeof module_id !== 'string' || module_id.length === 0) throw invalid('module_id missing');
+  if (!Number.isSafeInteger(timestamp)) throw invalid('timestamp is not an integer');
+  if (digest !== 'SHA256') throw invalid('digest must be SHA256');
+  if (typeof public_key !== 'string') throw invalid('public_key missing');
+  if (typeof nonce !== 'string') throw invalid('nonce missing');
+  if (
+    pcrs === null ||
+    typeof pcrs !== 'object' ||
+    typeof (pcrs as Record<string, unknown>)['0'] !== 'string'
+  ) {
+    throw invalid('pcrs["0"] missing');
+  }
+  const checksum = (user_data as { func_checksum?: unknown } | null)?.func_checksum;
+  if (typeof checksum !== 'string' || !HEX_256.test(checksum))
+    throw invalid('user_data.func_checksum missing');
+  if ((pcrs as Record<string, unknown>)['0'] !== checksum)
+    throw invalid('pcrs["0"] differs from func_checksum');
+  return payload as unknown as AttestationClaims;
+}
+
+/**
+ * Check an attestation document: chain to the pinned root, JWS signature by
+ * the attested leaf, nonce echoed, checksum equal to the pin (in that order).
+ */
+export function verifyAttestation(token: string, expect: AttestationExpectations): AttestedEnclave {
+  const parsed = parseJwsOr(token, invalid);
+  const x5c = parsed.header.x5c;
+  if (!Array.isArray(x5c) || !x5c.every((entry) => typeof entry === 'string')) throw invalid('x5c missing');
+  let leaf: Certificate;
+  try {
+    leaf = verifyChainToRoot(x5c as string[], expect.root, expect.now);
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
+  if (!verifyJwsSignature(parsed, leaf.publicKey as RsaPublicKey)) {
+    throw invalid('JWS signature does not verify with the attestation certificate');
+  }
+  const claims = readClaims(parsed.payload);
+  if (claims.nonce !== expect.nonce) throw invalid('nonce not echoed');
+  const received = claims.user_data.func_checksum;
+  if (received !== expect.pinnedChecksum) {
+    throw new VerificationError(
+      'E_ENCLAVE_UNTRUSTED',
+      `enclave runs a function with checksum ${received}, expected the pinned ${expect.pinnedChecksum}; nothing was sent to it`,
+      { expected: expect.pinnedChecksum, received },
+    );
+  }
+  const der = decodeBase64Standard(claims.public_key);
+  let publicKey: RsaPublicKey;
+  try {
+    publicKey = publicKeyFromSpkiDer(der);
+  } catch {
+    throw invalid('public_key is not an RSA SPKI key');
+  }
+  const minBits = expect.minKeyBits ?? MIN_PRODUCT_RSA_BITS;
+  if (publicKey.n.bitLength() < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
+  return { claims, publicKey, kid: keyId(publicKey), checksum: received };
+}
+
+function decodeBase64Standard(text: string): Buffer {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw invalid('public_key is not base64');
+  return Buffer.from(text, 'base64');
+}

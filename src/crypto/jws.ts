@@ -1,0 +1,96 @@
+// Compact JWS (RFC 7515) with RS256 only (RSASSA-PKCS1-v1_5 over SHA-256,
+// RFC 7518 §3.3), signed and verified with node-forge. The payload is the
+// canonical JSON of the claims, so a re-encoding never changes the bytes signed.
+// Parsing is strict: three parts, canonical base64url, JSON objects, alg RS256.
+import forge from 'node-forge';
+import { decodeBase64url, encodeBase64url } from './base64url.ts';
+import { canonicalJson } from './canonical-json.ts';
+import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
+
+export interface JwsHeader {
+  alg: 'RS256';
+  typ?: string;
+  kid?: string;
+  x5c?: string[];
+}
+
+export interface ParsedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  signingInput: string;
+  signature: Buffer;
+}
+
+/** Maximum size of a token we are willing to parse (bytes of text). */
+export const MAX_JWS_LENGTH = 64 * 1024;
+
+export class JwsFormatError extends Error {
+  override name = 'JwsFormatError';
+}
+
+function sha256(text: string): forge.md.MessageDigest {
+  const md = forge.md.sha256.create();
+  md.update(text, 'utf8');
+  return md;
+}
+
+export function signJws(header: JwsHeader, claims: object, privateKey: RsaPrivateKey): string {
+  const signingInput = `${encodeBase64url(canonicalJson(header))}.${encodeBase64url(canonicalJson(claims))}`;
+  const signature = privateKey.sign(sha256(signingInput));
+  return `${signingInput}.${encodeBase64url(Buffer.from(signature, 'binary'))}`;
+}
+
+function decodeJsonObject(part: string, what: string): Record<string, unknown> {
+  const bytes = decodeBase64url(part);
+  if (!bytes) throw new JwsFormatError(`${what} is not canonical base64url`);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new JwsFormatError(`${what} is not JSON`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new JwsFormatError(`${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Split and decode a compact JWS without checking its signature. */
+export function parseJws(token: string): ParsedJws {
+  if (typeof token !== 'string' || token.length > MAX_JWS_LENGTH) {
+    throw new JwsFormatError('token is not a string of at most 64 KiB');
+  }
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new JwsFormatError('a compact JWS has exactly three parts');
+  const [h, p, s] = parts as [string, string, string];
+  const header = decodeJsonObject(h, 'header');
+  if (header.alg !== 'RS256') throw new JwsFormatError(`alg must be RS256, got ${String(header.alg)}`);
+  if (header.crit !== undefined) throw new JwsFormatError('crit header parameters are not supported');
+  const payload = decodeJsonObject(p, 'payload');
+  const signature = decodeBase64url(s);
+  if (!signature || signature.length === 0) throw new JwsFormatError('signature is not canonical base64url');
+  return { header, payload, signingInput: `${h}.${p}`, signature };
+}
+
+/** parseJws, with a format error turned into the caller's own error. */
+export function parseJwsOr(token: string, refuse: (message: string) => Error): ParsedJws {
+  try {
+    return parseJws(token);
+  } catch (error) {
+    throw refuse((error as Error).message);
+  }
+}
+
+/** True when the RS256 signature over the signing input verifies with the key. */
+export function verifyJwsSignature(parsed: ParsedJws, publicKey: RsaPublicKey): boolean {
+  const expectedLength = Math.ceil(publicKey.n.bitLength() / 8);
+  if (parsed.signature.length !== expectedLength) return false;
+  try {
+    return publicKey.verify(
+      sha256(parsed.signingInput).digest().bytes(),
+      parsed.signature.toString('binary'),
+    );
+  } catch {
+    return false;
+  }
+}

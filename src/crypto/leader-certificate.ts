@@ -1,0 +1,135 @@
+// The leader certificate: a compact JWS (RS256, `kid` = the attested enclave
+// key's RFC 7638 thumbprint) over one epoch's grant. Verification checks the
+// signature with an attested key, the cluster, the pinned checksum and the
+// policy's choice (for `vrf`, the RFC 9381 proof). Format: docs/protocol/enclave.md.
+import { decodeBase64url } from './base64url.ts';
+import { canonicalBytes } from './canonical-json.ts';
+import { parseJws, parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
+import { type MemberEntry, memberDigest, sortMembers } from './member-digest.ts';
+import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
+import { VerificationError } from './verification-error.ts';
+import { vrfIndex, vrfVerify } from './vrf.ts';
+
+export const CERTIFICATE_TYP = 'enclave-elect-leader+jwt';
+export const POLICIES = ['highest-id', 'round-robin', 'vrf'] as const;
+export type Policy = (typeof POLICIES)[number];
+
+export interface LeaderCertificateClaims {
+  v: 1;
+  cluster_id: string;
+  epoch: number;
+  /** Renewal sequence within the epoch: 0 when elected, +1 per renewal. */
+  seq: number;
+  leader: MemberEntry;
+  /** Digest of the candidates the leader was chosen from (member-digest.ts). */
+  members_digest: string;
+  member_count: number;
+  /** Index of the leader among the candidates sorted by name. */
+  leader_index: number;
+  policy: Policy;
+  /** RSA-FDH-VRF proof (base64url) for policy `vrf`, else null. */
+  proof: string | null;
+  func_checksum: string;
+  kid: string;
+  /** Issue time and lease end, milliseconds since the Unix epoch. */
+  iat: number;
+  lease_end: number;
+}
+
+/** The VRF input for an election: canonical JSON of cluster, epoch, digest. */
+export function vrfAlpha(clusterId: string, epoch: number, membersDigest: string): Buffer {
+  return canonicalBytes({ cluster_id: clusterId, epoch, members_digest: membersDigest });
+}
+
+export function signLeaderCertificate(claims: LeaderCertificateClaims, key: RsaPrivateKey): string {
+  return signJws({ alg: 'RS256', typ: CERTIFICATE_TYP, kid: claims.kid }, claims, key);
+}
+
+export interface CertificateExpectations {
+  clusterId: string;
+  pinnedChecksum: string;
+  /** The attested enclave keys by kid. */
+  keys: ReadonlyMap<string, RsaPublicKey>;
+}
+
+function invalid(message: string): VerificationError {
+  return new VerificationError('E_CERT_INVALID', `leader certificate refused: ${message}`);
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function readClaims(p: Record<string, unknown>): LeaderCertificateClaims {
+  const leader = p.leader as Partial<MemberEntry> | null;
+  if (p.v !== 1) throw invalid('v must be 1');
+  if (typeof p.cluster_id !== 'string') throw invalid('cluster_id missing');
+  if (!isCount(p.epoch) || p.epoch < 1 || !isCount(p.seq)) throw invalid('epoch/seq must be integers');
+  if (!leader || typeof leader.name !== 'string' || typeof leader.key !== 'string')
+    throw invalid('leader missing');
+  if (typeof p.members_digest !== 'string' || !/^[0-9a-f]{64}$/.test(p.members_digest)) {
+    throw invalid('members_digest missing');
+  }
+  if (!isCount(p.member_count) || p.member_count < 1) throw invalid('member_count must be positive');
+  if (!isCount(p.leader_index) || p.leader_index >= p.member_count)
+    throw invalid('leader_index out of range');
+  if (!POLICIES.includes(p.policy as Policy)) throw invalid('unknown policy');
+  if (p.proof !== null && typeof p.proof !== 'string') throw invalid('proof must be a string or null');
+  if (typeof p.func_checksum !== 'string' || typeof p.kid !== 'string')
+    throw invalid('func_checksum/kid missing');
+  if (!isCount(p.iat) || !isCount(p.lease_end) || p.lease_end < p.iat) throw invalid('iat/lease_end invalid');
+  return p as unknown as LeaderCertificateClaims;
+}
+
+/** The kid a certificate names, without verifying anything else. */
+export function certificateKid(token: string): string | undefined {
+  try {
+    const kid = parseJws(token).header.kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Check the policy's choice: for `vrf` the proof and index, for `highest-id` the last index. */
+function verifyChoice(claims: LeaderCertificateClaims, key: RsaPublicKey): void {
+  if (claims.policy === 'vrf') {
+    const pi = claims.proof === null ? undefined : decodeBase64url(claims.proof);
+    const alpha = vrfAlpha(claims.cluster_id, claims.epoch, claims.members_digest);
+    const beta = pi && vrfVerify(key, alpha, pi);
+    if (!beta) throw invalid('VRF proof does not verify');
+    if (vrfIndex(beta, claims.member_count) !== claims.leader_index)
+      throw invalid('leader_index is not the VRF choice');
+  } else if (claims.proof !== null) {
+    throw invalid(`policy ${claims.policy} carries no proof`);
+  } else if (claims.policy === 'highest-id' && claims.leader_index !== claims.member_count - 1) {
+    throw invalid('highest-id must choose the last sorted member');
+  }
+}
+
+/** Verify a leader certificate; throws VerificationError (E_CERT_UNKNOWN_KID for a key not attested). */
+export function verifyCertificate(token: string, expect: CertificateExpectations): LeaderCertificateClaims {
+  const parsed = parseJwsOr(token, invalid);
+  const kid = parsed.header.kid;
+  if (typeof kid !== 'string') throw invalid('kid missing');
+  const key = expect.keys.get(kid);
+  if (!key)
+    throw new VerificationError('E_CERT_UNKNOWN_KID', `leader certificate names key ${kid}, not attested`);
+  if (!verifyJwsSignature(parsed, key)) throw invalid('signature does not verify');
+  const claims = readClaims(parsed.payload);
+  if (claims.kid !== kid) throw invalid('kid in claims differs from header');
+  if (claims.cluster_id !== expect.clusterId)
+    throw invalid(`cluster ${claims.cluster_id} is not ${expect.clusterId}`);
+  if (claims.func_checksum !== expect.pinnedChecksum) throw invalid('func_checksum differs from the pin');
+  verifyChoice(claims, key);
+  return claims;
+}
+
+/** With the candidate list in hand, check digest and that the leader sits at leader_index. */
+export function certificateMatchesMembers(
+  claims: LeaderCertificateClaims,
+  candidates: readonly MemberEntry[],
+): boolean {
+  if (candidates.length !== claims.member_count || memberDigest(candidates) !== claims.members_digest)
+    return false;
+  const chosen = sortMembers(candidates)[claims.leader_index];
+  return chosen?.name === claims.leader.name && chosen.key === claims.leader.key;
+}

@@ -1,0 +1,228 @@
+// What a peer uses to talk to the enclave. Before anything else it attests:
+// a fresh 32-byte nonce from the CSPRNG, the chain to the pinned root, the JWS
+// signature, the nonce echoed, the checksum equal to the pin. Until that
+// passes it sends no elect/renew/resign. Certificates are verified against the
+// attested keys (cached by hash); an unknown kid triggers one re-attestation.
+import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
+import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
+import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
+import type { LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
+import type { MemberEntry } from '../../crypto/member-digest.ts';
+import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
+import { VerificationError } from '../../crypto/verification-error.ts';
+import type { Certificate } from '../../crypto/x509.ts';
+import { EnclaveElectError } from '../../errors.ts';
+import { type LeaseOp, signLeaseRequest } from '../lease-signature.ts';
+
+export const NONCE_BYTES = 32;
+
+export interface EnclaveClientOptions {
+  /** Base URL of the enclave, e.g. http://enclave:8000 */
+  url: string;
+  /** The pinned mock attestation root. */
+  root: Certificate;
+  pinnedChecksum: string;
+  clusterId: string;
+  /** Per-request timeout (elect adds its wait). Default 3000. */
+  timeoutMs?: number;
+  now?: () => number;
+  randomBytes?: (size: number) => Buffer;
+  /** Test-only: accept enclave keys below 2048 bits. */
+  minKeyBits?: number;
+}
+
+/** The enclave answered with a coded error. */
+export class EnclaveRequestError extends EnclaveElectError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(code, `enclave refused (${status} ${code}): ${message}`);
+    this.status = status;
+  }
+}
+
+export interface VerifiedLease {
+  token: string;
+  claims: LeaderCertificateClaims;
+}
+
+export interface LeaseAction {
+  /** The lease being renewed or resigned, as the leader holds it. */
+  lease: LeaderCertificateClaims;
+  /** The leader's Ed25519 private key. */
+  signer: KeyObject;
+}
+
+export class EnclaveClient {
+  readonly #options: Required<Omit<EnclaveClientOptions, 'minKeyBits'>> & { minKeyBits?: number };
+  readonly #keys = new Map<string, RsaPublicKey>();
+  readonly #verifier: CertificateVerifier;
+  #attested: AttestedEnclave | undefined;
+  #attesting: Promise<AttestedEnclave> | undefined;
+
+  constructor(options: EnclaveClientOptions) {
+    this.#options = {
+      timeoutMs: 3000,
+      now: Date.now,
+      randomBytes: cryptoRandomBytes,
+      ...options,
+      url: options.url.replace(/\/+$/, ''),
+    };
+    this.#verifier = new CertificateVerifier({
+      clusterId: options.clusterId,
+      pinnedChecksum: options.pinnedChecksum,
+      keys: this.#keys,
+    });
+  }
+
+  get attested(): AttestedEnclave | undefined {
+    return this.#attested;
+  }
+
+  get verifier(): CertificateVerifier {
+    return this.#verifier;
+  }
+
+  /** Fetch and check a fresh attestation; concurrent callers share one. */
+  attest(): Promise<AttestedEnclave> {
+    this.#attesting ??= this.#attestOnce().finally(() => {
+      this.#attesting = undefined;
+    });
+    return this.#attesting;
+  }
+
+  async #attestOnce(): Promise<AttestedEnclave> {
+    const nonce = this.#options.randomBytes(NONCE_BYTES).toString('hex');
+    const response = await this.#request(
+      'GET',
+      `/v1/attestation?nonce=${nonce}`,
+      undefined,
+      this.#options.timeoutMs,
+    );
+    const token = await response.text();
+    const attested = verifyAttestation(token.trim(), {
+      root: this.#options.root,
+      nonce,
+      pinnedChecksum: this.#options.pinnedChecksum,
+      now: new Date(this.#options.now()),
+      ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
+    });
+    this.#keys.set(attested.kid, attested.publicKey);
+    this.#attested = attested;
+    return attested;
+  }
+
+  async #ensureAttested(): Promise<void> {
+    if (!this.#attested) await this.attest();
+  }
+
+  /** Verify a certificate (from the enclave or from gossip); re-attest once on an unknown kid. */
+  async verifyCertificate(token: string): Promise<LeaderCertificateClaims> {
+    try {
+      return this.#verifier.verify(token);
+    } catch (error) {
+      if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
+    }
+    await this.attest();
+    return this.#verifier.verify(token);
+  }
+
+  async elect(input: {
+    members: MemberEntry[];
+    knownEpoch?: number;
+    waitMs?: number;
+  }): Promise<VerifiedLease> {
+    const waitMs = input.waitMs ?? 0;
+    const body = {
+      cluster_id: this.#options.clusterId,
+      known_epoch: input.knownEpoch ?? 0,
+      members: input.members,
+      wait_ms: waitMs,
+    };
+    return this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect');
+  }
+
+  async renew(action: LeaseAction): Promise<VerifiedLease> {
+    const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
+    return this.#verified(token, '/v1/renew');
+  }
+
+  /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
+  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<VerifiedLease | null> {
+    const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
+    return token === null ? null : this.#verified(token, '/v1/resign');
+  }
+
+  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberEntry[] }) {
+    const fields = {
+      cluster_id: this.#options.clusterId,
+      epoch: action.lease.epoch,
+      seq: action.lease.seq,
+      leader: action.lease.leader.name,
+      ...(action.members ? { members: action.members } : {}),
+    };
+    return { ...fields, sig: signLeaseRequest(op, fields, action.signer) };
+  }
+
+  /** POST after attestation; the certificate the enclave answered (null when it granted none). */
+  async #post(path: string, body: object, timeoutMs: number): Promise<string | null> {
+    await this.#ensureAttested();
+    const response = await this.#request('POST', path, body, timeoutMs);
+    const reply = (await response.json()) as { certificate?: unknown };
+    if (reply.certificate !== null && typeof reply.certificate !== 'string') {
+      throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} answered without a certificate`);
+    }
+    return reply.certificate;
+  }
+
+  async #verified(token: string | null, path: string): Promise<VerifiedLease> {
+    if (token === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
+    return { token, claims: await this.verifyCertificate(token) };
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body: object | undefined,
+    timeoutMs: number,
+  ): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#options.url}${path}`, {
+        method,
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new EnclaveElectError(
+          'E_TIMEOUT',
+          `enclave ${method} ${path.split('?')[0]} took over ${timeoutMs} ms`,
+        );
+      }
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new EnclaveElectError(
+        'E_ENCLAVE_UNREACHABLE',
+        `enclave at ${this.#options.url} unreachable: ${cause}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (!response.ok) {
+      let code = 'E_ENCLAVE_ERROR';
+      let message = response.statusText;
+      try {
+        const reply = (await response.json()) as { error?: { code?: string; message?: string } };
+        code = reply.error?.code ?? code;
+        message = reply.error?.message ?? message;
+      } catch {
+        // not JSON: keep the status text
+      }
+      throw new EnclaveRequestError(response.status, code, message);
+    }
+    return response;
+  }
+}

@@ -1,0 +1,94 @@
+// The election rules of DESIGN.md §5 as pure decisions over the epoch state:
+// given the state, a validated request and the time, say what to do. The
+// service applies the decision (sign, persist, reply) under one lock, so every
+// decision sees the effect of the one before: one leader per epoch.
+import type { MemberEntry } from '../crypto/member-digest.ts';
+import { type LeaseOp, verifyLeaseRequest } from './lease-signature.ts';
+import { type RenewRequest, RequestError, type ResignRequest } from './requests.ts';
+import type { EpochState, LeaseRecord } from './state-store.ts';
+
+export type ElectDecision =
+  | { kind: 'current'; lease: LeaseRecord }
+  | { kind: 'wait'; until: number }
+  | { kind: 'elect'; epoch: number; candidates: MemberEntry[]; previousLeader: string | null };
+
+export function leaseIsLive(lease: LeaseRecord | null, now: number): lease is LeaseRecord {
+  return lease !== null && !lease.ended && now < lease.leaseEnd;
+}
+
+/**
+ * The candidates for a new epoch: the submitted members without the previous
+ * leader (its lease ran out or it resigned). A view holding only that leader
+ * still elects it, so a one-member cluster keeps a leader.
+ */
+export function candidatesWithout(members: readonly MemberEntry[], excluded: string | null): MemberEntry[] {
+  const rest = members.filter((m) => m.name !== excluded);
+  return rest.length > 0 ? rest : [...members];
+}
+
+/** The epoch a new election starts: above both our counter and any epoch the caller has seen. */
+export function nextEpoch(state: EpochState, knownEpoch: number): number {
+  return Math.max(state.epoch, knownEpoch) + 1;
+}
+
+export function decideElect(
+  state: EpochState,
+  request: { members: MemberEntry[]; known_epoch: number },
+  now: number,
+  waitDeadline: number,
+): ElectDecision {
+  const lease = state.lease;
+  if (leaseIsLive(lease, now)) {
+    return lease.leaseEnd <= waitDeadline
+      ? { kind: 'wait', until: lease.leaseEnd }
+      : { kind: 'current', lease };
+  }
+  const previousLeader = state.lease?.leader.name ?? null;
+  return {
+    kind: 'elect',
+    epoch: nextEpoch(state, request.known_epoch),
+    candidates: candidatesWithout(request.members, previousLeader),
+    previousLeader,
+  };
+}
+
+/**
+ * Authorise a renew or resign: it must name the current epoch and its leader,
+ * carry the lease's current sequence, and be signed by the leader's key. A
+ * lease that ran out but was not yet superseded may still be renewed: nobody
+ * else holds it, and the leader's own clock already stopped it acting.
+ */
+export function authorizeLeaseRequest(
+  op: LeaseOp,
+  state: EpochState,
+  request: RenewRequest | ResignRequest,
+): LeaseRecord {
+  const lease = state.lease;
+  if (!lease || request.epoch !== lease.epoch) {
+    throw new RequestError(
+      409,
+      'E_STALE_EPOCH',
+      `epoch ${request.epoch} is not the current epoch ${lease?.epoch ?? 0}`,
+    );
+  }
+  if (lease.ended)
+    throw new RequestError(409, 'E_LEASE_ENDED', `the lease of epoch ${lease.epoch} was resigned`);
+  if (request.leader !== lease.leader.name) {
+    throw new RequestError(
+      403,
+      'E_NOT_LEADER',
+      `${request.leader} is not the leader of epoch ${lease.epoch}`,
+    );
+  }
+  if (!verifyLeaseRequest(op, request, request.sig, lease.leader.key)) {
+    throw new RequestError(403, 'E_BAD_SIGNATURE', `${op} is not signed by the leader's key`);
+  }
+  if (request.seq !== lease.seq) {
+    throw new RequestError(
+      409,
+      'E_STALE_SEQUENCE',
+      `seq ${request.seq} is not the lease's current seq ${lease.seq}`,
+    );
+  }
+  return lease;
+}

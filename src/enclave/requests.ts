@@ -1,0 +1,145 @@
+// Request bodies of the enclave's POST endpoints, validated strictly: exact
+// field sets (unknown fields refused), types, bounds, member limits, unique
+// names. A refusal is a RequestError with an HTTP status and a stable code;
+// nothing is changed. Schemas: docs/protocol/enclave.md.
+import { decodeBase64url } from '../crypto/base64url.ts';
+import type { MemberEntry } from '../crypto/member-digest.ts';
+import { EnclaveElectError } from '../errors.ts';
+
+export const MAX_MEMBERS = 1024;
+export const MAX_BODY_BYTES = 256 * 1024;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
+const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export class RequestError extends EnclaveElectError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+const bad = (message: string) => new RequestError(400, 'E_BAD_REQUEST', message);
+
+export interface ElectRequest {
+  cluster_id: string;
+  known_epoch: number;
+  members: MemberEntry[];
+  /** Hold the request up to this long for a live lease to end (capped at the lease length). */
+  wait_ms: number;
+}
+
+export interface RenewRequest {
+  cluster_id: string;
+  epoch: number;
+  seq: number;
+  leader: string;
+  sig: string;
+}
+
+export interface ResignRequest extends RenewRequest {
+  members: MemberEntry[];
+}
+
+type Body = Record<string, unknown>;
+
+function object(value: unknown, what: string, allowed: readonly string[], required: readonly string[]): Body {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw bad(`${what} must be a JSON object`);
+  const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw new RequestError(
+      400,
+      'E_UNKNOWN_FIELD',
+      `${what} has unknown field(s): ${unknown.slice(0, 5).join(', ')}`,
+    );
+  }
+  const missing = required.filter((key) => !(key in value));
+  if (missing.length > 0) throw bad(`${what} lacks field(s): ${missing.join(', ')}`);
+  return value as Body;
+}
+
+function integer(body: Body, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = body[field];
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
+    throw bad(`${field} must be an integer from ${min} to ${max}`);
+  }
+  return value as number;
+}
+
+function text(body: Body, field: string, pattern: RegExp, hint: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || !pattern.test(value)) throw bad(`${field} must be ${hint}`);
+  return value;
+}
+
+const NAME_HINT = '1-63 characters of [A-Za-z0-9._:-], starting alphanumeric';
+
+export function isEd25519Key(key: string): boolean {
+  return decodeBase64url(key)?.length === 32;
+}
+
+function members(body: Body): MemberEntry[] {
+  const list = body.members;
+  if (!Array.isArray(list)) throw bad('members must be an array');
+  if (list.length === 0) throw bad('members must not be empty');
+  if (list.length > MAX_MEMBERS) {
+    throw new RequestError(
+      400,
+      'E_TOO_MANY_MEMBERS',
+      `members holds ${list.length} entries; at most ${MAX_MEMBERS}`,
+    );
+  }
+  const seen = new Set<string>();
+  return list.map((entry, i) => {
+    const member = object(entry, `members[${i}]`, ['name', 'key'], ['name', 'key']);
+    const name = text(member, 'name', NAME, NAME_HINT);
+    const key = member.key;
+    if (typeof key !== 'string' || !isEd25519Key(key)) {
+      throw bad(`members[${i}].key must be an Ed25519 public key: 32 bytes, base64url without padding`);
+    }
+    if (seen.has(name))
+      throw new RequestError(400, 'E_DUPLICATE_MEMBER', `member name ${name} appears twice`);
+    seen.add(name);
+    return { name, key };
+  });
+}
+
+const SIG = /^[A-Za-z0-9_-]{86}$/;
+
+export function parseElectRequest(value: unknown, maxWaitMs: number): ElectRequest {
+  const body = object(
+    value,
+    'elect request',
+    ['cluster_id', 'known_epoch', 'members', 'wait_ms'],
+    ['cluster_id', 'members'],
+  );
+  return {
+    cluster_id: text(body, 'cluster_id', CLUSTER, 'a cluster id'),
+    known_epoch: body.known_epoch === undefined ? 0 : integer(body, 'known_epoch', 0),
+    members: members(body),
+    wait_ms: body.wait_ms === undefined ? 0 : integer(body, 'wait_ms', 0, maxWaitMs),
+  };
+}
+
+function leaseFields(body: Body): RenewRequest {
+  return {
+    cluster_id: text(body, 'cluster_id', CLUSTER, 'a cluster id'),
+    epoch: integer(body, 'epoch', 1),
+    seq: integer(body, 'seq', 0),
+    leader: text(body, 'leader', NAME, NAME_HINT),
+    sig: text(body, 'sig', SIG, 'an Ed25519 signature, base64url without padding'),
+  };
+}
+
+const LEASE_FIELDS = ['cluster_id', 'epoch', 'seq', 'leader', 'sig'] as const;
+
+export function parseRenewRequest(value: unknown): RenewRequest {
+  return leaseFields(object(value, 'renew request', LEASE_FIELDS, LEASE_FIELDS));
+}
+
+export function parseResignRequest(value: unknown): ResignRequest {
+  const fields = [...LEASE_FIELDS, 'members'];
+  const body = object(value, 'resign request', fields, fields);
+  return { ...leaseFields(body), members: members(body) };
+}
