@@ -10,6 +10,7 @@ import type { EpochState, LeaseRecord } from './state-store.ts';
 export type ElectDecision =
   | { kind: 'current'; lease: LeaseRecord }
   | { kind: 'wait'; until: number }
+  | { kind: 'inherited'; until: number }
   | { kind: 'elect'; epoch: number; candidates: MemberEntry[]; previousLeader: string | null };
 
 export function leaseIsLive(lease: LeaseRecord | null, now: number): lease is LeaseRecord {
@@ -31,17 +32,23 @@ export function nextEpoch(state: EpochState, knownEpoch: number): number {
   return Math.max(state.epoch, knownEpoch) + 1;
 }
 
+/**
+ * Elect: a live lease is the answer (or, with a wait budget that covers its
+ * end, wait for it to end). A live lease granted before a restart, under the
+ * previous key (`kid` differs), is honoured but cannot be re-served: its
+ * certificate and VRF proof belong to a key this process no longer has.
+ */
 export function decideElect(
   state: EpochState,
   request: { members: MemberEntry[]; known_epoch: number },
   now: number,
   waitDeadline: number,
+  kid: string,
 ): ElectDecision {
   const lease = state.lease;
   if (leaseIsLive(lease, now)) {
-    return lease.leaseEnd <= waitDeadline
-      ? { kind: 'wait', until: lease.leaseEnd }
-      : { kind: 'current', lease };
+    if (lease.leaseEnd <= waitDeadline) return { kind: 'wait', until: lease.leaseEnd };
+    return lease.kid === kid ? { kind: 'current', lease } : { kind: 'inherited', until: lease.leaseEnd };
   }
   const previousLeader = state.lease?.leader.name ?? null;
   return {
@@ -62,6 +69,7 @@ export function authorizeLeaseRequest(
   op: LeaseOp,
   state: EpochState,
   request: RenewRequest | ResignRequest,
+  kid: string,
 ): LeaseRecord {
   const lease = state.lease;
   if (!lease || request.epoch !== lease.epoch) {
@@ -88,6 +96,14 @@ export function authorizeLeaseRequest(
       409,
       'E_STALE_SEQUENCE',
       `seq ${request.seq} is not the lease's current seq ${lease.seq}`,
+    );
+  }
+  // A lease from before a restart runs out unrenewed (its proof is under the old key); resigning it is fine.
+  if (op === 'renew' && lease.kid !== kid) {
+    throw new RequestError(
+      409,
+      'E_LEASE_INHERITED',
+      `epoch ${lease.epoch} predates an enclave restart; elect when it ends`,
     );
   }
   return lease;

@@ -83,16 +83,6 @@ export class EnclaveService {
       );
     }
     this.#state = saved ?? { clusterId: this.clusterId, epoch: 0, generation: 0, lease: null };
-    this.#reissueLiveLease();
-  }
-
-  /** A live lease from before a restart is re-signed with the new key (same leader and end, seq + 1). */
-  #reissueLiveLease(): void {
-    const lease = this.#state.lease;
-    if (!leaseIsLive(lease, this.#clock.now())) return;
-    this.#commit(
-      this.#grant(lease.epoch, lease.seq + 1, lease.leader, this.#certificateBasis(lease), lease.leaseEnd),
-    );
   }
 
   get state(): Readonly<EpochState> {
@@ -119,8 +109,15 @@ export class EnclaveService {
       const changed = this.#changed.promise;
       const outcome = await this.#exclusive(() => {
         const now = this.#clock.now();
-        const decision = decideElect(this.#state, request, now, deadline);
+        const decision = decideElect(this.#state, request, now, deadline, this.kid);
         if (decision.kind === 'wait') return decision;
+        if (decision.kind === 'inherited') {
+          throw new RequestError(
+            503,
+            'E_LEASE_INHERITED',
+            `a lease granted before the enclave restarted runs until ${decision.until}; elect again then (or send wait_ms)`,
+          );
+        }
         if (decision.kind === 'current') return { kind: 'lease' as const, lease: decision.lease };
         const lease = this.#electNew(decision.epoch, decision.candidates, decision.previousLeader, now);
         return { kind: 'lease' as const, lease };
@@ -145,7 +142,7 @@ export class EnclaveService {
     const request = parseRenewRequest(body);
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
-      const lease = authorizeLeaseRequest('renew', this.#state, request);
+      const lease = authorizeLeaseRequest('renew', this.#state, request, this.kid);
       const now = this.#clock.now();
       const renewed = this.#grant(
         lease.epoch,
@@ -169,7 +166,7 @@ export class EnclaveService {
     const request = parseResignRequest(body);
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
-      const lease = authorizeLeaseRequest('resign', this.#state, request);
+      const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
       const now = this.#clock.now();
       this.#log.info({ event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name });
       const others = request.members.filter((m) => m.name !== lease.leader.name);
@@ -285,7 +282,7 @@ export class EnclaveService {
       clusterId: this.clusterId,
       epoch: Math.max(this.#state.epoch, epoch),
       generation: this.#state.generation + 1,
-      lease: { epoch, seq, leader: claims.leader, leaseEnd, ended: false, token },
+      lease: { epoch, seq, leader: claims.leader, leaseEnd, ended: false, token, kid: this.kid },
     };
   }
 

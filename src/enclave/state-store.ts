@@ -21,8 +21,9 @@ export interface LeaseRecord {
   leaseEnd: number;
   /** True once the leader resigned: the lease ended early. */
   ended: boolean;
-  /** The certificate last issued for this lease. */
+  /** The certificate last issued for this lease, and the enclave key (kid) that signed it. */
   token: string;
+  kid: string;
 }
 
 export interface EpochState {

@@ -50,6 +50,7 @@ export interface TestEnclaveOptions {
   clock?: Clock;
   functionPath?: string;
   keyBits?: number;
+  port?: number;
 }
 
 export async function startTestEnclave(options: TestEnclaveOptions): Promise<TestEnclave> {
@@ -67,7 +68,7 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
     policy: options.policy ?? 'vrf',
     leaseMs: options.leaseMs ?? 2000,
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     logger,
     keyBits: options.keyBits ?? TEST_KEY_BITS,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -185,14 +185,19 @@ export class EnclaveClient {
     body: object | undefined,
     timeoutMs: number,
   ): Promise<Response> {
+    const init = {
+      method,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    };
     let response: Response;
     try {
-      response = await fetch(`${this.#options.url}${path}`, {
-        method,
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      response = await fetch(`${this.#options.url}${path}`, init).catch((error: unknown) => {
+        // A pooled keep-alive connection the enclave closed (e.g. it restarted): one fresh try.
+        if (socketClosed(error)) return fetch(`${this.#options.url}${path}`, init);
+        throw error;
       });
     } catch (error) {
       const name = (error as Error).name;
@@ -225,4 +230,9 @@ export class EnclaveClient {
     }
     return response;
   }
+}
+
+function socketClosed(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }
