@@ -1,0 +1,318 @@
+// Every setting of `enclave-elect peer`: one table with the default and the
+// reason for it, the flag and the environment variable that override it, and
+// its bounds. Values are validated once, at start; a bad one is a ConfigError
+// naming the option (exit 2). Precedence: flag, then environment, then default.
+import { hostname } from 'node:os';
+import { ConfigError } from '../errors.ts';
+import { parseAddress } from '../protocol/gossip-codec.ts';
+import { parseGossipKey } from '../protocol/gossip-keyring.ts';
+import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
+import type { MembershipConfig } from './membership/membership.ts';
+
+interface Setting<T> {
+  flag: string;
+  env: string;
+  default: T;
+  /** Why this default. */
+  reason: string;
+  describe: string;
+  parse: (raw: string, option: string) => T;
+}
+
+function integer(min: number, max: number) {
+  return (raw: string, option: string): number => {
+    const value = Number(raw);
+    if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value)) {
+      throw new ConfigError(option, `'${raw}' is not a whole number`);
+    }
+    if (value < min || value > max) throw new ConfigError(option, `${value} is outside ${min}..${max}`);
+    return value;
+  };
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function ipv4OrEmpty(raw: string, option: string): string {
+  if (raw === '' || parseAddress(`${raw}:1`)) return raw;
+  throw new ConfigError(option, `'${raw}' is not an IPv4 address (example: 192.0.2.10)`);
+}
+
+function peerName(raw: string, option: string): string {
+  if (NAME_PATTERN.test(raw)) return raw;
+  throw new ConfigError(option, `'${raw}' must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+}
+
+function gossipKeys(raw: string, option: string): Buffer[] {
+  return list(raw).map((entry, i) => {
+    const key = parseGossipKey(entry);
+    if (typeof key === 'string') throw new ConfigError(option, `key ${i + 1}: ${key}`);
+    return key;
+  });
+}
+
+export const PEER_SETTINGS = {
+  name: {
+    flag: 'name',
+    env: 'PEER_NAME',
+    default: '',
+    parse: peerName,
+    reason:
+      'the hostname: Docker gives each container its own, and it survives restarts of the same container',
+    describe: 'Member name (identity, with the key), unique in the cluster',
+  },
+  bindAddress: {
+    flag: 'bind-address',
+    env: 'BIND_ADDRESS',
+    default: '0.0.0.0',
+    parse: ipv4OrEmpty,
+    reason: 'all interfaces: a container has one per network and peers reach it on any',
+    describe: 'IPv4 address the gossip socket binds',
+  },
+  gossipPort: {
+    flag: 'gossip-port',
+    env: 'GOSSIP_PORT',
+    default: 7946,
+    parse: integer(0, 65535),
+    reason: "memberlist's and Serf's port, so firewall rules read familiarly; 0 picks a free port (tests)",
+    describe: 'UDP port for gossip',
+  },
+  advertiseAddress: {
+    flag: 'advertise-address',
+    env: 'ADVERTISE_ADDRESS',
+    default: '',
+    parse: ipv4OrEmpty,
+    reason:
+      "empty: the bind address if specific, else the host's first non-loopback IPv4 (a container's network address)",
+    describe: 'IPv4 address other peers use to reach this one',
+  },
+  adminAddress: {
+    flag: 'admin-address',
+    env: 'ADMIN_ADDRESS',
+    default: '0.0.0.0',
+    parse: ipv4OrEmpty,
+    reason: 'all interfaces, so the orchestrator and healthchecks reach it; it exposes no secrets',
+    describe: 'IPv4 address the admin HTTP server binds',
+  },
+  adminPort: {
+    flag: 'admin-port',
+    env: 'ADMIN_PORT',
+    default: 7947,
+    parse: integer(0, 65535),
+    reason: 'next to the gossip port; the image HEALTHCHECK asks 127.0.0.1:7947/healthz',
+    describe: 'TCP port for /status, /metrics, /healthz, /readyz',
+  },
+  join: {
+    flag: 'join',
+    env: 'JOIN',
+    default: [] as string[],
+    parse: (raw: string) => list(raw),
+    reason: 'none: a lone peer forms its own cluster; compose passes the service name `peer`',
+    describe: 'Seeds: host[:port] entries or DNS names resolving to many addresses (comma separated)',
+  },
+  gossipKeys: {
+    flag: 'gossip-key',
+    env: 'GOSSIP_KEY',
+    default: [] as Buffer[],
+    parse: gossipKeys,
+    reason:
+      'none: plaintext, as on a private Docker network; set one to keep outsiders from injecting rumours',
+    describe: 'AES-256-GCM keys (base64 or hex, comma separated); the first encrypts, all decrypt',
+  },
+  probeIntervalMs: {
+    flag: 'probe-interval-ms',
+    env: 'PROBE_INTERVAL_MS',
+    default: 500,
+    parse: integer(10, 60_000),
+    reason: 'DESIGN.md §4: half of memberlist LAN 1 s, to detect failures within 3 s (p50)',
+    describe: 'Time between probes of a random member',
+  },
+  probeTimeoutMs: {
+    flag: 'probe-timeout-ms',
+    env: 'PROBE_TIMEOUT_MS',
+    default: 200,
+    parse: integer(1, 60_000),
+    reason: 'DESIGN.md §4: far above a LAN round trip, short enough to leave time for indirect probes',
+    describe: 'Wait for a direct ack before asking others to probe',
+  },
+  indirectChecks: {
+    flag: 'indirect-checks',
+    env: 'INDIRECT_CHECKS',
+    default: 3,
+    parse: integer(0, 16),
+    reason: 'DESIGN.md §4 and memberlist: three paths make a false suspicion from one lossy link unlikely',
+    describe: 'Members asked to probe indirectly after a missed ack',
+  },
+  suspicionMult: {
+    flag: 'suspicion-mult',
+    env: 'SUSPICION_MULT',
+    default: 4,
+    parse: integer(1, 100),
+    reason:
+      'DESIGN.md §4 and memberlist: min suspicion = mult x log10(n) x gossip interval; mult-2 confirmations expected',
+    describe: 'Suspicion timeout multiplier',
+  },
+  suspicionMaxMult: {
+    flag: 'suspicion-max-mult',
+    env: 'SUSPICION_MAX_MULT',
+    default: 6,
+    parse: integer(1, 100),
+    reason: 'memberlist: an unconfirmed suspicion lasts 6x the minimum, time for a slow suspect to refute',
+    describe: 'Upper bound of the suspicion timeout, as a multiple of its minimum',
+  },
+  gossipIntervalMs: {
+    flag: 'gossip-interval-ms',
+    env: 'GOSSIP_INTERVAL_MS',
+    default: 200,
+    parse: integer(10, 60_000),
+    reason: 'DESIGN.md §4 and memberlist LAN: rumours reach 1000 peers in about 8 rounds, under 2.5 s',
+    describe: 'Time between gossip rounds (only sent when rumours are queued)',
+  },
+  gossipFanout: {
+    flag: 'gossip-fanout',
+    env: 'GOSSIP_FANOUT',
+    default: 3,
+    parse: integer(1, 64),
+    reason: 'DESIGN.md §4 and memberlist LAN: three targets per round',
+    describe: 'Members each gossip round sends to',
+  },
+  retransmitMult: {
+    flag: 'retransmit-mult',
+    env: 'RETRANSMIT_MULT',
+    default: 4,
+    parse: integer(1, 100),
+    reason: 'DESIGN.md §4 and memberlist: each rumour is sent mult x ceil(log10(n+1)) times',
+    describe: 'Retransmit limit multiplier',
+  },
+  pushPullIntervalMs: {
+    flag: 'push-pull-interval-ms',
+    env: 'PUSH_PULL_INTERVAL_MS',
+    default: 10_000,
+    parse: integer(100, 3_600_000),
+    reason: 'DESIGN.md §4; above 32 members it grows with n so anti-entropy bytes per peer stay flat',
+    describe: 'Full state exchange with a random member (anti-entropy)',
+  },
+  pushPullAfterJoinMs: {
+    flag: 'push-pull-after-join-ms',
+    env: 'PUSH_PULL_AFTER_JOIN_MS',
+    default: 1000,
+    parse: integer(10, 3_600_000),
+    reason:
+      'a seed answering a join knows only who joined before; a sync 1 s later (doubling) picks up the rest',
+    describe: 'First anti-entropy exchange after joining',
+  },
+  gossipToDeadMs: {
+    flag: 'gossip-to-dead-ms',
+    env: 'GOSSIP_TO_DEAD_MS',
+    default: 30_000,
+    parse: integer(0, 3_600_000),
+    reason: 'memberlist: keep gossiping to a dead member for 30 s so a paused one learns it must refute',
+    describe: 'How long dead members stay gossip targets',
+  },
+  deadRetentionMs: {
+    flag: 'dead-retention-ms',
+    env: 'DEAD_RETENTION_MS',
+    default: 60_000,
+    parse: integer(1000, 86_400_000),
+    reason:
+      'long after the dead/left rumour has spread (seconds), short enough that churn does not grow the table',
+    describe: 'How long dead and left members stay in the table',
+  },
+  awarenessMax: {
+    flag: 'awareness-max',
+    env: 'AWARENESS_MAX',
+    default: 8,
+    parse: integer(1, 64),
+    reason: 'memberlist: a struggling peer slows its probing by at most 8x',
+    describe: 'Local health awareness ceiling (Lifeguard)',
+  },
+  maxDatagramBytes: {
+    flag: 'max-datagram-bytes',
+    env: 'MAX_DATAGRAM_BYTES',
+    default: 1400,
+    parse: integer(576, 65_507),
+    reason: 'DESIGN.md §4: below a 1500-byte Ethernet MTU with IP/UDP headers and tunnels (overlay networks)',
+    describe: 'Largest datagram sent; state sync is split to fit',
+  },
+  joinRetryMaxMs: {
+    flag: 'join-retry-max-ms',
+    env: 'JOIN_RETRY_MAX_MS',
+    default: 30_000,
+    parse: integer(100, 3_600_000),
+    reason: 'retries start at 1 s and double; 30 s keeps a seedless peer quiet yet quick to find late seeds',
+    describe: 'Longest wait between join attempts while no seed answers',
+  },
+  resolveIntervalMs: {
+    flag: 'resolve-interval-ms',
+    env: 'RESOLVE_INTERVAL_MS',
+    default: 10_000,
+    parse: integer(100, 3_600_000),
+    reason:
+      'DNS names are re-resolved this often so scaled-up and restarted replicas are found within seconds',
+    describe: 'Re-resolve seed names and join addresses not yet members',
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof PEER_SETTINGS;
+export type PeerConfig = { [K in keyof Settings]: Settings[K]['default'] };
+
+export const PEER_DEFAULTS: PeerConfig = Object.fromEntries(
+  Object.entries(PEER_SETTINGS).map(([key, s]) => [key, s.default]),
+) as PeerConfig;
+
+export function optionName(s: { flag: string; env: string }): string {
+  return `--${s.flag} (${s.env})`;
+}
+
+/** Resolve and validate every setting from flags (raw strings) and the environment. */
+export function resolvePeerConfig(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): PeerConfig {
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(PEER_SETTINGS) as [string, Setting<unknown>][]) {
+    const flag = flags[setting.flag];
+    const raw = Array.isArray(flag)
+      ? flag.map(String).join(',')
+      : flag !== undefined
+        ? String(flag)
+        : env[setting.env];
+    config[key] = raw === undefined ? setting.default : setting.parse(raw, optionName(setting));
+  }
+  const resolved = config as PeerConfig;
+  if (resolved.name === '')
+    resolved.name = peerName(hostname().split('.')[0] ?? '', optionName(PEER_SETTINGS.name));
+  if (resolved.probeTimeoutMs >= resolved.probeIntervalMs) {
+    throw new ConfigError(
+      optionName(PEER_SETTINGS.probeTimeoutMs),
+      `${resolved.probeTimeoutMs} must be below --probe-interval-ms (${resolved.probeIntervalMs})`,
+    );
+  }
+  return resolved;
+}
+
+const MEMBERSHIP_KEYS = [
+  'probeIntervalMs',
+  'probeTimeoutMs',
+  'indirectChecks',
+  'suspicionMult',
+  'suspicionMaxMult',
+  'gossipIntervalMs',
+  'gossipFanout',
+  'retransmitMult',
+  'pushPullIntervalMs',
+  'pushPullAfterJoinMs',
+  'gossipToDeadMs',
+  'deadRetentionMs',
+  'awarenessMax',
+  'maxDatagramBytes',
+] as const satisfies readonly (keyof MembershipConfig & keyof PeerConfig)[];
+
+/** The part of the peer's settings the SWIM core reads. */
+export function membershipConfig(config: PeerConfig): MembershipConfig {
+  return Object.fromEntries(MEMBERSHIP_KEYS.map((key) => [key, config[key]])) as unknown as MembershipConfig;
+}

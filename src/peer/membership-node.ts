@@ -1,0 +1,181 @@
+// The runtime shell around the pure SWIM core: decodes datagrams from a
+// Transport, feeds them and the clock to the core, encodes and sends what it
+// returns, counts traffic and drops, and hands events to listeners. Nothing a
+// datagram contains can make it throw.
+import { datagramOverhead, decodeDatagram, encodeDatagram } from '../protocol/gossip-codec.ts';
+import type { Keyring } from '../protocol/gossip-keyring.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import {
+  Membership,
+  type MembershipConfig,
+  type MembershipEffect,
+  type MemberView,
+} from './membership/membership.ts';
+import type { MembershipEvent } from './membership/membership-events.ts';
+import type { Random } from './membership/random.ts';
+import { TrafficCounters } from './traffic-counters.ts';
+import type { Transport } from './transport/transport.ts';
+
+export interface MembershipNodeOptions {
+  name: string;
+  /** Raw 32-byte Ed25519 public key. */
+  publicKey: Uint8Array;
+  /** Start incarnation: wall-clock ms, so a restarted peer outranks its former self. */
+  incarnation: number;
+  config: MembershipConfig;
+  transport: Transport;
+  clock: Clock;
+  random: Random;
+  keyring?: Keyring;
+}
+
+export type MembershipListener = (event: MembershipEvent) => void;
+
+export class MembershipNode {
+  readonly counters = new TrafficCounters();
+  private readonly core: Membership;
+  private readonly transport: Transport;
+  private readonly clock: Clock;
+  private readonly keyring: Keyring | undefined;
+  private readonly maxDatagramBytes: number;
+  private readonly listeners: MembershipListener[] = [];
+  private timer: TimerHandle | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private stopped = false;
+
+  constructor(options: MembershipNodeOptions) {
+    this.transport = options.transport;
+    this.clock = options.clock;
+    this.keyring = options.keyring;
+    this.maxDatagramBytes = options.config.maxDatagramBytes;
+    this.core = new Membership({
+      self: {
+        name: options.name,
+        incarnation: options.incarnation,
+        address: options.transport.address,
+        publicKey: options.publicKey,
+      },
+      config: options.config,
+      random: options.random,
+      now: options.clock.now(),
+      datagramOverhead: datagramOverhead(options.keyring),
+    });
+    this.transport.onPacket((bytes, from) => this.onPacket(bytes, from));
+    this.schedule();
+  }
+
+  get name(): string {
+    return this.core.name;
+  }
+
+  get address(): string {
+    return this.transport.address;
+  }
+
+  get self(): MemberView {
+    return this.core.self;
+  }
+
+  get joined(): boolean {
+    return this.core.joined;
+  }
+
+  get awarenessScore(): number {
+    return this.core.awarenessScore;
+  }
+
+  members(): MemberView[] {
+    return this.core.members();
+  }
+
+  member(name: string): MemberView | undefined {
+    return this.core.member(name);
+  }
+
+  knowsAddress(address: string): boolean {
+    return this.core.knowsAddress(address);
+  }
+
+  on(listener: MembershipListener): void {
+    this.listeners.push(listener);
+  }
+
+  join(addresses: readonly string[]): void {
+    if (!this.stopped) this.apply(this.core.join(addresses));
+  }
+
+  broadcast(topic: string, key: string, payload: Uint8Array): void {
+    this.core.broadcast(topic, key, payload);
+    this.schedule();
+  }
+
+  /** Graceful: announce leave, give the datagrams `lingerMs` to go out, close. */
+  async leave(lingerMs = 50): Promise<void> {
+    if (this.stopped) return;
+    this.apply(this.core.leave(this.clock.now()));
+    await new Promise<void>((resolve) => this.clock.setTimer(lingerMs, resolve));
+    await this.close();
+  }
+
+  /** Abrupt stop, as if the process were killed: no goodbye. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    await this.transport.close();
+  }
+
+  private onPacket(bytes: Uint8Array, from: string): void {
+    if (this.stopped) return;
+    this.counters.datagramsIn++;
+    this.counters.bytesIn += bytes.length;
+    const decoded = decodeDatagram(bytes, this.keyring, this.maxDatagramBytes);
+    if (!decoded.ok) {
+      this.counters.drop(decoded.reason);
+      return;
+    }
+    this.counters.unknownMessages += decoded.unknownTypes;
+    try {
+      this.apply(this.core.receive(from, decoded.messages, this.clock.now()));
+    } catch (error) {
+      // A bug, not input: count it and keep serving.
+      this.counters.drop('internal-error');
+      this.emit({ event: 'internal.error', error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private apply(effects: MembershipEffect[]): void {
+    for (const effect of effects) {
+      if (effect.type === 'send') {
+        if (effect.messages.length === 0) continue;
+        const datagram = encodeDatagram(effect.messages, this.keyring);
+        this.counters.datagramsOut++;
+        this.counters.bytesOut += datagram.length;
+        this.transport.send(datagram, effect.to);
+      } else {
+        this.emit(effect.event);
+      }
+    }
+    this.schedule();
+  }
+
+  private emit(event: MembershipEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Arm one timer for the core's next deadline. */
+  private schedule(): void {
+    if (this.stopped) return;
+    const at = this.core.nextWakeAt();
+    if (at >= this.timerAt && this.timer) return;
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.clock.setTimer(at - this.clock.now(), () => this.onTimer());
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this.stopped) return;
+    this.apply(this.core.tick(this.clock.now()));
+  }
+}

@@ -1,0 +1,98 @@
+// Retransmit-limited broadcast queue (memberlist's TransmitLimitedQueue):
+// rumours piggyback on outgoing datagrams, least-sent first and newest first
+// among equals; each is sent at most `limit` times; a newer rumour with the
+// same key (the same member, the same certificate slot) replaces an older one.
+
+interface QueuedBroadcast {
+  key: string;
+  bytes: Uint8Array;
+  transmits: number;
+  dropped: boolean;
+  /** Creation order: higher is newer. */
+  id: number;
+}
+
+export class BroadcastQueue {
+  /** buckets[t]: rumours sent t times so far; later entries are newer. */
+  private buckets: QueuedBroadcast[][] = [];
+  private readonly byKey = new Map<string, QueuedBroadcast>();
+  private nextId = 0;
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Queue an encoded message under `key`, replacing any older rumour with that key. */
+  push(key: string, bytes: Uint8Array): void {
+    const old = this.byKey.get(key);
+    if (old) old.dropped = true;
+    const item: QueuedBroadcast = { key, bytes, transmits: 0, dropped: false, id: this.nextId++ };
+    this.byKey.set(key, item);
+    this.bucket(0).push(item);
+  }
+
+  /**
+   * Take rumours that fit in `budget` bytes, counting a transmission for each.
+   * Rumours that reached `limit` transmissions leave the queue.
+   */
+  take(budget: number, limit: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.byKey.size === 0) return out;
+    const taken: QueuedBroadcast[] = [];
+    let remaining = budget;
+    for (let t = 0; t < this.buckets.length && remaining > 0; t++) {
+      const bucket = this.buckets[t];
+      if (!bucket || bucket.length === 0) continue;
+      let skipped = 0;
+      for (let i = bucket.length - 1; i >= 0 && remaining > 0; i--) {
+        const item = bucket[i]!;
+        if (item.dropped || item.transmits >= limit) {
+          bucket.splice(i, 1);
+          this.forget(item);
+          continue;
+        }
+        if (item.bytes.length > remaining) {
+          // Sizes vary little; stop scanning once a few in a row do not fit.
+          if (++skipped > 8) break;
+          continue;
+        }
+        bucket.splice(i, 1);
+        remaining -= item.bytes.length;
+        out.push(item.bytes);
+        taken.push(item);
+      }
+    }
+    for (const item of taken) {
+      item.transmits++;
+      if (item.transmits >= limit) this.forget(item);
+      else insertById(this.bucket(item.transmits), item);
+    }
+    return out;
+  }
+
+  private bucket(transmits: number): QueuedBroadcast[] {
+    let bucket = this.buckets[transmits];
+    if (!bucket) {
+      bucket = [];
+      this.buckets[transmits] = bucket;
+    }
+    return bucket;
+  }
+
+  private forget(item: QueuedBroadcast): void {
+    item.dropped = true;
+    if (this.byKey.get(item.key) === item) this.byKey.delete(item.key);
+  }
+}
+
+/** Keep a bucket ordered by creation (newest last). */
+function insertById(bucket: QueuedBroadcast[], item: QueuedBroadcast): void {
+  let low = 0;
+  let high = bucket.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (bucket[mid]!.id < item.id) low = mid + 1;
+    else high = mid;
+  }
+  bucket.splice(low, 0, item);
+}

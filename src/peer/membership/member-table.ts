@@ -1,0 +1,294 @@
+// The membership table and SWIM's merge rules: which alive/suspect/dead/left
+// claims win (incarnation numbers), when this peer must refute a claim about
+// itself, and which changes become rumours. Pure: time comes in as `now`.
+import { encodeMessage } from '../../protocol/gossip-codec.ts';
+import type {
+  GossipMessage,
+  MemberEntry,
+  MemberRecord,
+  MemberState,
+} from '../../protocol/gossip-messages.ts';
+import type { BroadcastQueue } from './broadcast-queue.ts';
+import type { MembershipEvent } from './membership-events.ts';
+import { type Random, randomInt } from './random.ts';
+import { Suspicion } from './suspicion.ts';
+import { type SuspicionSettings, suspicionTiming } from './timing.ts';
+
+export interface Member {
+  record: MemberRecord;
+  state: MemberState;
+  stateChangedAt: number;
+  suspicion?: Suspicion;
+  /** Cached push-pull entry bytes (state + record); cleared on change. */
+  entryBytes?: Uint8Array;
+}
+
+export interface MemberTableContext {
+  settings: SuspicionSettings;
+  queue: BroadcastQueue;
+  random: Random;
+  emit(event: MembershipEvent): void;
+  /** Called when this peer refutes a claim about itself (Lifeguard raises awareness). */
+  onRefute(): void;
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class MemberTable {
+  readonly selfName: string;
+  private readonly ctx: MemberTableContext;
+  private readonly byName = new Map<string, Member>();
+  /** Same members as byName, for O(1) random picks. */
+  private readonly list: Member[] = [];
+  private readonly position = new Map<string, number>();
+  private live = 0;
+  /** Members under suspicion, so timers do not scan the whole table. */
+  private readonly suspects = new Set<Member>();
+  leaving = false;
+
+  constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
+    this.selfName = self.name;
+    this.ctx = ctx;
+    this.insert({ record: self, state: 'alive', stateChangedAt: now });
+    this.broadcast({ type: 'alive', member: self });
+  }
+
+  get self(): Member {
+    return this.byName.get(this.selfName)!;
+  }
+
+  get(name: string): Member | undefined {
+    return this.byName.get(name);
+  }
+
+  all(): readonly Member[] {
+    return this.list;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Members not dead or left, this peer included: the n of SWIM's formulas. */
+  get liveCount(): number {
+    return this.live;
+  }
+
+  /** Up to k distinct random members other than this peer that pass `accept`. */
+  pick(k: number, accept: (m: Member) => boolean): Member[] {
+    const chosen = new Set<Member>();
+    const n = this.list.length;
+    for (let tries = 0; chosen.size < k && tries < 3 * n + 3 * k; tries++) {
+      const m = this.list[randomInt(this.ctx.random, n)]!;
+      if (m.record.name !== this.selfName && accept(m)) chosen.add(m);
+    }
+    return [...chosen];
+  }
+
+  private insert(member: Member): void {
+    this.byName.set(member.record.name, member);
+    this.position.set(member.record.name, this.list.length);
+    this.list.push(member);
+    if (member.state === 'alive' || member.state === 'suspect') this.live++;
+  }
+
+  private setState(member: Member, state: MemberState, now: number): void {
+    const wasLive = member.state === 'alive' || member.state === 'suspect';
+    const isLive = state === 'alive' || state === 'suspect';
+    this.live += (isLive ? 1 : 0) - (wasLive ? 1 : 0);
+    member.state = state;
+    member.stateChangedAt = now;
+    member.entryBytes = undefined;
+    if (state === 'suspect') this.suspects.add(member);
+    else {
+      member.suspicion = undefined;
+      this.suspects.delete(member);
+    }
+  }
+
+  remove(name: string): void {
+    const at = this.position.get(name);
+    if (at === undefined || name === this.selfName) return;
+    const member = this.list[at]!;
+    const last = this.list.pop()!;
+    if (last !== member) {
+      this.list[at] = last;
+      this.position.set(last.record.name, at);
+    }
+    this.position.delete(name);
+    this.byName.delete(name);
+    this.suspects.delete(member);
+    if (member.state === 'alive' || member.state === 'suspect') this.live--;
+    this.ctx.emit({ event: 'member.removed', member: name });
+  }
+
+  private broadcast(message: GossipMessage & { type: 'alive' | 'suspect' | 'dead' | 'left' }): void {
+    const name = message.type === 'alive' ? message.member.name : message.name;
+    this.ctx.queue.push(`member:${name}`, encodeMessage(message));
+  }
+
+  entry(member: Member): MemberEntry {
+    return { state: member.state, ...member.record };
+  }
+
+  // ---- merge rules ----------------------------------------------------------
+
+  /**
+   * An alive claim. `quiet` merges without re-gossiping (anti-entropy entries
+   * the sender already spreads), except changes that others must hear about.
+   */
+  applyAlive(record: MemberRecord, now: number, quiet = false): void {
+    const current = this.byName.get(record.name);
+    if (record.name === this.selfName) {
+      const self = this.self.record;
+      if (record.incarnation < self.incarnation) return;
+      const same = sameKey(record.publicKey, self.publicKey) && record.address === self.address;
+      if (record.incarnation === self.incarnation && same) return;
+      this.refute(record.incarnation, 'alive', now);
+      return;
+    }
+    if (!current) {
+      this.insert({ record, state: 'alive', stateChangedAt: now });
+      this.ctx.emit({
+        event: 'member.joined',
+        member: record.name,
+        address: record.address,
+        incarnation: record.incarnation,
+      });
+      if (!quiet) this.broadcast({ type: 'alive', member: record });
+      return;
+    }
+    if (record.incarnation <= current.record.incarnation) {
+      if (
+        record.incarnation === current.record.incarnation &&
+        !sameKey(record.publicKey, current.record.publicKey)
+      ) {
+        this.ctx.emit({
+          event: 'member.conflict',
+          member: record.name,
+          address: record.address,
+          incarnation: record.incarnation,
+        });
+      }
+      return;
+    }
+    const previous = current.state;
+    const moved = record.address !== current.record.address;
+    current.record = record;
+    this.setState(current, 'alive', now);
+    const event = { member: record.name, incarnation: record.incarnation };
+    if (previous === 'dead' || previous === 'left') {
+      this.ctx.emit({ event: 'member.joined', address: record.address, ...event });
+    } else if (previous === 'suspect') {
+      this.ctx.emit({ event: 'member.alive', ...event });
+    } else if (moved) {
+      this.ctx.emit({ event: 'member.updated', address: record.address, ...event });
+    }
+    // A newer incarnation is news even through anti-entropy: it may be a refutation.
+    this.broadcast({ type: 'alive', member: record });
+  }
+
+  applySuspect(name: string, incarnation: number, from: string, now: number): void {
+    const member = this.byName.get(name);
+    if (!member || incarnation < member.record.incarnation) return;
+    if (member.state === 'dead' || member.state === 'left') return;
+    if (name === this.selfName) {
+      if (!this.leaving) this.refute(incarnation, 'suspect', now);
+      return;
+    }
+    if (member.state === 'suspect' && member.suspicion) {
+      if (member.suspicion.confirm(from)) this.broadcast({ type: 'suspect', name, incarnation, from });
+      return;
+    }
+    member.record = { ...member.record, incarnation };
+    this.setState(member, 'suspect', now);
+    member.suspicion = new Suspicion(from, now, suspicionTiming(this.live, this.ctx.settings));
+    this.ctx.emit({ event: 'member.suspect', member: name, incarnation, from });
+    this.broadcast({ type: 'suspect', name, incarnation, from });
+  }
+
+  applyDead(name: string, incarnation: number, from: string, now: number): void {
+    const member = this.byName.get(name);
+    if (!member || incarnation < member.record.incarnation) return;
+    if (member.state === 'dead' || member.state === 'left') return;
+    if (name === this.selfName) {
+      if (!this.leaving) this.refute(incarnation, 'dead', now);
+      return;
+    }
+    member.record = { ...member.record, incarnation };
+    this.setState(member, 'dead', now);
+    this.ctx.emit({ event: 'member.dead', member: name, incarnation, from });
+    this.broadcast({ type: 'dead', name, incarnation, from });
+  }
+
+  applyLeft(name: string, incarnation: number, now: number): void {
+    const member = this.byName.get(name);
+    if (!member || incarnation < member.record.incarnation || member.state === 'left') return;
+    if (name === this.selfName) {
+      if (!this.leaving) this.refute(incarnation, 'left', now);
+      return;
+    }
+    member.record = { ...member.record, incarnation };
+    this.setState(member, 'left', now);
+    this.ctx.emit({ event: 'member.left', member: name, incarnation });
+    this.broadcast({ type: 'left', name, incarnation });
+  }
+
+  /** Announce this peer's departure. */
+  leave(now: number): Uint8Array {
+    this.leaving = true;
+    const self = this.self;
+    this.setState(self, 'left', now);
+    const message = { type: 'left', name: this.selfName, incarnation: self.record.incarnation } as const;
+    this.broadcast(message);
+    return encodeMessage(message);
+  }
+
+  /** Outlive a claim about ourselves: a higher incarnation, gossiped as alive. */
+  private refute(
+    accusedIncarnation: number,
+    accusation: 'alive' | 'suspect' | 'dead' | 'left',
+    now: number,
+  ): void {
+    const self = this.self;
+    const incarnation = Math.max(self.record.incarnation, accusedIncarnation) + 1;
+    self.record = { ...self.record, incarnation };
+    self.entryBytes = undefined;
+    self.stateChangedAt = now;
+    this.ctx.onRefute();
+    this.ctx.emit({ event: 'self.refuted', incarnation, accusation });
+    this.broadcast({ type: 'alive', member: self.record });
+  }
+
+  /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */
+  expireSuspicions(now: number): void {
+    for (const member of [...this.suspects]) {
+      if (member.suspicion && member.suspicion.deadline() <= now) {
+        this.applyDead(member.record.name, member.record.incarnation, this.selfName, now);
+      }
+    }
+  }
+
+  /** Earliest suspicion deadline, for the shell's timer. */
+  nextSuspicionDeadline(): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const member of this.suspects) {
+      if (member.suspicion) next = Math.min(next, member.suspicion.deadline());
+    }
+    return next;
+  }
+
+  /** Forget dead and left members after `retentionMs` (their rumours are long spread). */
+  reap(now: number, retentionMs: number): void {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const m = this.list[i]!;
+      if ((m.state === 'dead' || m.state === 'left') && now - m.stateChangedAt >= retentionMs) {
+        this.remove(m.record.name);
+      }
+    }
+  }
+}

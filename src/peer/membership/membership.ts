@@ -1,0 +1,490 @@
+// The SWIM core with Lifeguard refinements. Pure: the shell feeds it decoded
+// messages (`receive`) and the time (`tick`), and it returns effects: encoded
+// messages to send to an address, and events to log or act on. No sockets, no
+// timers, no wall clock; randomness is injected and seeded.
+import { encodeMemberEntry, encodeMessage, encodePushPull } from '../../protocol/gossip-codec.ts';
+import type { GossipMessage, MemberRecord, MemberState } from '../../protocol/gossip-messages.ts';
+import { Awareness } from './awareness.ts';
+import { BroadcastQueue } from './broadcast-queue.ts';
+import { type Member, MemberTable } from './member-table.ts';
+import type { MembershipEvent } from './membership-events.ts';
+import { type Random, randomInt, shuffle } from './random.ts';
+import { pushPullIntervalMs, retransmitLimit, scaledByAwareness } from './timing.ts';
+
+export interface MembershipConfig {
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  indirectChecks: number;
+  suspicionMult: number;
+  suspicionMaxMult: number;
+  gossipIntervalMs: number;
+  gossipFanout: number;
+  retransmitMult: number;
+  pushPullIntervalMs: number;
+  /** First anti-entropy exchange after joining; doubles until the regular interval. */
+  pushPullAfterJoinMs: number;
+  gossipToDeadMs: number;
+  deadRetentionMs: number;
+  awarenessMax: number;
+  maxDatagramBytes: number;
+}
+
+export type MembershipEffect =
+  | { type: 'send'; to: string; messages: Uint8Array[] }
+  | { type: 'event'; event: MembershipEvent };
+
+export interface MemberView {
+  name: string;
+  address: string;
+  state: MemberState;
+  incarnation: number;
+  publicKey: Uint8Array;
+}
+
+export interface MembershipOptions {
+  self: MemberRecord;
+  config: MembershipConfig;
+  random: Random;
+  now: number;
+  /** Bytes each datagram spends outside its messages (envelope, encryption). */
+  datagramOverhead: number;
+}
+
+interface Probe {
+  seq: number;
+  target: Member;
+  directDeadline: number;
+  finalDeadline: number;
+  indirectSent: boolean;
+  expectedNacks: number;
+  nacks: number;
+}
+
+interface Relay {
+  requester: string;
+  seq: number;
+  deadline: number;
+}
+
+const isLive = (m: Member) => m.state === 'alive' || m.state === 'suspect';
+const REAP_EVERY_MS = 1000;
+const MAX_MESSAGES = 255;
+
+export class Membership {
+  private readonly config: MembershipConfig;
+  private readonly random: Random;
+  private readonly overhead: number;
+  private readonly queue = new BroadcastQueue();
+  private readonly table: MemberTable;
+  private readonly awareness: Awareness;
+  private out: MembershipEffect[] = [];
+
+  private seq = 0;
+  private probe: Probe | undefined;
+  private probeOrder: string[] = [];
+  private probeIndex = 0;
+  private readonly relays = new Map<number, Relay>();
+  private nextProbeAt: number;
+  private nextGossipAt: number;
+  private nextPushPullAt: number;
+  private nextReapAt: number;
+  private syncDelayMs = 0;
+  private syncPreferred: string | undefined;
+  private hasJoined = false;
+
+  constructor(options: MembershipOptions) {
+    this.config = options.config;
+    this.random = options.random;
+    this.overhead = options.datagramOverhead;
+    this.awareness = new Awareness(options.config.awarenessMax);
+    const now = options.now;
+    this.table = new MemberTable(options.self, now, {
+      settings: options.config,
+      queue: this.queue,
+      random: this.random,
+      emit: (event) => this.out.push({ type: 'event', event }),
+      onRefute: () => this.awareness.apply(1),
+    });
+    // Stagger the first timers so peers started together do not beat in step.
+    this.nextProbeAt = now + randomInt(this.random, options.config.probeIntervalMs);
+    this.nextGossipAt = now + randomInt(this.random, options.config.gossipIntervalMs);
+    this.nextPushPullAt =
+      now + options.config.pushPullIntervalMs + randomInt(this.random, options.config.pushPullIntervalMs);
+    this.nextReapAt = now + REAP_EVERY_MS;
+  }
+
+  // ---- queries ---------------------------------------------------------------
+
+  get name(): string {
+    return this.table.selfName;
+  }
+
+  get self(): MemberView {
+    return this.view(this.table.self);
+  }
+
+  /** True once a seed answered or another member is known alive. */
+  get joined(): boolean {
+    return this.hasJoined;
+  }
+
+  get awarenessScore(): number {
+    return this.awareness.score;
+  }
+
+  get pendingBroadcasts(): number {
+    return this.queue.size;
+  }
+
+  members(): MemberView[] {
+    return this.table.all().map((m) => this.view(m));
+  }
+
+  member(name: string): MemberView | undefined {
+    const m = this.table.get(name);
+    return m && this.view(m);
+  }
+
+  /** Whether any known member lives at `address` (so discovery need not join it). */
+  knowsAddress(address: string): boolean {
+    return this.table.all().some((m) => isLive(m) && m.record.address === address);
+  }
+
+  private view(m: Member): MemberView {
+    const { name, address, incarnation, publicKey } = m.record;
+    return { name, address, incarnation, publicKey, state: m.state };
+  }
+
+  /** When `tick` next has work to do. */
+  nextWakeAt(): number {
+    if (this.table.leaving) return this.nextReapAt;
+    let next = Math.min(this.nextPushPullAt, this.nextReapAt, this.table.nextSuspicionDeadline());
+    if (this.probe) {
+      next = Math.min(next, this.probe.indirectSent ? this.probe.finalDeadline : this.probe.directDeadline);
+    } else {
+      next = Math.min(next, this.nextProbeAt);
+    }
+    if (this.queue.size > 0) next = Math.min(next, this.nextGossipAt);
+    for (const relay of this.relays.values()) next = Math.min(next, relay.deadline);
+    return next;
+  }
+
+  // ---- inputs ----------------------------------------------------------------
+
+  tick(now: number): MembershipEffect[] {
+    if (!this.table.leaving) {
+      this.table.expireSuspicions(now);
+      this.runProbe(now);
+      this.expireRelays(now);
+      if (now >= this.nextGossipAt) {
+        this.nextGossipAt = now + this.config.gossipIntervalMs;
+        this.gossip(now);
+      }
+      if (now >= this.nextPushPullAt) this.periodicPushPull(now);
+    }
+    if (now >= this.nextReapAt) {
+      this.nextReapAt = now + REAP_EVERY_MS;
+      this.table.reap(now, this.config.deadRetentionMs);
+    }
+    return this.flush();
+  }
+
+  receive(from: string, messages: readonly GossipMessage[], now: number): MembershipEffect[] {
+    if (this.table.leaving) return this.flush();
+    for (const message of messages) this.handle(from, message, now);
+    return this.flush();
+  }
+
+  /** Contact seeds: a full state exchange with each address. */
+  join(addresses: readonly string[]): MembershipEffect[] {
+    for (const address of addresses) {
+      if (address !== this.table.self.record.address) this.sendState(address, true, false);
+    }
+    return this.flush();
+  }
+
+  /** Leave gracefully: mark ourselves left and tell several members at once. */
+  leave(now: number): MembershipEffect[] {
+    if (this.table.leaving) return this.flush();
+    const left = this.table.leave(now);
+    const targets = this.table.pick(this.config.gossipFanout * 2, isLive);
+    for (const target of targets) this.send(target.record.address, [left]);
+    return this.flush();
+  }
+
+  /** Spread a payload for higher layers (e.g. a leader certificate) by gossip. */
+  broadcast(topic: string, key: string, payload: Uint8Array): void {
+    this.queue.push(`broadcast:${topic}:${key}`, encodeMessage({ type: 'broadcast', topic, key, payload }));
+  }
+
+  private flush(): MembershipEffect[] {
+    const effects = this.out;
+    this.out = [];
+    return effects;
+  }
+
+  // ---- message handling --------------------------------------------------------
+
+  private handle(from: string, message: GossipMessage, now: number): void {
+    switch (message.type) {
+      case 'ping': {
+        if (message.target !== this.name) {
+          this.out.push({ type: 'event', event: { event: 'message.ignored', reason: 'wrong-target' } });
+          return;
+        }
+        const reply: Uint8Array[] = [encodeMessage({ type: 'ack', seq: message.seq })];
+        // A prober we think suspect or dead hears it at once, so it can refute.
+        const source = this.table.get(message.source);
+        if (source && (source.state === 'suspect' || source.state === 'dead')) {
+          const { name, incarnation } = source.record;
+          reply.push(encodeMessage({ type: source.state, name, incarnation, from: this.name }));
+        }
+        this.send(from, reply);
+        return;
+      }
+      case 'indirect-ping': {
+        const seq = this.nextSeq();
+        this.relays.set(seq, {
+          requester: from,
+          seq: message.seq,
+          deadline: now + this.config.probeTimeoutMs,
+        });
+        this.send(message.targetAddress, [
+          encodeMessage({ type: 'ping', seq, target: message.target, source: this.name }),
+        ]);
+        return;
+      }
+      case 'ack': {
+        const relay = this.relays.get(message.seq);
+        if (relay) {
+          this.relays.delete(message.seq);
+          this.send(relay.requester, [encodeMessage({ type: 'ack', seq: relay.seq })]);
+          return;
+        }
+        if (this.probe && this.probe.seq === message.seq) {
+          this.awareness.apply(-1);
+          this.probe = undefined;
+        }
+        return;
+      }
+      case 'nack':
+        if (this.probe && this.probe.seq === message.seq) this.probe.nacks++;
+        return;
+      case 'alive':
+        this.table.applyAlive(message.member, now);
+        this.markJoined(from, now, false);
+        return;
+      case 'suspect':
+        this.table.applySuspect(message.name, message.incarnation, message.from, now);
+        return;
+      case 'dead':
+        this.table.applyDead(message.name, message.incarnation, message.from, now);
+        return;
+      case 'left':
+        this.table.applyLeft(message.name, message.incarnation, now);
+        return;
+      case 'push-pull':
+        this.mergeState(from, message, now);
+        return;
+      case 'broadcast':
+        this.out.push({
+          type: 'event',
+          event: {
+            event: 'broadcast.received',
+            topic: message.topic,
+            key: message.key,
+            payload: message.payload,
+            from,
+          },
+        });
+        return;
+    }
+  }
+
+  private mergeState(from: string, message: GossipMessage & { type: 'push-pull' }, now: number): void {
+    for (const entry of message.entries) {
+      const { state, ...record } = entry;
+      switch (state) {
+        case 'alive':
+          // A joiner's own news must spread; other entries the sender already spreads.
+          this.table.applyAlive(record, now, !message.join);
+          break;
+        case 'suspect':
+        case 'dead':
+          // Prefer suspecting to declaring dead on hearsay: it may refute (memberlist).
+          this.table.applySuspect(record.name, record.incarnation, this.name, now);
+          break;
+        case 'left':
+          this.table.applyLeft(record.name, record.incarnation, now);
+          break;
+      }
+    }
+    if (!message.response && message.part === 0) this.sendState(from, false, true);
+    if (message.response) this.markJoined(from, now, true);
+  }
+
+  private markJoined(from: string, now: number, bySeed: boolean): void {
+    if (this.hasJoined) return;
+    if (!bySeed && this.table.liveCount < 2) return;
+    this.hasJoined = true;
+    this.out.push({
+      type: 'event',
+      event: { event: 'join.succeeded', via: from, members: this.table.liveCount },
+    });
+    // A young view: sync again soon (first with the seed, whose view grows as
+    // others join at the same time), doubling the delay up to the regular interval.
+    this.syncDelayMs = this.config.pushPullAfterJoinMs;
+    this.syncPreferred = from;
+    this.nextPushPullAt = now + this.syncDelayMs + randomInt(this.random, this.syncDelayMs);
+  }
+
+  // ---- probing -------------------------------------------------------------------
+
+  private nextSeq(): number {
+    this.seq = (this.seq + 1) >>> 0;
+    return this.seq;
+  }
+
+  private nextProbeTarget(): Member | undefined {
+    for (let attempts = 0; attempts < 2; attempts++) {
+      while (this.probeIndex < this.probeOrder.length) {
+        const member = this.table.get(this.probeOrder[this.probeIndex++]!);
+        if (member && isLive(member) && member.record.name !== this.name) return member;
+      }
+      // End of a round: a fresh shuffled order of everyone live (memberlist).
+      this.probeOrder = shuffle(
+        this.random,
+        this.table
+          .all()
+          .filter((m) => isLive(m) && m.record.name !== this.name)
+          .map((m) => m.record.name),
+      );
+      this.probeIndex = 0;
+    }
+    return undefined;
+  }
+
+  private runProbe(now: number): void {
+    const probe = this.probe;
+    if (probe && !probe.indirectSent && now >= probe.directDeadline) {
+      probe.indirectSent = true;
+      const helpers = this.table.pick(
+        this.config.indirectChecks,
+        (m) => m.state === 'alive' && m !== probe.target,
+      );
+      probe.expectedNacks = helpers.length;
+      const { name, address } = probe.target.record;
+      const request = encodeMessage({
+        type: 'indirect-ping',
+        seq: probe.seq,
+        target: name,
+        targetAddress: address,
+        source: this.name,
+      });
+      for (const helper of helpers) this.send(helper.record.address, [request]);
+    }
+    if (probe && now >= probe.finalDeadline) {
+      this.probe = undefined;
+      const missedNacks = probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1;
+      this.awareness.apply(Math.max(0, missedNacks));
+      const target = probe.target;
+      this.out.push({
+        type: 'event',
+        event: {
+          event: 'probe.failed',
+          member: target.record.name,
+          nacks: probe.nacks,
+          expectedNacks: probe.expectedNacks,
+        },
+      });
+      if (isLive(target) && this.table.get(target.record.name) === target) {
+        this.table.applySuspect(target.record.name, target.record.incarnation, this.name, now);
+      }
+    }
+    if (!this.probe && now >= this.nextProbeAt) {
+      const score = this.awareness.score;
+      this.nextProbeAt = now + scaledByAwareness(this.config.probeIntervalMs, score);
+      const target = this.nextProbeTarget();
+      if (!target) return;
+      const seq = this.nextSeq();
+      this.probe = {
+        seq,
+        target,
+        directDeadline: now + scaledByAwareness(this.config.probeTimeoutMs, score),
+        finalDeadline: this.nextProbeAt,
+        indirectSent: false,
+        expectedNacks: 0,
+        nacks: 0,
+      };
+      this.send(target.record.address, [
+        encodeMessage({ type: 'ping', seq, target: target.record.name, source: this.name }),
+      ]);
+    }
+  }
+
+  private expireRelays(now: number): void {
+    for (const [seq, relay] of this.relays) {
+      if (relay.deadline > now) continue;
+      this.relays.delete(seq);
+      this.send(relay.requester, [encodeMessage({ type: 'nack', seq: relay.seq })]);
+    }
+  }
+
+  // ---- dissemination ---------------------------------------------------------------
+
+  private gossip(now: number): void {
+    if (this.queue.size === 0) return;
+    const targets = this.table.pick(
+      this.config.gossipFanout,
+      (m) => isLive(m) || (m.state === 'dead' && now - m.stateChangedAt < this.config.gossipToDeadMs),
+    );
+    for (const target of targets) {
+      if (this.queue.size === 0) break;
+      this.send(target.record.address, [], true);
+    }
+  }
+
+  private periodicPushPull(now: number): void {
+    const live = this.table.liveCount;
+    const regular = pushPullIntervalMs(this.config.pushPullIntervalMs, live);
+    let target: string | undefined = this.syncPreferred;
+    this.syncPreferred = undefined;
+    if (target === undefined) target = this.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
+    if (this.syncDelayMs > 0 && this.syncDelayMs < regular) {
+      this.syncDelayMs *= 2;
+      this.nextPushPullAt = now + Math.min(this.syncDelayMs, regular);
+    } else {
+      this.syncDelayMs = 0;
+      this.nextPushPullAt = now + regular;
+    }
+    if (target) this.sendState(target, false, false);
+    // Serf's reconnect: also sync with one dead member, so a healed partition
+    // finds its other half (each side refutes what the other says of it).
+    const dead = this.table.pick(1, (m) => m.state === 'dead')[0];
+    if (dead) this.sendState(dead.record.address, false, false);
+  }
+
+  private sendState(to: string, join: boolean, response: boolean): void {
+    const entries = this.table.all().map((m) => (m.entryBytes ??= encodeMemberEntry(this.table.entry(m))));
+    const parts = encodePushPull(
+      { syncId: this.nextSeq(), join, response },
+      entries,
+      this.config.maxDatagramBytes - this.overhead - 1,
+    );
+    for (const part of parts) this.out.push({ type: 'send', to, messages: [part] });
+  }
+
+  /** One datagram: the given messages, then as many queued rumours as fit. */
+  private send(to: string, messages: Uint8Array[], onlyIfRumours = false): void {
+    let used = this.overhead;
+    for (const m of messages) used += m.length;
+    const room = MAX_MESSAGES - messages.length;
+    const rumours = room > 0 ? this.queue.take(this.config.maxDatagramBytes - used, this.limit()) : [];
+    if (onlyIfRumours && rumours.length === 0) return;
+    this.out.push({ type: 'send', to, messages: [...messages, ...rumours.slice(0, room)] });
+  }
+
+  private limit(): number {
+    return retransmitLimit(this.config.retransmitMult, this.table.liveCount);
+  }
+}

@@ -1,0 +1,35 @@
+// One suspicion of one member (Lifeguard): started by the first suspector,
+// shortened by each independent confirmation, expired by the core's tick.
+import { remainingSuspicionTime, type SuspicionTiming } from './timing.ts';
+
+export class Suspicion {
+  readonly startedAt: number;
+  private readonly timing: SuspicionTiming;
+  private readonly confirmedBy = new Set<string>();
+
+  constructor(from: string, startedAt: number, timing: SuspicionTiming) {
+    this.startedAt = startedAt;
+    this.timing = timing;
+    // The first suspector is not a confirmation of itself.
+    this.confirmedBy.add(from);
+  }
+
+  get confirmations(): number {
+    return this.confirmedBy.size - 1;
+  }
+
+  /** Record that `from` also suspects; true when this is news (worth re-gossiping). */
+  confirm(from: string): boolean {
+    if (this.confirmations >= this.timing.expectedConfirmations) return false;
+    if (this.confirmedBy.has(from)) return false;
+    this.confirmedBy.add(from);
+    return true;
+  }
+
+  deadline(): number {
+    const { expectedConfirmations, minMs, maxMs } = this.timing;
+    return (
+      this.startedAt + remainingSuspicionTime(this.confirmations, expectedConfirmations, 0, minMs, maxMs)
+    );
+  }
+}

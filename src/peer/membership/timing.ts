@@ -1,0 +1,72 @@
+// Timing maths of SWIM with Lifeguard, as pure functions (memberlist's util.go):
+// how long a suspicion lasts, how often a rumour is retransmitted, how often to
+// run anti-entropy. Table-tested in test/peer/membership/timing.test.ts.
+
+export interface SuspicionTiming {
+  /** Timeout once enough independent confirmations arrived. */
+  minMs: number;
+  /** Timeout with no confirmation at all. */
+  maxMs: number;
+  /** Confirmations that shrink the timeout from max to min. */
+  expectedConfirmations: number;
+}
+
+export interface SuspicionSettings {
+  suspicionMult: number;
+  suspicionMaxMult: number;
+  gossipIntervalMs: number;
+}
+
+/**
+ * Suspicion bounds for a cluster of n live members. The base grows with
+ * log10(n) because a rumour needs about log(n) gossip rounds to reach the
+ * suspect and its refutation as long to come back; it is counted in gossip
+ * intervals (not probe intervals, as memberlist does) because dissemination,
+ * not probing, is what a refutation waits for.
+ */
+export function suspicionTiming(n: number, s: SuspicionSettings): SuspicionTiming {
+  const scale = Math.max(1, Math.log10(Math.max(1, n)));
+  const minMs = Math.round(s.suspicionMult * scale * s.gossipIntervalMs);
+  // Lifeguard: expect mult-2 confirmations, but not more than the others could give.
+  const wanted = Math.max(0, s.suspicionMult - 2);
+  const expectedConfirmations = n - 2 < wanted ? 0 : wanted;
+  return { minMs, maxMs: minMs * s.suspicionMaxMult, expectedConfirmations };
+}
+
+/**
+ * Lifeguard's remaining suspicion time (memberlist remainingSuspicionTime):
+ * the timeout falls from max towards min logarithmically with confirmations c
+ * out of k expected, minus the time already elapsed (may be negative: expired).
+ */
+export function remainingSuspicionTime(
+  confirmations: number,
+  expected: number,
+  elapsedMs: number,
+  minMs: number,
+  maxMs: number,
+): number {
+  if (expected < 1) return minMs - elapsedMs;
+  const fraction = Math.log(confirmations + 1) / Math.log(expected + 1);
+  const raw = maxMs - fraction * (maxMs - minMs);
+  const timeout = Math.max(minMs, Math.floor(raw));
+  return timeout - elapsedMs;
+}
+
+/** How many times each rumour is sent: mult × ceil(log10(n + 1)). */
+export function retransmitLimit(retransmitMult: number, n: number): number {
+  return retransmitMult * Math.ceil(Math.log10(n + 1));
+}
+
+/**
+ * Anti-entropy interval for n members. A full-state exchange costs O(n) bytes,
+ * so above `threshold` members the interval grows linearly with n and the
+ * bytes each peer spends on it per second stay flat in n.
+ */
+export function pushPullIntervalMs(baseMs: number, n: number, threshold = 32): number {
+  return n <= threshold ? baseMs : Math.round((baseMs * n) / threshold);
+}
+
+/** Probe interval and timeout stretched by local health (Lifeguard LHA). */
+export function scaledByAwareness(ms: number, awarenessScore: number): number {
+  return ms * (awarenessScore + 1);
+}

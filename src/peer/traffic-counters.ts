@@ -1,0 +1,33 @@
+// Datagram and byte counters of one peer, and drops by reason, for /status
+// and /metrics.
+
+export class TrafficCounters {
+  datagramsIn = 0;
+  datagramsOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Messages of kinds this version does not know (skipped, datagram kept). */
+  unknownMessages = 0;
+  readonly dropped = new Map<string, number>();
+
+  drop(reason: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  get droppedTotal(): number {
+    let total = 0;
+    for (const n of this.dropped.values()) total += n;
+    return total;
+  }
+
+  snapshot() {
+    return {
+      datagramsIn: this.datagramsIn,
+      datagramsOut: this.datagramsOut,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      unknownMessages: this.unknownMessages,
+      dropped: Object.fromEntries([...this.dropped].sort(([a], [b]) => a.localeCompare(b))),
+    };
+  }
+}

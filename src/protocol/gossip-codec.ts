@@ -1,0 +1,356 @@
+// Gossip wire codec: a versioned envelope carrying one or more length-prefixed
+// messages, optionally sealed with AES-256-GCM. Decoding is strict (every field
+// bounded, no trailing bytes) and returns a result instead of throwing, so a bad
+// datagram is dropped and counted by reason. Layout: docs/protocol/gossip.md.
+import { ByteReader, ByteWriter, WireFormatError } from './byte-buffer.ts';
+import type { Keyring } from './gossip-keyring.ts';
+import {
+  type GossipMessage,
+  MEMBER_STATES,
+  MESSAGE_CODES,
+  type MemberEntry,
+  type MemberRecord,
+  type MemberState,
+  NAME_PATTERN,
+  TOPIC_PATTERN,
+  WIRE_LIMITS,
+} from './gossip-messages.ts';
+
+export const WIRE_MAGIC = 0xe7;
+export const WIRE_VERSION = 1;
+const FLAG_ENCRYPTED = 0x01;
+const HEADER_BYTES = 3;
+/** Header plus the message count byte. */
+export const ENVELOPE_OVERHEAD = HEADER_BYTES + 1;
+/** Per message: type code (1) and body length (2). */
+export const MESSAGE_OVERHEAD = 3;
+
+export type DropReason =
+  | 'too-short'
+  | 'too-long'
+  | 'bad-magic'
+  | 'bad-version'
+  | 'bad-flags'
+  | 'unencrypted'
+  | 'encrypted-without-key'
+  | 'decrypt-failed'
+  | 'bad-count'
+  | 'truncated'
+  | 'trailing-bytes'
+  | 'bad-name'
+  | 'bad-address'
+  | 'bad-key'
+  | 'bad-number'
+  | 'bad-state'
+  | 'bad-field';
+
+export type DecodeResult =
+  | { ok: true; messages: GossipMessage[]; unknownTypes: number }
+  | { ok: false; reason: DropReason };
+
+const CODE_TO_TYPE = new Map<number, GossipMessage['type']>(
+  Object.entries(MESSAGE_CODES).map(([type, code]) => [code, type as GossipMessage['type']]),
+);
+const STATE_CODES: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+// ---- encoding -------------------------------------------------------------
+
+function writeString(w: ByteWriter, value: string, pattern: RegExp, field: string): void {
+  if (!pattern.test(value)) throw new WireFormatError('bad-field', `${field} '${value}' not encodable`);
+  const bytes = textEncoder.encode(value);
+  w.u8(bytes.length).bytes(bytes);
+}
+
+function writeAddress(w: ByteWriter, address: string): void {
+  const parsed = parseAddress(address);
+  if (!parsed) throw new WireFormatError('bad-address', `'${address}' is not ipv4:port`);
+  w.u8(4).bytes(parsed.ip).u16(parsed.port);
+}
+
+function writeRecord(w: ByteWriter, m: MemberRecord): void {
+  writeString(w, m.name, NAME_PATTERN, 'name');
+  w.u53(m.incarnation);
+  writeAddress(w, m.address);
+  if (m.publicKey.length !== WIRE_LIMITS.publicKeyBytes) throw new WireFormatError('bad-key');
+  w.bytes(m.publicKey);
+}
+
+function writeBody(w: ByteWriter, m: GossipMessage): void {
+  switch (m.type) {
+    case 'ping':
+      w.u32(m.seq);
+      writeString(w, m.target, NAME_PATTERN, 'target');
+      writeString(w, m.source, NAME_PATTERN, 'source');
+      return;
+    case 'indirect-ping':
+      w.u32(m.seq);
+      writeString(w, m.target, NAME_PATTERN, 'target');
+      writeAddress(w, m.targetAddress);
+      writeString(w, m.source, NAME_PATTERN, 'source');
+      return;
+    case 'ack':
+    case 'nack':
+      w.u32(m.seq);
+      return;
+    case 'alive':
+      writeRecord(w, m.member);
+      return;
+    case 'suspect':
+    case 'dead':
+      writeString(w, m.name, NAME_PATTERN, 'name');
+      w.u53(m.incarnation);
+      writeString(w, m.from, NAME_PATTERN, 'from');
+      return;
+    case 'left':
+      writeString(w, m.name, NAME_PATTERN, 'name');
+      w.u53(m.incarnation);
+      return;
+    case 'push-pull':
+      w.u32(m.syncId);
+      w.u8((m.join ? 1 : 0) | (m.response ? 2 : 0));
+      w.u16(m.part).u16(m.parts).u16(m.entries.length);
+      for (const entry of m.entries) {
+        w.u8(STATE_CODES[entry.state]);
+        writeRecord(w, entry);
+      }
+      return;
+    case 'broadcast':
+      writeString(w, m.topic, TOPIC_PATTERN, 'topic');
+      writeString(w, m.key, NAME_PATTERN, 'key');
+      if (m.payload.length > WIRE_LIMITS.payloadMaxBytes) throw new WireFormatError('bad-field', 'payload');
+      w.u16(m.payload.length).bytes(m.payload);
+      return;
+  }
+}
+
+/** One message with its type code and length prefix. Throws on unencodable values (a bug, not input). */
+export function encodeMessage(message: GossipMessage): Uint8Array {
+  const w = new ByteWriter(64);
+  w.u8(MESSAGE_CODES[message.type]).u16(0);
+  writeBody(w, message);
+  const bytes = w.finish();
+  new DataView(bytes.buffer).setUint16(1, bytes.length - MESSAGE_OVERHEAD);
+  return bytes;
+}
+
+export function encodedSize(message: GossipMessage): number {
+  return encodeMessage(message).length;
+}
+
+/** Bytes a datagram spends on everything but its messages. */
+export function datagramOverhead(keyring: Keyring | undefined): number {
+  return ENVELOPE_OVERHEAD + (keyring ? keyring.overhead : 0);
+}
+
+/** Encode messages (already encoded with encodeMessage, or plain) into one datagram. */
+export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring?: Keyring): Uint8Array {
+  if (messages.length === 0 || messages.length > WIRE_LIMITS.messagesMax) {
+    throw new WireFormatError('bad-count', `${messages.length} messages`);
+  }
+  const body = new ByteWriter(512);
+  body.u8(messages.length);
+  for (const m of messages) body.bytes(m instanceof Uint8Array ? m : encodeMessage(m));
+  const header = Uint8Array.of(WIRE_MAGIC, WIRE_VERSION, keyring ? FLAG_ENCRYPTED : 0);
+  const plain = body.finish();
+  const sealed = keyring ? keyring.seal(header, plain) : plain;
+  const out = new Uint8Array(HEADER_BYTES + sealed.length);
+  out.set(header);
+  out.set(sealed, HEADER_BYTES);
+  return out;
+}
+
+/** One push-pull entry (state + record), cacheable per member. */
+export function encodeMemberEntry(entry: MemberEntry): Uint8Array {
+  const w = new ByteWriter(96);
+  w.u8(STATE_CODES[entry.state]);
+  writeRecord(w, entry);
+  return w.finish();
+}
+
+const PUSH_PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 2 + 2 + 2;
+
+/**
+ * A full state exchange as push-pull messages of at most `maxMessageBytes`
+ * each (one per datagram), from entries encoded with encodeMemberEntry.
+ */
+export function encodePushPull(
+  head: { syncId: number; join: boolean; response: boolean },
+  entries: readonly Uint8Array[],
+  maxMessageBytes: number,
+): Uint8Array[] {
+  const groups: Uint8Array[][] = [[]];
+  let used = PUSH_PULL_HEADER;
+  for (const entry of entries) {
+    if (used + entry.length > maxMessageBytes && groups.at(-1)!.length > 0) {
+      groups.push([]);
+      used = PUSH_PULL_HEADER;
+    }
+    groups.at(-1)!.push(entry);
+    used += entry.length;
+  }
+  return groups.map((group, part) => {
+    const w = new ByteWriter(maxMessageBytes);
+    w.u8(MESSAGE_CODES['push-pull']).u16(0).u32(head.syncId);
+    w.u8((head.join ? 1 : 0) | (head.response ? 2 : 0));
+    w.u16(part).u16(groups.length).u16(group.length);
+    for (const entry of group) w.bytes(entry);
+    const bytes = w.finish();
+    new DataView(bytes.buffer).setUint16(1, bytes.length - MESSAGE_OVERHEAD);
+    return bytes;
+  });
+}
+
+// ---- decoding -------------------------------------------------------------
+
+function readString(r: ByteReader, pattern: RegExp, reason: DropReason): string {
+  const length = r.u8();
+  let value: string;
+  try {
+    value = textDecoder.decode(r.bytesOf(length));
+  } catch {
+    throw new WireFormatError(reason, 'not utf-8');
+  }
+  if (!pattern.test(value)) throw new WireFormatError(reason);
+  return value;
+}
+
+function readAddress(r: ByteReader): string {
+  const family = r.u8();
+  if (family !== 4) throw new WireFormatError('bad-address', `family ${family}`);
+  const ip = r.bytesOf(4);
+  const port = r.u16();
+  if (port === 0) throw new WireFormatError('bad-address', 'port 0');
+  return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
+}
+
+function readRecord(r: ByteReader): MemberRecord {
+  const name = readString(r, NAME_PATTERN, 'bad-name');
+  const incarnation = r.u53();
+  const address = readAddress(r);
+  const publicKey = new Uint8Array(r.bytesOf(WIRE_LIMITS.publicKeyBytes));
+  return { name, incarnation, address, publicKey };
+}
+
+function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
+  switch (type) {
+    case 'ping': {
+      const seq = r.u32();
+      const target = readString(r, NAME_PATTERN, 'bad-name');
+      return { type, seq, target, source: readString(r, NAME_PATTERN, 'bad-name') };
+    }
+    case 'indirect-ping': {
+      const seq = r.u32();
+      const target = readString(r, NAME_PATTERN, 'bad-name');
+      const targetAddress = readAddress(r);
+      return { type, seq, target, targetAddress, source: readString(r, NAME_PATTERN, 'bad-name') };
+    }
+    case 'ack':
+    case 'nack':
+      return { type, seq: r.u32() };
+    case 'alive':
+      return { type, member: readRecord(r) };
+    case 'suspect':
+    case 'dead': {
+      const name = readString(r, NAME_PATTERN, 'bad-name');
+      const incarnation = r.u53();
+      return { type, name, incarnation, from: readString(r, NAME_PATTERN, 'bad-name') };
+    }
+    case 'left': {
+      const name = readString(r, NAME_PATTERN, 'bad-name');
+      return { type, name, incarnation: r.u53() };
+    }
+    case 'push-pull': {
+      const syncId = r.u32();
+      const flags = r.u8();
+      if (flags > 3) throw new WireFormatError('bad-field', 'push-pull flags');
+      const part = r.u16();
+      const parts = r.u16();
+      if (parts < 1 || parts > WIRE_LIMITS.pushPullPartsMax || part >= parts) {
+        throw new WireFormatError('bad-field', 'push-pull part');
+      }
+      const count = r.u16();
+      const entries: MemberEntry[] = [];
+      for (let i = 0; i < count; i++) {
+        const state = MEMBER_STATES[r.u8()];
+        if (state === undefined) throw new WireFormatError('bad-state');
+        entries.push({ state, ...readRecord(r) });
+      }
+      return { type, syncId, join: (flags & 1) !== 0, response: (flags & 2) !== 0, part, parts, entries };
+    }
+    case 'broadcast': {
+      const topic = readString(r, TOPIC_PATTERN, 'bad-field');
+      const key = readString(r, NAME_PATTERN, 'bad-field');
+      const length = r.u16();
+      if (length > WIRE_LIMITS.payloadMaxBytes) throw new WireFormatError('bad-field', 'payload length');
+      return { type, topic, key, payload: new Uint8Array(r.bytesOf(length)) };
+    }
+  }
+}
+
+function decodeMessages(body: ByteReader): { messages: GossipMessage[]; unknownTypes: number } {
+  const count = body.u8();
+  if (count === 0) throw new WireFormatError('bad-count');
+  const messages: GossipMessage[] = [];
+  let unknownTypes = 0;
+  for (let i = 0; i < count; i++) {
+    const code = body.u8();
+    const length = body.u16();
+    const r = body.sub(length);
+    const type = CODE_TO_TYPE.get(code);
+    if (type === undefined) {
+      // A newer peer's message kind: skip it by its length, keep the rest.
+      unknownTypes++;
+      continue;
+    }
+    messages.push(readBody(type, r));
+    if (r.remaining !== 0) throw new WireFormatError('trailing-bytes', type);
+  }
+  if (body.remaining !== 0) throw new WireFormatError('trailing-bytes');
+  return { messages, unknownTypes };
+}
+
+/** Decode one datagram. Never throws: malformed input yields `{ ok: false, reason }`. */
+export function decodeDatagram(
+  bytes: Uint8Array,
+  keyring?: Keyring,
+  maxBytes: number = WIRE_LIMITS.datagramMaxBytes,
+): DecodeResult {
+  try {
+    if (bytes.length < ENVELOPE_OVERHEAD) return { ok: false, reason: 'too-short' };
+    if (bytes.length > maxBytes) return { ok: false, reason: 'too-long' };
+    if (bytes[0] !== WIRE_MAGIC) return { ok: false, reason: 'bad-magic' };
+    if (bytes[1] !== WIRE_VERSION) return { ok: false, reason: 'bad-version' };
+    const flags = bytes[2]!;
+    if ((flags & ~FLAG_ENCRYPTED) !== 0) return { ok: false, reason: 'bad-flags' };
+    const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
+    let body: Uint8Array;
+    if (keyring) {
+      if (!encrypted) return { ok: false, reason: 'unencrypted' };
+      const opened = keyring.open(bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES));
+      if (!opened) return { ok: false, reason: 'decrypt-failed' };
+      body = opened;
+    } else {
+      if (encrypted) return { ok: false, reason: 'encrypted-without-key' };
+      body = bytes.subarray(HEADER_BYTES);
+    }
+    return { ok: true, ...decodeMessages(new ByteReader(body)) };
+  } catch (error) {
+    if (error instanceof WireFormatError) return { ok: false, reason: error.reason as DropReason };
+    return { ok: false, reason: 'bad-field' };
+  }
+}
+
+// ---- addresses ------------------------------------------------------------
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
+
+export function parseAddress(address: string): { ip: Uint8Array; port: number } | undefined {
+  const match = IPV4.exec(address);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const port = Number(match[5]);
+  if (octets.some((o) => o > 255) || port < 1 || port > 65535) return undefined;
+  return { ip: Uint8Array.from(octets), port };
+}

@@ -1,0 +1,142 @@
+// Gossip message types: what SWIM peers say to each other. The codec
+// (gossip-codec.ts) turns these into bytes and back; docs/protocol/gossip.md
+// describes the layout. Addresses are "a.b.c.d:port" strings; identity is a
+// name plus an Ed25519 public key, never an address.
+
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+export const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
+
+/** One member as the whole cluster should know it. */
+export interface MemberRecord {
+  name: string;
+  incarnation: number;
+  /** Where its gossip socket listens, "ip:port". */
+  address: string;
+  /** Raw 32-byte Ed25519 public key. */
+  publicKey: Uint8Array;
+}
+
+export interface MemberEntry extends MemberRecord {
+  state: MemberState;
+}
+
+export interface PingMessage {
+  type: 'ping';
+  seq: number;
+  /** Name the sender expects to reach; a peer answers only pings meant for it. */
+  target: string;
+  source: string;
+}
+
+export interface IndirectPingMessage {
+  type: 'indirect-ping';
+  seq: number;
+  target: string;
+  targetAddress: string;
+  source: string;
+}
+
+export interface AckMessage {
+  type: 'ack';
+  seq: number;
+}
+
+/** Lifeguard: an indirect prober says "I tried and heard nothing". */
+export interface NackMessage {
+  type: 'nack';
+  seq: number;
+}
+
+export interface AliveMessage {
+  type: 'alive';
+  member: MemberRecord;
+}
+
+export interface SuspectMessage {
+  type: 'suspect';
+  name: string;
+  incarnation: number;
+  from: string;
+}
+
+export interface DeadMessage {
+  type: 'dead';
+  name: string;
+  incarnation: number;
+  from: string;
+}
+
+export interface LeftMessage {
+  type: 'left';
+  name: string;
+  incarnation: number;
+}
+
+/**
+ * Anti-entropy: one part of a full state exchange. Every part is self-contained
+ * (entries merge independently), so a lost part only delays convergence.
+ */
+export interface PushPullMessage {
+  type: 'push-pull';
+  syncId: number;
+  join: boolean;
+  response: boolean;
+  part: number;
+  parts: number;
+  entries: MemberEntry[];
+}
+
+/**
+ * A payload that higher layers spread by gossip (e.g. leader certificates).
+ * `key` names what it supersedes: a newer broadcast with the same topic and
+ * key replaces an older one in the retransmit queue.
+ */
+export interface UserBroadcastMessage {
+  type: 'broadcast';
+  topic: string;
+  key: string;
+  payload: Uint8Array;
+}
+
+export type GossipMessage =
+  | PingMessage
+  | IndirectPingMessage
+  | AckMessage
+  | NackMessage
+  | AliveMessage
+  | SuspectMessage
+  | DeadMessage
+  | LeftMessage
+  | PushPullMessage
+  | UserBroadcastMessage;
+
+/** Wire type codes. Codes not listed are skipped by length (room for new kinds). */
+export const MESSAGE_CODES = {
+  ping: 1,
+  'indirect-ping': 2,
+  ack: 3,
+  nack: 4,
+  alive: 5,
+  suspect: 6,
+  dead: 7,
+  left: 8,
+  'push-pull': 9,
+  broadcast: 10,
+} as const satisfies Record<GossipMessage['type'], number>;
+
+export const WIRE_LIMITS = {
+  /** Names: 1..64 bytes of [A-Za-z0-9._-]; container hostnames and "peer-123" fit. */
+  nameMaxBytes: 64,
+  topicMaxBytes: 32,
+  keyMaxBytes: 64,
+  publicKeyBytes: 32,
+  /** Messages per datagram: a full 1400-byte datagram of the smallest messages stays below this. */
+  messagesMax: 255,
+  pushPullPartsMax: 4096,
+  /** A broadcast payload must fit one datagram; larger ones need a fragment kind (reserved, see docs). */
+  payloadMaxBytes: 8192,
+  datagramMaxBytes: 65_507,
+} as const;
+
+export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;

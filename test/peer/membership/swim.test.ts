@@ -1,0 +1,142 @@
+// SWIM on the in-memory network with a manual clock: whole clusters, seeded.
+// A failing test names its seed; SIM_SEED=<seed> replays it.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
+import { createKeyring } from '../../../src/protocol/gossip-keyring.ts';
+import { SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
+
+const addr = SimulatedCluster.addressOf;
+
+describe('SWIM membership (simulated)', () => {
+  it('converges: every peer sees every other alive', () => {
+    const c = new SimulatedCluster(simulationSeed(101));
+    c.startMany(12);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    for (const p of c.live()) assert.equal(p.node.joined, true);
+  });
+
+  it('detects a killed peer: all others mark it dead within 5 s', async () => {
+    const c = new SimulatedCluster(simulationSeed(102));
+    c.startMany(8);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    await c.kill('peer-5');
+    const took = c.runUntil(() => c.allSee('peer-5', 'dead'), 5000, 'detection');
+    assert.ok(took > 500, `${took} ms is faster than a probe can fail (seed ${c.seed})`);
+    assert.equal(c.falseDeaths(), 0, `seed ${c.seed}`);
+  });
+
+  it('refutes a suspicion by raising its incarnation; nobody marks it dead', () => {
+    const c = new SimulatedCluster(simulationSeed(103));
+    c.startMany(6);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    const before = c.peer('peer-2').node.self.incarnation;
+    // A rumour that peer-2 is suspect, as if peer-1 had failed to reach it.
+    const rumour = encodeDatagram([{ type: 'suspect', name: 'peer-2', incarnation: before, from: 'peer-1' }]);
+    c.network.send(addr(1), addr(0), rumour);
+    c.runUntil(() => c.peer('peer-2').node.self.incarnation > before, 3000, 'refutation');
+    c.runUntil(
+      () => c.live().every((p) => (p.node.member('peer-2')?.incarnation ?? 0) > before),
+      3000,
+      'refutation spread',
+    );
+    assert.ok(c.peer('peer-0').events.some((e) => e.event === 'member.suspect' && e.member === 'peer-2'));
+    assert.ok(c.allSee('peer-2', 'alive'));
+    assert.equal(c.falseDeaths(), 0, `seed ${c.seed}`);
+  });
+
+  it('has no false positive with 20% packet loss over 2 simulated minutes', () => {
+    const c = new SimulatedCluster(simulationSeed(104));
+    c.startMany(10);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    c.network.lossRate = 0.2;
+    c.run(120_000, 20);
+    assert.equal(c.falseDeaths(), 0, `false deaths (seed ${c.seed})`);
+    c.network.lossRate = 0;
+    c.runUntil(() => c.converged(), 10_000, 'all alive after loss');
+  });
+
+  it('partitions, marks the other side dead, and converges after heal', () => {
+    const c = new SimulatedCluster(simulationSeed(105));
+    c.startMany(10);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    const left = [0, 1, 2, 3, 4].map(addr);
+    const right = [5, 6, 7, 8, 9].map(addr);
+    c.network.partition(left, right);
+    c.runUntil(
+      () =>
+        c.peer('peer-0').node.member('peer-9')?.state === 'dead' &&
+        c.peer('peer-9').node.member('peer-0')?.state === 'dead',
+      15_000,
+      'sides see each other dead',
+    );
+    c.network.heal();
+    c.runUntil(() => c.converged(), 40_000, 'convergence after heal');
+  });
+
+  it('takes back a restarted peer: higher incarnation, new address, all see it alive', async () => {
+    const c = new SimulatedCluster(simulationSeed(106));
+    c.startMany(6);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    await c.kill('peer-4');
+    c.runUntil(() => c.allSee('peer-4', 'dead'), 6000, 'detection');
+    // Same name, same (stale) start incarnation, new address: it must refute its death.
+    c.start(4, [addr(0)], 1, addr(44));
+    c.runUntil(() => c.converged(), 10_000, 'rejoin');
+    const seen = c.peer('peer-0').node.member('peer-4');
+    assert.ok(seen && seen.incarnation > 1);
+    assert.equal(seen.address, addr(44));
+    assert.ok(
+      c
+        .peer('peer-0')
+        .events.some((e) => e.event === 'member.joined' && e.member === 'peer-4' && e.incarnation > 1),
+    );
+  });
+
+  it('spreads a graceful leave to every peer within a second', async () => {
+    const c = new SimulatedCluster(simulationSeed(107));
+    c.startMany(10);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    const leaving = c.peer('peer-3').node.leave(50);
+    c.run(60);
+    await leaving;
+    c.peers.delete('peer-3');
+    c.runUntil(() => c.allSee('peer-3', 'left'), 1000, 'leave spread');
+    c.run(10_000);
+    assert.ok(c.allSee('peer-3', 'left'), 'nobody turns a left peer dead or alive');
+  });
+
+  it('spreads a broadcast payload to every peer that passes it on', () => {
+    const c = new SimulatedCluster(simulationSeed(108));
+    c.startMany(20);
+    c.runUntil(() => c.converged(), 10_000, 'convergence');
+    const got = new Set<string>();
+    for (const p of c.live()) {
+      p.node.on((e) => {
+        if (e.event !== 'broadcast.received' || got.has(p.node.name)) return;
+        got.add(p.node.name);
+        p.node.broadcast(e.topic, e.key, e.payload);
+      });
+    }
+    c.peer('peer-0').node.broadcast('leader-cert', 'current', new TextEncoder().encode('eyJhbGciOi...'));
+    got.add('peer-0');
+    c.runUntil(() => got.size === 20, 3000, 'broadcast spread');
+  });
+
+  it('runs encrypted, and a peer with another key is kept out and counted', () => {
+    const key = randomBytes(32);
+    const c = new SimulatedCluster(simulationSeed(109), {}, createKeyring([key]));
+    c.startMany(4);
+    c.runUntil(() => c.converged(), 10_000, 'encrypted convergence');
+    c.network.send(
+      addr(99),
+      addr(0),
+      encodeDatagram([{ type: 'ack', seq: 1 }], createKeyring([randomBytes(32)])),
+    );
+    c.network.send(addr(99), addr(0), encodeDatagram([{ type: 'ack', seq: 1 }]));
+    c.run(100);
+    const dropped = c.peer('peer-0').node.counters.snapshot().dropped;
+    assert.deepEqual(dropped, { 'decrypt-failed': 1, unencrypted: 1 });
+  });
+});

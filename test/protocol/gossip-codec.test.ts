@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  decodeDatagram,
+  ENVELOPE_OVERHEAD,
+  encodeDatagram,
+  encodeMemberEntry,
+  encodeMessage,
+  encodePushPull,
+  MESSAGE_OVERHEAD,
+  WIRE_MAGIC,
+  WIRE_VERSION,
+} from '../../src/protocol/gossip-codec.ts';
+import { createKeyring, parseGossipKey } from '../../src/protocol/gossip-keyring.ts';
+import type { GossipMessage, MemberEntry } from '../../src/protocol/gossip-messages.ts';
+
+const key32 = new Uint8Array(32).fill(7);
+const record = { name: 'peer-1', incarnation: 1_764_000_000_123, address: '10.1.2.3:7946', publicKey: key32 };
+
+const samples: GossipMessage[] = [
+  { type: 'ping', seq: 4_000_000_000, target: 'peer-2', source: 'peer-1' },
+  { type: 'indirect-ping', seq: 7, target: 'peer-3', targetAddress: '172.18.0.4:7946', source: 'peer-1' },
+  { type: 'ack', seq: 0 },
+  { type: 'nack', seq: 99 },
+  { type: 'alive', member: record },
+  { type: 'suspect', name: 'peer-2', incarnation: 5, from: 'peer-1' },
+  { type: 'dead', name: 'peer-2', incarnation: Number.MAX_SAFE_INTEGER, from: 'peer-3' },
+  { type: 'left', name: 'a.b_c-d', incarnation: 0 },
+  {
+    type: 'push-pull',
+    syncId: 12,
+    join: true,
+    response: false,
+    part: 0,
+    parts: 1,
+    entries: [{ ...record, state: 'suspect' }],
+  },
+  { type: 'broadcast', topic: 'leader-cert', key: 'epoch', payload: new Uint8Array([1, 2, 3]) },
+];
+
+function decodeOk(bytes: Uint8Array, keyring?: ReturnType<typeof createKeyring>): GossipMessage[] {
+  const result = decodeDatagram(bytes, keyring);
+  assert.ok(result.ok, `expected ok, got ${JSON.stringify(result)}`);
+  return result.messages;
+}
+
+const REASONS = new Set([
+  'too-short',
+  'too-long',
+  'bad-magic',
+  'bad-version',
+  'bad-flags',
+  'unencrypted',
+  'encrypted-without-key',
+  'decrypt-failed',
+  'bad-count',
+  'truncated',
+  'trailing-bytes',
+  'bad-name',
+  'bad-address',
+  'bad-key',
+  'bad-number',
+  'bad-state',
+  'bad-field',
+]);
+
+describe('gossip codec', () => {
+  it('round-trips every message kind, alone and compounded in one datagram', () => {
+    for (const message of samples) assert.deepEqual(decodeOk(encodeDatagram([message])), [message]);
+    assert.deepEqual(decodeOk(encodeDatagram(samples)), samples);
+  });
+
+  it('starts datagrams with magic and version and measures messages exactly', () => {
+    const bytes = encodeDatagram([samples[0]!]);
+    assert.equal(bytes[0], WIRE_MAGIC);
+    assert.equal(bytes[1], WIRE_VERSION);
+    assert.equal(bytes.length, ENVELOPE_OVERHEAD + encodeMessage(samples[0]!).length);
+    assert.equal(encodeMessage({ type: 'ack', seq: 1 }).length, MESSAGE_OVERHEAD + 4);
+  });
+
+  it('splits a large state sync into datagrams of at most 1400 bytes that recover every entry', () => {
+    const entries: MemberEntry[] = Array.from({ length: 300 }, (_, i) => ({
+      ...record,
+      name: `peer-${i}`,
+      incarnation: i,
+      state: i % 7 === 0 ? 'dead' : 'alive',
+    }));
+    const parts = encodePushPull(
+      { syncId: 1, join: false, response: true },
+      entries.map(encodeMemberEntry),
+      1400 - ENVELOPE_OVERHEAD,
+    );
+    assert.ok(parts.length > 10);
+    const seen: MemberEntry[] = [];
+    parts.forEach((part, i) => {
+      const datagram = encodeDatagram([part]);
+      assert.ok(datagram.length <= 1400, `part ${i}: ${datagram.length} bytes`);
+      const [message] = decodeOk(datagram);
+      assert.equal(message?.type, 'push-pull');
+      if (message?.type !== 'push-pull') return;
+      assert.equal(message.part, i);
+      assert.equal(message.parts, parts.length);
+      assert.equal(message.response, true);
+      seen.push(...message.entries);
+    });
+    assert.deepEqual(seen, entries);
+  });
+
+  it('skips messages of unknown kinds by their length and keeps the rest', () => {
+    const known = encodeMessage({ type: 'ack', seq: 5 });
+    const future = Uint8Array.of(200, 0, 3, 9, 9, 9);
+    const result = decodeDatagram(encodeDatagram([future, known]));
+    assert.ok(result.ok);
+    assert.equal(result.unknownTypes, 1);
+    assert.deepEqual(result.messages, [{ type: 'ack', seq: 5 }]);
+  });
+
+  it('rejects each kind of malformed envelope with its reason', () => {
+    const good = encodeDatagram([{ type: 'ack', seq: 1 }]);
+    const cases: [string, Uint8Array][] = [
+      ['too-short', good.subarray(0, 3)],
+      ['bad-magic', Uint8Array.of(0, ...good.subarray(1))],
+      ['bad-version', Uint8Array.of(WIRE_MAGIC, 9, ...good.subarray(2))],
+      ['bad-flags', Uint8Array.of(WIRE_MAGIC, WIRE_VERSION, 0x80, ...good.subarray(3))],
+      ['encrypted-without-key', Uint8Array.of(WIRE_MAGIC, WIRE_VERSION, 1, ...good.subarray(3))],
+      ['bad-count', Uint8Array.of(WIRE_MAGIC, WIRE_VERSION, 0, 0)],
+      ['truncated', good.subarray(0, good.length - 1)],
+      ['trailing-bytes', Uint8Array.of(...good, 0)],
+      ['too-long', new Uint8Array(1401).fill(WIRE_MAGIC)],
+    ];
+    for (const [reason, bytes] of cases) {
+      assert.deepEqual(decodeDatagram(bytes, undefined, 1400), { ok: false, reason }, reason);
+    }
+  });
+
+  it('bounds fields: names, addresses, numbers, states', () => {
+    const alive = encodeDatagram([{ type: 'alive', member: record }]);
+    const nameAt = ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD;
+    const badName = alive.slice();
+    badName[nameAt + 1] = 0x20; // a space in the name
+    assert.deepEqual(decodeDatagram(badName), { ok: false, reason: 'bad-name' });
+    const incAt = nameAt + 1 + 'peer-1'.length;
+    const huge = alive.slice();
+    huge[incAt] = 0xff; // above 2^53
+    assert.deepEqual(decodeDatagram(huge), { ok: false, reason: 'bad-number' });
+    const family = alive.slice();
+    family[incAt + 8] = 6;
+    assert.deepEqual(decodeDatagram(family), { ok: false, reason: 'bad-address' });
+    const zeroPort = alive.slice();
+    zeroPort[incAt + 8 + 5] = 0;
+    zeroPort[incAt + 8 + 6] = 0;
+    assert.deepEqual(decodeDatagram(zeroPort), { ok: false, reason: 'bad-address' });
+    assert.throws(() => encodeMessage({ type: 'left', name: 'x'.repeat(65), incarnation: 1 }));
+    assert.throws(() => encodeMessage({ type: 'left', name: 'ok', incarnation: 2 ** 53 }));
+  });
+
+  it('never throws on random bytes and names a known reason when it refuses', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1500 }), (bytes) => {
+        const result = decodeDatagram(bytes);
+        if (!result.ok) assert.ok(REASONS.has(result.reason), result.reason);
+      }),
+      { numRuns: 2000, seed: 1 },
+    );
+  });
+
+  it('never throws on mutated valid datagrams (flipped, truncated, extended)', () => {
+    const valid = encodeDatagram(samples);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.nat(valid.length),
+        fc.uint8Array({ maxLength: 8 }),
+        (flips, cut, tail) => {
+          const bytes = valid.slice(0, Math.max(cut, 4));
+          for (const [at, value] of flips) if (at < bytes.length) bytes[at] = value;
+          const result = decodeDatagram(Uint8Array.of(...bytes, ...tail));
+          if (!result.ok) assert.ok(REASONS.has(result.reason), result.reason);
+        },
+      ),
+      { numRuns: 3000, seed: 2 },
+    );
+  });
+});
+
+describe('gossip encryption (keyring)', () => {
+  const k1 = randomBytes(32);
+  const k2 = randomBytes(32);
+
+  it('round-trips sealed datagrams and hides the plaintext', () => {
+    const ring = createKeyring([k1]);
+    const sealed = encodeDatagram([samples[4]!], ring);
+    assert.equal(sealed[2], 1);
+    assert.ok(!Buffer.from(sealed).includes(Buffer.from('peer-1')));
+    assert.deepEqual(decodeOk(sealed, ring), [samples[4]]);
+  });
+
+  it('accepts any installed key and sends with the first', () => {
+    const oldRing = createKeyring([k2]);
+    const rotating = createKeyring([k1, k2]);
+    assert.deepEqual(decodeOk(encodeDatagram([samples[2]!], oldRing), rotating), [samples[2]]);
+    const fromRotating = encodeDatagram([samples[2]!], rotating);
+    assert.deepEqual(decodeDatagram(fromRotating, oldRing), { ok: false, reason: 'decrypt-failed' });
+    assert.deepEqual(decodeOk(fromRotating, createKeyring([k1])), [samples[2]]);
+  });
+
+  it('refuses plaintext when a key is set, and tampered ciphertext', () => {
+    const ring = createKeyring([k1]);
+    assert.deepEqual(decodeDatagram(encodeDatagram([samples[2]!]), ring), {
+      ok: false,
+      reason: 'unencrypted',
+    });
+    const sealed = encodeDatagram([samples[2]!], ring);
+    sealed[sealed.length - 20]! ^= 1;
+    assert.deepEqual(decodeDatagram(sealed, ring), { ok: false, reason: 'decrypt-failed' });
+    const header = encodeDatagram([samples[2]!], ring);
+    header[1] = 2;
+    assert.equal(decodeDatagram(header, ring).ok, false);
+  });
+
+  it('parses keys as base64 or hex and explains bad ones', () => {
+    assert.ok(Buffer.isBuffer(parseGossipKey(k1.toString('base64'))));
+    assert.ok(Buffer.isBuffer(parseGossipKey(k1.toString('hex'))));
+    assert.match(String(parseGossipKey('short')), /32 bytes/);
+  });
+});
