@@ -183,6 +183,37 @@ export class Election {
     return effects;
   }
 
+  /** A request answered without a certificate (a resign with nobody left to elect). */
+  settled(kind: RequestKind): ElectionEffect[] {
+    if (this.#pending === kind) this.#pending = null;
+    return [this.#log('info', 'election.no_successor', { request: kind })];
+  }
+
+  /**
+   * Gossip brought a renewal for an epoch we hold no certificate of (the
+   * whole certificate was lost): fetch the current one from the enclave, which
+   * answers with the live lease and grants nothing new while it lasts.
+   */
+  missing(epoch: number, view: MembershipView): ElectionEffect[] {
+    const current = this.#certificate?.epoch ?? 0;
+    if (epoch <= current || this.#pending !== null || this.#resigned || !view.joined) return [];
+    if (this.#clock.monoMs() < this.#notBefore) return [];
+    return [
+      this.#request({
+        type: 'elect',
+        sentAt: this.#clock.monoMs(),
+        members: sortedMembers(view.members, this.#self),
+        knownEpoch: current,
+        waitMs: 0,
+      }),
+      this.#log('info', 'election.requested', {
+        knownEpoch: current,
+        waitMs: 0,
+        reason: 'missing-certificate',
+      }),
+    ];
+  }
+
   /** An enclave request failed (unreachable, untrusted, refused). */
   failed(kind: RequestKind, error: { code: string; message: string }): ElectionEffect[] {
     if (this.#pending === kind) this.#pending = null;

@@ -10,7 +10,8 @@ import type { ElectionCertificate, ElectionEffect, MemberRef, MembershipView, Re
 export interface LeaderAuthority {
   elect(members: MemberRef[], knownEpoch: number, waitMs: number): Promise<ElectionCertificate>;
   renew(certificate: ElectionCertificate): Promise<ElectionCertificate>;
-  resign(certificate: ElectionCertificate, members: MemberRef[]): Promise<ElectionCertificate>;
+  /** Null when the enclave had nobody left to elect. */
+  resign(certificate: ElectionCertificate, members: MemberRef[]): Promise<ElectionCertificate | null>;
   /** Verify a certificate that arrived by gossip (re-attesting for an unknown key if needed). */
   verify(compact: string): Promise<ElectionCertificate>;
 }
@@ -132,10 +133,15 @@ export class ElectionRuntime {
     kind: RequestKind,
     sentAt: number,
     basis: ElectionCertificate | null,
-    send: () => Promise<ElectionCertificate>,
+    send: () => Promise<ElectionCertificate | null>,
   ): void {
     const done = send().then(
-      (cert) => this.#run(this.#o.election.succeeded(kind, sentAt, cert, basis)),
+      (cert) =>
+        this.#run(
+          cert === null
+            ? this.#o.election.settled(kind)
+            : this.#o.election.succeeded(kind, sentAt, cert, basis),
+        ),
       (error: unknown) => this.#run(this.#o.election.failed(kind, asFailure(error))),
     );
     const tracked = done.finally(() => this.#inflight.delete(tracked));
