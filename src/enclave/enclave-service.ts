@@ -17,7 +17,7 @@ import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from './clock.ts';
-import { authorizeLeaseRequest, candidatesWithout, decideElect, leaseIsLive, nextEpoch } from './election.ts';
+import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
 import type { EnclavePki } from './pki.ts';
 import { parseElectRequest, parseRenewRequest, parseResignRequest, RequestError } from './requests.ts';

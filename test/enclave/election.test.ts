@@ -228,12 +228,12 @@ describe('election rules (DESIGN §5)', () => {
     try {
       const first = await client.elect({ members: entries(peers) });
       const leader = byName(first.claims.leader.name);
-      const view = entries(peers.slice(0, 4).concat(leader));
+      const view = entries([...new Set([...peers.slice(0, 4), leader])]);
       const next = await client.resign({ lease: first.claims, signer: leader.privateKey, members: view });
       assert.ok(next);
       assert.equal(next.claims.epoch, 2);
       assert.notEqual(next.claims.leader.name, leader.name);
-      assert.equal(next.claims.member_count, new Set(view.map((m) => m.name)).size - 1);
+      assert.equal(next.claims.member_count, view.length - 1);
       // The old leader cannot renew the epoch it gave up.
       const late = await postJson(`${enclave.url}/v1/renew`, renewBody(first.claims, leader));
       assert.equal(late.status, 409);

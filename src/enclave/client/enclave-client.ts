@@ -142,12 +142,14 @@ export class EnclaveClient {
   }
 
   async renew(action: LeaseAction): Promise<VerifiedLease> {
+    await this.#ensureAttested();
     const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
     return this.#verified(token, '/v1/renew');
   }
 
   /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
   async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<VerifiedLease | null> {
+    await this.#ensureAttested();
     const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
     return token === null ? null : this.#verified(token, '/v1/resign');
   }

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificate.ts';
+import { ManualClock } from '../../src/enclave/clock.ts';
+import { BUILT_IN_FUNCTION_PATH, functionChecksum } from '../../src/enclave/leader-function.ts';
+import {
+  entries,
+  makeClient,
+  makePeers,
+  makePki,
+  removeDir,
+  startTestEnclave,
+  type TestEnclave,
+  type TestPki,
+  tempDir,
+} from './fixture.ts';
+
+const peers = makePeers(3);
+const BUILT_IN = functionChecksum(readFileSync(BUILT_IN_FUNCTION_PATH));
+const leaseCalls = (enclave: TestEnclave) =>
+  enclave.logs.filter((l) => l.event === 'enclave.request' && String(l.path).match(/elect|renew|resign/));
+const attestCalls = (enclave: TestEnclave) =>
+  enclave.logs.filter((l) => l.event === 'enclave.request' && l.path === '/v1/attestation');
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('EnclaveClient', () => {
+  let pki: TestPki;
+  let work: string;
+  before(() => {
+    pki = makePki();
+    work = tempDir('client');
+  });
+  after(() => {
+    removeDir(pki.dir);
+    removeDir(work);
+  });
+
+  it('refuses an enclave running another function with E_ENCLAVE_UNTRUSTED and sends it nothing else', async () => {
+    const tampered = join(work, 'tampered.js');
+    const source = readFileSync(BUILT_IN_FUNCTION_PATH, 'utf8').replace(
+      "case 'highest-id':",
+      "case 'highest-id':\n        return 0;",
+    );
+    writeFileSync(tampered, source);
+    const enclave = await startTestEnclave({ pki, functionPath: tampered, policy: 'highest-id' });
+    try {
+      assert.notEqual(enclave.service.checksum, BUILT_IN);
+      const client = makeClient(enclave, pki, BUILT_IN);
+      const peer = peers[0]!;
+      const lease = {
+        epoch: 1,
+        seq: 0,
+        leader: { name: peer.name, key: peer.key },
+      } as LeaderCertificateClaims;
+      for (const call of [
+        () => client.elect({ members: entries(peers) }),
+        () => client.renew({ lease, signer: peer.privateKey }),
+        () => client.resign({ lease, signer: peer.privateKey, members: entries(peers) }),
+      ]) {
+        await assert.rejects(
+          call(),
+          (error: Error & { code?: string; expected?: string; received?: string }) => {
+            assert.equal(error.code, 'E_ENCLAVE_UNTRUSTED');
+            assert.equal(error.expected, BUILT_IN);
+            assert.equal(error.received, enclave.service.checksum);
+            assert.match(error.message, new RegExp(`${enclave.service.checksum}.*${BUILT_IN}`));
+            return true;
+          },
+        );
+      }
+      assert.equal(attestCalls(enclave).length, 3);
+      assert.deepEqual(leaseCalls(enclave), []);
+      assert.equal(enclave.service.state.epoch, 0);
+    } finally {
+      await enclave.close();
+      removeDir(enclave.stateDir);
+    }
+  });
+
+  it('refuses an attestation chained to another root, even with that root in x5c', async () => {
+    const otherPki = makePki();
+    const enclave = await startTestEnclave({ pki: otherPki });
+    try {
+      const client = makeClient(enclave, pki, enclave.service.checksum);
+      await assert.rejects(client.elect({ members: entries(peers) }), {
+        code: 'E_ATTESTATION_INVALID',
+        message: /pinned root/,
+      });
+      assert.deepEqual(leaseCalls(enclave), []);
+    } finally {
+      await enclave.close();
+      removeDir(enclave.stateDir);
+      removeDir(otherPki.dir);
+    }
+  });
+
+  it('uses a fresh 32-byte CSPRNG nonce per attestation and refuses a replayed document', async () => {
+    const enclave = await startTestEnclave({ pki });
+    const sizes: number[] = [];
+    const client = makeClient(enclave, pki, enclave.service.checksum, {
+      randomBytes: (size) => {
+        sizes.push(size);
+        return randomBytes(size);
+      },
+    });
+    const captured = enclave.service.attest('ab'.repeat(32));
+    const replay = await listen((_req, res) => res.writeHead(200).end(captured));
+    try {
+      await client.attest();
+      await client.attest();
+      assert.deepEqual(sizes, [32, 32]);
+      const nonces = attestCalls(enclave).length;
+      assert.equal(nonces, 2);
+      const replayed = makeClient(replay, pki, enclave.service.checksum);
+      await assert.rejects(replayed.attest(), { code: 'E_ATTESTATION_INVALID', message: /nonce not echoed/ });
+    } finally {
+      replay.server.close();
+      await enclave.close();
+      removeDir(enclave.stateDir);
+    }
+  });
+
+  it('re-attests when a certificate names a key it has not attested, and caches verified certificates', async () => {
+    const stateDir = tempDir('state');
+    const clock = new ManualClock();
+    const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000 });
+    const client = makeClient(first, pki, first.service.checksum);
+    const granted = await client.elect({ members: entries(peers) });
+    await first.close();
+    clock.advance(1000);
+    const second = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000, port: first.port });
+    try {
+      const next = await client.elect({ members: entries(peers) });
+      assert.equal(next.claims.epoch, granted.claims.epoch + 1);
+      assert.equal(next.claims.kid, second.service.kid);
+      assert.equal(attestCalls(second).length, 1);
+      assert.equal(client.attested?.kid, second.service.kid);
+      const misses = client.verifier.misses;
+      await client.verifyCertificate(next.token);
+      await client.verifyCertificate(granted.token);
+      assert.equal(client.verifier.misses, misses);
+      assert.ok(client.verifier.hits >= 2);
+    } finally {
+      await second.close();
+      removeDir(stateDir);
+    }
+  });
+
+  it('gives up after its timeout with E_TIMEOUT', async () => {
+    const silent = await listen(() => {});
+    try {
+      const client = makeClient(silent, pki, BUILT_IN, { timeoutMs: 200 });
+      const started = Date.now();
+      await assert.rejects(client.attest(), { code: 'E_TIMEOUT' });
+      assert.ok(Date.now() - started < 2000);
+    } finally {
+      silent.server.closeAllConnections();
+      silent.server.close();
+    }
+  });
+});

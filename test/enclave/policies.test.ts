@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { certificateMatchesMembers, type Policy } from '../../src/crypto/leader-certificate.ts';
+import { sortMembers } from '../../src/crypto/member-digest.ts';
+import { ManualClock } from '../../src/enclave/clock.ts';
+import { LeaderFunction } from '../../src/enclave/leader-function.ts';
+import {
+  entries,
+  makeClient,
+  makePeers,
+  makePki,
+  removeDir,
+  startTestEnclave,
+  type TestPki,
+} from './fixture.ts';
+
+const LEASE_MS = 1000;
+const peers = makePeers(5);
+
+async function elections(pki: TestPki, policy: Policy, count: number) {
+  const clock = new ManualClock();
+  const enclave = await startTestEnclave({ pki, clock, policy, leaseMs: LEASE_MS });
+  const client = makeClient(enclave, pki, enclave.service.checksum);
+  const results = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      results.push(await client.elect({ members: entries(peers) }));
+      clock.advance(LEASE_MS);
+    }
+  } finally {
+    await enclave.close();
+    removeDir(enclave.stateDir);
+  }
+  return results;
+}
+
+describe('leader-choice policies', () => {
+  let pki: TestPki;
+  before(() => {
+    pki = makePki();
+  });
+  after(() => removeDir(pki.dir));
+
+  it('highest-id picks the last of the sorted names, skipping a leader whose lease ran out', async () => {
+    const [first, second] = await elections(pki, 'highest-id', 2);
+    assert.equal(first!.claims.leader.name, 'peer-004');
+    assert.equal(first!.claims.proof, null);
+    assert.equal(second!.claims.leader.name, 'peer-003');
+  });
+
+  it('round-robin walks the sorted names after the previous leader', async () => {
+    const names = (await elections(pki, 'round-robin', 6)).map((r) => r.claims.leader.name);
+    assert.deepEqual(names, ['peer-000', 'peer-001', 'peer-002', 'peer-003', 'peer-004', 'peer-000']);
+  });
+
+  it('vrf certificates carry a proof any peer re-checks, and the choice matches the candidates', async () => {
+    const results = await elections(pki, 'vrf', 12);
+    for (const [i, { claims }] of results.entries()) {
+      assert.equal(claims.policy, 'vrf');
+      assert.equal(typeof claims.proof, 'string');
+      const previous = i === 0 ? undefined : results[i - 1]!.claims.leader.name;
+      const candidates = entries(peers).filter((p) => p.name !== previous);
+      assert.ok(certificateMatchesMembers(claims, candidates), `epoch ${claims.epoch}`);
+    }
+    // Different epochs give different VRF inputs, so the choice moves around.
+    assert.ok(new Set(results.map((r) => r.claims.leader.name)).size > 1);
+  });
+
+  it('the built-in function computes the index of each policy', async () => {
+    const fn = LeaderFunction.load();
+    const members = sortMembers(entries(peers)).map((m) => m.name);
+    assert.equal(
+      fn.choose({ policy: 'highest-id', members, epoch: 1, previousLeader: null, vrfOutput: null }),
+      4,
+    );
+    assert.equal(
+      fn.choose({ policy: 'round-robin', members, epoch: 1, previousLeader: 'peer-004', vrfOutput: null }),
+      0,
+    );
+    assert.equal(
+      fn.choose({ policy: 'vrf', members, epoch: 1, previousLeader: null, vrfOutput: 'ff'.repeat(32) }),
+      0,
+    );
+    assert.equal(
+      fn.choose({
+        policy: 'vrf',
+        members,
+        epoch: 1,
+        previousLeader: null,
+        vrfOutput: `${'00'.repeat(31)}07`,
+      }),
+      2,
+    );
+  });
+});
