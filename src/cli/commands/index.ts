@@ -2,6 +2,7 @@
 // a sibling module). Add a command by adding one line here.
 import type { CommandModule } from 'yargs';
 import { healthcheckCommand } from './healthcheck/cli.ts';
+import { peerCommand } from './peer/cli.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their option types
-export const commands: CommandModule<any, any>[] = [healthcheckCommand];
+export const commands: CommandModule<any, any>[] = [healthcheckCommand, peerCommand];

@@ -1,0 +1,48 @@
+// `enclave-elect peer`: run one cluster member (the container entrypoint).
+// Every setting is a flag and an environment variable (src/peer/config.ts);
+// SIGTERM/SIGINT leave the cluster gracefully and exit well under a second.
+import type { CommandModule } from 'yargs';
+import { createLogger } from '../../../log/logger.ts';
+import { optionName, PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
+import { startPeer } from './peer.ts';
+
+export type PeerOptions = Record<string, string | string[] | undefined>;
+
+export const peerCommand: CommandModule<object, PeerOptions> = {
+  command: 'peer',
+  describe: 'Run a cluster member: SWIM gossip over UDP, admin HTTP on :7947',
+  builder: (y) => {
+    let parser = y;
+    for (const setting of Object.values(PEER_SETTINGS)) {
+      const fallback = Array.isArray(setting.default)
+        ? setting.default.length === 0
+          ? 'none'
+          : String(setting.default)
+        : String(setting.default) || 'auto';
+      parser = parser.option(setting.flag, {
+        type: 'string',
+        describe: `${setting.describe} [env ${setting.env}; default ${setting.flag === 'gossip-key' ? 'none' : fallback}: ${setting.reason}]`,
+        requiresArg: true,
+      });
+    }
+    return parser.epilog(
+      `Precedence: flag, then environment, then default. Bad values exit 2 naming the option, e.g. ${optionName(PEER_SETTINGS.probeIntervalMs)}.`,
+    ) as never;
+  },
+  handler: async (args) => {
+    const config = resolvePeerConfig(args);
+    const logger = createLogger();
+    const peer = await startPeer(config, logger);
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        logger.info({ event: 'peer.signal', signal, peer: config.name });
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        // A second signal while leaving falls through to the default: exit now.
+        void peer.stop().then(resolve);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+  },
+};

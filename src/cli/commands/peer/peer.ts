@@ -1,0 +1,194 @@
+// `enclave-elect peer`: one cluster member. Wires the membership runtime to a
+// UDP socket, seed discovery, the admin HTTP server and the logger, and leaves
+// the cluster gracefully on stop.
+import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
+import type { Logger } from '../../../log/logger.ts';
+import {
+  type ReadinessCheck,
+  type StartedAdminServer,
+  startAdminServer,
+} from '../../../peer/admin/admin-server.ts';
+import { renderMetrics } from '../../../peer/admin/metrics.ts';
+import { systemClock } from '../../../peer/clock.ts';
+import { membershipConfig, type PeerConfig } from '../../../peer/config.ts';
+import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
+import type { MembershipEvent } from '../../../peer/membership/membership-events.ts';
+import { seededRandom } from '../../../peer/membership/random.ts';
+import { MembershipNode } from '../../../peer/membership-node.ts';
+import { UdpTransport } from '../../../peer/transport/udp-transport.ts';
+import { createKeyring } from '../../../protocol/gossip-keyring.ts';
+
+export interface PeerIdentity {
+  name: string;
+  /** Raw 32-byte Ed25519 public key, carried in the membership entry. */
+  publicKey: Uint8Array;
+  /** Kept in memory only; signs renew/resign requests in the election layer. */
+  privateKey: KeyObject;
+}
+
+export interface StartedPeer {
+  readonly identity: PeerIdentity;
+  readonly node: MembershipNode;
+  readonly adminPort: number;
+  /** Add a readiness condition (e.g. "holds a verified leader certificate"). */
+  addReadinessCheck(check: ReadinessCheck): void;
+  /** Graceful: announce leave, then close everything. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export function createIdentity(name: string): PeerIdentity {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  return { name, publicKey: new Uint8Array(raw), privateKey };
+}
+
+/** The address to advertise: explicit, else the bind address, else the first non-loopback IPv4. */
+export function chooseAdvertiseAddress(config: PeerConfig): string {
+  if (config.advertiseAddress) return config.advertiseAddress;
+  if (config.bindAddress !== '0.0.0.0') return config.bindAddress;
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return '127.0.0.1';
+}
+
+function localAddresses(): Set<string> {
+  const ips = new Set(['127.0.0.1', '0.0.0.0']);
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) if (entry.family === 'IPv4') ips.add(entry.address);
+  }
+  return ips;
+}
+
+const DEBUG_EVENTS = new Set(['probe.failed', 'message.ignored', 'member.removed', 'broadcast.received']);
+const WARN_EVENTS = new Set(['self.refuted', 'member.conflict', 'member.suspect']);
+
+export function logMembershipEvent(log: Logger, event: MembershipEvent): void {
+  if (event.event === 'broadcast.received') {
+    const { payload, ...rest } = event;
+    log.debug({ ...rest, bytes: payload.length });
+  } else if (event.event === 'internal.error') log.error(event);
+  else if (DEBUG_EVENTS.has(event.event)) log.debug(event);
+  else if (WARN_EVENTS.has(event.event)) log.warn(event);
+  else log.info(event);
+}
+
+export interface StartPeerOptions {
+  lookup?: Lookup;
+  identity?: PeerIdentity;
+}
+
+export async function startPeer(
+  config: PeerConfig,
+  logger: Logger,
+  options: StartPeerOptions = {},
+): Promise<StartedPeer> {
+  const identity = options.identity ?? createIdentity(config.name);
+  const log = logger.child({ component: 'peer', peer: identity.name });
+  const seeds = parseSeeds(config.join, config.gossipPort || 7946);
+  const advertise = chooseAdvertiseAddress(config);
+  const transport = await UdpTransport.open({
+    bindAddress: config.bindAddress,
+    port: config.gossipPort,
+    advertiseAddress: advertise,
+    receiveBufferBytes: 1 << 20,
+    onError: (error) => log.debug({ event: 'gossip.send-error', error: error.message }),
+  });
+  const node = new MembershipNode({
+    name: identity.name,
+    publicKey: identity.publicKey,
+    // Wall-clock ms: a restarted peer outranks every rumour about its former self.
+    incarnation: Date.now(),
+    config: membershipConfig(config),
+    transport,
+    clock: systemClock,
+    random: seededRandom(randomInt(2 ** 32)),
+    keyring: config.gossipKeys.length > 0 ? createKeyring(config.gossipKeys) : undefined,
+  });
+  node.on((event) => logMembershipEvent(log, event));
+
+  const port = Number(transport.address.split(':')[1]);
+  const locals = localAddresses();
+  const discovery = new SeedDiscovery({
+    seeds,
+    target: node,
+    isSelf: (address) => {
+      const [ip, p] = address.split(':');
+      return address === transport.address || (Number(p) === port && locals.has(ip!));
+    },
+    clock: systemClock,
+    lookup: options.lookup,
+    resolveIntervalMs: config.resolveIntervalMs,
+    retryMaxMs: config.joinRetryMaxMs,
+    report: (report) => (report.event === 'join.waiting' ? log.warn(report) : log.info(report)),
+  });
+
+  const readiness: ReadinessCheck[] = [
+    {
+      name: 'membership',
+      check: () =>
+        node.joined
+          ? { ready: true }
+          : discovery.alone
+            ? { ready: true, detail: 'no other seed: a cluster of one so far' }
+            : { ready: false, detail: 'joining: no seed has answered yet' },
+    },
+  ];
+  let admin: StartedAdminServer;
+  try {
+    admin = await startAdminServer({
+      host: config.adminAddress,
+      port: config.adminPort,
+      readiness,
+      metrics: (ready) => renderMetrics(node, ready),
+      status: () => ({
+        name: node.name,
+        incarnation: node.self.incarnation,
+        address: node.address,
+        joined: node.joined,
+        awareness: node.awarenessScore,
+        members: node.members().map(({ name, address, state, incarnation, publicKey }) => ({
+          name,
+          address,
+          state,
+          incarnation,
+          publicKey: Buffer.from(publicKey).toString('base64url'),
+        })),
+        counters: node.counters.snapshot(),
+      }),
+    });
+  } catch (error) {
+    await node.close();
+    throw error;
+  }
+  log.info({
+    event: 'peer.started',
+    address: node.address,
+    adminPort: admin.port,
+    incarnation: node.self.incarnation,
+    seeds: config.join,
+    encrypted: config.gossipKeys.length > 0,
+  });
+  await discovery.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      discovery.stop();
+      await node.leave(50);
+      await admin.close();
+      log.info({ event: 'peer.stopped' });
+    })();
+    return stopping;
+  };
+  return {
+    identity,
+    node,
+    adminPort: admin.port,
+    addReadinessCheck: (check) => readiness.push(check),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

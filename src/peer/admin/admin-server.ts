@@ -1,0 +1,85 @@
+// Peer admin HTTP (TCP): GET /status (JSON), /metrics (Prometheus text),
+// /healthz (the process serves), /readyz (every readiness check passes).
+// Readiness is a list of named checks, so later layers (a verified leader
+// certificate) add theirs without touching this file.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): { ready: boolean; detail?: string };
+}
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  status(): unknown;
+  metrics(ready: boolean): string;
+  readiness: ReadinessCheck[];
+}
+
+export interface StartedAdminServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function evaluateReadiness(checks: readonly ReadinessCheck[]): {
+  ready: boolean;
+  checks: Record<string, { ready: boolean; detail?: string }>;
+} {
+  const results = Object.fromEntries(checks.map((c) => [c.name, c.check()]));
+  return { ready: Object.values(results).every((r) => r.ready), checks: results };
+}
+
+export async function startAdminServer(options: AdminServerOptions): Promise<StartedAdminServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    try {
+      switch (path) {
+        case '/healthz':
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+          return;
+        case '/readyz': {
+          const readiness = evaluateReadiness(options.readiness);
+          res
+            .writeHead(readiness.ready ? 200 : 503, { 'content-type': 'application/json' })
+            .end(`${JSON.stringify(readiness)}\n`);
+          return;
+        }
+        case '/status':
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(`${JSON.stringify(options.status())}\n`);
+          return;
+        case '/metrics':
+          res
+            .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+            .end(options.metrics(evaluateReadiness(options.readiness).ready));
+          return;
+        default:
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+    } catch (error) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
