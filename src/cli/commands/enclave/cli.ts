@@ -1,0 +1,111 @@
+// `enclave-elect enclave`: run the mock enclave service; `enclave checksum`:
+// print the function checksum (the "deploy output" peers pin). Every flag has
+// an environment variable; precedence is flag, then environment, then default.
+import type { Argv, CommandModule } from 'yargs';
+import { POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
+import { createLogger } from '../../../log/logger.ts';
+import { runEnclave, validateEnclaveOptions } from './enclave.ts';
+import { functionChecksumReport } from './function-checksum.ts';
+
+export interface EnclaveOptions {
+  pki: string;
+  port: number;
+  host: string;
+  'state-dir': string;
+  policy: Policy;
+  'lease-ms': number;
+  function: string | undefined;
+  'cluster-id': string;
+}
+
+export interface ChecksumOptions {
+  function: string | undefined;
+  json: boolean;
+}
+
+const env = process.env;
+
+const checksumCommand: CommandModule<object, ChecksumOptions> = {
+  command: 'checksum',
+  describe: 'Print the SHA-256 checksum of the leader-choice function bundle',
+  builder: (y) =>
+    y
+      .option('function', {
+        type: 'string',
+        default: env.ENCLAVE_FUNCTION,
+        defaultDescription: '$ENCLAVE_FUNCTION or the built-in bundle',
+        describe: 'Function bundle to hash',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
+  handler: (args) => {
+    const report = functionChecksumReport(args.function);
+    process.stdout.write(args.json ? `${JSON.stringify(report)}\n` : `${report.checksum}\n`);
+  },
+};
+
+function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
+  return y
+    .option('pki', {
+      type: 'string',
+      default: env.PKI_DIR ?? '',
+      defaultDescription: '$PKI_DIR',
+      describe: 'PKI directory made by `pki init` (attestation key and certificate, root)',
+    })
+    .option('host', {
+      type: 'string',
+      default: env.ENCLAVE_HOST ?? '0.0.0.0',
+      describe: 'Address to listen on [$ENCLAVE_HOST]',
+    })
+    .option('port', {
+      type: 'number',
+      default: Number(env.ENCLAVE_PORT ?? 8000),
+      describe: 'TCP port [$ENCLAVE_PORT]',
+    })
+    .option('state-dir', {
+      type: 'string',
+      default: env.ENCLAVE_STATE_DIR ?? 'enclave-state',
+      describe: 'Directory for the sealed epoch state [$ENCLAVE_STATE_DIR]',
+    })
+    .option('policy', {
+      choices: POLICIES,
+      default: (env.ENCLAVE_POLICY ?? 'vrf') as Policy,
+      describe: 'Leader-choice policy [$ENCLAVE_POLICY]',
+    })
+    .option('lease-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_LEASE_MS ?? 2000),
+      describe: 'Lease length in milliseconds [$ENCLAVE_LEASE_MS]',
+    })
+    .option('function', {
+      type: 'string',
+      default: env.ENCLAVE_FUNCTION,
+      defaultDescription: 'the built-in bundle',
+      describe: 'Load this function bundle instead (a tampered enclave, for experiments) [$ENCLAVE_FUNCTION]',
+    })
+    .option('cluster-id', {
+      type: 'string',
+      default: env.CLUSTER_ID ?? 'default',
+      describe: 'Cluster id certificates are issued for [$CLUSTER_ID]',
+    }) as unknown as Argv<EnclaveOptions>;
+}
+
+export const enclaveCommand: CommandModule<object, EnclaveOptions> = {
+  command: 'enclave',
+  describe: 'Run the mock enclave: attestation, leader election, leases (HTTP)',
+  builder: (y) => enclaveOptions(y.command(checksumCommand)),
+  handler: async (args) => {
+    const settings = validateEnclaveOptions(args);
+    const logger = createLogger();
+    const started = await runEnclave(settings, logger);
+    await new Promise<void>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        logger.info({ event: 'enclave.signal', signal });
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        void started.close().then(resolve);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+  },
+};

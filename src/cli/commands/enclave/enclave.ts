@@ -1,0 +1,56 @@
+// Logic of `enclave`: validate the options once, naming the bad one, then start.
+import type { Policy } from '../../../crypto/leader-certificate.ts';
+import type { StartedEnclaveServer } from '../../../enclave/http-server.ts';
+import { type EnclaveSettings, startEnclave } from '../../../enclave/start-enclave.ts';
+import { ConfigError, UsageError } from '../../../errors.ts';
+import type { Logger } from '../../../log/logger.ts';
+
+const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const MIN_LEASE_MS = 100;
+export const MAX_LEASE_MS = 600_000;
+
+export interface EnclaveArgs {
+  pki: string;
+  host: string;
+  port: number;
+  'state-dir': string;
+  policy: Policy;
+  'lease-ms': number;
+  function: string | undefined;
+  'cluster-id': string;
+}
+
+export function validateEnclaveOptions(args: EnclaveArgs): Omit<EnclaveSettings, 'logger'> {
+  if (!args.pki)
+    throw new UsageError('enclave needs --pki DIR (or PKI_DIR); create one with `pki init --out DIR`');
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
+    throw new ConfigError('--port', `must be 0-65535, got ${args.port}`);
+  }
+  const leaseMs = args['lease-ms'];
+  if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
+    throw new ConfigError(
+      '--lease-ms',
+      `must be an integer from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}, got ${leaseMs}`,
+    );
+  }
+  if (!CLUSTER.test(args['cluster-id'])) {
+    throw new ConfigError('--cluster-id', 'must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric');
+  }
+  return {
+    pkiDir: args.pki,
+    stateDir: args['state-dir'],
+    clusterId: args['cluster-id'],
+    policy: args.policy,
+    leaseMs,
+    host: args.host,
+    port: args.port,
+    ...(args.function ? { functionPath: args.function } : {}),
+  };
+}
+
+export function runEnclave(
+  settings: Omit<EnclaveSettings, 'logger'>,
+  logger: Logger,
+): Promise<StartedEnclaveServer> {
+  return startEnclave({ ...settings, logger });
+}

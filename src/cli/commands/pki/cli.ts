@@ -1,0 +1,49 @@
+// `enclave-elect pki init --out DIR [--force]`: create the mock attestation
+// PKI (root CA + attestation signer). Peers pin DIR/root.crt.pem; the enclave
+// reads the attestation key and certificate.
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../../errors.ts';
+import { runPkiInit } from './pki-init.ts';
+
+export interface PkiInitOptions {
+  out: string;
+  force: boolean;
+  json: boolean;
+}
+
+const initCommand: CommandModule<object, PkiInitOptions> = {
+  command: 'init',
+  describe: 'Create a mock attestation root CA and an attestation signing certificate under it',
+  builder: (y) =>
+    y
+      .option('out', {
+        type: 'string',
+        default: process.env.PKI_DIR ?? '',
+        defaultDescription: '$PKI_DIR',
+        describe: 'Directory to write root.crt.pem, root.key.pem, attestation.crt.pem, attestation.key.pem',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'Replace existing keys and certificates',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
+  handler: (args) => {
+    if (!args.out) throw new UsageError('pki init needs --out DIR (or PKI_DIR)');
+    const result = runPkiInit(args.out, args.force);
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    } else {
+      process.stdout.write(
+        `Wrote ${result.files.length} files to ${result.dir} (keys mode 0600).\nPin the root: ${result.root_certificate}\nRoot SHA-256 fingerprint: ${result.root_fingerprint}\n`,
+      );
+    }
+  },
+};
+
+export const pkiCommand: CommandModule<object, object> = {
+  command: 'pki',
+  describe: 'Mock attestation PKI (the vendor root peers pin)',
+  builder: (y: Argv) => y.command(initCommand).demandCommand(1, 'Name a pki subcommand: init'),
+  handler: () => {},
+};
