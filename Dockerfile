@@ -32,6 +32,10 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
+# Record the checksum of the built-in leader-choice function at build time:
+# peers of this image pin it with no configuration (an explicit pin wins).
+RUN node /app/src/cli/main.ts enclave checksum > /app/FUNCTION_CHECKSUM \
+ && grep -Eq '^[0-9a-f]{64}$' /app/FUNCTION_CHECKSUM
 RUN ln -s /app/src/cli/main.ts /usr/local/bin/enclave-elect
 USER node
 # 7946/udp: gossip; 7947/tcp: peer admin HTTP (status, metrics, health).
