@@ -112,6 +112,7 @@ function readClaims(payload: Record<string, unknown>): AttestationClaims {
  */
 export function verifyAttestation(token: string, expect: AttestationExpectations): AttestedEnclave {
   const parsed = parseJwsOr(token, invalid);
+  if (parsed.header.typ !== ATTESTATION_TYP) throw invalid(`typ must be ${ATTESTATION_TYP}`);
   const x5c = parsed.header.x5c;
   if (!Array.isArray(x5c) || !x5c.every((entry) => typeof entry === 'string')) throw invalid('x5c missing');
   let leaf: Certificate;

@@ -108,6 +108,7 @@ function verifyChoice(claims: LeaderCertificateClaims, key: RsaPublicKey): void 
 /** Verify a leader certificate; throws VerificationError (E_CERT_UNKNOWN_KID for a key not attested). */
 export function verifyCertificate(token: string, expect: CertificateExpectations): LeaderCertificateClaims {
   const parsed = parseJwsOr(token, invalid);
+  if (parsed.header.typ !== CERTIFICATE_TYP) throw invalid(`typ must be ${CERTIFICATE_TYP}`);
   const kid = parsed.header.kid;
   if (typeof kid !== 'string') throw invalid('kid missing');
   const key = expect.keys.get(kid);

@@ -4,6 +4,7 @@ import { encodeBase64url } from '../../src/crypto/base64url.ts';
 import { CertificateVerifier } from '../../src/crypto/certificate-cache.ts';
 import { signJws } from '../../src/crypto/jws.ts';
 import {
+  CERTIFICATE_TYP,
   type LeaderCertificateClaims,
   signLeaderCertificate,
   verifyCertificate,
@@ -76,7 +77,8 @@ describe('leader certificate verification', () => {
   });
 
   it('refuses claims naming another kid than the header', () => {
-    const token = signJws({ alg: 'RS256', kid }, { ...vrfClaims(), kid: 'other' }, keys.privateKey);
+    const header = { alg: 'RS256' as const, typ: CERTIFICATE_TYP, kid };
+    const token = signJws(header, { ...vrfClaims(), kid: 'other' }, keys.privateKey);
     assert.throws(() => verifyCertificate(token, expect), {
       code: 'E_CERT_INVALID',
       message: /kid in claims/,
