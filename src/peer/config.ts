@@ -161,7 +161,8 @@ export const PEER_SETTINGS = {
     env: 'SUSPICION_MAX_MULT',
     default: 6,
     parse: integer(1, 100),
-    reason: 'memberlist: an unconfirmed suspicion lasts 6x the minimum, time for a slow suspect to refute',
+    reason:
+      'memberlist: unconfirmed, a suspicion lasts 6x the minimum x log10(n), time for a slow suspect to refute',
     describe: 'Upper bound of the suspicion timeout, as a multiple of its minimum',
   },
   gossipIntervalMs: {

@@ -450,7 +450,12 @@ export class Membership {
     let target: string | undefined = this.syncPreferred;
     this.syncPreferred = undefined;
     if (target === undefined) target = this.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
-    if (this.syncDelayMs > 0 && this.syncDelayMs < regular) {
+    // Three quick syncs after joining (1, 2, 4 s by default), then the regular interval.
+    if (
+      this.syncDelayMs > 0 &&
+      this.syncDelayMs < 4 * this.config.pushPullAfterJoinMs &&
+      this.syncDelayMs < regular
+    ) {
       this.syncDelayMs *= 2;
       this.nextPushPullAt = now + Math.min(this.syncDelayMs, regular);
     } else {

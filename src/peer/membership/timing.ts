@@ -18,19 +18,21 @@ export interface SuspicionSettings {
 }
 
 /**
- * Suspicion bounds for a cluster of n live members. The base grows with
- * log10(n) because a rumour needs about log(n) gossip rounds to reach the
- * suspect and its refutation as long to come back; it is counted in gossip
- * intervals (not probe intervals, as memberlist does) because dissemination,
- * not probing, is what a refutation waits for.
+ * Suspicion bounds for a cluster of n live members. Unconfirmed, a suspicion
+ * lasts long enough for the rumour to reach the suspect and its refutation to
+ * come back: about log(n) gossip rounds each way, so the maximum grows with
+ * log10(n) (memberlist scales both bounds so). Once `expectedConfirmations`
+ * other peers have independently failed to reach it (each with indirect
+ * probes), the evidence does not weaken as n grows, so the minimum stays flat
+ * at mult x gossip interval: that keeps detection near 2-3 s at N = 200.
  */
 export function suspicionTiming(n: number, s: SuspicionSettings): SuspicionTiming {
   const scale = Math.max(1, Math.log10(Math.max(1, n)));
-  const minMs = Math.round(s.suspicionMult * scale * s.gossipIntervalMs);
+  const minMs = s.suspicionMult * s.gossipIntervalMs;
   // Lifeguard: expect mult-2 confirmations, but not more than the others could give.
   const wanted = Math.max(0, s.suspicionMult - 2);
   const expectedConfirmations = n - 2 < wanted ? 0 : wanted;
-  return { minMs, maxMs: minMs * s.suspicionMaxMult, expectedConfirmations };
+  return { minMs, maxMs: Math.round(minMs * s.suspicionMaxMult * scale), expectedConfirmations };
 }
 
 /**

@@ -32,11 +32,11 @@ describe('remainingSuspicionTime (memberlist table)', () => {
 describe('suspicion timing', () => {
   const settings = { suspicionMult: 4, suspicionMaxMult: 6, gossipIntervalMs: 200 };
 
-  it('grows with log10(n), never below mult x gossip interval', () => {
+  it('keeps the confirmed minimum flat and grows the unconfirmed maximum with log10(n)', () => {
     assert.deepEqual(suspicionTiming(1, settings), { minMs: 800, maxMs: 4800, expectedConfirmations: 0 });
     assert.deepEqual(suspicionTiming(5, settings), { minMs: 800, maxMs: 4800, expectedConfirmations: 2 });
-    assert.equal(suspicionTiming(100, settings).minMs, 1600);
-    assert.equal(suspicionTiming(1000, settings).minMs, 2400);
+    assert.deepEqual(suspicionTiming(100, settings), { minMs: 800, maxMs: 9600, expectedConfirmations: 2 });
+    assert.equal(suspicionTiming(1000, settings).maxMs, 14_400);
   });
 
   it('expects no confirmations when too few others could give them', () => {

@@ -1,0 +1,184 @@
+// Many peers in one process on real loopback UDP, for the membership benchmark
+// and the in-process integration test. Each peer is a full MembershipNode on its
+// own socket; the cluster tracks, from events, whom each peer knows and when it
+// learned that a member died, so checks are cheap even at N = 1000.
+import { generateKeyPairSync, randomInt } from 'node:crypto';
+import { systemClock } from './clock.ts';
+import { membershipConfig, PEER_DEFAULTS } from './config.ts';
+import type { MembershipConfig } from './membership/membership.ts';
+import { seededRandom } from './membership/random.ts';
+import { MembershipNode } from './membership-node.ts';
+import { UdpTransport } from './transport/udp-transport.ts';
+
+export interface LoopbackPeer {
+  readonly node: MembershipNode;
+  /** Names this peer holds alive or suspect (itself included). */
+  readonly known: Set<string>;
+  /** Member name -> performance.now() when this peer marked it dead. */
+  readonly deadAt: Map<string, number>;
+  /** Dead declarations about members that were alive at the time (false positives). */
+  falseDeaths: number;
+}
+
+export interface LoopbackClusterOptions {
+  peers: number;
+  config?: Partial<MembershipConfig>;
+  /** How many of the first peers every peer joins through. */
+  seeds?: number;
+}
+
+function newPublicKey(): Uint8Array {
+  const { publicKey } = generateKeyPairSync('ed25519');
+  return new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
+}
+
+export class LoopbackCluster {
+  readonly peers: LoopbackPeer[] = [];
+  /** Names closed on purpose; dead marks about others are false positives. */
+  readonly killed = new Set<string>();
+  private readonly config: MembershipConfig;
+  private seedAddresses: string[] = [];
+
+  private constructor(config: MembershipConfig) {
+    this.config = config;
+  }
+
+  private createNode(name: string, transport: UdpTransport): LoopbackPeer {
+    return this.track(
+      new MembershipNode({
+        name,
+        publicKey: newPublicKey(),
+        // Wall-clock ms, as the peer command does: a restart outranks its former self.
+        incarnation: Date.now(),
+        config: this.config,
+        transport,
+        clock: systemClock,
+        random: seededRandom(randomInt(2 ** 32)),
+      }),
+    );
+  }
+
+  static async start(options: LoopbackClusterOptions): Promise<LoopbackCluster> {
+    const cluster = new LoopbackCluster({ ...membershipConfig(PEER_DEFAULTS), ...options.config });
+    const transports = await Promise.all(
+      Array.from({ length: options.peers }, () =>
+        UdpTransport.open({ bindAddress: '127.0.0.1', port: 0, receiveBufferBytes: 1 << 20 }),
+      ),
+    );
+    cluster.seedAddresses = transports.slice(0, options.seeds ?? 3).map((t) => t.address);
+    transports.forEach((transport, i) => {
+      cluster.peers.push(cluster.createNode(`peer-${i}`, transport));
+    });
+    for (const peer of cluster.peers)
+      peer.node.join(cluster.seedAddresses.filter((a) => a !== peer.node.address));
+    return cluster;
+  }
+
+  private track(node: MembershipNode): LoopbackPeer {
+    const peer: LoopbackPeer = { node, known: new Set([node.name]), deadAt: new Map(), falseDeaths: 0 };
+    node.on((event) => {
+      switch (event.event) {
+        case 'member.joined':
+          peer.known.add(event.member);
+          break;
+        case 'member.dead':
+          peer.known.delete(event.member);
+          peer.deadAt.set(event.member, performance.now());
+          if (!this.killed.has(event.member)) peer.falseDeaths++;
+          break;
+        case 'member.left':
+        case 'member.removed':
+          peer.known.delete(event.member);
+          break;
+      }
+    });
+    return peer;
+  }
+
+  /** Peers still running. */
+  live(): LoopbackPeer[] {
+    return this.peers.filter((p) => !this.killed.has(p.node.name));
+  }
+
+  /** Every running peer knows every running peer. */
+  converged(): boolean {
+    const live = this.live();
+    return live.every((p) => p.known.size === live.length && live.every((q) => p.known.has(q.node.name)));
+  }
+
+  /** Fraction of running peers that know all running peers. */
+  convergedFraction(): number {
+    const live = this.live();
+    return live.filter((p) => p.known.size === live.length).length / live.length;
+  }
+
+  /** Stop a peer as SIGKILL would: socket closed, no leave. */
+  async kill(name: string): Promise<void> {
+    const peer = this.peers.find((p) => p.node.name === name);
+    if (!peer) throw new Error(`no peer ${name}`);
+    this.killed.add(name);
+    await peer.node.close();
+  }
+
+  /** Start a killed peer again under its name, on a new port, and join the seeds. */
+  async restart(name: string): Promise<void> {
+    const at = this.peers.findIndex((p) => p.node.name === name);
+    if (at < 0 || !this.killed.has(name)) throw new Error(`${name} is not a killed peer`);
+    const transport = await UdpTransport.open({
+      bindAddress: '127.0.0.1',
+      port: 0,
+      receiveBufferBytes: 1 << 20,
+    });
+    const peer = this.createNode(name, transport);
+    this.peers[at] = peer;
+    this.killed.delete(name);
+    for (const p of this.peers) p.deadAt.delete(name);
+    peer.node.join(this.seedAddresses.filter((a) => a !== transport.address));
+  }
+
+  /** performance.now() when the last running peer marked `name` dead, or undefined. */
+  allMarkedDeadAt(name: string): number | undefined {
+    let last = 0;
+    for (const p of this.live()) {
+      const at = p.deadAt.get(name);
+      if (at === undefined) return undefined;
+      last = Math.max(last, at);
+    }
+    return last;
+  }
+
+  falsePositives(): number {
+    return this.peers.reduce((sum, p) => sum + p.falseDeaths, 0);
+  }
+
+  traffic(): { datagramsOut: number; bytesOut: number } {
+    let datagramsOut = 0;
+    let bytesOut = 0;
+    for (const p of this.live()) {
+      datagramsOut += p.node.counters.datagramsOut;
+      bytesOut += p.node.counters.bytesOut;
+    }
+    return { datagramsOut, bytesOut };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.peers.map((p) => p.node.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs: number,
+  pollMs = 25,
+): Promise<number | undefined> {
+  const start = performance.now();
+  while (!check()) {
+    if (performance.now() - start > timeoutMs) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  return performance.now() - start;
+}
