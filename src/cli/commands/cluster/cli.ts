@@ -1,0 +1,35 @@
+// `enclave-elect cluster <command>`: the orchestrator. Each subcommand is a
+// folder here; the logic lives in src/orchestrator/ and takes a dockerode client.
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../../errors.ts';
+import { FAULTS } from '../../../orchestrator/faults.ts';
+import { downCommand } from './down/cli.ts';
+import { faultCommand } from './faults/cli.ts';
+import { healCommand } from './heal/cli.ts';
+import { logsCommand } from './logs/cli.ts';
+import { partitionCommand } from './partition/cli.ts';
+import { scaleCommand } from './scale/cli.ts';
+import { statusCommand } from './status/cli.ts';
+import { upCommand } from './up/cli.ts';
+
+export const clusterCommand: CommandModule<object, object> = {
+  command: 'cluster <command>',
+  describe: 'Run and break a cluster of containers: up, scale, status, faults, partition, heal, logs, down',
+  builder: (y) => {
+    let parser = y
+      .command(upCommand)
+      .command(scaleCommand)
+      .command(statusCommand)
+      .command(partitionCommand)
+      .command(healCommand)
+      .command(logsCommand)
+      .command(downCommand);
+    for (const fault of FAULTS) parser = parser.command(faultCommand(fault));
+    return parser.epilog(
+      'Select a cluster with --name NAME (made by `cluster up`, default: default) or --project NAME (a docker compose project).',
+    );
+  },
+  handler: () => {
+    throw new UsageError('Name a cluster command.');
+  },
+};

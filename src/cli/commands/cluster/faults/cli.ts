@@ -1,0 +1,112 @@
+// `enclave-elect cluster stop|kill|pause|unpause|restart|start TARGET`: one
+// container fault. TARGET is a peer name, a container name, `enclave`,
+// `leader`, or `random` (with --seed to replay a pick).
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../../../errors.ts';
+import { applyFault, describeFault, type FaultName } from '../../../../orchestrator/faults.ts';
+import { selectorFlag } from '../../../../orchestrator/labels.ts';
+import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import {
+  dockerClient,
+  durationOption,
+  interruptSignal,
+  type JsonOption,
+  print,
+  printJson,
+  progress,
+  type SelectorOptions,
+  selectorFrom,
+  withJson,
+  withSelector,
+} from '../cluster-options.ts';
+
+export interface FaultOptions extends SelectorOptions, JsonOption {
+  target: string;
+  seed?: string;
+  signal?: string;
+  for?: string;
+  grace?: number;
+}
+
+const PAST: Record<FaultName, string> = {
+  stop: 'stopped',
+  kill: 'killed',
+  pause: 'paused',
+  unpause: 'unpaused',
+  restart: 'restarted',
+  start: 'started',
+};
+
+export function faultCommand(fault: FaultName): CommandModule<object, FaultOptions> {
+  return {
+    command: `${fault} <target>`,
+    describe: describeFault(fault),
+    builder: (y) => {
+      let built = withJson(withSelector(y), 'the result')
+        .positional('target', {
+          type: 'string',
+          demandOption: true,
+          describe: 'peer name, container name, enclave, leader, or random',
+        })
+        .option('seed', {
+          type: 'string',
+          describe: 'Seed for `random` (printed when not given, to replay)',
+        });
+      if (fault === 'kill') {
+        built = built.option('signal', {
+          alias: 's',
+          type: 'string',
+          default: 'SIGKILL',
+          describe: 'Signal to send',
+        });
+      }
+      if (fault === 'pause') {
+        built = built.option('for', { type: 'string', describe: 'Unpause after this long (10s, 500ms, 2m)' });
+      }
+      if (fault === 'stop' || fault === 'restart') {
+        built = built.option('grace', {
+          type: 'number',
+          describe: 'Seconds before Docker sends SIGKILL (default 10)',
+        });
+      }
+      return built as typeof built & { argv: FaultOptions };
+    },
+    handler: async (args) => {
+      const selector = selectorFrom(args);
+      if (args.signal !== undefined && !/^(SIG)?[A-Z0-9]+$|^\d+$/.test(args.signal)) {
+        throw new UsageError(`--signal '${args.signal}' is not a signal name (SIGTERM) or number`);
+      }
+      if (args.grace !== undefined && (!Number.isInteger(args.grace) || args.grace < 0)) {
+        throw new UsageError('--grace must be a whole number of seconds');
+      }
+      const pauseForMs = args.for === undefined ? undefined : durationOption(args.for, '--for', 0);
+      const docker = await dockerClient();
+      const { signal, dispose } = interruptSignal();
+      try {
+        const result = await applyFault(
+          docker,
+          selector,
+          selectorFlag(selector),
+          {
+            fault,
+            target: args.target,
+            ...(args.seed === undefined ? {} : { seed: args.seed }),
+            ...(args.signal === undefined ? {} : { signal: args.signal }),
+            ...(args.grace === undefined ? {} : { graceSeconds: args.grace }),
+            ...(pauseForMs === undefined ? {} : { pauseForMs }),
+          },
+          { reader: execStatusReader(docker), progress, signal },
+        );
+        if (args.json) printJson(result);
+        else {
+          const verb = fault === 'pause' && pauseForMs !== undefined ? 'paused and unpaused' : PAST[fault];
+          print(
+            `${verb} ${result.name} (container ${result.container}): ${result.before} -> ${result.after}`,
+          );
+        }
+      } finally {
+        dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// `enclave-elect cluster heal`: every container back on the main network, the
+// side networks removed, full connectivity proved by probes.
+import type { CommandModule } from 'yargs';
+import { healCluster } from '../../../../orchestrator/partition.ts';
+import {
+  dockerClient,
+  type JsonOption,
+  print,
+  printJson,
+  progress,
+  type SelectorOptions,
+  selectorFrom,
+  withJson,
+  withSelector,
+} from '../cluster-options.ts';
+
+export type HealOptions = SelectorOptions & JsonOption;
+
+export const healCommand: CommandModule<object, HealOptions> = {
+  command: 'heal',
+  describe: 'Undo a partition: everyone back on the main network, then prove each reaches each',
+  builder: (y) => withJson(withSelector(y), 'the result'),
+  handler: async (args) => {
+    const selector = selectorFrom(args);
+    const docker = await dockerClient();
+    const result = await healCluster(docker, selector, { progress });
+    if (args.json) {
+      printJson(result);
+      return;
+    }
+    const skipped =
+      result.proof.skipped.length > 0 ? ` (not probed, not running: ${result.proof.skipped.join(', ')})` : '';
+    print(
+      [
+        result.moved.length > 0
+          ? `moved back to ${result.mainNetwork}: ${result.moved.join(', ')}`
+          : 'no partition to heal',
+        ...(result.removedNetworks.length > 0 ? [`removed ${result.removedNetworks.join(', ')}`] : []),
+        `proved by ${result.proof.checked} probes: every running container reaches every other over ${result.mainNetwork}${skipped}`,
+      ].join('\n'),
+    );
+  },
+};

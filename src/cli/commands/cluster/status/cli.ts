@@ -1,0 +1,61 @@
+// `enclave-elect cluster status [--watch] [--json]`: every peer's view, read
+// from its /status inside the container.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../../../errors.ts';
+import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import { collectClusterStatus } from '../../../../orchestrator/status-report.ts';
+import { renderStatus } from '../../../../orchestrator/status-table.ts';
+import {
+  dockerClient,
+  durationOption,
+  interruptSignal,
+  type JsonOption,
+  print,
+  printJson,
+  type SelectorOptions,
+  selectorFrom,
+  withJson,
+  withSelector,
+} from '../cluster-options.ts';
+
+export interface StatusOptions extends SelectorOptions, JsonOption {
+  watch: boolean;
+  interval?: string;
+}
+
+export const statusCommand: CommandModule<object, StatusOptions> = {
+  command: 'status',
+  describe: 'Show each peer: container state, members, leader, epoch, lease left, enclave trust, drops',
+  builder: (y) =>
+    withJson(withSelector(y), 'the report')
+      .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Redraw until Ctrl-C' })
+      .option('interval', { type: 'string', describe: 'Time between redraws with --watch (default 1s)' }),
+  handler: async (args) => {
+    const selector = selectorFrom(args);
+    const intervalMs = durationOption(args.interval, '--interval', 1000);
+    if (args.watch && args.json)
+      throw new UsageError('--json prints one document; it does not combine with --watch');
+    const docker = await dockerClient();
+    const reader = execStatusReader(docker);
+    if (!args.watch) {
+      const report = await collectClusterStatus(docker, selector, reader);
+      if (args.json) printJson(report);
+      else print(renderStatus(report.peers, Date.now()));
+      return;
+    }
+    const { signal, dispose } = interruptSignal();
+    try {
+      while (!signal.aborted) {
+        const report = await collectClusterStatus(docker, selector, reader);
+        const clear = process.stdout.isTTY ? '\x1b[2J\x1b[H' : '';
+        print(
+          `${clear}${report.cluster} at ${new Date().toISOString()} (Ctrl-C to stop)\n${renderStatus(report.peers, Date.now())}`,
+        );
+        await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
+      }
+    } finally {
+      dispose();
+    }
+  },
+};

@@ -1,0 +1,81 @@
+// The command lines `cluster up` and `cluster scale` run in the project image,
+// in one place so they follow the `pki`, `enclave` and `peer` commands' flags
+// (src/cli/commands/{pki,enclave,peer}/cli.ts) with a one-file change.
+// The image's entrypoint is `node /app/src/cli/main.ts`, so these are its arguments.
+
+/** Where the PKI volume is mounted: the enclave reads its attestation key here. */
+export const PKI_DIR = '/pki';
+/** Where the peers' trust volume is mounted: only the root certificate, never a key. */
+export const TRUST_DIR = '/trust';
+export const ROOT_CERT_FILE = 'root.crt.pem';
+/** The enclave's sealed state (epoch counter), on its own volume so it survives restarts. */
+export const STATE_DIR = '/state';
+export const ENCLAVE_PORT = 8000;
+/** DNS alias of the enclave on the cluster network. */
+export const ENCLAVE_ALIAS = 'enclave';
+/** DNS alias every peer carries, so `--join peer` finds them all (as compose's service name does). */
+export const PEER_ALIAS = 'peer';
+/** uid:gid of the image's `node` user, which the enclave and peers run as. */
+export const IMAGE_USER = '1000:1000';
+
+export const POLICIES = ['vrf', 'highest-id', 'round-robin'] as const;
+export type PolicyName = (typeof POLICIES)[number];
+
+export interface ElectionSettings {
+  /** The cluster id certificates are issued for: the cluster's name. */
+  cluster: string;
+  policy: PolicyName;
+  leaseMs: number;
+}
+
+/**
+ * The one-shot PKI step, run as root because fresh volumes belong to root: make
+ * the mock root and attestation key, copy the root certificate (only) to the
+ * peers' trust volume, and hand every volume to the image's user.
+ */
+export function pkiInitEntrypoint(): { entrypoint: string[]; cmd: string[] } {
+  const script = [
+    'node /app/src/cli/main.ts "$@"',
+    `cp ${PKI_DIR}/${ROOT_CERT_FILE} ${TRUST_DIR}/${ROOT_CERT_FILE}`,
+    `chown -R ${IMAGE_USER} ${PKI_DIR} ${TRUST_DIR} ${STATE_DIR}`,
+  ].join(' && ');
+  return { entrypoint: ['sh', '-c', script, 'pki-init'], cmd: ['pki', 'init', '--out', PKI_DIR] };
+}
+
+export function enclaveCommand(settings: ElectionSettings): string[] {
+  return [
+    'enclave',
+    '--pki',
+    PKI_DIR,
+    '--port',
+    String(ENCLAVE_PORT),
+    '--policy',
+    settings.policy,
+    '--lease-ms',
+    String(settings.leaseMs),
+    '--state-dir',
+    STATE_DIR,
+    '--cluster-id',
+    settings.cluster,
+  ];
+}
+
+/**
+ * The peer's command line and environment. Membership flags exist today
+ * (`peer --name --join`); the election settings (enclave URL, pinned root,
+ * cluster id) go by environment so a peer without them yet still starts:
+ * rename them here when the peer's election options land.
+ */
+export function peerCommand(
+  name: string,
+  settings: Pick<ElectionSettings, 'cluster'>,
+): { cmd: string[]; env: string[] } {
+  return {
+    cmd: ['peer', '--name', name, '--join', PEER_ALIAS],
+    env: [
+      `ENCLAVE_URL=http://${ENCLAVE_ALIAS}:${ENCLAVE_PORT}`,
+      `PKI_ROOT=${TRUST_DIR}/${ROOT_CERT_FILE}`,
+      `CLUSTER_ID=${settings.cluster}`,
+    ],
+  };
+}

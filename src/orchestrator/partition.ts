@@ -1,0 +1,338 @@
+// Network partitions made by the kernel, not by the application: each side of
+// a partition is its own project network (an internal bridge); peers move from
+// the cluster's main network onto their side's network, keeping their DNS
+// aliases (`peer`, `enclave`, ...), and the enclave joins the side(s) chosen.
+// Docker isolates bridges from each other, so datagrams between sides are
+// dropped. `heal` moves everyone back to the main network, removes the side
+// networks, and proves every container reaches every other again.
+import { EnclaveElectError } from '../errors.ts';
+import { type ClusterContainer, requireCluster } from './cluster-inventory.ts';
+import { type DockerClient, dockerMessage } from './docker-client.ts';
+import {
+  type ClusterSelector,
+  COMPOSE_LABEL,
+  describeSelector,
+  LABEL,
+  partitionNetworkFilter,
+  partitionNetworkLabels,
+  resourcePrefix,
+} from './labels.ts';
+import type { PartitionPlan } from './partition-plan.ts';
+import { type ProbeResult, probeFrom } from './reachability.ts';
+
+type Docker = Pick<
+  DockerClient,
+  'listContainers' | 'getContainer' | 'listNetworks' | 'getNetwork' | 'createNetwork'
+>;
+
+export interface NetworkRef {
+  id: string;
+  name: string;
+}
+
+export interface ReachabilityProof {
+  /** Pairs probed (from, to). */
+  checked: number;
+  /** Pairs whose outcome differed from what the partition should give. */
+  unexpected: (ProbeResult & { expected: boolean })[];
+  /** Containers not probed (not running, or paused). */
+  skipped: string[];
+}
+
+export interface PartitionResult {
+  cluster: string;
+  mainNetwork: string;
+  sides: { side: string; network: string; peers: string[]; enclave: boolean }[];
+  proof: ReachabilityProof;
+}
+
+export interface HealResult {
+  cluster: string;
+  mainNetwork: string;
+  moved: string[];
+  removedNetworks: string[];
+  proof: ReachabilityProof;
+}
+
+export function partitionNetworkName(selector: ClusterSelector, side: string): string {
+  const base = selector.kind === 'name' ? resourcePrefix(selector.name) : `${selector.project}-enclave-elect`;
+  return `${base}-side-${side.toLowerCase()}`;
+}
+
+/** The network the cluster lives on when healed. */
+export async function findMainNetwork(
+  docker: Pick<DockerClient, 'listNetworks'>,
+  selector: ClusterSelector,
+  containers: ClusterContainer[],
+): Promise<NetworkRef> {
+  const label =
+    selector.kind === 'name'
+      ? [`${LABEL.cluster}=${selector.name}`, `${LABEL.role}=network`]
+      : [`${COMPOSE_LABEL.project}=${selector.project}`];
+  const networks = await docker.listNetworks({ filters: JSON.stringify({ label }) });
+  let candidates = networks;
+  if (candidates.length > 1) {
+    const used = new Set(containers.flatMap((c) => c.networks));
+    candidates = candidates.filter((n) => used.has(n.Name));
+  }
+  if (candidates.length === 1) return { id: candidates[0]!.Id, name: candidates[0]!.Name };
+  throw new EnclaveElectError(
+    'E_NOT_FOUND',
+    candidates.length === 0
+      ? `${describeSelector(selector)} has no network to partition or heal (looked for labels ${label.join(', ')})`
+      : `${describeSelector(selector)} has several networks (${candidates.map((n) => n.Name).join(', ')}); partitions need one main network`,
+  );
+}
+
+async function partitionNetworks(docker: Pick<DockerClient, 'listNetworks'>, selector: ClusterSelector) {
+  return docker.listNetworks({ filters: JSON.stringify({ label: partitionNetworkFilter(selector) }) });
+}
+
+/** DNS aliases a container has on a network, without the id Docker adds itself. */
+async function endpointAliases(docker: Pick<DockerClient, 'getContainer'>, id: string, network: string) {
+  const info = await docker.getContainer(id).inspect();
+  const aliases: string[] = info.NetworkSettings.Networks?.[network]?.Aliases ?? [];
+  return aliases.filter((alias) => !id.startsWith(alias));
+}
+
+interface Move {
+  container: ClusterContainer;
+  /** Network names it must end on. */
+  to: NetworkRef[];
+  /** On heal: the address it had on the main network, asked for again so peers' advertised addresses hold. */
+  address?: string;
+}
+
+/** Label on side networks recording a container's main-network address (`...main-address.<container>`). */
+const ADDRESS_LABEL = 'io.enclave-elect.main-address.';
+
+function recordedAddresses(networks: { Labels?: Record<string, string> }[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const network of networks) {
+    for (const [key, value] of Object.entries(network.Labels ?? {})) {
+      if (key.startsWith(ADDRESS_LABEL)) found.set(key.slice(ADDRESS_LABEL.length), value);
+    }
+  }
+  return found;
+}
+
+/** Connect, asking for `address` when given; networks without a user-set subnet refuse that, so then without. */
+async function connectTo(
+  docker: Docker,
+  network: NetworkRef,
+  id: string,
+  aliases: string[],
+  address?: string,
+) {
+  const endpoint = { Aliases: aliases };
+  if (address !== undefined) {
+    try {
+      await docker
+        .getNetwork(network.id)
+        .connect({ Container: id, EndpointConfig: { ...endpoint, IPAMConfig: { IPv4Address: address } } });
+      return;
+    } catch {
+      // Not a user-configured subnet, or the address was taken meanwhile: any address will do.
+    }
+  }
+  await docker.getNetwork(network.id).connect({ Container: id, EndpointConfig: endpoint });
+}
+
+/** Attach to each wanted network (same aliases as before), then leave every other one of the cluster's. */
+async function applyMoves(
+  docker: Docker,
+  moves: Move[],
+  managed: Set<string>,
+  progress: (line: string) => void,
+): Promise<void> {
+  for (const { container, to, address } of moves) {
+    const info = await docker.getContainer(container.id).inspect();
+    const attached = Object.keys(info.NetworkSettings.Networks ?? {});
+    const from = attached.find((n) => managed.has(n));
+    const aliases = from === undefined ? [] : await endpointAliases(docker, container.id, from);
+    const wanted = new Set(to.map((n) => n.name));
+    try {
+      for (const network of to) {
+        if (attached.includes(network.name)) continue;
+        await connectTo(docker, network, container.id, aliases, address);
+      }
+      for (const name of attached) {
+        if (!managed.has(name) || wanted.has(name)) continue;
+        await docker.getNetwork(name).disconnect({ Container: container.id, Force: true });
+      }
+    } catch (error) {
+      throw new EnclaveElectError(
+        'E_DOCKER',
+        `moving ${container.name} to ${[...wanted].join(' + ')} failed: ${dockerMessage(error)}`,
+        { cause: error },
+      );
+    }
+    progress(`${container.name}: ${[...wanted].join(' + ')}`);
+  }
+}
+
+/**
+ * Probe from every running container to every other and compare with
+ * `expected(a, b)`. Targets are addressed on a network both share, else on
+ * one of the target's own networks (where the source cannot route).
+ */
+export async function proveReachability(
+  docker: Pick<DockerClient, 'getContainer'>,
+  members: ClusterContainer[],
+  expected: (from: ClusterContainer, to: ClusterContainer) => boolean,
+): Promise<ReachabilityProof> {
+  const skipped = members.filter((m) => m.state !== 'running').map((m) => m.name);
+  const running = members.filter((m) => m.state === 'running');
+  const addresses = new Map<string, Record<string, string>>();
+  for (const m of running) {
+    const info = await docker.getContainer(m.id).inspect();
+    const byNetwork: Record<string, string> = {};
+    for (const [name, endpoint] of Object.entries(info.NetworkSettings.Networks ?? {})) {
+      if (endpoint?.IPAddress) byNetwork[name] = endpoint.IPAddress;
+    }
+    addresses.set(m.id, byNetwork);
+  }
+  const results = await Promise.all(
+    running.map(async (from) => {
+      const own = addresses.get(from.id)!;
+      const others = running.filter((to) => to.id !== from.id);
+      const targets = others.map((to) => {
+        const theirs = addresses.get(to.id)!;
+        const shared = Object.keys(theirs).find((n) => own[n] !== undefined);
+        const address = theirs[shared ?? Object.keys(theirs)[0] ?? ''] ?? '0.0.0.0';
+        return { name: to.name, address };
+      });
+      const probed = await probeFrom(docker, from, targets);
+      return probed.map((p, i) => ({ ...p, expected: expected(from, others[i]!) }));
+    }),
+  );
+  const all = results.flat();
+  return { checked: all.length, unexpected: all.filter((r) => r.reachable !== r.expected), skipped };
+}
+
+function proofFailure(what: string, proof: ReachabilityProof): EnclaveElectError {
+  const lines = proof.unexpected
+    .slice(0, 10)
+    .map(
+      (u) =>
+        `${u.from} -> ${u.to} (${u.address}): ${u.outcome}, expected ${u.expected ? 'reachable' : 'dropped'}`,
+    );
+  return new EnclaveElectError(
+    'E_UNPROVEN',
+    `${what}, but ${proof.unexpected.length} of ${proof.checked} probes disagree:\n  ${lines.join('\n  ')}`,
+  );
+}
+
+export async function partitionCluster(
+  docker: Docker,
+  selector: ClusterSelector,
+  plan: PartitionPlan,
+  options: { progress: (line: string) => void; extraLabels?: Record<string, string> },
+): Promise<PartitionResult> {
+  const containers = await requireCluster(docker, selector);
+  const main = await findMainNetwork(docker, selector, containers);
+  const existing = await partitionNetworks(docker, selector);
+  const addresses = recordedAddresses(existing);
+  for (const c of containers.filter((c) => c.role === 'peer' || c.role === 'enclave')) {
+    const info = await docker.getContainer(c.id).inspect();
+    const ip = info.NetworkSettings.Networks?.[main.name]?.IPAddress;
+    if (ip) addresses.set(c.container, ip);
+  }
+  const addressLabels = Object.fromEntries(
+    [...addresses].map(([name, ip]) => [`${ADDRESS_LABEL}${name}`, ip]),
+  );
+  const sideNetworks = new Map<string, NetworkRef>();
+  for (const { side } of plan.sides) {
+    const name = partitionNetworkName(selector, side);
+    const found = existing.find((n) => n.Name === name);
+    if (found) {
+      sideNetworks.set(side, { id: found.Id, name });
+      continue;
+    }
+    const created = await docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Internal: true,
+      CheckDuplicate: true,
+      Labels: { ...options.extraLabels, ...addressLabels, ...partitionNetworkLabels(selector, side) },
+    });
+    sideNetworks.set(side, { id: created.id, name });
+    options.progress(`created network ${name} for side ${side}`);
+  }
+  // Side networks for sides this plan no longer has (a 3-way partition before) are left empty and removed by heal.
+  const managed = new Set([
+    main.name,
+    ...existing.map((n) => n.Name),
+    ...[...sideNetworks.values()].map((n) => n.name),
+  ]);
+  const sideOf = new Map<string, string[]>();
+  const moves: Move[] = [];
+  for (const { side, peers } of plan.sides) {
+    for (const peer of peers) {
+      sideOf.set(peer.id, [side]);
+      moves.push({ container: peer, to: [sideNetworks.get(side)!] });
+    }
+  }
+  for (const enclave of plan.enclaves) {
+    sideOf.set(enclave.id, plan.enclaveSides);
+    moves.push({ container: enclave, to: plan.enclaveSides.map((s) => sideNetworks.get(s)!) });
+  }
+  await applyMoves(docker, moves, managed, options.progress);
+  const members = moves.map((m) => m.container);
+  const proof = await proveReachability(docker, members, (a, b) =>
+    sideOf.get(a.id)!.some((side) => sideOf.get(b.id)!.includes(side)),
+  );
+  if (proof.unexpected.length > 0) throw proofFailure('the partition is in place', proof);
+  return {
+    cluster: selector.kind === 'name' ? selector.name : selector.project,
+    mainNetwork: main.name,
+    sides: plan.sides.map(({ side, peers }) => ({
+      side,
+      network: sideNetworks.get(side)!.name,
+      peers: peers.map((p) => p.name),
+      enclave: plan.enclaveSides.includes(side),
+    })),
+    proof,
+  };
+}
+
+export async function healCluster(
+  docker: Docker,
+  selector: ClusterSelector,
+  options: { progress: (line: string) => void },
+): Promise<HealResult> {
+  const containers = await requireCluster(docker, selector);
+  const main = await findMainNetwork(docker, selector, containers);
+  const sides = await partitionNetworks(docker, selector);
+  const sideNames = new Set(sides.map((n) => n.Name));
+  const managed = new Set([main.name, ...sideNames]);
+  const members = containers.filter((c) => c.role === 'peer' || c.role === 'enclave');
+  const displaced = members.filter(
+    (c) => c.networks.some((n) => sideNames.has(n)) || !c.networks.includes(main.name),
+  );
+  const addresses = recordedAddresses(sides);
+  await applyMoves(
+    docker,
+    displaced.map((container) => {
+      const address = addresses.get(container.container);
+      return { container, to: [main], ...(address === undefined ? {} : { address }) };
+    }),
+    managed,
+    options.progress,
+  );
+  const removedNetworks: string[] = [];
+  for (const network of sides) {
+    await docker.getNetwork(network.Id).remove();
+    removedNetworks.push(network.Name);
+    options.progress(`removed network ${network.Name}`);
+  }
+  const proof = await proveReachability(docker, members, () => true);
+  if (proof.unexpected.length > 0) throw proofFailure('every container is back on the main network', proof);
+  return {
+    cluster: selector.kind === 'name' ? selector.name : selector.project,
+    mainNetwork: main.name,
+    moved: displaced.map((c) => c.name),
+    removedNetworks,
+    proof,
+  };
+}
