@@ -130,11 +130,11 @@ describe('EnclaveClient', () => {
     }
   });
 
-  it('re-attests when a certificate names a key it has not attested, and caches verified certificates', async () => {
+  it('re-attests, unthrottled, when the enclave answers under a key not attested (a restart); caches verified certificates', async () => {
     const stateDir = tempDir('state');
     const clock = new ManualClock();
     const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000 });
-    const client = makeClient(first, pki, first.service.checksum);
+    const client = makeClient(first, pki, first.service.checksum, { reattestIntervalMs: 60_000 });
     const granted = await client.elect({ members: entries(peers) });
     await first.close();
     clock.advance(1000);
@@ -153,6 +153,25 @@ describe('EnclaveClient', () => {
     } finally {
       await second.close();
       removeDir(stateDir);
+    }
+  });
+
+  it('re-attests on unknown kids at most once per interval', async () => {
+    const enclave = await startTestEnclave({ pki });
+    const client = makeClient(enclave, pki, enclave.service.checksum, { reattestIntervalMs: 60_000 });
+    const other = await startTestEnclave({ pki });
+    try {
+      const foreign = await makeClient(other, pki, other.service.checksum).elect({ members: entries(peers) });
+      await client.attest();
+      for (let i = 0; i < 5; i++) {
+        await assert.rejects(client.verifyCertificate(foreign.token), { code: 'E_CERT_UNKNOWN_KID' });
+      }
+      assert.equal(attestCalls(enclave).length, 1);
+    } finally {
+      await enclave.close();
+      await other.close();
+      removeDir(enclave.stateDir);
+      removeDir(other.stateDir);
     }
   });
 

@@ -29,6 +29,12 @@ export interface EnclaveClientOptions {
   randomBytes?: (size: number) => Buffer;
   /** Test-only: accept enclave keys below 2048 bits. */
   minKeyBits?: number;
+  /**
+   * At most one re-attestation per this interval is triggered by certificates
+   * naming an unknown kid, so a flood of forged certificates cannot turn into a
+   * flood of attestation requests. Default 1000.
+   */
+  reattestIntervalMs?: number;
 }
 
 /** The enclave answered with a coded error. */
@@ -58,10 +64,12 @@ export class EnclaveClient {
   readonly #verifier: CertificateVerifier;
   #attested: AttestedEnclave | undefined;
   #attesting: Promise<AttestedEnclave> | undefined;
+  #attestedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: EnclaveClientOptions) {
     this.#options = {
       timeoutMs: 3000,
+      reattestIntervalMs: 1000,
       now: Date.now,
       randomBytes: cryptoRandomBytes,
       ...options,
@@ -108,6 +116,7 @@ export class EnclaveClient {
     });
     this.#keys.set(attested.kid, attested.publicKey);
     this.#attested = attested;
+    this.#attestedAt = this.#options.now();
     return attested;
   }
 
@@ -115,12 +124,20 @@ export class EnclaveClient {
     if (!this.#attested) await this.attest();
   }
 
-  /** Verify a certificate (from the enclave or from gossip); re-attest once on an unknown kid. */
-  async verifyCertificate(token: string): Promise<LeaderCertificateClaims> {
+  /**
+   * Verify a certificate (e.g. from gossip); on an unknown kid re-attest once,
+   * at most once per `reattestIntervalMs`.
+   */
+  verifyCertificate(token: string): Promise<LeaderCertificateClaims> {
+    return this.#verify(token, true);
+  }
+
+  async #verify(token: string, throttled: boolean): Promise<LeaderCertificateClaims> {
     try {
       return this.#verifier.verify(token);
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
+      if (throttled && this.#options.now() - this.#attestedAt < this.#options.reattestIntervalMs) throw error;
     }
     await this.attest();
     return this.#verifier.verify(token);
@@ -178,7 +195,8 @@ export class EnclaveClient {
 
   async #verified(token: string | null, path: string): Promise<VerifiedLease> {
     if (token === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
-    return { token, claims: await this.verifyCertificate(token) };
+    // The enclave's own answer: a new kid means it restarted, so re-attest unthrottled.
+    return { token, claims: await this.#verify(token, false) };
   }
 
   async #request(
