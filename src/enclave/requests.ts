@@ -8,6 +8,8 @@ import { EnclaveElectError } from '../errors.ts';
 
 export const MAX_MEMBERS = 1024;
 export const MAX_BODY_BYTES = 256 * 1024;
+/** known_epoch bound: leaves room for epochs to grow and stay safe integers. */
+export const MAX_KNOWN_EPOCH = 2 ** 48;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
 const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -116,7 +118,7 @@ export function parseElectRequest(value: unknown, maxWaitMs: number): ElectReque
   );
   return {
     cluster_id: text(body, 'cluster_id', CLUSTER, 'a cluster id'),
-    known_epoch: body.known_epoch === undefined ? 0 : integer(body, 'known_epoch', 0),
+    known_epoch: body.known_epoch === undefined ? 0 : integer(body, 'known_epoch', 0, MAX_KNOWN_EPOCH),
     members: members(body),
     wait_ms: body.wait_ms === undefined ? 0 : integer(body, 'wait_ms', 0, maxWaitMs),
   };

@@ -50,6 +50,7 @@ describe('request validation', () => {
     ['a wrong type', { cluster_id: CLUSTER, members, known_epoch: '3' }, 400, 'E_BAD_REQUEST'],
     ['a negative epoch', { cluster_id: CLUSTER, members, known_epoch: -1 }, 400, 'E_BAD_REQUEST'],
     ['a float epoch', { cluster_id: CLUSTER, members, known_epoch: 1.5 }, 400, 'E_BAD_REQUEST'],
+    ['an epoch near 2^53', { cluster_id: CLUSTER, members, known_epoch: 2 ** 53 - 2 }, 400, 'E_BAD_REQUEST'],
     ['an unknown field', { cluster_id: CLUSTER, members, leader: 'me' }, 400, 'E_UNKNOWN_FIELD'],
     [
       'an unknown member field',
