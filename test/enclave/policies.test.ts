@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { certificateMatchesMembers, type Policy } from '../../src/crypto/leader-certificate.ts';
 import { sortMembers } from '../../src/crypto/member-digest.ts';
 import { ManualClock } from '../../src/enclave/clock.ts';
 import { LeaderFunction } from '../../src/enclave/leader-function.ts';
 import {
+  CLUSTER,
   entries,
   makeClient,
   makePeers,
   makePki,
+  postJson,
   removeDir,
   startTestEnclave,
   type TestPki,
+  tempDir,
 } from './fixture.ts';
 
 const LEASE_MS = 1000;
@@ -91,5 +96,59 @@ describe('leader-choice policies', () => {
       }),
       2,
     );
+  });
+
+  it('refuses a bundle without leaderChoice.choose, and a run that throws, loops or returns no index', async () => {
+    const dir = tempDir('fn');
+    try {
+      const write = (name: string, source: string) => {
+        writeFileSync(join(dir, name), source);
+        return join(dir, name);
+      };
+      assert.throws(() => LeaderFunction.load(write('none.js', 'globalThis.x = 1;')), {
+        code: 'E_FUNCTION_INVALID',
+      });
+      assert.throws(() => LeaderFunction.load(write('syntax.js', 'globalThis.leaderChoice = {')), {
+        code: 'E_FUNCTION_INVALID',
+      });
+      const input = {
+        policy: 'vrf' as const,
+        members: ['a', 'b'],
+        epoch: 1,
+        previousLeader: null,
+        vrfOutput: '00',
+      };
+      for (const body of [
+        'return 2;',
+        'return -1;',
+        'return "0";',
+        'throw new Error("no");',
+        'for (;;) {}',
+      ]) {
+        const fn = LeaderFunction.load(
+          write('bad.js', `globalThis.leaderChoice = { choose() { ${body} } };`),
+        );
+        assert.throws(() => fn.choose(input), { code: 'E_FUNCTION_FAILED' }, body);
+      }
+      // The enclave answers 500 with the code and grants nothing.
+      const enclave = await startTestEnclave({
+        pki,
+        functionPath: write('minus.js', 'globalThis.leaderChoice = { choose() { return -1; } };'),
+      });
+      try {
+        const reply = await postJson(`${enclave.url}/v1/elect`, {
+          cluster_id: CLUSTER,
+          members: entries(peers),
+        });
+        assert.equal(reply.status, 500);
+        assert.equal(reply.body.error?.code, 'E_FUNCTION_FAILED');
+        assert.equal(enclave.service.state.epoch, 0);
+      } finally {
+        await enclave.close();
+        removeDir(enclave.stateDir);
+      }
+    } finally {
+      removeDir(dir);
+    }
   });
 });
