@@ -84,6 +84,11 @@ export class ElectionRuntime {
     }
   }
 
+  /** Gossip carried a renewal of an epoch we hold no certificate of. */
+  missing(epoch: number): void {
+    this.#run(this.#o.election.missing(epoch, this.#o.membership()));
+  }
+
   /**
    * Graceful stop: a leader resigns and gossips the hand-over certificate; waits
    * at most `timeoutMs` for the enclave's answer, then stops regardless.

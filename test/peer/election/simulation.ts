@@ -5,17 +5,12 @@
 import { Election } from '../../../src/peer/election/election.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from '../../../src/peer/election/timing.ts';
 import type { ElectionCertificate, ElectionEffect, MemberRef } from '../../../src/peer/election/types.ts';
+import { seededRandom as membershipRandom } from '../../../src/peer/membership/random.ts';
 
+/** The membership layer's seeded generator, as a plain function. */
 export function seededRandom(seed: number): () => number {
-  // mulberry32: small, fast, good enough for schedules.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = membershipRandom(seed);
+  return () => rng.next();
 }
 
 interface Event {

@@ -1,0 +1,245 @@
+// The election layer of a peer: connects the pure core and its runtime to the
+// membership node (candidates, gossip of certificates), the attesting enclave
+// client, the logger and the admin endpoints (/status fields, readiness).
+
+import type { KeyObject } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { VerificationError } from '../../crypto/verification-error.ts';
+import type { Certificate } from '../../crypto/x509.ts';
+import { EnclaveClient } from '../../enclave/client/enclave-client.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { ReadinessCheck } from '../admin/admin-server.ts';
+import { seededRandom } from '../membership/random.ts';
+import type { MembershipNode } from '../membership-node.ts';
+import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
+import { Election } from './election.ts';
+import { EnclaveAuthority } from './enclave-authority.ts';
+import { ElectionRuntime, type LeaderAuthority } from './runtime.ts';
+import type { ElectionTiming } from './timing.ts';
+import type { ElectionCertificate, MemberRef, MembershipView } from './types.ts';
+
+/** Gossip topic for leader certificates: key 'epoch' carries whole ones, 'lease' renewals (deltas). */
+export const LEADER_TOPIC = 'leader';
+
+export interface PeerElectionOptions {
+  node: MembershipNode;
+  /** The peer's Ed25519 key: renew/resign requests are signed with it. */
+  signer: KeyObject;
+  enclaveUrl: string;
+  root: Certificate;
+  pinnedChecksum: string;
+  clusterId: string;
+  timing: ElectionTiming;
+  /** True once the peer has joined (or stands alone for lack of other seeds). */
+  joined: () => boolean;
+  logger: Logger;
+  requestTimeoutMs?: number;
+}
+
+export interface EnclaveStatus {
+  url: string;
+  trusted: boolean | null;
+  checksum: string | null;
+  pinnedChecksum: string;
+  error: string | null;
+}
+
+export interface LeaderStatus {
+  name: string;
+  epoch: number;
+  seq: number;
+  leaseEndsAt: string;
+  policy: string;
+  verified: true;
+  certificate: string;
+}
+
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+export class PeerElection {
+  readonly election: Election;
+  readonly runtime: ElectionRuntime;
+  readonly #o: PeerElectionOptions;
+  readonly #client: EnclaveClient;
+  readonly #enclave: EnclaveStatus;
+  #attestedKid: string | undefined;
+  readonly #dropped = new Map<string, number>();
+  #lastBroadcast: ElectionCertificate | undefined;
+
+  constructor(options: PeerElectionOptions) {
+    this.#o = options;
+    const self: MemberRef = { name: options.node.name, publicKey: b64url(options.node.self.publicKey) };
+    this.#client = new EnclaveClient({
+      url: options.enclaveUrl,
+      root: options.root,
+      pinnedChecksum: options.pinnedChecksum,
+      clusterId: options.clusterId,
+      ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+    });
+    this.#enclave = {
+      url: options.enclaveUrl,
+      trusted: null,
+      checksum: null,
+      pinnedChecksum: options.pinnedChecksum,
+      error: null,
+    };
+    const clock = { monoMs: () => performance.now(), wallMs: () => Date.now() };
+    const rng = seededRandom(randomInt(2 ** 32));
+    this.election = new Election({
+      self,
+      clusterId: options.clusterId,
+      timing: options.timing,
+      clock,
+      random: () => rng.next(),
+    });
+    this.runtime = new ElectionRuntime({
+      election: this.election,
+      authority: this.#observed(new EnclaveAuthority(this.#client, options.signer)),
+      channel: { broadcast: (cert) => this.#broadcast(cert) },
+      membership: () => this.view(),
+      logger: options.logger,
+    });
+    options.node.on((event) => {
+      if (event.event === 'broadcast.received' && event.topic === LEADER_TOPIC) this.#received(event.payload);
+    });
+  }
+
+  start(): void {
+    this.runtime.start();
+  }
+
+  /** Graceful: a leader resigns (waiting at most `timeoutMs`), then the election stops. */
+  shutdown(timeoutMs: number): Promise<void> {
+    return this.runtime.shutdown(timeoutMs);
+  }
+
+  view(): MembershipView {
+    const members = this.#o.node
+      .members()
+      .filter((m) => m.state === 'alive')
+      .map((m) => ({ name: m.name, publicKey: b64url(m.publicKey) }));
+    return { members, joined: this.#o.joined() };
+  }
+
+  status(): { leader: LeaderStatus | null; isLeader: boolean; enclave: EnclaveStatus } {
+    const { certificate: cert, isLeader } = this.election.status();
+    return {
+      leader:
+        cert === null
+          ? null
+          : {
+              name: cert.leader,
+              epoch: cert.epoch,
+              seq: cert.seq,
+              leaseEndsAt: new Date(cert.leaseEndsAt).toISOString(),
+              policy: cert.policy,
+              verified: true,
+              certificate: cert.compact,
+            },
+      isLeader,
+      enclave: { ...this.#enclave },
+    };
+  }
+
+  /** Certificates from gossip dropped before verification, by reason; plus verification failures. */
+  droppedCertificates(): Record<string, number> {
+    return { ...Object.fromEntries(this.#dropped), rejected: this.runtime.rejected };
+  }
+
+  readiness(): ReadinessCheck {
+    return {
+      name: 'leader-certificate',
+      check: () => {
+        const cert = this.election.status().certificate;
+        if (cert !== null) return { ready: true };
+        if (this.#enclave.trusted === false)
+          return { ready: false, detail: `enclave untrusted: ${this.#enclave.error}` };
+        return { ready: false, detail: 'no verified leader certificate yet' };
+      },
+    };
+  }
+
+  #broadcast(cert: ElectionCertificate): void {
+    const previous = this.#lastBroadcast;
+    this.#lastBroadcast = cert;
+    const delta =
+      previous && previous.epoch === cert.epoch ? encodeRenewal(cert.compact, previous.compact) : undefined;
+    if (delta) this.#o.node.broadcast(LEADER_TOPIC, 'lease', delta);
+    else this.#o.node.broadcast(LEADER_TOPIC, 'epoch', encodeFullCertificate(cert.compact));
+  }
+
+  #received(payload: Uint8Array): void {
+    const current = this.election.status().certificate;
+    const decoded = decodeCertificate(payload, (epoch) =>
+      current?.epoch === epoch ? current.compact : undefined,
+    );
+    switch (decoded.kind) {
+      case 'full':
+      case 'renewal':
+        void this.runtime.receive(decoded.compact);
+        break;
+      case 'missing-base':
+        this.runtime.missing(decoded.epoch);
+        break;
+      case 'invalid':
+        this.#dropped.set(decoded.reason, (this.#dropped.get(decoded.reason) ?? 0) + 1);
+        break;
+    }
+  }
+
+  /** Wrap the authority to keep /status's enclave trust current and log its changes. */
+  #observed(inner: LeaderAuthority): LeaderAuthority {
+    const track = async <T>(call: () => Promise<T>): Promise<T> => {
+      try {
+        const result = await call();
+        this.#trusted();
+        return result;
+      } catch (error) {
+        this.#untrusted(error);
+        throw error;
+      }
+    };
+    return {
+      elect: (members, knownEpoch, waitMs) => track(() => inner.elect(members, knownEpoch, waitMs)),
+      renew: (cert) => track(() => inner.renew(cert)),
+      resign: (cert, members) => track(() => inner.resign(cert, members)),
+      verify: (compact) => inner.verify(compact),
+    };
+  }
+
+  #trusted(): void {
+    const attested = this.#client.attested;
+    this.#enclave.error = null;
+    if (!attested || attested.kid === this.#attestedKid) return;
+    this.#attestedKid = attested.kid;
+    this.#enclave.trusted = true;
+    this.#enclave.checksum = attested.checksum;
+    this.#o.logger.info({
+      event: 'enclave.attested',
+      url: this.#o.enclaveUrl,
+      kid: attested.kid,
+      checksum: attested.checksum,
+    });
+  }
+
+  #untrusted(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#enclave.error = message;
+    if (!(error instanceof VerificationError)) return;
+    if (error.code !== 'E_ENCLAVE_UNTRUSTED' && error.code !== 'E_ATTESTATION_INVALID') return;
+    const changed = this.#enclave.trusted !== false;
+    this.#enclave.trusted = false;
+    this.#attestedKid = undefined;
+    if (error.received) this.#enclave.checksum = error.received;
+    if (changed) {
+      this.#o.logger.error({
+        event: 'enclave.untrusted',
+        url: this.#o.enclaveUrl,
+        code: error.code,
+        expected: error.expected ?? this.#o.pinnedChecksum,
+        received: error.received ?? null,
+        error: message,
+      });
+    }
+  }
+}
