@@ -210,6 +210,9 @@ export async function proveReachability(
   return { checked: all.length, unexpected: all.filter((r) => r.reachable !== r.expected), skipped };
 }
 
+/** How a partition or heal is proved; tests without an engine pass their own. */
+export type Prover = typeof proveReachability;
+
 function proofFailure(what: string, proof: ReachabilityProof): EnclaveElectError {
   const lines = proof.unexpected
     .slice(0, 10)
@@ -227,7 +230,7 @@ export async function partitionCluster(
   docker: Docker,
   selector: ClusterSelector,
   plan: PartitionPlan,
-  options: { progress: (line: string) => void; extraLabels?: Record<string, string> },
+  options: { progress: (line: string) => void; extraLabels?: Record<string, string>; prove?: Prover },
 ): Promise<PartitionResult> {
   const containers = await requireCluster(docker, selector);
   const main = await findMainNetwork(docker, selector, containers);
@@ -279,7 +282,7 @@ export async function partitionCluster(
   }
   await applyMoves(docker, moves, managed, options.progress);
   const members = moves.map((m) => m.container);
-  const proof = await proveReachability(docker, members, (a, b) =>
+  const proof = await (options.prove ?? proveReachability)(docker, members, (a, b) =>
     sideOf.get(a.id)!.some((side) => sideOf.get(b.id)!.includes(side)),
   );
   if (proof.unexpected.length > 0) throw proofFailure('the partition is in place', proof);
@@ -299,7 +302,7 @@ export async function partitionCluster(
 export async function healCluster(
   docker: Docker,
   selector: ClusterSelector,
-  options: { progress: (line: string) => void },
+  options: { progress: (line: string) => void; prove?: Prover },
 ): Promise<HealResult> {
   const containers = await requireCluster(docker, selector);
   const main = await findMainNetwork(docker, selector, containers);
@@ -326,7 +329,7 @@ export async function healCluster(
     removedNetworks.push(network.Name);
     options.progress(`removed network ${network.Name}`);
   }
-  const proof = await proveReachability(docker, members, () => true);
+  const proof = await (options.prove ?? proveReachability)(docker, members, () => true);
   if (proof.unexpected.length > 0) throw proofFailure('every container is back on the main network', proof);
   return {
     cluster: selector.kind === 'name' ? selector.name : selector.project,
