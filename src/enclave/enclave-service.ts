@@ -168,11 +168,12 @@ export class EnclaveService {
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
       const now = this.#clock.now();
-      this.#log.info({ event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name });
       const others = request.members.filter((m) => m.name !== lease.leader.name);
+      const resigned = { event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name };
       if (others.length === 0) {
         const ended = { ...lease, ended: true, leaseEnd: Math.min(lease.leaseEnd, now) };
         this.#commit({ ...this.#state, generation: this.#state.generation + 1, lease: ended });
+        this.#log.info({ ...resigned, successor: null });
         return {
           certificate: null,
           epoch: lease.epoch,
@@ -182,6 +183,7 @@ export class EnclaveService {
         };
       }
       const next = this.#electNew(nextEpoch(this.#state, 0), others, lease.leader.name, now);
+      this.#log.info({ ...resigned, successor: next.leader.name });
       return leaseResponse(next);
     });
   }
