@@ -36,7 +36,13 @@ COPY src ./src
 # peers of this image pin it with no configuration (an explicit pin wins).
 RUN node /app/src/cli/main.ts enclave checksum > /app/FUNCTION_CHECKSUM \
  && grep -Eq '^[0-9a-f]{64}$' /app/FUNCTION_CHECKSUM
-RUN ln -s /app/src/cli/main.ts /usr/local/bin/enclave-elect
+# Mount points owned by `node`, so named volumes mounted there start writable
+# by the non-root user even on a read-only root filesystem: /pki (attestation
+# keys, enclave side only), /trust (the published root certificate peers pin),
+# /state (the enclave's sealed epoch state).
+RUN ln -s /app/src/cli/main.ts /usr/local/bin/enclave-elect \
+ && mkdir -p /pki /trust /state \
+ && chown node:node /pki /trust /state
 USER node
 # 7946/udp: gossip; 7947/tcp: peer admin HTTP (status, metrics, health).
 EXPOSE 7946/udp 7947/tcp

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BUILT_IN_FUNCTION_PATH, functionChecksum } from '../../src/enclave/leader-function.ts';
@@ -35,6 +35,44 @@ describe('enclave-elect pki init', () => {
     const result = await runBinary(['pki', 'init'], { PKI_DIR: '' });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--out/);
+  });
+
+  it('--if-missing keeps a complete PKI, refuses a partial one, and --publish copies only the root', async () => {
+    const work = tempDir('cli-pki-once');
+    try {
+      const keys = join(work, 'keys');
+      const trust = join(work, 'trust');
+      const first = await runBinary([
+        'pki',
+        'init',
+        '--out',
+        keys,
+        '--if-missing',
+        '--publish',
+        trust,
+        '--json',
+      ]);
+      assert.equal(first.code, 0, first.stderr);
+      const again = await runBinary(['pki', 'init', '--out', keys, '--if-missing', '--json']);
+      assert.equal(again.code, 0, again.stderr);
+      const [a, b] = [JSON.parse(first.stdout), JSON.parse(again.stdout)];
+      assert.equal(a.created, true);
+      assert.equal(b.created, false);
+      assert.equal(b.root_fingerprint, a.root_fingerprint, 'the PKI was kept');
+      assert.deepEqual(readdirSync(trust), ['root.crt.pem']);
+      assert.equal(
+        readFileSync(join(trust, 'root.crt.pem'), 'utf8'),
+        readFileSync(join(keys, 'root.crt.pem'), 'utf8'),
+      );
+      const both = await runBinary(['pki', 'init', '--out', keys, '--if-missing', '--force']);
+      assert.equal(both.code, 2);
+      rmSync(join(keys, 'root.key.pem'));
+      const partial = await runBinary(['pki', 'init', '--out', keys, '--if-missing']);
+      assert.equal(partial.code, 1);
+      assert.match(partial.stderr, /incomplete PKI \(3 of 4 files\)/);
+    } finally {
+      removeDir(work);
+    }
   });
 });
 

@@ -8,6 +8,8 @@ import { runPkiInit } from './pki-init.ts';
 export interface PkiInitOptions {
   out: string;
   force: boolean;
+  'if-missing': boolean;
+  publish: string | undefined;
   json: boolean;
 }
 
@@ -27,17 +29,39 @@ const initCommand: CommandModule<object, PkiInitOptions> = {
         default: false,
         describe: 'Replace existing keys and certificates',
       })
+      .option('if-missing', {
+        type: 'boolean',
+        default: false,
+        describe: 'Keep a complete existing PKI and exit 0 (a one-shot init container can run every time)',
+      })
+      .option('publish', {
+        type: 'string',
+        default: process.env.PKI_PUBLISH_DIR,
+        defaultDescription: '$PKI_PUBLISH_DIR',
+        describe: 'Also copy root.crt.pem here, for peers to pin without access to the keys',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
   handler: (args) => {
     if (!args.out) throw new UsageError('pki init needs --out DIR (or PKI_DIR)');
-    const result = runPkiInit(args.out, args.force);
+    if (args.force && args['if-missing']) {
+      throw new UsageError('--force replaces the PKI and --if-missing keeps it: pass one of them');
+    }
+    const result = runPkiInit(args.out, {
+      force: args.force,
+      ifMissing: args['if-missing'],
+      ...(args.publish ? { publish: args.publish } : {}),
+    });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
-    } else {
-      process.stdout.write(
-        `Wrote ${result.files.length} files to ${result.dir} (keys mode 0600).\nPin the root: ${result.root_certificate}\nRoot SHA-256 fingerprint: ${result.root_fingerprint}\n`,
-      );
+      return;
     }
+    const what = result.created
+      ? `Wrote ${result.files.length} files to ${result.dir} (keys mode 0600).`
+      : `Kept the existing PKI in ${result.dir}.`;
+    const published = result.published ? `\nPublished the root for peers: ${result.published}` : '';
+    process.stdout.write(
+      `${what}\nPin the root: ${result.root_certificate}${published}\nRoot SHA-256 fingerprint: ${result.root_fingerprint}\n`,
+    );
   },
 };
 

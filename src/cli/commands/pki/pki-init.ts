@@ -1,20 +1,56 @@
-// Logic of `pki init`: create the PKI and describe what was written.
+// Logic of `pki init`: create the PKI (or keep a complete one), publish the root
+// certificate for peers, and describe what was done.
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { initPki, PKI_FILES } from '../../../enclave/pki.ts';
+import { certificateFingerprint, initPki, loadRootCertificate, PKI_FILES } from '../../../enclave/pki.ts';
+import { EnclaveElectError } from '../../../errors.ts';
 
 export interface PkiInitReport {
   dir: string;
+  /** false when --if-missing found a complete PKI and left it alone. */
+  created: boolean;
   files: string[];
   root_certificate: string;
   root_fingerprint: string;
+  /** Where the root certificate was copied for peers (--publish), if anywhere. */
+  published: string | null;
 }
 
-export function runPkiInit(dir: string, force: boolean): PkiInitReport {
-  const result = initPki(dir, { force });
+export interface PkiInitFlags {
+  force?: boolean;
+  ifMissing?: boolean;
+  publish?: string;
+}
+
+export function runPkiInit(dir: string, flags: PkiInitFlags = {}): PkiInitReport {
+  const paths = Object.values(PKI_FILES).map((name) => join(dir, name));
+  const present = paths.filter((path) => existsSync(path));
+  let created = true;
+  let fingerprint: string;
+  if (flags.ifMissing && !flags.force && present.length === paths.length) {
+    created = false;
+    fingerprint = certificateFingerprint(loadRootCertificate(dir));
+  } else if (flags.ifMissing && !flags.force && present.length > 0) {
+    throw new EnclaveElectError(
+      'E_CONFLICT',
+      `${dir} holds an incomplete PKI (${present.length} of ${paths.length} files); remove it or pass --force`,
+    );
+  } else {
+    fingerprint = initPki(dir, { force: flags.force ?? false }).rootFingerprint;
+  }
+  const rootCertificate = join(dir, PKI_FILES.rootCert);
+  let published: string | null = null;
+  if (flags.publish) {
+    mkdirSync(flags.publish, { recursive: true });
+    published = join(flags.publish, PKI_FILES.rootCert);
+    copyFileSync(rootCertificate, published);
+  }
   return {
-    dir: result.dir,
-    files: result.files,
-    root_certificate: join(result.dir, PKI_FILES.rootCert),
-    root_fingerprint: result.rootFingerprint,
+    dir,
+    created,
+    files: paths,
+    root_certificate: rootCertificate,
+    root_fingerprint: fingerprint,
+    published,
   };
 }
