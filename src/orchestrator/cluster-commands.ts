@@ -15,8 +15,6 @@ export const ENCLAVE_PORT = 8000;
 export const ENCLAVE_ALIAS = 'enclave';
 /** DNS alias every peer carries, so `--join peer` finds them all (as compose's service name does). */
 export const PEER_ALIAS = 'peer';
-/** uid:gid of the image's `node` user, which the enclave and peers run as. */
-export const IMAGE_USER = '1000:1000';
 
 export const POLICIES = ['vrf', 'highest-id', 'round-robin'] as const;
 export type PolicyName = (typeof POLICIES)[number];
@@ -29,17 +27,13 @@ export interface ElectionSettings {
 }
 
 /**
- * The one-shot PKI step, run as root because fresh volumes belong to root: make
- * the mock root and attestation key, copy the root certificate (only) to the
- * peers' trust volume, and hand every volume to the image's user.
+ * The one-shot PKI step: make the mock root and attestation key in the PKI
+ * volume (kept if complete, so a rerun changes nothing) and publish the root
+ * certificate alone to the peers' trust volume. The image's mount points belong
+ * to its user, so fresh volumes there start writable by it.
  */
-export function pkiInitEntrypoint(): { entrypoint: string[]; cmd: string[] } {
-  const script = [
-    'node /app/src/cli/main.ts "$@"',
-    `cp ${PKI_DIR}/${ROOT_CERT_FILE} ${TRUST_DIR}/${ROOT_CERT_FILE}`,
-    `chown -R ${IMAGE_USER} ${PKI_DIR} ${TRUST_DIR} ${STATE_DIR}`,
-  ].join(' && ');
-  return { entrypoint: ['sh', '-c', script, 'pki-init'], cmd: ['pki', 'init', '--out', PKI_DIR] };
+export function pkiInitCommand(): string[] {
+  return ['pki', 'init', '--out', PKI_DIR, '--if-missing', '--publish', TRUST_DIR];
 }
 
 export function enclaveCommand(settings: ElectionSettings): string[] {

@@ -115,6 +115,7 @@ export async function scaleCluster(
     timeoutMs: options.timeoutMs,
     reader: context.reader,
     progress: context.progress,
+    hint: `\`enclave-elect cluster logs --name ${cluster}\` shows what the peers did; \`cluster status --name ${cluster}\` shows each one's view.`,
     ...(context.intervalMs === undefined ? {} : { intervalMs: context.intervalMs }),
   });
 }

@@ -9,7 +9,7 @@ import {
   PEER_ALIAS,
   PKI_DIR,
   peerCommand,
-  pkiInitEntrypoint,
+  pkiInitCommand,
   STATE_DIR,
   TRUST_DIR,
 } from './cluster-commands.ts';
@@ -70,12 +70,11 @@ export function volumeSpec(settings: ClusterSettings, kind: VolumeKind): VolumeC
 }
 
 /** The hardening compose applies too: init, read-only root, no capabilities, no privilege gain. */
-function hostConfig(binds: string[], extra: { capAdd?: string[] } = {}) {
+function hostConfig(binds: string[]) {
   return {
     Init: true,
     ReadonlyRootfs: true,
     CapDrop: ['ALL'],
-    ...(extra.capAdd ? { CapAdd: extra.capAdd } : {}),
     SecurityOpt: ['no-new-privileges:true'],
     Tmpfs: { '/tmp': 'rw,size=16m' },
     Binds: binds,
@@ -100,23 +99,15 @@ function network(settings: ClusterSettings, aliases: string[]) {
 }
 
 export function pkiContainerSpec(settings: ClusterSettings): ContainerCreateOptions {
-  const { entrypoint, cmd } = pkiInitEntrypoint();
   const net = network(settings, []);
   return {
     ...base(settings, 'pki', 'pki'),
-    Entrypoint: entrypoint,
-    Cmd: cmd,
-    // Fresh volumes belong to root; this step hands them to the image's user.
-    User: '0:0',
+    Cmd: pkiInitCommand(),
     HostConfig: {
-      ...hostConfig(
-        [
-          `${volumeName(settings.cluster, 'pki')}:${PKI_DIR}`,
-          `${volumeName(settings.cluster, 'trust')}:${TRUST_DIR}`,
-          `${volumeName(settings.cluster, 'state')}:${STATE_DIR}`,
-        ],
-        { capAdd: ['CHOWN'] },
-      ),
+      ...hostConfig([
+        `${volumeName(settings.cluster, 'pki')}:${PKI_DIR}`,
+        `${volumeName(settings.cluster, 'trust')}:${TRUST_DIR}`,
+      ]),
       NetworkMode: net.NetworkMode,
     },
     NetworkingConfig: net.networking,

@@ -87,14 +87,14 @@ describe('what `cluster up` creates', () => {
     ]);
   });
 
-  it('makes the PKI as root, copies only the root certificate for peers, and hands the volumes to the node user', () => {
+  it('makes the PKI once, publishing only the root certificate to the volume peers mount', () => {
     const pki = pkiContainerSpec(settings);
-    assert.equal(pki.User, '0:0');
-    assert.deepEqual(pki.HostConfig?.CapAdd, ['CHOWN']);
-    assert.deepEqual(pki.Cmd, ['pki', 'init', '--out', '/pki']);
-    const script = pki.Entrypoint![2]!;
-    assert.match(script, /cp \/pki\/root\.crt\.pem \/trust\/root\.crt\.pem/);
-    assert.match(script, /chown -R 1000:1000 \/pki \/trust \/state/);
+    assert.equal(pki.User, undefined, 'as the image user');
+    assert.deepEqual(pki.Cmd, ['pki', 'init', '--out', '/pki', '--if-missing', '--publish', '/trust']);
+    assert.deepEqual(pki.HostConfig?.Binds, [
+      'enclave-elect-demo-pki:/pki',
+      'enclave-elect-demo-trust:/trust',
+    ]);
   });
 
   it('joins peers by the alias every peer carries', () => {
