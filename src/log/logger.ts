@@ -14,6 +14,8 @@ export interface LoggerOptions {
   /** Where lines go (default stdout). Tests pass a sink to capture them. */
   destination?: DestinationStream;
   base?: Record<string, unknown>;
+  /** Fields added to every line (e.g. the peer's current epoch); explicit fields win. */
+  mixin?: () => Record<string, unknown>;
 }
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -46,6 +48,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: options.base ?? { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      ...(options.mixin ? { mixin: options.mixin } : {}),
     },
     destination,
   );

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { clusterCommand } from './cluster/cli.ts';
 import { enclaveCommand } from './enclave/cli.ts';
 import { healthcheckCommand } from './healthcheck/cli.ts';
+import { localCommand } from './local/cli.ts';
 import { peerCommand } from './peer/cli.ts';
 import { pkiCommand } from './pki/cli.ts';
 
@@ -14,4 +15,5 @@ export const commands: CommandModule<any, any>[] = [
   enclaveCommand,
   pkiCommand,
   clusterCommand,
+  localCommand,
 ];

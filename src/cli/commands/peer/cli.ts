@@ -4,16 +4,18 @@
 import type { CommandModule } from 'yargs';
 import { createLogger } from '../../../log/logger.ts';
 import { optionName, PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
+import { ELECTION_SETTINGS, resolveElectionConfig } from '../../../peer/election/election-config.ts';
 import { startPeer } from './peer.ts';
 
 export type PeerOptions = Record<string, string | string[] | undefined>;
 
 export const peerCommand: CommandModule<object, PeerOptions> = {
   command: 'peer',
-  describe: 'Run a cluster member: SWIM gossip over UDP, admin HTTP on :7947',
+  describe:
+    'Run a cluster member: SWIM gossip over UDP, leader election through the enclave, admin HTTP on :7947',
   builder: (y) => {
     let parser = y;
-    for (const setting of Object.values(PEER_SETTINGS)) {
+    for (const setting of [...Object.values(PEER_SETTINGS), ...Object.values(ELECTION_SETTINGS)]) {
       const fallback = Array.isArray(setting.default)
         ? setting.default.length === 0
           ? 'none'
@@ -31,8 +33,12 @@ export const peerCommand: CommandModule<object, PeerOptions> = {
   },
   handler: async (args) => {
     const config = resolvePeerConfig(args);
-    const logger = createLogger();
-    const peer = await startPeer(config, logger);
+    const election = resolveElectionConfig(args);
+    // Every line carries the epoch this peer knows (DESIGN.md §6).
+    let epoch: () => number = () => 0;
+    const logger = createLogger({ mixin: () => ({ epoch: epoch() }) });
+    const peer = await startPeer(config, logger, { election });
+    epoch = () => peer.epoch();
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
         logger.info({ event: 'peer.signal', signal, peer: config.name });

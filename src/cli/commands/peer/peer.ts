@@ -13,6 +13,8 @@ import { renderMetrics } from '../../../peer/admin/metrics.ts';
 import { systemClock } from '../../../peer/clock.ts';
 import { membershipConfig, type PeerConfig } from '../../../peer/config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
+import type { ElectionConfig } from '../../../peer/election/election-config.ts';
+import { PeerElection } from '../../../peer/election/peer-election.ts';
 import type { MembershipEvent } from '../../../peer/membership/membership-events.ts';
 import { seededRandom } from '../../../peer/membership/random.ts';
 import { MembershipNode } from '../../../peer/membership-node.ts';
@@ -31,6 +33,8 @@ export interface StartedPeer {
   readonly identity: PeerIdentity;
   readonly node: MembershipNode;
   readonly adminPort: number;
+  /** The epoch of the leader certificate this peer holds (0: none, or no election). */
+  epoch(): number;
   /** Add a readiness condition (e.g. "holds a verified leader certificate"). */
   addReadinessCheck(check: ReadinessCheck): void;
   /** Graceful: announce leave, then close everything. */
@@ -78,7 +82,14 @@ export function logMembershipEvent(log: Logger, event: MembershipEvent): void {
 export interface StartPeerOptions {
   lookup?: Lookup;
   identity?: PeerIdentity;
+  /** Election settings; null or absent: membership only. */
+  election?: ElectionConfig | null;
 }
+
+/** How long a stopping leader waits for the enclave to accept its resignation. */
+const RESIGN_TIMEOUT_MS = 400;
+/** Time for the hand-over certificate to leave by gossip (one gossip round is 200 ms). */
+const HANDOVER_LINGER_MS = 250;
 
 export async function startPeer(
   config: PeerConfig,
@@ -125,6 +136,21 @@ export async function startPeer(
     report: (report) => (report.event === 'join.waiting' ? log.warn(report) : log.info(report)),
   });
 
+  const election = options.election
+    ? new PeerElection({
+        node,
+        signer: identity.privateKey,
+        enclaveUrl: options.election.enclaveUrl,
+        root: options.election.root,
+        pinnedChecksum: options.election.pinnedChecksum,
+        clusterId: options.election.clusterId,
+        timing: options.election.timing,
+        requestTimeoutMs: options.election.requestTimeoutMs,
+        joined: () => node.joined || discovery.alone,
+        logger: log,
+      })
+    : undefined;
+
   const readiness: ReadinessCheck[] = [
     {
       name: 'membership',
@@ -156,7 +182,11 @@ export async function startPeer(
           incarnation,
           publicKey: Buffer.from(publicKey).toString('base64url'),
         })),
-        counters: node.counters.snapshot(),
+        counters: {
+          ...node.counters.snapshot(),
+          ...(election ? { certificatesDropped: election.droppedCertificates() } : {}),
+        },
+        ...(election ? election.status() : { leader: null, isLeader: false, enclave: null }),
       }),
     });
   } catch (error) {
@@ -170,13 +200,28 @@ export async function startPeer(
     incarnation: node.self.incarnation,
     seeds: config.join,
     encrypted: config.gossipKeys.length > 0,
+    enclave: options.election?.enclaveUrl ?? null,
+    pinnedChecksum: options.election?.pinnedChecksum ?? null,
+    pinnedChecksumSource: options.election?.checksumSource ?? null,
   });
   await discovery.start();
+  if (election) {
+    readiness.push(election.readiness());
+    election.start();
+  } else {
+    log.warn({ event: 'election.disabled', reason: 'no --enclave-url (ENCLAVE_URL): membership only' });
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       discovery.stop();
+      if (election) {
+        // A leader resigns first and gossips the hand-over certificate.
+        const wasLeader = election.election.status().isLeader;
+        await election.shutdown(RESIGN_TIMEOUT_MS);
+        if (wasLeader) await new Promise((resolve) => setTimeout(resolve, HANDOVER_LINGER_MS));
+      }
       await node.leave(50);
       await admin.close();
       log.info({ event: 'peer.stopped' });
@@ -187,6 +232,7 @@ export async function startPeer(
     identity,
     node,
     adminPort: admin.port,
+    epoch: () => election?.election.status().certificate?.epoch ?? 0,
     addReadinessCheck: (check) => readiness.push(check),
     stop,
     [Symbol.asyncDispose]: stop,
