@@ -55,10 +55,11 @@ export function enclaveCommand(settings: ElectionSettings): string[] {
 }
 
 /**
- * The peer's command line and environment. Membership flags exist today
- * (`peer --name --join`); the election settings (enclave URL, pinned root,
- * cluster id) go by environment so a peer without them yet still starts:
- * rename them here when the peer's election options land.
+ * The peer's command line and environment. The election settings (enclave
+ * URL, pinned root, cluster id) go by the environment variables the peer's
+ * config reads (src/peer/election/election-config.ts: ENCLAVE_URL, PKI_ROOT,
+ * CLUSTER_ID), so the same container also starts with a peer build that does
+ * not know them yet.
  */
 export function peerCommand(
   name: string,

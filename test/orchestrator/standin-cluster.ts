@@ -18,7 +18,7 @@ import { LABEL } from '../../src/orchestrator/labels.ts';
 /** The stand-in: echoes datagrams, serves /status with STANDIN_NAME and STANDIN_LEADER, exits on SIGTERM. */
 export const STANDIN_SCRIPT = [
   "const dgram=require('node:dgram'),http=require('node:http');",
-  'const name=process.env.STANDIN_NAME,leader=process.env.STANDIN_LEADER||null;',
+  "const name=process.env.STANDIN_NAME||require('node:os').hostname(),leader=process.env.STANDIN_LEADER||null;",
   "const u=dgram.createSocket('udp4');u.on('message',(m,r)=>u.send(m,r.port,r.address));u.bind(7946);",
   "http.createServer((q,s)=>{s.setHeader('content-type','application/json');s.end(JSON.stringify({",
   "name,incarnation:1,address:'',members:[{name,state:'alive'}],counters:{dropped:{malformed:1}},",
