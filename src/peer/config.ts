@@ -204,7 +204,7 @@ export const PEER_SETTINGS = {
     parse: integer(10, 3_600_000),
     reason:
       'a seed answering a join knows only who joined before; a sync 1 s later (doubling) picks up the rest',
-    describe: 'First anti-entropy exchange after joining',
+    describe: 'First of two table pulls after joining (the second comes twice as long after)',
   },
   gossipToDeadMs: {
     flag: 'gossip-to-dead-ms',

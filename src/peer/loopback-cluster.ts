@@ -62,15 +62,19 @@ export class LoopbackCluster {
     const cluster = new LoopbackCluster({ ...membershipConfig(PEER_DEFAULTS), ...options.config });
     const transports = await Promise.all(
       Array.from({ length: options.peers }, () =>
-        UdpTransport.open({ bindAddress: '127.0.0.1', port: 0, receiveBufferBytes: 1 << 20 }),
+        UdpTransport.open({ bindAddress: '127.0.0.1', port: 0, receiveBufferBytes: 2 << 20 }),
       ),
     );
     cluster.seedAddresses = transports.slice(0, options.seeds ?? 3).map((t) => t.address);
-    transports.forEach((transport, i) => {
-      cluster.peers.push(cluster.createNode(`peer-${i}`, transport));
-    });
-    for (const peer of cluster.peers)
+    const batch = options.startRatePerSec
+      ? Math.max(1, Math.round(options.startRatePerSec / 20))
+      : transports.length;
+    for (let i = 0; i < transports.length; i++) {
+      if (i > 0 && i % batch === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      const peer = cluster.createNode(`peer-${i}`, transports[i]!);
+      cluster.peers.push(peer);
       peer.node.join(cluster.seedAddresses.filter((a) => a !== peer.node.address));
+    }
     return cluster;
   }
 
@@ -127,7 +131,7 @@ export class LoopbackCluster {
     const transport = await UdpTransport.open({
       bindAddress: '127.0.0.1',
       port: 0,
-      receiveBufferBytes: 1 << 20,
+      receiveBufferBytes: 2 << 20,
     });
     const peer = this.createNode(name, transport);
     this.peers[at] = peer;

@@ -18,7 +18,8 @@ export class ByteReader {
   private readonly end: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
-    this.bytes = bytes;
+    // A plain Uint8Array view even over a Buffer, so slices read back as Uint8Array.
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = start;
     this.end = end;

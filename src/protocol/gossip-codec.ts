@@ -52,15 +52,14 @@ const CODE_TO_TYPE = new Map<number, GossipMessage['type']>(
   Object.entries(MESSAGE_CODES).map(([type, code]) => [code, type as GossipMessage['type']]),
 );
 const STATE_CODES: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 // ---- encoding -------------------------------------------------------------
 
 function writeString(w: ByteWriter, value: string, pattern: RegExp, field: string): void {
   if (!pattern.test(value)) throw new WireFormatError('bad-field', `${field} '${value}' not encodable`);
-  const bytes = textEncoder.encode(value);
-  w.u8(bytes.length).bytes(bytes);
+  // The pattern admits ASCII only: one byte per character.
+  w.u8(value.length);
+  for (let i = 0; i < value.length; i++) w.u8(value.charCodeAt(i));
 }
 
 function writeAddress(w: ByteWriter, address: string): void {
@@ -204,15 +203,22 @@ export function encodePushPull(
 
 // ---- decoding -------------------------------------------------------------
 
-function readString(r: ByteReader, pattern: RegExp, reason: DropReason): string {
+/** Bytes allowed in names, topics and keys: [A-Za-z0-9._-]. */
+const NAME_BYTE = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-')
+  NAME_BYTE[c.charCodeAt(0)] = 1;
+
+// Names are ASCII by rule, so they are checked and built byte by byte (no UTF-8 decoder).
+function readString(r: ByteReader, maxBytes: number, reason: DropReason): string {
   const length = r.u8();
-  let value: string;
-  try {
-    value = textDecoder.decode(r.bytesOf(length));
-  } catch {
-    throw new WireFormatError(reason, 'not utf-8');
+  if (length === 0 || length > maxBytes) throw new WireFormatError(reason, 'length');
+  const bytes = r.bytesOf(length);
+  let value = '';
+  for (let i = 0; i < length; i++) {
+    const c = bytes[i]!;
+    if (NAME_BYTE[c] !== 1) throw new WireFormatError(reason);
+    value += String.fromCharCode(c);
   }
-  if (!pattern.test(value)) throw new WireFormatError(reason);
   return value;
 }
 
@@ -226,10 +232,11 @@ function readAddress(r: ByteReader): string {
 }
 
 function readRecord(r: ByteReader): MemberRecord {
-  const name = readString(r, NAME_PATTERN, 'bad-name');
+  const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
   const incarnation = r.u53();
   const address = readAddress(r);
-  const publicKey = new Uint8Array(r.bytesOf(WIRE_LIMITS.publicKeyBytes));
+  // A view into the datagram: whoever keeps it copies it (most entries are discarded).
+  const publicKey = r.bytesOf(WIRE_LIMITS.publicKeyBytes);
   return { name, incarnation, address, publicKey };
 }
 
@@ -237,14 +244,20 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
   switch (type) {
     case 'ping': {
       const seq = r.u32();
-      const target = readString(r, NAME_PATTERN, 'bad-name');
-      return { type, seq, target, source: readString(r, NAME_PATTERN, 'bad-name') };
+      const target = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
+      return { type, seq, target, source: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name') };
     }
     case 'indirect-ping': {
       const seq = r.u32();
-      const target = readString(r, NAME_PATTERN, 'bad-name');
+      const target = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
       const targetAddress = readAddress(r);
-      return { type, seq, target, targetAddress, source: readString(r, NAME_PATTERN, 'bad-name') };
+      return {
+        type,
+        seq,
+        target,
+        targetAddress,
+        source: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name'),
+      };
     }
     case 'ack':
     case 'nack':
@@ -253,12 +266,12 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, member: readRecord(r) };
     case 'suspect':
     case 'dead': {
-      const name = readString(r, NAME_PATTERN, 'bad-name');
+      const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
       const incarnation = r.u53();
-      return { type, name, incarnation, from: readString(r, NAME_PATTERN, 'bad-name') };
+      return { type, name, incarnation, from: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name') };
     }
     case 'left': {
-      const name = readString(r, NAME_PATTERN, 'bad-name');
+      const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
       return { type, name, incarnation: r.u53() };
     }
     case 'push-pull': {
@@ -280,8 +293,8 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, syncId, join: (flags & 1) !== 0, response: (flags & 2) !== 0, part, parts, entries };
     }
     case 'broadcast': {
-      const topic = readString(r, TOPIC_PATTERN, 'bad-field');
-      const key = readString(r, NAME_PATTERN, 'bad-field');
+      const topic = readString(r, WIRE_LIMITS.topicMaxBytes, 'bad-field');
+      const key = readString(r, WIRE_LIMITS.keyMaxBytes, 'bad-field');
       const length = r.u16();
       if (length > WIRE_LIMITS.payloadMaxBytes) throw new WireFormatError('bad-field', 'payload length');
       return { type, topic, key, payload: new Uint8Array(r.bytesOf(length)) };

@@ -34,7 +34,10 @@ describe('seed discovery', () => {
       report: (r) => reports.push(r),
     });
     await discovery.start();
-    assert.deepEqual(target.calls, [['10.0.0.2:7946', '10.0.0.3:7946']]);
+    assert.deepEqual(
+      target.calls.map((call) => call.sort()),
+      [['10.0.0.2:7946', '10.0.0.3:7946']],
+    );
     const waits: unknown[] = [];
     for (let i = 0; i < 5; i++) {
       clock.advance(5000);
@@ -67,6 +70,22 @@ describe('seed discovery', () => {
     clock.advance(10_000);
     await flush();
     assert.deepEqual(target.calls.at(-1), ['10.0.0.9:7946']);
+    discovery.stop();
+  });
+
+  it('contacts at most three unknown replicas per round', async () => {
+    const target = fakeTarget();
+    const discovery = new SeedDiscovery({
+      seeds: [{ host: 'peer', port: 7946 }],
+      target,
+      isSelf: () => false,
+      clock: new ManualClock(),
+      lookup: async () => Array.from({ length: 50 }, (_, i) => `10.0.1.${i + 1}`),
+      resolveIntervalMs: 10_000,
+      retryMaxMs: 30_000,
+    });
+    await discovery.start();
+    assert.equal(target.calls[0]?.length, 3);
     discovery.stop();
   });
 

@@ -53,6 +53,10 @@ export interface SeedDiscoveryOptions {
   clock: Clock;
   lookup?: Lookup;
   resolveIntervalMs: number;
+  /** At most this many unknown addresses are contacted per round (default 3), so a
+   * name resolving to 1000 replicas does not start 1000 state exchanges. */
+  joinFanout?: number;
+  random?: () => number;
   retryMinMs?: number;
   retryMaxMs: number;
   report?: (report: DiscoveryReport) => void;
@@ -107,7 +111,7 @@ export class SeedDiscovery {
     const addresses = seeds.length > 0 ? await this.resolve() : [];
     if (this.stopped) return;
     this.alone = addresses.length === 0 && (seeds.length === 0 || !target.joined);
-    const fresh = addresses.filter((address) => !target.knowsAddress(address));
+    const fresh = this.sample(addresses.filter((address) => !target.knowsAddress(address)));
     if (fresh.length > 0) {
       this.attempts++;
       if (!target.joined)
@@ -136,6 +140,16 @@ export class SeedDiscovery {
     const wait = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, this.options.retryMaxMs);
     this.schedule(wait, () => void this.round());
+  }
+
+  private sample(addresses: string[]): string[] {
+    const k = this.options.joinFanout ?? 3;
+    const random = this.options.random ?? Math.random;
+    for (let i = addresses.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [addresses[i], addresses[j]] = [addresses[j]!, addresses[i]!];
+    }
+    return addresses.slice(0, k);
   }
 
   private schedule(ms: number, fn: () => void): void {

@@ -48,6 +48,8 @@ export class MemberTable {
   private live = 0;
   /** Members under suspicion, so timers do not scan the whole table. */
   private readonly suspects = new Set<Member>();
+  /** Earliest suspicion deadline, recomputed only after suspicions change. */
+  private nextDeadline: number | undefined = Number.POSITIVE_INFINITY;
   leaving = false;
 
   constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
@@ -103,6 +105,7 @@ export class MemberTable {
     member.state = state;
     member.stateChangedAt = now;
     member.entryBytes = undefined;
+    this.nextDeadline = undefined;
     if (state === 'suspect') this.suspects.add(member);
     else {
       member.suspicion = undefined;
@@ -122,6 +125,7 @@ export class MemberTable {
     this.position.delete(name);
     this.byName.delete(name);
     this.suspects.delete(member);
+    this.nextDeadline = undefined;
     if (member.state === 'alive' || member.state === 'suspect') this.live--;
     this.ctx.emit({ event: 'member.removed', member: name });
   }
@@ -151,15 +155,18 @@ export class MemberTable {
       this.refute(record.incarnation, 'alive', now);
       return;
     }
+    // Decoded keys are views into a datagram: keep a copy (only of what is kept).
+    const keep = () => ({ ...record, publicKey: new Uint8Array(record.publicKey) });
     if (!current) {
-      this.insert({ record, state: 'alive', stateChangedAt: now });
+      const stored = keep();
+      this.insert({ record: stored, state: 'alive', stateChangedAt: now });
       this.ctx.emit({
         event: 'member.joined',
         member: record.name,
         address: record.address,
         incarnation: record.incarnation,
       });
-      if (!quiet) this.broadcast({ type: 'alive', member: record });
+      if (!quiet) this.broadcast({ type: 'alive', member: stored });
       return;
     }
     if (record.incarnation <= current.record.incarnation) {
@@ -176,9 +183,10 @@ export class MemberTable {
       }
       return;
     }
+    const stored = keep();
     const previous = current.state;
     const moved = record.address !== current.record.address;
-    current.record = record;
+    current.record = stored;
     this.setState(current, 'alive', now);
     const event = { member: record.name, incarnation: record.incarnation };
     if (previous === 'dead' || previous === 'left') {
@@ -189,7 +197,7 @@ export class MemberTable {
       this.ctx.emit({ event: 'member.updated', address: record.address, ...event });
     }
     // A newer incarnation is news even through anti-entropy: it may be a refutation.
-    this.broadcast({ type: 'alive', member: record });
+    this.broadcast({ type: 'alive', member: stored });
   }
 
   applySuspect(name: string, incarnation: number, from: string, now: number): void {
@@ -201,12 +209,16 @@ export class MemberTable {
       return;
     }
     if (member.state === 'suspect' && member.suspicion) {
-      if (member.suspicion.confirm(from)) this.broadcast({ type: 'suspect', name, incarnation, from });
+      if (member.suspicion.confirm(from)) {
+        this.nextDeadline = undefined;
+        this.broadcast({ type: 'suspect', name, incarnation, from });
+      }
       return;
     }
     member.record = { ...member.record, incarnation };
     this.setState(member, 'suspect', now);
     member.suspicion = new Suspicion(from, now, suspicionTiming(this.live, this.ctx.settings));
+    this.nextDeadline = undefined;
     this.ctx.emit({ event: 'member.suspect', member: name, incarnation, from });
     this.broadcast({ type: 'suspect', name, incarnation, from });
   }
@@ -275,11 +287,14 @@ export class MemberTable {
 
   /** Earliest suspicion deadline, for the shell's timer. */
   nextSuspicionDeadline(): number {
-    let next = Number.POSITIVE_INFINITY;
-    for (const member of this.suspects) {
-      if (member.suspicion) next = Math.min(next, member.suspicion.deadline());
+    if (this.nextDeadline === undefined) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const member of this.suspects) {
+        if (member.suspicion) next = Math.min(next, member.suspicion.deadline());
+      }
+      this.nextDeadline = next;
     }
-    return next;
+    return this.nextDeadline;
   }
 
   /** Forget dead and left members after `retentionMs` (their rumours are long spread). */

@@ -88,7 +88,8 @@ export class Membership {
   private nextGossipAt: number;
   private nextPushPullAt: number;
   private nextReapAt: number;
-  private syncDelayMs = 0;
+  /** Pulls of the full table still due after joining. */
+  private quickPulls = 0;
   private syncPreferred: string | undefined;
   private hasJoined = false;
 
@@ -331,11 +332,12 @@ export class Membership {
       type: 'event',
       event: { event: 'join.succeeded', via: from, members: this.table.liveCount },
     });
-    // A young view: sync again soon (first with the seed, whose view grows as
-    // others join at the same time), doubling the delay up to the regular interval.
-    this.syncDelayMs = this.config.pushPullAfterJoinMs;
+    // A young view: pull the table again soon (first from the seed, whose view
+    // grows as others join at the same time), then settle to the regular interval.
+    const after = this.config.pushPullAfterJoinMs;
+    this.quickPulls = 2;
     this.syncPreferred = from;
-    this.nextPushPullAt = now + this.syncDelayMs + randomInt(this.random, this.syncDelayMs);
+    this.nextPushPullAt = now + after + randomInt(this.random, after);
   }
 
   // ---- probing -------------------------------------------------------------------
@@ -445,32 +447,33 @@ export class Membership {
   }
 
   private periodicPushPull(now: number): void {
-    const live = this.table.liveCount;
-    const regular = pushPullIntervalMs(this.config.pushPullIntervalMs, live);
-    let target: string | undefined = this.syncPreferred;
-    this.syncPreferred = undefined;
-    if (target === undefined) target = this.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
-    // Three quick syncs after joining (1, 2, 4 s by default), then the regular interval.
-    if (
-      this.syncDelayMs > 0 &&
-      this.syncDelayMs < 4 * this.config.pushPullAfterJoinMs &&
-      this.syncDelayMs < regular
-    ) {
-      this.syncDelayMs *= 2;
-      this.nextPushPullAt = now + Math.min(this.syncDelayMs, regular);
-    } else {
-      this.syncDelayMs = 0;
-      this.nextPushPullAt = now + regular;
+    const regular = pushPullIntervalMs(this.config.pushPullIntervalMs, this.table.liveCount);
+    if (this.quickPulls > 0) {
+      // Right after joining: pull (send only our own entry, get the whole table),
+      // first from the seed that answered, whose view grew as others joined.
+      this.quickPulls--;
+      const target = this.syncPreferred ?? this.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
+      this.syncPreferred = undefined;
+      if (target) this.sendState(target, true, false, [this.table.self]);
+      this.nextPushPullAt = now + (this.quickPulls > 0 ? 2 * this.config.pushPullAfterJoinMs : regular);
+      return;
     }
-    if (target) this.sendState(target, false, false);
+    this.nextPushPullAt = now + regular;
+    const target = this.table.pick(1, (m) => m.state === 'alive')[0];
+    if (target) this.sendState(target.record.address, false, false);
     // Serf's reconnect: also sync with one dead member, so a healed partition
     // finds its other half (each side refutes what the other says of it).
     const dead = this.table.pick(1, (m) => m.state === 'dead')[0];
     if (dead) this.sendState(dead.record.address, false, false);
   }
 
-  private sendState(to: string, join: boolean, response: boolean): void {
-    const entries = this.table.all().map((m) => (m.entryBytes ??= encodeMemberEntry(this.table.entry(m))));
+  private sendState(
+    to: string,
+    join: boolean,
+    response: boolean,
+    members: readonly Member[] = this.table.all(),
+  ): void {
+    const entries = members.map((m) => (m.entryBytes ??= encodeMemberEntry(this.table.entry(m))));
     const parts = encodePushPull(
       { syncId: this.nextSeq(), join, response },
       entries,

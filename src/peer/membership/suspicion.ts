@@ -6,12 +6,14 @@ export class Suspicion {
   readonly startedAt: number;
   private readonly timing: SuspicionTiming;
   private readonly confirmedBy = new Set<string>();
+  private cachedDeadline: number;
 
   constructor(from: string, startedAt: number, timing: SuspicionTiming) {
     this.startedAt = startedAt;
     this.timing = timing;
     // The first suspector is not a confirmation of itself.
     this.confirmedBy.add(from);
+    this.cachedDeadline = this.computeDeadline();
   }
 
   get confirmations(): number {
@@ -23,10 +25,15 @@ export class Suspicion {
     if (this.confirmations >= this.timing.expectedConfirmations) return false;
     if (this.confirmedBy.has(from)) return false;
     this.confirmedBy.add(from);
+    this.cachedDeadline = this.computeDeadline();
     return true;
   }
 
   deadline(): number {
+    return this.cachedDeadline;
+  }
+
+  private computeDeadline(): number {
     const { expectedConfirmations, minMs, maxMs } = this.timing;
     return (
       this.startedAt + remainingSuspicionTime(this.confirmations, expectedConfirmations, 0, minMs, maxMs)

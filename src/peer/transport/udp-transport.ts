@@ -19,6 +19,8 @@ export class UdpTransport implements Transport {
   private readonly socket: Socket;
   private handler: PacketHandler = () => {};
   private closed = false;
+  /** Parsed "ip:port" strings (a peer sends to the same few hundred addresses). */
+  private readonly targets = new Map<string, { host: string; port: number }>();
   private readonly onError: (error: Error) => void;
 
   private constructor(socket: Socket, address: string, onError: (error: Error) => void) {
@@ -54,14 +56,19 @@ export class UdpTransport implements Transport {
 
   send(bytes: Uint8Array, to: string): void {
     if (this.closed) return;
-    const parsed = parseAddress(to);
-    if (!parsed) {
-      this.onError(new Error(`not an ipv4:port address: ${to}`));
-      return;
+    let target = this.targets.get(to);
+    if (!target) {
+      const parsed = parseAddress(to);
+      if (!parsed) {
+        this.onError(new Error(`not an ipv4:port address: ${to}`));
+        return;
+      }
+      target = { host: parsed.ip.join('.'), port: parsed.port };
+      if (this.targets.size > 10_000) this.targets.clear();
+      this.targets.set(to, target);
     }
-    this.socket.send(bytes, parsed.port, parsed.ip.join('.'), (error) => {
-      if (error && !this.closed) this.onError(error);
-    });
+    // No callback per datagram: send errors arrive as the socket's 'error' event.
+    this.socket.send(bytes, target.port, target.host);
   }
 
   onPacket(handler: PacketHandler): void {
