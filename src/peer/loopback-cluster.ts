@@ -25,6 +25,8 @@ export interface LoopbackClusterOptions {
   config?: Partial<MembershipConfig>;
   /** How many of the first peers every peer joins through. */
   seeds?: number;
+  /** Start this many peers per second (default: all at once). */
+  startRatePerSec?: number;
 }
 
 function newPublicKey(): Uint8Array {
