@@ -1,0 +1,144 @@
+// Five peers from the project image on a private network, joining by the DNS
+// alias `peer` (as compose's service name). A `docker kill` of one is detected
+// by the other four; a `docker pause` of one is detected, and after unpause it
+// refutes its death with a higher incarnation and rejoins. Everything created is
+// labelled with the run id and removed in `after`.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import {
+  createTestNetwork,
+  docker,
+  newRunId,
+  sweep,
+  type TestNetwork,
+  testLabels,
+} from './support/docker.ts';
+import { buildProjectImage, TEST_IMAGE } from './support/image.ts';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+interface Status {
+  name: string;
+  incarnation: number;
+  members: { name: string; state: string; incarnation: number }[];
+}
+
+const PEERS = 5;
+
+describe('membership in containers: 5 peers joining by DNS alias', { timeout: 600_000 }, () => {
+  const runId = newRunId();
+  let network: TestNetwork;
+  const peers = new Map<string, StartedTestContainer>();
+  const gone = new Set<string>();
+
+  async function status(name: string): Promise<Status | undefined> {
+    const container = peers.get(name)!;
+    try {
+      const url = `http://127.0.0.1:${container.getMappedPort(7947)}/status`;
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      return (await response.json()) as Status;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Poll until every running peer's /status passes `check`; returns ms taken. */
+  async function eventually(check: (s: Status) => boolean, timeoutMs: number, what: string): Promise<number> {
+    const start = Date.now();
+    let last: (Status | undefined)[] = [];
+    while (Date.now() - start < timeoutMs) {
+      const names = [...peers.keys()].filter((n) => !gone.has(n));
+      last = await Promise.all(names.map(status));
+      if (last.every((s) => s !== undefined && check(s))) return Date.now() - start;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const views = last.map(
+      (s) => s && `${s.name}: ${s.members.map((m) => `${m.name}=${m.state}`).join(' ')}`,
+    );
+    throw new Error(`${what} not within ${timeoutMs} ms; views:\n${views.join('\n')}`);
+  }
+
+  const stateOf = (s: Status, name: string) => s.members.find((m) => m.name === name)?.state;
+
+  before(async () => {
+    await buildProjectImage();
+    network = await createTestNetwork(runId);
+    await Promise.all(
+      Array.from({ length: PEERS }, async (_, i) => {
+        const name = `peer-${i}`;
+        const container = await new GenericContainer(TEST_IMAGE)
+          .withNetworkMode(network.name)
+          .withNetworkAliases('peer')
+          .withLabels(testLabels(runId))
+          .withEnvironment({ PEER_NAME: name, JOIN: 'peer', LOG_LEVEL: 'info', LOG_PRETTY: '0' })
+          .withCommand(['peer'])
+          .withExposedPorts(7947)
+          .withWaitStrategy(Wait.forLogMessage(/"event":"peer.started"/))
+          .withStartupTimeout(60_000)
+          .start();
+        peers.set(name, container);
+      }),
+    );
+  });
+
+  after(async () => {
+    for (const container of peers.values()) {
+      await docker
+        .getContainer(container.getId())
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+    await sweep(runId);
+  });
+
+  it('every peer sees all five alive', async () => {
+    await eventually(
+      (s) => s.members.filter((m) => m.state === 'alive').length === PEERS,
+      30_000,
+      'full membership',
+    );
+  });
+
+  it('detects a docker kill of one peer on the other four', async () => {
+    const victim = 'peer-4';
+    await docker.getContainer(peers.get(victim)!.getId()).kill();
+    gone.add(victim);
+    const took = await eventually((s) => stateOf(s, victim) === 'dead', 15_000, `${victim} marked dead`);
+    assert.ok(took < 15_000);
+  });
+
+  it('detects a paused peer, which refutes and rejoins after unpause', async () => {
+    const victim = 'peer-3';
+    const before = (await status(victim))!.incarnation;
+    const container = docker.getContainer(peers.get(victim)!.getId());
+    await container.pause();
+    gone.add(victim);
+    await eventually((s) => stateOf(s, victim) === 'dead', 15_000, `paused ${victim} marked dead`);
+    await container.unpause();
+    gone.delete(victim);
+    await eventually(
+      (s) =>
+        stateOf(s, victim) === 'alive' &&
+        (s.members.find((m) => m.name === victim)?.incarnation ?? 0) > before,
+      20_000,
+      `${victim} alive again with a higher incarnation`,
+    );
+    const logs = await new Promise<string>((resolve, reject) => {
+      peers
+        .get(victim)!
+        .logs()
+        .then((stream) => {
+          let text = '';
+          stream.on('data', (chunk: Buffer | string) => {
+            text += chunk.toString();
+          });
+          setTimeout(() => {
+            stream.destroy();
+            resolve(text);
+          }, 500);
+        }, reject);
+    });
+    assert.match(logs, /"event":"self.refuted"/);
+  });
+});
