@@ -52,6 +52,11 @@ export class Election {
   #failures = 0;
   #notBefore = 0;
   #resigned = false;
+  /**
+   * A renewal failed: the enclave may hold a newer sequence than ours (a reply
+   * we never received), so fetch the current certificate before renewing again.
+   */
+  #refresh = false;
 
   constructor(options: ElectionOptions) {
     this.#self = options.self;
@@ -84,6 +89,18 @@ export class Election {
     const wallNow = this.#clock.wallMs();
     const leaseLive = cert !== null && wallNow < cert.leaseEndsAt;
 
+    if (namesMe && leaseLive && this.#refresh) {
+      effects.push(
+        this.#request({
+          type: 'elect',
+          sentAt: now,
+          members: sortedMembers(view.members, this.#self),
+          knownEpoch: cert.epoch,
+          waitMs: 0,
+        }),
+      );
+      return effects;
+    }
     if (namesMe && leaseLive && (this.#actingUntil === null || now >= this.#nextRenewAt)) {
       // First renewal of a lease someone else asked for, or the periodic one.
       effects.push(this.#request({ type: 'renew', sentAt: now, certificate: cert }));
@@ -162,6 +179,7 @@ export class Election {
   ): ElectionEffect[] {
     if (this.#pending === kind) this.#pending = null;
     this.#failures = 0;
+    if (kind === 'elect') this.#refresh = false;
     const { effects } = this.offer(cert);
     const renewed =
       kind === 'renew' &&
@@ -217,6 +235,7 @@ export class Election {
   /** An enclave request failed (unreachable, untrusted, refused). */
   failed(kind: RequestKind, error: { code: string; message: string }): ElectionEffect[] {
     if (this.#pending === kind) this.#pending = null;
+    if (kind === 'renew') this.#refresh = true;
     const delay = backoffMs(this.#failures, this.#timing, this.#random);
     this.#failures += 1;
     // A leader keeps retrying its renewal well inside its window; others back off.

@@ -95,9 +95,16 @@ export class ElectionRuntime {
    */
   async shutdown(timeoutMs: number): Promise<void> {
     this.stop();
+    const deadline = Date.now() + timeoutMs;
+    const settle = (ms: number) =>
+      Promise.race([
+        Promise.allSettled([...this.#inflight]),
+        new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref()),
+      ]);
+    // A renewal in flight would make the resignation name a stale sequence: let it land first.
+    await settle(timeoutMs / 2);
     this.#run(this.#o.election.resign(this.#o.membership()));
-    const settled = Promise.allSettled([...this.#inflight]);
-    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await settle(deadline - Date.now());
   }
 
   #remember(compact: string): void {

@@ -244,6 +244,14 @@ describe('election simulation (model enclave, fake clock)', () => {
     assert.deepEqual(sim.overlaps(), []);
   });
 
+  it('keeps its leader when renewal replies are lost (fetches the current sequence, renews again)', () => {
+    const sim = new Simulation({ peers: 5, seed: 17, replyLoss: 0.1, requestTimeoutMs: 300 });
+    assert.ok(sim.runUntilAgreed(5000) !== null);
+    sim.run(30_000);
+    assert.equal(sim.enclave.grants.size, 1, 'no failover: the leader recovered from every lost reply');
+    assert.deepEqual(sim.overlaps(), []);
+  });
+
   it('never has overlapping leaders or two leaders per epoch under random faults', () => {
     for (let seed = 100; seed < 130; seed++) {
       const sim = new Simulation({

@@ -113,11 +113,15 @@ export class ModelEnclave {
     reply(this.#grant(members, exclude));
   }
 
-  renew(by: string, epoch: number, reply: (r: EnclaveReply) => void): void {
+  renew(by: string, epoch: number, seq: number, reply: (r: EnclaveReply) => void): void {
     this.requests += 1;
     if (!this.up) return;
     if (epoch !== this.epoch || by !== this.leader || this.sched.now >= this.leaseEnd) {
       reply({ ok: false, code: 'E_NOT_LEADER' });
+      return;
+    }
+    if (seq !== this.seq) {
+      reply({ ok: false, code: 'E_STALE_SEQUENCE' });
       return;
     }
     this.seq += 1;
@@ -164,6 +168,8 @@ export interface SimulationOptions {
   gossipDelayMs?: number;
   requestTimeoutMs?: number;
   tickMs?: number;
+  /** Probability that the enclave's reply to a request is lost (the request still takes effect). */
+  replyLoss?: number;
 }
 
 export class Simulation {
@@ -183,6 +189,7 @@ export class Simulation {
       gossipDelayMs: 150,
       requestTimeoutMs: 3000,
       tickMs: 50,
+      replyLoss: 0,
       ...options,
       timing: { ...DEFAULT_ELECTION_TIMING, ...options.timing },
     };
@@ -251,7 +258,8 @@ export class Simulation {
   #send(peer: SimPeer, effect: Extract<ElectionEffect, { type: 'elect' | 'renew' | 'resign' }>): void {
     const latency = this.#opts.latencyMs;
     let answered = false;
-    const reply = (r: EnclaveReply) =>
+    const reply = (r: EnclaveReply) => {
+      if (this.random() < this.#opts.replyLoss) return; // lost on the way back: the caller times out
       this.sched.after(latency, () => {
         if (answered) return;
         answered = true;
@@ -265,9 +273,11 @@ export class Simulation {
           );
         });
       });
+    };
     this.sched.after(latency, () => {
       if (effect.type === 'elect') this.enclave.elect(effect.members, effect.waitMs, reply);
-      else if (effect.type === 'renew') this.enclave.renew(peer.name, effect.certificate.epoch, reply);
+      else if (effect.type === 'renew')
+        this.enclave.renew(peer.name, effect.certificate.epoch, effect.certificate.seq, reply);
       else this.enclave.resign(peer.name, effect.certificate.epoch, effect.members, reply);
     });
     // The shell's request timeout.
