@@ -249,6 +249,7 @@ describe('election simulation (model enclave, fake clock)', () => {
     assert.ok(sim.runUntilAgreed(5000) !== null);
     sim.run(30_000);
     assert.equal(sim.enclave.grants.size, 1, 'no failover: the leader recovered from every lost reply');
+    assert.equal(sim.intervals.length, 1, 'and it never stopped acting: one unbroken leader interval');
     assert.deepEqual(sim.overlaps(), []);
   });
 
