@@ -62,7 +62,7 @@ export const PEER_SETTINGS = {
     default: '',
     parse: peerName,
     reason:
-      'the hostname: Docker gives each container its own, and it survives restarts of the same container',
+      'the hostname (it survives restarts of the same container); where that is a container id, as in a scaled compose service, the container name from Docker DNS',
     describe: 'Member name (identity, with the key), unique in the cluster',
   },
   bindAddress: {

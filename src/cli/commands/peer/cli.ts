@@ -1,11 +1,14 @@
 // `enclave-elect peer`: run one cluster member (the container entrypoint).
 // Every setting is a flag and an environment variable (src/peer/config.ts);
 // SIGTERM/SIGINT leave the cluster gracefully and exit well under a second.
+
+import { hostname } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { createLogger } from '../../../log/logger.ts';
 import { optionName, PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
+import { containerName } from '../../../peer/default-name.ts';
 import { ELECTION_SETTINGS, resolveElectionConfig } from '../../../peer/election/election-config.ts';
-import { startPeer } from './peer.ts';
+import { chooseAdvertiseAddress, startPeer } from './peer.ts';
 
 export type PeerOptions = Record<string, string | string[] | undefined>;
 
@@ -34,6 +37,10 @@ export const peerCommand: CommandModule<object, PeerOptions> = {
   handler: async (args) => {
     const config = resolvePeerConfig(args);
     const election = resolveElectionConfig(args);
+    if (args.name === undefined && !process.env.PEER_NAME) {
+      // In a scaled compose service the hostname is a container id: prefer the container name.
+      config.name = (await containerName(hostname(), chooseAdvertiseAddress(config))) ?? config.name;
+    }
     // Every line carries the epoch this peer knows (DESIGN.md §6).
     let epoch: () => number = () => 0;
     const logger = createLogger({ mixin: () => ({ epoch: epoch() }) });

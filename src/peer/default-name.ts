@@ -1,0 +1,34 @@
+// A readable default name for a peer in a scaled compose service. Docker sets
+// such a container's hostname to its short id (e.g. 9a16be562b12), while its
+// embedded DNS maps the container's address back to the container name
+// (enclave-elect-peer-3.enclave-elect_cluster). Only when the hostname looks
+// like a container id do we ask; anywhere else the hostname stays the name.
+import { promises as dns } from 'node:dns';
+import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
+
+const CONTAINER_ID = /^[0-9a-f]{12}$/;
+
+export type Reverse = (ip: string) => Promise<string[]>;
+
+export async function containerName(
+  hostname: string,
+  ip: string,
+  reverse: Reverse = (address) => dns.reverse(address),
+  timeoutMs = 1000,
+): Promise<string | undefined> {
+  if (!CONTAINER_ID.test(hostname) || ip.startsWith('127.')) return undefined;
+  let names: string[];
+  try {
+    names = await Promise.race([
+      reverse(ip),
+      new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
+  } catch {
+    return undefined;
+  }
+  for (const fqdn of names) {
+    const label = fqdn.split('.')[0] ?? '';
+    if (label !== hostname && NAME_PATTERN.test(label)) return label;
+  }
+  return undefined;
+}
