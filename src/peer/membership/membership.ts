@@ -418,9 +418,13 @@ export class Membership {
         expectedNacks: 0,
         nacks: 0,
       };
-      this.send(target.record.address, [
-        encodeMessage({ type: 'ping', seq, target: target.record.name, source: this.name }),
-      ]);
+      const ping = [encodeMessage({ type: 'ping', seq, target: target.record.name, source: this.name })];
+      if (target.state === 'suspect') {
+        // Lifeguard's buddy system: tell a suspect directly, so it can refute at once.
+        const { name, incarnation } = target.record;
+        ping.push(encodeMessage({ type: 'suspect', name, incarnation, from: this.name }));
+      }
+      this.send(target.record.address, ping);
     }
   }
 

@@ -3,9 +3,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
+import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
+import { Membership } from '../../../src/peer/membership/membership.ts';
+import { seededRandom } from '../../../src/peer/membership/random.ts';
+import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import { createKeyring } from '../../../src/protocol/gossip-keyring.ts';
-import { SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
+import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
 
 const addr = SimulatedCluster.addressOf;
 
@@ -138,5 +141,33 @@ describe('SWIM membership (simulated)', () => {
     c.run(100);
     const dropped = c.peer('peer-0').node.counters.snapshot().dropped;
     assert.deepEqual(dropped, { 'decrypt-failed': 1, unencrypted: 1 });
+  });
+});
+
+describe('Lifeguard buddy system', () => {
+  it('puts its own suspicion into every ping to a suspect', () => {
+    const config = membershipConfig(PEER_DEFAULTS);
+    const core = new Membership({
+      self: { name: 'a', incarnation: 1, address: '10.0.0.1:7946', publicKey: publicKey(0) },
+      config,
+      random: seededRandom(simulationSeed(111)),
+      now: 0,
+      datagramOverhead: 4,
+    });
+    const b = { name: 'b', incarnation: 5, address: '10.0.0.2:7946', publicKey: publicKey(1) };
+    core.receive('10.0.0.2:7946', [{ type: 'alive', member: b }], 0);
+    core.receive('10.0.0.9:7946', [{ type: 'suspect', name: 'b', incarnation: 5, from: 'x' }], 1);
+    for (let now = 2; now < 2000; now += 10) {
+      for (const effect of core.tick(now)) {
+        if (effect.type !== 'send' || effect.to !== b.address) continue;
+        const decoded = decodeDatagram(encodeDatagram(effect.messages));
+        assert.ok(decoded.ok);
+        if (!decoded.messages.some((m) => m.type === 'ping')) continue;
+        const own = decoded.messages.find((m) => m.type === 'suspect' && m.from === 'a');
+        assert.deepEqual(own, { type: 'suspect', name: 'b', incarnation: 5, from: 'a' });
+        return;
+      }
+    }
+    assert.fail('no ping to the suspect within 2 s');
   });
 });
