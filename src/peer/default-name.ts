@@ -10,10 +10,18 @@ const CONTAINER_ID = /^[0-9a-f]{12}$/;
 
 export type Reverse = (ip: string) => Promise<string[]>;
 
+/**
+ * PTR lookup of an IPv4 address. Not dns.reverse(): it drops answers whose
+ * names are not valid hostnames, and Docker's (project_network) have an underscore.
+ */
+export function reversePtr(ip: string): Promise<string[]> {
+  return dns.resolvePtr(`${ip.split('.').reverse().join('.')}.in-addr.arpa`);
+}
+
 export async function containerName(
   hostname: string,
   ip: string,
-  reverse: Reverse = (address) => dns.reverse(address),
+  reverse: Reverse = reversePtr,
   timeoutMs = 1000,
 ): Promise<string | undefined> {
   if (!CONTAINER_ID.test(hostname) || ip.startsWith('127.')) return undefined;
