@@ -95,7 +95,12 @@ describe('cluster commands on a docker compose project (real engine, stand-in pe
     assert.equal(partition.code, 0, partition.stderr);
     assert.match(
       partition.stdout,
-      new RegExp(`side A \\(${project}-enclave-elect-side-a\\): ${peerContainer(1)}`),
+      new RegExp(`side A \\(${project}-enclave-elect-side-a\\): ${peerContainer(1)}\n`),
+    );
+    assert.match(
+      partition.stdout,
+      new RegExp(`side B \\(${main}\\): .* \\+ enclave`),
+      'isolate: the enclave stays with the rest',
     );
     const other = Object.values(await addresses(docker, peerContainer(3)))[0]!;
     assert.equal(await udpProbe(docker, peerContainer(1), other), 'timeout');

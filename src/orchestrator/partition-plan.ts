@@ -69,7 +69,8 @@ export function parseEnclaveSide(raw: string, sideCount: number): string[] {
 export async function planPartition(
   containers: ClusterContainer[],
   spec: PartitionSpec,
-  enclaveSide: string,
+  /** A, B, ..., both; default: A, or B (the others) with isolate. */
+  enclaveSide: string | undefined,
   reader: StatusReader,
 ): Promise<PartitionPlan> {
   const peers = peersOf(containers);
@@ -103,6 +104,6 @@ export async function planPartition(
   return {
     sides,
     enclaves: containers.filter((c) => c.role === 'enclave'),
-    enclaveSides: parseEnclaveSide(enclaveSide, sides.length),
+    enclaveSides: parseEnclaveSide(enclaveSide ?? (spec.isolate ? 'B' : 'A'), sides.length),
   };
 }

@@ -1,10 +1,11 @@
 // Network partitions made by the kernel, not by the application: each side of
-// a partition is its own project network (an internal bridge); peers move from
-// the cluster's main network onto their side's network, keeping their DNS
-// aliases (`peer`, `enclave`, ...), and the enclave joins the side(s) chosen.
+// a partition is its own network. One side (the enclave's, else the largest)
+// stays on the cluster's main network, with its addresses and connections; each
+// other side moves onto a new project network (an internal bridge), keeping its
+// DNS aliases (`peer`, `enclave`, ...); the enclave joins the side(s) chosen.
 // Docker isolates bridges from each other, so datagrams between sides are
-// dropped. `heal` moves everyone back to the main network, removes the side
-// networks, and proves every container reaches every other again.
+// dropped. `heal` moves everyone back to the main network at the address it
+// had, removes the side networks, and proves every container reaches every other.
 import { EnclaveElectError } from '../errors.ts';
 import { type ClusterContainer, requireCluster } from './cluster-inventory.ts';
 import { type DockerClient, dockerMessage } from './docker-client.ts';
@@ -226,6 +227,16 @@ function proofFailure(what: string, proof: ReachabilityProof): EnclaveElectError
   );
 }
 
+/**
+ * The side that stays on the main network, keeping its addresses and open
+ * connections: the enclave's side when it is on one side only, else the
+ * largest. Only the other sides move, and only they change address.
+ */
+export function stayingSide(plan: PartitionPlan): string {
+  if (plan.enclaveSides.length === 1 && plan.enclaves.length > 0) return plan.enclaveSides[0]!;
+  return [...plan.sides].sort((a, b) => b.peers.length - a.peers.length)[0]!.side;
+}
+
 export async function partitionCluster(
   docker: Docker,
   selector: ClusterSelector,
@@ -244,8 +255,10 @@ export async function partitionCluster(
   const addressLabels = Object.fromEntries(
     [...addresses].map(([name, ip]) => [`${ADDRESS_LABEL}${name}`, ip]),
   );
-  const sideNetworks = new Map<string, NetworkRef>();
+  const staying = stayingSide(plan);
+  const sideNetworks = new Map<string, NetworkRef>([[staying, main]]);
   for (const { side } of plan.sides) {
+    if (side === staying) continue;
     const name = partitionNetworkName(selector, side);
     const found = existing.find((n) => n.Name === name);
     if (found) {
@@ -270,16 +283,13 @@ export async function partitionCluster(
   ]);
   const sideOf = new Map<string, string[]>();
   const moves: Move[] = [];
-  for (const { side, peers } of plan.sides) {
-    for (const peer of peers) {
-      sideOf.set(peer.id, [side]);
-      moves.push({ container: peer, to: [sideNetworks.get(side)!] });
-    }
-  }
-  for (const enclave of plan.enclaves) {
-    sideOf.set(enclave.id, plan.enclaveSides);
-    moves.push({ container: enclave, to: plan.enclaveSides.map((s) => sideNetworks.get(s)!) });
-  }
+  const move = (container: ClusterContainer, sides: string[]) => {
+    sideOf.set(container.id, sides);
+    const address = sides.includes(staying) ? addresses.get(container.container) : undefined;
+    moves.push({ container, to: sides.map((s) => sideNetworks.get(s)!), ...(address ? { address } : {}) });
+  };
+  for (const { side, peers } of plan.sides) for (const peer of peers) move(peer, [side]);
+  for (const enclave of plan.enclaves) move(enclave, plan.enclaveSides);
   await applyMoves(docker, moves, managed, options.progress);
   const members = moves.map((m) => m.container);
   const proof = await (options.prove ?? proveReachability)(docker, members, (a, b) =>

@@ -45,7 +45,7 @@ describe('partition groups on the command line', () => {
 });
 
 describe('partition plan', () => {
-  async function plan(args: string[], side = 'A') {
+  async function plan(args: string[], side?: string) {
     const docker = new FakeDocker();
     ourCluster(docker, 'demo', 5);
     return planPartition(
@@ -74,6 +74,12 @@ describe('partition plan', () => {
 
   it('isolates one peer from all the others', async () => {
     const p = await plan(['isolate', 'peer-2']);
+    assert.deepEqual(p.enclaveSides, ['B'], 'by default the enclave stays with the others');
+    assert.deepEqual(
+      (await plan(['peer-1/peer-2,peer-3,peer-4,peer-5'])).enclaveSides,
+      ['A'],
+      'with groups, on A',
+    );
     assert.deepEqual(
       p.sides.map((s) => s.peers.map((c) => c.name)),
       [['peer-2'], ['peer-1', 'peer-3', 'peer-4', 'peer-5']],
@@ -103,7 +109,7 @@ describe('partition and heal on the engine (fake)', () => {
     return { checked: pairs.length, unexpected: [], skipped: [] };
   };
 
-  it('moves each side onto its own labelled network with its aliases, recording main addresses', async () => {
+  it('keeps the enclave side on the main network and moves the other onto a labelled network with its aliases', async () => {
     const docker = new FakeDocker();
     ourCluster(docker, 'demo', 3);
     const containers = await listClusterContainers(docker.client, demo);
@@ -119,10 +125,15 @@ describe('partition and heal on the engine (fake)', () => {
       extraLabels: { 'io.enclave-elect.test': 'run1' },
     });
     assert.deepEqual(result.sides, [
-      { side: 'A', network: 'enclave-elect-demo-side-a', peers: ['peer-1', 'peer-2'], enclave: true },
+      { side: 'A', network: 'enclave-elect-demo', peers: ['peer-1', 'peer-2'], enclave: true },
       { side: 'B', network: 'enclave-elect-demo-side-b', peers: ['peer-3'], enclave: false },
     ]);
-    const sideA = docker.network('enclave-elect-demo-side-a');
+    assert.throws(
+      () => docker.network('enclave-elect-demo-side-a'),
+      /not found/,
+      'no network for the side that stays',
+    );
+    const sideA = docker.network('enclave-elect-demo-side-b');
     assert.equal(sideA.labels['io.enclave-elect.cluster'], 'demo');
     assert.equal(sideA.labels['io.enclave-elect.role'], 'partition');
     assert.equal(sideA.labels['io.enclave-elect.managed'], 'true');
@@ -136,9 +147,17 @@ describe('partition and heal on the engine (fake)', () => {
       ['peer', 'peer-3'],
       'DNS aliases kept',
     );
-    assert.deepEqual(Object.keys(docker.container('enclave-elect-demo-enclave').networks), [
-      'enclave-elect-demo-side-a',
-    ]);
+    const enclave = docker.container('enclave-elect-demo-enclave');
+    assert.deepEqual(
+      enclave.networks,
+      { 'enclave-elect-demo': { ip: '10.0.0.2', aliases: ['enclave'] } },
+      'untouched',
+    );
+    assert.deepEqual(
+      docker.calls.filter((c) => c.includes('peer-1')),
+      [],
+      'the staying side is not touched',
+    );
     assert.deepEqual(
       Object.keys(docker.container('enclave-elect-demo-pki').networks),
       ['enclave-elect-demo'],
@@ -148,17 +167,22 @@ describe('partition and heal on the engine (fake)', () => {
 
   it('joins the enclave to both sides with --enclave-side both', async () => {
     const docker = new FakeDocker();
-    ourCluster(docker, 'demo', 2);
+    ourCluster(docker, 'demo', 3);
     const plan = await planPartition(
       await listClusterContainers(docker.client, demo),
       parsePartitionArgs(['isolate', 'peer-1']),
       'both',
       tableReader({}),
     );
-    await partitionCluster(docker.client, demo, plan, { progress: quiet, prove: honest });
+    const result = await partitionCluster(docker.client, demo, plan, { progress: quiet, prove: honest });
+    assert.deepEqual(
+      result.sides.map((s) => s.network),
+      ['enclave-elect-demo-side-a', 'enclave-elect-demo'],
+      'the larger side stays',
+    );
     assert.deepEqual(Object.keys(docker.container('enclave-elect-demo-enclave').networks).sort(), [
+      'enclave-elect-demo',
       'enclave-elect-demo-side-a',
-      'enclave-elect-demo-side-b',
     ]);
   });
 
@@ -191,7 +215,7 @@ describe('partition and heal on the engine (fake)', () => {
     });
   });
 
-  it('heals: everyone back on the main network at their old addresses, side networks removed', async () => {
+  it('heals: the moved side back on the main network at its old addresses, side networks removed', async () => {
     const docker = new FakeDocker();
     ourCluster(docker, 'demo', 3);
     const plan = await planPartition(
@@ -202,11 +226,8 @@ describe('partition and heal on the engine (fake)', () => {
     );
     await partitionCluster(docker.client, demo, plan, { progress: quiet, prove: honest });
     const healed = await healCluster(docker.client, demo, { progress: quiet, prove: honest });
-    assert.deepEqual(healed.moved.sort(), ['enclave', 'peer-1', 'peer-2', 'peer-3']);
-    assert.deepEqual(healed.removedNetworks.sort(), [
-      'enclave-elect-demo-side-a',
-      'enclave-elect-demo-side-b',
-    ]);
+    assert.deepEqual(healed.moved, ['peer-1']);
+    assert.deepEqual(healed.removedNetworks, ['enclave-elect-demo-side-a']);
     assert.deepEqual(
       docker.networks.map((n) => n.name),
       ['enclave-elect-demo'],
@@ -230,5 +251,34 @@ describe('partition and heal on the engine (fake)', () => {
       [[], []],
       'healing a healed cluster changes nothing',
     );
+  });
+
+  it('re-partitions without healing first: a peer that comes back to the main side gets its old address', async () => {
+    const docker = new FakeDocker();
+    ourCluster(docker, 'demo', 3);
+    const plan = async (args: string[]) =>
+      planPartition(
+        await listClusterContainers(docker.client, demo),
+        parsePartitionArgs(args),
+        'A',
+        tableReader({}),
+      );
+    await partitionCluster(docker.client, demo, await plan(['peer-1,peer-2/peer-3']), {
+      progress: quiet,
+      prove: honest,
+    });
+    assert.deepEqual(Object.keys(docker.container('enclave-elect-demo-peer-3').networks), [
+      'enclave-elect-demo-side-b',
+    ]);
+    await partitionCluster(docker.client, demo, await plan(['peer-1,peer-3/peer-2']), {
+      progress: quiet,
+      prove: honest,
+    });
+    assert.deepEqual(docker.container('enclave-elect-demo-peer-3').networks, {
+      'enclave-elect-demo': { ip: '10.0.0.5', aliases: ['peer', 'peer-3'] },
+    });
+    assert.deepEqual(Object.keys(docker.container('enclave-elect-demo-peer-2').networks), [
+      'enclave-elect-demo-side-b',
+    ]);
   });
 });

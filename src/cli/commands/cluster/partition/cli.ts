@@ -20,7 +20,7 @@ import {
 
 export interface PartitionOptions extends SelectorOptions, JsonOption {
   groups: string[];
-  'enclave-side': string;
+  'enclave-side'?: string;
   label?: string[];
 }
 
@@ -51,8 +51,7 @@ export const partitionCommand: CommandModule<object, PartitionOptions> = {
       })
       .option('enclave-side', {
         type: 'string',
-        default: 'A',
-        describe: 'Side(s) the enclave stays reachable from: A, B, ... or both',
+        describe: 'Side(s) the enclave stays reachable from: A, B, ... or both (default: A; with isolate, B)',
       })
       .option('label', {
         type: 'string',
