@@ -1,10 +1,11 @@
 // Compact JWS (RFC 7515) with RS256 only (RSASSA-PKCS1-v1_5 over SHA-256,
-// RFC 7518 §3.3), signed and verified with node-forge. The payload is the
-// canonical JSON of the claims, so a re-encoding never changes the bytes signed.
+// RFC 7518 §3.3) on forge keys, the RSA arithmetic done by OpenSSL
+// (native-rsa.ts). The payload is the canonical JSON of the claims, so a
+// re-encoding never changes the bytes signed.
 // Parsing is strict: three parts, canonical base64url, JSON objects, alg RS256.
-import forge from 'node-forge';
 import { decodeBase64url, encodeBase64url } from './base64url.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { rsaSignSha256, rsaVerifySha256 } from './native-rsa.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 
 export interface JwsHeader {
@@ -28,16 +29,9 @@ export class JwsFormatError extends Error {
   override name = 'JwsFormatError';
 }
 
-function sha256(text: string): forge.md.MessageDigest {
-  const md = forge.md.sha256.create();
-  md.update(text, 'utf8');
-  return md;
-}
-
 export function signJws(header: JwsHeader, claims: object, privateKey: RsaPrivateKey): string {
   const signingInput = `${encodeBase64url(canonicalJson(header))}.${encodeBase64url(canonicalJson(claims))}`;
-  const signature = privateKey.sign(sha256(signingInput));
-  return `${signingInput}.${encodeBase64url(Buffer.from(signature, 'binary'))}`;
+  return `${signingInput}.${encodeBase64url(rsaSignSha256(privateKey, Buffer.from(signingInput)))}`;
 }
 
 function decodeJsonObject(part: string, what: string): Record<string, unknown> {
@@ -85,12 +79,5 @@ export function parseJwsOr(token: string, refuse: (message: string) => Error): P
 export function verifyJwsSignature(parsed: ParsedJws, publicKey: RsaPublicKey): boolean {
   const expectedLength = Math.ceil(publicKey.n.bitLength() / 8);
   if (parsed.signature.length !== expectedLength) return false;
-  try {
-    return publicKey.verify(
-      sha256(parsed.signingInput).digest().bytes(),
-      parsed.signature.toString('binary'),
-    );
-  } catch {
-    return false;
-  }
+  return rsaVerifySha256(publicKey, Buffer.from(parsed.signingInput), parsed.signature);
 }

@@ -1,5 +1,5 @@
-// RSA key pairs as node-forge objects (forge does every RSA signature and all
-// X.509 work here), plus the encodings our formats use for public keys: SPKI
+// RSA key pairs as node-forge objects (forge does all X.509 and PEM work; the
+// private-key arithmetic runs in OpenSSL, see native-rsa.ts), plus the encodings our formats use for public keys: SPKI
 // DER and the RFC 7638 JWK thumbprint that serves as key id.
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
@@ -20,7 +20,7 @@ export const MIN_PRODUCT_RSA_BITS = 2048;
 export function generateRsaKeyPair(bits = MIN_PRODUCT_RSA_BITS): RsaKeyPair {
   // Prime search in forge's pure-JS bignum takes seconds per 2048-bit key;
   // OpenSSL (node:crypto) takes milliseconds. The key is generated there and
-  // handed to forge as PKCS#8 PEM, in memory only; every use is forge's.
+  // handed to forge as PKCS#8 PEM, in memory only.
   const { privateKey: pem } = generateKeyPairSync('rsa', {
     modulusLength: bits,
     publicExponent: 65537,

@@ -4,19 +4,12 @@
 // proof. Deterministic for a key and input, so the enclave cannot pick among
 // outcomes, and anyone holding the public key can check a proof.
 import { createHash } from 'node:crypto';
-import forge from 'node-forge';
+import { rsasp1, rsavp1 } from './native-rsa.ts';
 import { modulusBytes, type RsaPrivateKey, type RsaPublicKey } from './rsa-keys.ts';
 
 const SUITE_STRING = Buffer.from([0x01]);
 const ONE_STRING = Buffer.from([0x01]);
 const TWO_STRING = Buffer.from([0x02]);
-
-// forge's raw RSA primitives, not in its type declarations: `bt` false/true
-// means no padding with the private/public exponent; `ml` false keeps the block.
-const rawRsa = forge.pki.rsa as unknown as {
-  encrypt(block: string, key: RsaPrivateKey, bt: false): string;
-  decrypt(block: string, key: RsaPublicKey, pub: true, ml: false): string;
-};
 
 function sha256(...parts: Uint8Array[]): Buffer {
   const hash = createHash('sha256');
@@ -60,9 +53,7 @@ function encodedMessage(key: RsaPublicKey, alpha: Uint8Array): Buffer {
 export function vrfProve(privateKey: RsaPrivateKey, alpha: Uint8Array): Buffer {
   const em = encodedMessage(privateKey as unknown as RsaPublicKey, alpha);
   // m = OS2IP(EM) < 256^(k-1) <= n; s = RSASP1(K, m); pi = I2OSP(s, k).
-  // forge's raw RSA (bt = false: no padding, private-key operation) is RSASP1.
-  const block = Buffer.concat([Buffer.from([0]), em]).toString('binary');
-  return Buffer.from(rawRsa.encrypt(block, privateKey, false), 'binary');
+  return rsasp1(privateKey, Buffer.concat([Buffer.from([0]), em]));
 }
 
 /** RSAFDHVRF_proof_to_hash (RFC 9381 §5.2): beta = SHA-256(suite || 0x02 || pi). */
@@ -74,13 +65,9 @@ export function vrfProofToHash(pi: Uint8Array): Buffer {
 export function vrfVerify(publicKey: RsaPublicKey, alpha: Uint8Array, pi: Uint8Array): Buffer | undefined {
   const k = modulusBytes(publicKey);
   if (pi.length !== k) return undefined;
-  let block: Buffer;
-  try {
-    // RSAVP1: forge rejects s >= n ("signature representative out of range").
-    block = Buffer.from(rawRsa.decrypt(Buffer.from(pi).toString('binary'), publicKey, true, false), 'binary');
-  } catch {
-    return undefined;
-  }
+  // RSAVP1 refuses s >= n (signature representative out of range).
+  const block = rsavp1(publicKey, pi);
+  if (block === undefined) return undefined;
   // EM = I2OSP(m, k - 1) fails when m >= 256^(k-1): the leading octet must be 0.
   if (block.length !== k || block[0] !== 0) return undefined;
   const expected = encodedMessage(publicKey, alpha);
