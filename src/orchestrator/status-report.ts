@@ -4,7 +4,7 @@
 import { type ClusterContainer, peersOf, requireCluster } from './cluster-inventory.ts';
 import type { DockerClient } from './docker-client.ts';
 import type { ClusterSelector } from './labels.ts';
-import type { PeerStatus, StatusReader } from './peer-status.ts';
+import { leaseLeftMs, type PeerStatus, type StatusReader } from './peer-status.ts';
 
 export interface PeerReport {
   container: string;
@@ -100,11 +100,19 @@ export function agreementOf(reports: PeerReport[]): Agreement {
   };
 }
 
-/** "5/5 agree on peer-3, epoch 7", with what keeps the others out. */
-export function summaryLine(reports: PeerReport[]): string {
+/** "5/5 agree on peer-3, epoch 7", with what keeps the others out and whose lease has run out. */
+export function summaryLine(reports: PeerReport[], now = Date.now()): string {
   if (reports.length === 0) return 'no peers';
   const a = agreementOf(reports);
   const notes: string[] = [];
+  const expired = reports.filter((r) => {
+    const leader = r.status?.leader;
+    if (r.state !== 'running' || !leader || leader.name !== a.leader || leader.epoch !== a.epoch)
+      return false;
+    const left = leaseLeftMs(leader, now);
+    return left !== undefined && left <= 0;
+  }).length;
+  if (expired > 0) notes.push(`lease expired at ${expired}`);
   const stopped = reports.length - a.running;
   if (stopped > 0) notes.push(`${stopped} not running`);
   if (a.answering < a.running) notes.push(`${a.running - a.answering} not answering`);

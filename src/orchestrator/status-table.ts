@@ -63,6 +63,6 @@ export function renderStatus(reports: PeerReport[], now: number): string {
   const lines = [renderTable([HEADERS, ...reports.map((r) => statusRow(r, now))])];
   const errors = reports.filter((r) => r.error !== null && r.state === 'running');
   if (errors.length > 0) lines.push('', ...errors.map((r) => `${r.name}: ${r.error}`));
-  lines.push('', summaryLine(reports));
+  lines.push('', summaryLine(reports, now));
   return `${lines.join('\n')}\n`;
 }

@@ -67,7 +67,7 @@ export function peerStatus(
             name: leader,
             epoch,
             seq: 3,
-            leaseEndsAt: 1_000_000 + 1500,
+            leaseEndsAt: Date.now() + 60_000,
             policy: 'vrf',
             verified: true,
             certificate: 'x.y.z',

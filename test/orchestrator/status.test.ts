@@ -143,6 +143,8 @@ describe('status table', () => {
     const untrusted = peerStatus('peer-1', 'peer-2', 7, {
       enclave: { trusted: false, checksum: 'cd', pinnedChecksum: 'ab', error: 'checksum mismatch' },
     });
+    leader.leader!.leaseEndsAt = 1_001_500;
+    untrusted.leader!.leaseEndsAt = 1_001_500;
     const text = renderStatus(
       [
         {
@@ -189,6 +191,20 @@ describe('status table', () => {
     assert.match(lines[3]!, /peer-3\s+paused\s+-\s+-/);
     assert.ok(lines.includes('peer-4: ECONNREFUSED'), 'errors of running peers are listed');
     assert.equal(lines.at(-1), '2/3 agree on peer-2, epoch 7 (1 not running, 1 not answering)');
+  });
+
+  it('says at how many peers the agreed lease has run out', () => {
+    const fresh = peerStatus('peer-1', 'peer-1', 2);
+    const stale = peerStatus('peer-2', 'peer-1', 2);
+    stale.leader!.leaseEndsAt = 999_000;
+    const line = summaryLine(
+      [
+        { container: 'a', name: 'peer-1', state: 'running', status: fresh, error: null },
+        { container: 'b', name: 'peer-2', state: 'running', status: stale, error: null },
+      ],
+      1_000_000,
+    );
+    assert.equal(line, '2/2 agree on peer-1, epoch 2 (lease expired at 1)');
   });
 
   it('shows an ended lease as expired', () => {
