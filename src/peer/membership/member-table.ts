@@ -30,6 +30,8 @@ export interface MemberTableContext {
   emit(event: MembershipEvent): void;
   /** Called when this peer refutes a claim about itself (Lifeguard raises awareness). */
   onRefute(): void;
+  /** Called when another member becomes suspect here. */
+  onSuspect(name: string): void;
 }
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
@@ -221,6 +223,7 @@ export class MemberTable {
     this.nextDeadline = undefined;
     this.ctx.emit({ event: 'member.suspect', member: name, incarnation, from });
     this.broadcast({ type: 'suspect', name, incarnation, from });
+    this.ctx.onSuspect(name);
   }
 
   applyDead(name: string, incarnation: number, from: string, now: number): void {

@@ -82,6 +82,12 @@ export class Membership {
   private seq = 0;
   private probe: Probe | undefined;
   private probeOrder: string[] = [];
+  /**
+   * Suspects heard of from others, probed next: our ping carries the suspicion
+   * (buddy system) so a live suspect refutes to us first-hand, and a dead one
+   * gathers independent confirmations sooner.
+   */
+  private urgentProbes: string[] = [];
   private probeIndex = 0;
   private readonly relays = new Map<number, Relay>();
   private nextProbeAt: number;
@@ -90,7 +96,8 @@ export class Membership {
   private nextReapAt: number;
   /** Pulls of the full table still due after joining. */
   private quickPulls = 0;
-  private syncPreferred: string | undefined;
+  /** Addresses last given to `join`: the first pull after joining goes to one of them. */
+  private seeds: readonly string[] = [];
   private hasJoined = false;
 
   constructor(options: MembershipOptions) {
@@ -105,6 +112,7 @@ export class Membership {
       random: this.random,
       emit: (event) => this.out.push({ type: 'event', event }),
       onRefute: () => this.awareness.apply(1),
+      onSuspect: (name) => this.urgentProbes.push(name),
     });
     // Stagger the first timers so peers started together do not beat in step.
     this.nextProbeAt = now + randomInt(this.random, options.config.probeIntervalMs);
@@ -198,9 +206,8 @@ export class Membership {
 
   /** Contact seeds: a full state exchange with each address. */
   join(addresses: readonly string[]): MembershipEffect[] {
-    for (const address of addresses) {
-      if (address !== this.table.self.record.address) this.sendState(address, true, false);
-    }
+    this.seeds = addresses.filter((address) => address !== this.table.self.record.address);
+    for (const address of this.seeds) this.sendState(address, true, false);
     return this.flush();
   }
 
@@ -276,11 +283,19 @@ export class Membership {
         this.markJoined(from, now, false);
         return;
       case 'suspect':
-        this.table.applySuspect(message.name, message.incarnation, message.from, now);
+      case 'dead': {
+        const self = this.table.self.record;
+        if (message.name === this.name && message.incarnation < self.incarnation) {
+          // A stale accusation (we already refuted it): answer the sender directly,
+          // in case our refutation rumour missed it (lossy links).
+          this.send(from, [encodeMessage({ type: 'alive', member: self })]);
+          return;
+        }
+        if (message.type === 'suspect')
+          this.table.applySuspect(message.name, message.incarnation, message.from, now);
+        else this.table.applyDead(message.name, message.incarnation, message.from, now);
         return;
-      case 'dead':
-        this.table.applyDead(message.name, message.incarnation, message.from, now);
-        return;
+      }
       case 'left':
         this.table.applyLeft(message.name, message.incarnation, now);
         return;
@@ -336,7 +351,6 @@ export class Membership {
     // grows as others join at the same time), then settle to the regular interval.
     const after = this.config.pushPullAfterJoinMs;
     this.quickPulls = 2;
-    this.syncPreferred = from;
     this.nextPushPullAt = now + after + randomInt(this.random, after);
   }
 
@@ -348,6 +362,10 @@ export class Membership {
   }
 
   private nextProbeTarget(): Member | undefined {
+    while (this.urgentProbes.length > 0) {
+      const member = this.table.get(this.urgentProbes.shift()!);
+      if (member && member.state === 'suspect') return member;
+    }
     for (let attempts = 0; attempts < 2; attempts++) {
       while (this.probeIndex < this.probeOrder.length) {
         const member = this.table.get(this.probeOrder[this.probeIndex++]!);
@@ -454,10 +472,12 @@ export class Membership {
     const regular = pushPullIntervalMs(this.config.pushPullIntervalMs, this.table.liveCount);
     if (this.quickPulls > 0) {
       // Right after joining: pull (send only our own entry, get the whole table),
-      // first from the seed that answered, whose view grew as others joined.
+      // first from a seed, whose view grew as others joined at the same time.
+      const fromSeed = this.quickPulls === 2 && this.seeds.length > 0;
       this.quickPulls--;
-      const target = this.syncPreferred ?? this.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
-      this.syncPreferred = undefined;
+      const target = fromSeed
+        ? this.seeds[randomInt(this.random, this.seeds.length)]
+        : this.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
       if (target) this.sendState(target, true, false, [this.table.self]);
       this.nextPushPullAt = now + (this.quickPulls > 0 ? 2 * this.config.pushPullAfterJoinMs : regular);
       return;
