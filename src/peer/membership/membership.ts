@@ -2,6 +2,7 @@
 // messages (`receive`) and the time (`tick`), and it returns effects: encoded
 // messages to send to an address, and events to log or act on. No sockets, no
 // timers, no wall clock; randomness is injected and seeded.
+import { EnclaveElectError } from '../../errors.ts';
 import { encodeMemberEntry, encodeMessage, encodePushPull } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage, MemberRecord, MemberState } from '../../protocol/gossip-messages.ts';
 import { Awareness } from './awareness.ts';
@@ -222,7 +223,16 @@ export class Membership {
 
   /** Spread a payload for higher layers (e.g. a leader certificate) by gossip. */
   broadcast(topic: string, key: string, payload: Uint8Array): void {
-    this.queue.push(`broadcast:${topic}:${key}`, encodeMessage({ type: 'broadcast', topic, key, payload }));
+    const message = encodeMessage({ type: 'broadcast', topic, key, payload });
+    const room = this.config.maxDatagramBytes - this.overhead - 1;
+    if (message.length > room) {
+      // It could never be sent: refuse now rather than let it sit in the queue.
+      throw new EnclaveElectError(
+        'E_PAYLOAD_TOO_LARGE',
+        `broadcast '${topic}/${key}' needs ${message.length} bytes; a datagram has room for ${room}`,
+      );
+    }
+    this.queue.push(`broadcast:${topic}:${key}`, message);
   }
 
   private flush(): MembershipEffect[] {

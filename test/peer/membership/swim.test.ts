@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { isCoded } from '../../../src/errors.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { Membership } from '../../../src/peer/membership/membership.ts';
 import { seededRandom } from '../../../src/peer/membership/random.ts';
@@ -127,6 +128,16 @@ describe('SWIM membership (simulated)', () => {
     c.peer('peer-0').node.broadcast('leader-cert', 'current', new TextEncoder().encode('eyJhbGciOi...'));
     got.add('peer-0');
     c.runUntil(() => got.size === 20, 3000, 'broadcast spread');
+  });
+
+  it('refuses a broadcast payload that cannot fit one datagram', () => {
+    const c = new SimulatedCluster(simulationSeed(112));
+    const peer = c.start(0, []);
+    assert.throws(
+      () => peer.node.broadcast('leader-cert', 'current', new Uint8Array(1400)),
+      (error: unknown) => isCoded(error, 'E_PAYLOAD_TOO_LARGE'),
+    );
+    peer.node.broadcast('leader-cert', 'current', new Uint8Array(1300));
   });
 
   it('runs encrypted, and a peer with another key is kept out and counted', () => {
