@@ -4,12 +4,15 @@
 // update to every member, failure detection (a peer closed without leave, until
 // every other peer marks it dead), and false positives over the whole run.
 import { parseArgs } from 'node:util';
+import { PEER_DEFAULTS } from '../../src/peer/config.ts';
 import { LoopbackCluster, waitFor } from '../../src/peer/loopback-cluster.ts';
+import { pushPullIntervalMs } from '../../src/peer/membership/timing.ts';
 
 const HELP = `usage: npm run bench -- membership [--peers N] [--samples S] [--steady-ms MS] [--json]
   --peers      peers in this process (default 50)
   --samples    failures to detect, one after another (default 5)
-  --steady-ms  steady-state traffic window (default 10000)
+  --steady-ms  steady-state traffic window (default: 10 s or one anti-entropy interval at N,
+               whichever is longer, so full state syncs are counted)
   --json       print exactly one JSON document on stdout
 Targets (DESIGN.md §7): detect p50 <= 3 s, p99 <= 5 s (N = 5..200); spread <= 2.5 s and
 convergence <= 10 s at N = 1000; <= 5 datagrams/s and <= 3 KB/s per peer, flat in N.`;
@@ -133,7 +136,7 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       peers: { type: 'string', default: '50' },
       samples: { type: 'string', default: '5' },
-      'steady-ms': { type: 'string', default: '10000' },
+      'steady-ms': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -144,7 +147,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   const peers = Number(values.peers);
   const samples = Number(values.samples);
-  const steadyMs = Number(values['steady-ms']);
+  const regular = pushPullIntervalMs(PEER_DEFAULTS.pushPullIntervalMs, peers);
+  const steadyMs =
+    values['steady-ms'] === undefined ? Math.max(10_000, regular) : Number(values['steady-ms']);
   if (!Number.isInteger(peers) || peers < 3 || peers > 5000) throw new Error('--peers must be 3..5000');
   if (!Number.isInteger(samples) || samples < 0) throw new Error('--samples must be a whole number');
   if (!Number.isInteger(steadyMs) || steadyMs < 1000) throw new Error('--steady-ms must be at least 1000');
