@@ -13,7 +13,7 @@ import type { DockerClient } from './docker-client.ts';
 import { type ClusterSelector, LABEL } from './labels.ts';
 import type { StatusReader } from './peer-status.ts';
 import type { ClusterStatusReport } from './status-report.ts';
-import { agreementOf, readPeerReport } from './status-report.ts';
+import { agreementOf, readPeerReports } from './status-report.ts';
 
 type Docker = Pick<DockerClient, 'listContainers' | 'getContainer' | 'createContainer' | 'listNetworks'>;
 
@@ -94,7 +94,7 @@ export async function scaleCluster(
     }
   } else if (options.peers < peers.length) {
     const running = peers.filter((p) => p.state === 'running');
-    const reports = await Promise.all(running.map((p) => readPeerReport(p, context.reader)));
+    const reports = await readPeerReports(running, context.reader);
     const leader = agreementOf(reports).leader;
     const going = removalOrder(peers, leader, options.leaderLast).slice(0, peers.length - options.peers);
     for (const peer of going) {

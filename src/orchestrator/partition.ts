@@ -7,6 +7,7 @@
 // dropped. `heal` moves everyone back to the main network at the address it
 // had, removes the side networks, and proves every container reaches every other.
 import { EnclaveElectError } from '../errors.ts';
+import { EXEC_CONCURRENCY, mapBounded } from './bounded-map.ts';
 import { type ClusterContainer, requireCluster } from './cluster-inventory.ts';
 import { type DockerClient, dockerMessage } from './docker-client.ts';
 import {
@@ -19,7 +20,7 @@ import {
   resourcePrefix,
 } from './labels.ts';
 import type { PartitionPlan } from './partition-plan.ts';
-import { type ProbeResult, probeFrom } from './reachability.ts';
+import { addressesOf, type ProbeResult, probeFrom } from './reachability.ts';
 
 type Docker = Pick<
   DockerClient,
@@ -182,31 +183,36 @@ export async function proveReachability(
   members: ClusterContainer[],
   expected: (from: ClusterContainer, to: ClusterContainer) => boolean,
 ): Promise<ReachabilityProof> {
-  const skipped = members.filter((m) => m.state !== 'running').map((m) => m.name);
+  const skipped = members.filter((m) => m.state !== 'running').map((m) => `${m.name} (${m.state})`);
   const running = members.filter((m) => m.state === 'running');
   const addresses = new Map<string, Record<string, string>>();
-  for (const m of running) {
-    const info = await docker.getContainer(m.id).inspect();
-    const byNetwork: Record<string, string> = {};
-    for (const [name, endpoint] of Object.entries(info.NetworkSettings.Networks ?? {})) {
-      if (endpoint?.IPAddress) byNetwork[name] = endpoint.IPAddress;
-    }
-    addresses.set(m.id, byNetwork);
-  }
-  const results = await Promise.all(
-    running.map(async (from) => {
-      const own = addresses.get(from.id)!;
-      const others = running.filter((to) => to.id !== from.id);
-      const targets = others.map((to) => {
-        const theirs = addresses.get(to.id)!;
-        const shared = Object.keys(theirs).find((n) => own[n] !== undefined);
-        const address = theirs[shared ?? Object.keys(theirs)[0] ?? ''] ?? '0.0.0.0';
-        return { name: to.name, address };
-      });
-      const probed = await probeFrom(docker, from, targets);
-      return probed.map((p, i) => ({ ...p, expected: expected(from, others[i]!) }));
-    }),
-  );
+  for (const m of running) addresses.set(m.id, await addressesOf(docker, m.id));
+  const results = await mapBounded(running, EXEC_CONCURRENCY, async (from) => {
+    const own = addresses.get(from.id)!;
+    const others = running.filter((to) => to.id !== from.id);
+    const targets = others.map((to) => {
+      const theirs = addresses.get(to.id)!;
+      // A network both share if any; else one of the target's own, where the source cannot route.
+      const network = Object.keys(theirs).find((n) => own[n] !== undefined) ?? Object.keys(theirs)[0];
+      return { to, address: network === undefined ? undefined : theirs[network] };
+    });
+    const addressed = targets.filter((t) => t.address !== undefined);
+    const probed = await probeFrom(
+      docker,
+      from,
+      addressed.map((t) => ({ name: t.to.name, address: t.address! })),
+    );
+    return targets.map((t) => {
+      const result: ProbeResult = probed[addressed.indexOf(t)] ?? {
+        from: from.name,
+        to: t.to.name,
+        address: '',
+        outcome: 'no address',
+        reachable: false,
+      };
+      return { ...result, expected: expected(from, t.to) };
+    });
+  });
   const all = results.flat();
   return { checked: all.length, unexpected: all.filter((r) => r.reachable !== r.expected), skipped };
 }

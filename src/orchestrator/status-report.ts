@@ -1,6 +1,7 @@
 // `cluster status`: every peer's /status gathered into one report, and the
 // agreement over them. The report is the documented `--json` document:
 // { cluster, peers: [{ container, name, state, status, error }], agreed, leader, epoch }.
+import { EXEC_CONCURRENCY, mapBounded } from './bounded-map.ts';
 import { type ClusterContainer, peersOf, requireCluster } from './cluster-inventory.ts';
 import type { DockerClient } from './docker-client.ts';
 import type { ClusterSelector } from './labels.ts';
@@ -56,13 +57,18 @@ export async function readPeerReport(container: ClusterContainer, reader: Status
   }
 }
 
+/** Every peer's report, in order, with a bounded number of execs at once. */
+export function readPeerReports(containers: ClusterContainer[], reader: StatusReader): Promise<PeerReport[]> {
+  return mapBounded(containers, EXEC_CONCURRENCY, (container) => readPeerReport(container, reader));
+}
+
 export async function collectClusterStatus(
   docker: Pick<DockerClient, 'listContainers'>,
   selector: ClusterSelector,
   reader: StatusReader,
 ): Promise<ClusterStatusReport> {
   const peers = peersOf(await requireCluster(docker, selector));
-  const reports = await Promise.all(peers.map((peer) => readPeerReport(peer, reader)));
+  const reports = await readPeerReports(peers, reader);
   const { agreed, leader, epoch } = agreementOf(reports);
   return { cluster: clusterLabel(selector), peers: reports, agreed, leader, epoch };
 }

@@ -5,7 +5,7 @@ import { EnclaveElectError } from '../errors.ts';
 import { type ClusterContainer, compareNames, peersOf } from './cluster-inventory.ts';
 import type { StatusReader } from './peer-status.ts';
 import { newSeed, seededRandom } from './seeded-random.ts';
-import { agreementOf, readPeerReport } from './status-report.ts';
+import { agreementOf, readPeerReports } from './status-report.ts';
 
 export interface ResolvedTarget {
   container: ClusterContainer;
@@ -31,7 +31,7 @@ function listing(containers: ClusterContainer[]): string {
 
 async function resolveLeader(containers: ClusterContainer[], reader: StatusReader): Promise<ResolvedTarget> {
   const running = peersOf(containers).filter(isRunning);
-  const reports = await Promise.all(running.map((peer) => readPeerReport(peer, reader)));
+  const reports = await readPeerReports(running, reader);
   // A peer saying it acts as leader is the most direct evidence; on several, the newest epoch.
   const claiming = reports
     .map((report, i) => ({ report, container: running[i]! }))
@@ -98,7 +98,7 @@ export async function resolveTarget(
   if (matches.length === 0) {
     // A compose peer's member name is only known from its own /status.
     const unlabelled = peersOf(containers).filter((c) => isRunning(c) && c.name === c.container);
-    const reports = await Promise.all(unlabelled.map((peer) => readPeerReport(peer, options.reader)));
+    const reports = await readPeerReports(unlabelled, options.reader);
     matches = unlabelled.filter((_, i) => reports[i]!.name === target);
   }
   if (matches.length === 1) return { container: matches[0]!, how: target };

@@ -29,7 +29,7 @@ export const healCommand: CommandModule<object, HealOptions> = {
       return;
     }
     const skipped =
-      result.proof.skipped.length > 0 ? ` (not probed, not running: ${result.proof.skipped.join(', ')})` : '';
+      result.proof.skipped.length > 0 ? ` (not probed: ${result.proof.skipped.join(', ')})` : '';
     print(
       [
         result.moved.length > 0

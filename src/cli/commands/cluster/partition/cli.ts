@@ -28,8 +28,7 @@ export function describePartition(result: PartitionResult): string {
   const sides = result.sides.map(
     (s) => `side ${s.side} (${s.network}): ${s.peers.join(', ')}${s.enclave ? ' + enclave' : ''}`,
   );
-  const skipped =
-    result.proof.skipped.length > 0 ? `; not probed (not running): ${result.proof.skipped.join(', ')}` : '';
+  const skipped = result.proof.skipped.length > 0 ? `; not probed: ${result.proof.skipped.join(', ')}` : '';
   return [
     ...sides,
     `proved by ${result.proof.checked} probes: reachable within a side, dropped across sides${skipped}`,
