@@ -124,6 +124,18 @@ describe('cluster commands on a docker compose project (real engine, stand-in pe
     assert.equal(resolved.stdout.trim(), '3');
   });
 
+  it("merges the compose containers' logs, prefixed by container name, filtered by event", async () => {
+    const result = await cli('logs', '--event', 'standin.started');
+    assert.equal(result.code, 0, result.stderr);
+    const prefixes = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' | ')[0]!.trim());
+    for (const name of [`${project}-enclave-1`, peerContainer(1), peerContainer(2), peerContainer(3)]) {
+      assert.ok(prefixes.includes(name), `${name} in ${prefixes.join(', ')}`);
+    }
+  });
+
   it('sends scale and down to compose', async () => {
     const scale = await cli('scale', '5');
     assert.equal(scale.code, 1);

@@ -13,6 +13,7 @@ import {
 import { upCluster } from '../../src/orchestrator/cluster-up.ts';
 import { ensureDockerReachable } from '../../src/orchestrator/docker-client.ts';
 import type { StatusReader } from '../../src/orchestrator/peer-status.ts';
+import { ensureImage } from '../../src/orchestrator/project-image.ts';
 import { downCluster } from '../../src/orchestrator/teardown.ts';
 import { FakeDocker } from './fake-docker.ts';
 import { ourCluster, peerStatus, tableReader } from './fixtures.ts';
@@ -360,5 +361,41 @@ describe('Docker engine connection', () => {
       code: 'E_DOCKER_UNAVAILABLE',
       message: /Docker is not reachable at .* \(ENOENT\)\. Start it .*dockerd.*DOCKER_HOST/,
     });
+  });
+});
+
+describe('the project image', () => {
+  it('says how to get an image that is missing and cannot be built here', async () => {
+    const docker = new FakeDocker();
+    docker.images.clear();
+    await assert.rejects(
+      ensureImage(docker.client, 'enclave-elect:local', {
+        build: false,
+        progress: quiet,
+        context: '/nonexistent',
+      }),
+      {
+        code: 'E_IMAGE_MISSING',
+        message:
+          'image enclave-elect:local is missing and there is no Dockerfile at /nonexistent to build it from. Build or load it (docker build -t enclave-elect:local .), or pass --image.',
+      },
+    );
+  });
+
+  it('uses a present image as it is unless --build', async () => {
+    const docker = new FakeDocker();
+    const built: string[] = [];
+    const builder = async (image: string) => {
+      built.push(image);
+    };
+    assert.equal(
+      await ensureImage(docker.client, 'enclave-elect:local', { build: false, progress: quiet, builder }),
+      'present',
+    );
+    assert.equal(
+      await ensureImage(docker.client, 'enclave-elect:local', { build: true, progress: quiet, builder }),
+      'built',
+    );
+    assert.deepEqual(built, ['enclave-elect:local']);
   });
 });
