@@ -25,6 +25,8 @@ export interface EnclaveClientOptions {
   clusterId: string;
   /** Per-request timeout (elect adds its wait). Default 3000. */
   timeoutMs?: number;
+  /** Timeout of an attestation, which is rare and may queue behind others' at start. Default 5000. */
+  attestTimeoutMs?: number;
   now?: () => number;
   randomBytes?: (size: number) => Buffer;
   /** Test-only: accept enclave keys below 2048 bits. */
@@ -104,7 +106,7 @@ export class EnclaveClient {
       'GET',
       `/v1/attestation?nonce=${nonce}`,
       undefined,
-      this.#options.timeoutMs,
+      this.#options.attestTimeoutMs,
     );
     const token = await response.text();
     const attested = verifyAttestation(token.trim(), {
