@@ -75,6 +75,7 @@ export class EnclaveClient {
       now: Date.now,
       randomBytes: cryptoRandomBytes,
       ...options,
+      attestTimeoutMs: options.attestTimeoutMs ?? Math.max(5000, options.timeoutMs ?? 0),
       url: options.url.replace(/\/+$/, ''),
     };
     this.#verifier = new CertificateVerifier({
