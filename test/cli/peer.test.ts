@@ -18,6 +18,25 @@ describe('enclave-elect peer', () => {
     assert.match(result.stderr, /E_CONFIG.*--probe-interval-ms \(PROBE_INTERVAL_MS\)/);
   });
 
+  it('exits 1 with E_BIND when the gossip port is taken', async () => {
+    const { createSocket } = await import('node:dgram');
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const port = String(socket.address().port);
+    const result = await runBinary([
+      'peer',
+      '--bind-address',
+      '127.0.0.1',
+      '--gossip-port',
+      port,
+      '--admin-port',
+      '0',
+    ]);
+    socket.close();
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /E_BIND.*--gossip-port/);
+  });
+
   it('serves /status and /readyz, and on SIGTERM leaves and exits within a second', async () => {
     const child = spawn(
       process.execPath,

@@ -3,6 +3,7 @@
 // the cluster gracefully on stop.
 import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
+import { EnclaveElectError } from '../../../errors.ts';
 import type { Logger } from '../../../log/logger.ts';
 import {
   type ReadinessCheck,
@@ -106,6 +107,12 @@ export async function startPeer(
     advertiseAddress: advertise,
     receiveBufferBytes: 1 << 20,
     onError: (error) => log.debug({ event: 'gossip.send-error', error: error.message }),
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw new EnclaveElectError(
+      'E_BIND',
+      `cannot bind gossip UDP ${config.bindAddress}:${config.gossipPort} (${error.code ?? error.message}); choose another --gossip-port or --bind-address`,
+      { cause: error },
+    );
   });
   const node = new MembershipNode({
     name: identity.name,
@@ -191,7 +198,11 @@ export async function startPeer(
     });
   } catch (error) {
     await node.close();
-    throw error;
+    throw new EnclaveElectError(
+      'E_BIND',
+      `cannot serve admin HTTP on ${config.adminAddress}:${config.adminPort} (${(error as NodeJS.ErrnoException).code ?? String(error)}); choose another --admin-port or --admin-address`,
+      { cause: error },
+    );
   }
   log.info({
     event: 'peer.started',
