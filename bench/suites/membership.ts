@@ -24,7 +24,7 @@ export interface MembershipBenchResult {
   spreadMs: number | null;
   detect: { p50Ms: number | null; p99Ms: number | null; samples: number };
   falsePositives: number;
-  perPeer: { datagramsPerSec: number; bytesPerSec: number };
+  perPeer: { datagramsPerSec: number | null; bytesPerSec: number | null };
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -47,8 +47,22 @@ export async function runMembershipBench(
   try {
     const convergeMs = await waitFor(() => cluster.converged(), 60_000, peers > 200 ? 100 : 25);
     progress(`converged: ${convergeMs === undefined ? 'no (60 s)' : `${Math.round(convergeMs)} ms`}`);
+    if (convergeMs === undefined) {
+      // Later phases mean nothing on a cluster that never formed: report what failed.
+      const share = Math.round(cluster.convergedFraction() * 1000) / 10;
+      progress(`not converged: ${share}% of peers know every peer; skipping spread, detection and traffic`);
+      return {
+        suite: 'membership',
+        peers,
+        convergeMs: null,
+        spreadMs: null,
+        detect: { p50Ms: null, p99Ms: null, samples: 0 },
+        falsePositives: cluster.falsePositives(),
+        perPeer: { datagramsPerSec: null, bytesPerSec: null },
+      };
+    }
 
-    // Let join-time rumours drain and the quick post-join syncs (1, 2, 4 s) end.
+    // Let join-time rumours drain and the two quick post-join pulls (about 1 and 3 s) end.
     await sleep(10_000);
     const before = cluster.traffic();
     const t0 = performance.now();
@@ -124,8 +138,8 @@ function table(r: MembershipBenchResult): string {
     ['detect p99', fmt(r.detect.p99Ms), '<= 5000 ms'],
     ['detect samples', String(r.detect.samples), ''],
     ['false positives', String(r.falsePositives), '0'],
-    ['datagrams/s per peer', String(r.perPeer.datagramsPerSec), '<= 5'],
-    ['bytes/s per peer', String(r.perPeer.bytesPerSec), '<= 3072'],
+    ['datagrams/s per peer', fmt(r.perPeer.datagramsPerSec, ''), '<= 5'],
+    ['bytes/s per peer', fmt(r.perPeer.bytesPerSec, 'B/s'), '<= 3072'],
   ];
   return `${rows.map(([k, v, t]) => `${k.padEnd(22)} ${v.padStart(10)}   ${t}`).join('\n')}\n`;
 }
