@@ -67,6 +67,11 @@ describe('cluster status, faults, logs and down (real engine, stand-in peers)', 
       new RegExp(`enclave-elect-${cluster}-peer-2\\s+peer-2\\s+running\\s+1\\s+peer-2\\*\\s+3`),
     );
     assert.match(result.stdout, /\n3\/3 agree on peer-2, epoch 3\n$/);
+    assert.match(
+      result.stdout,
+      /^enclave: Up .* \(container enclave-elect-.*-enclave\)$/m,
+      'the enclave is listed too',
+    );
   });
 
   it('kill leader kills the peer the others name; status then says it is not running', async () => {

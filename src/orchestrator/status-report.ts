@@ -67,10 +67,22 @@ export async function collectClusterStatus(
   selector: ClusterSelector,
   reader: StatusReader,
 ): Promise<ClusterStatusReport> {
-  const peers = peersOf(await requireCluster(docker, selector));
-  const reports = await readPeerReports(peers, reader);
+  return (await collectClusterView(docker, selector, reader)).report;
+}
+
+/** The report, and the cluster's other containers (enclave, pki) for the people-facing view. */
+export async function collectClusterView(
+  docker: Pick<DockerClient, 'listContainers'>,
+  selector: ClusterSelector,
+  reader: StatusReader,
+): Promise<{ report: ClusterStatusReport; others: ClusterContainer[] }> {
+  const containers = await requireCluster(docker, selector);
+  const reports = await readPeerReports(peersOf(containers), reader);
   const { agreed, leader, epoch } = agreementOf(reports);
-  return { cluster: clusterLabel(selector), peers: reports, agreed, leader, epoch };
+  return {
+    report: { cluster: clusterLabel(selector), peers: reports, agreed, leader, epoch },
+    others: containers.filter((c) => c.role !== 'peer'),
+  };
 }
 
 /** A verified leader view of one peer, or undefined. */

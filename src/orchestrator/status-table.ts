@@ -1,4 +1,5 @@
 // The status table people read: one row per peer, then the summary line.
+import type { ClusterContainer } from './cluster-inventory.ts';
 import { formatDuration } from './duration.ts';
 import { aliveMembers, droppedTotal, leaseLeftMs, type PeerStatus } from './peer-status.ts';
 import { type PeerReport, summaryLine } from './status-report.ts';
@@ -58,9 +59,15 @@ export function renderTable(rows: string[][]): string {
     .join('\n');
 }
 
-/** Table, the errors of peers that did not answer, and the summary line. */
-export function renderStatus(reports: PeerReport[], now: number): string {
+/** Table, the other containers (enclave: running), the errors of peers that did not answer, and the summary line. */
+export function renderStatus(
+  reports: PeerReport[],
+  now: number,
+  others: Pick<ClusterContainer, 'name' | 'container' | 'statusText'>[] = [],
+): string {
   const lines = [renderTable([HEADERS, ...reports.map((r) => statusRow(r, now))])];
+  if (others.length > 0)
+    lines.push('', ...others.map((c) => `${c.name}: ${c.statusText} (container ${c.container})`));
   const errors = reports.filter((r) => r.error !== null && r.state === 'running');
   if (errors.length > 0) lines.push('', ...errors.map((r) => `${r.name}: ${r.error}`));
   lines.push('', summaryLine(reports, now));

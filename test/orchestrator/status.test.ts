@@ -207,6 +207,16 @@ describe('status table', () => {
     assert.equal(line, '2/2 agree on peer-1, epoch 2 (lease expired at 1)');
   });
 
+  it('lists the other containers with their Docker status between the table and the summary', () => {
+    const text = renderStatus([], 0, [
+      { name: 'enclave', container: 'enclave-elect-demo-enclave', statusText: 'Exited (137) 2 seconds ago' },
+    ]);
+    assert.match(
+      text,
+      /\nenclave: Exited \(137\) 2 seconds ago \(container enclave-elect-demo-enclave\)\n\nno peers\n$/,
+    );
+  });
+
   it('shows an ended lease as expired', () => {
     const status = peerStatus('peer-1', 'peer-1', 2, {});
     status.leader!.leaseEndsAt = new Date(999_000).toISOString();

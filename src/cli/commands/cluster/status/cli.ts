@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../../errors.ts';
 import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
-import { collectClusterStatus } from '../../../../orchestrator/status-report.ts';
+import { collectClusterView } from '../../../../orchestrator/status-report.ts';
 import { renderStatus } from '../../../../orchestrator/status-table.ts';
 import {
   dockerClient,
@@ -39,18 +39,18 @@ export const statusCommand: CommandModule<object, StatusOptions> = {
     const docker = await dockerClient();
     const reader = execStatusReader(docker);
     if (!args.watch) {
-      const report = await collectClusterStatus(docker, selector, reader);
+      const { report, others } = await collectClusterView(docker, selector, reader);
       if (args.json) printJson(report);
-      else print(renderStatus(report.peers, Date.now()));
+      else print(renderStatus(report.peers, Date.now(), others));
       return;
     }
     const { signal, dispose } = interruptSignal();
     try {
       while (!signal.aborted) {
-        const report = await collectClusterStatus(docker, selector, reader);
+        const { report, others } = await collectClusterView(docker, selector, reader);
         const clear = process.stdout.isTTY ? '\x1b[2J\x1b[H' : '';
         print(
-          `${clear}${report.cluster} at ${new Date().toISOString()} (Ctrl-C to stop)\n${renderStatus(report.peers, Date.now())}`,
+          `${clear}${report.cluster} at ${new Date().toISOString()} (Ctrl-C to stop)\n${renderStatus(report.peers, Date.now(), others)}`,
         );
         await sleep(intervalMs, undefined, { signal }).catch(() => undefined);
       }
