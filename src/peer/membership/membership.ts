@@ -3,14 +3,15 @@
 // messages to send to an address, and events to log or act on. No sockets, no
 // timers, no wall clock; randomness is injected and seeded.
 import { EnclaveElectError } from '../../errors.ts';
-import { encodeMemberEntry, encodeMessage, encodePushPull } from '../../protocol/gossip-codec.ts';
+import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage, MemberRecord, MemberState } from '../../protocol/gossip-messages.ts';
 import { Awareness } from './awareness.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import { type Member, MemberTable } from './member-table.ts';
 import type { MembershipEvent } from './membership-events.ts';
 import { type Random, randomInt, shuffle } from './random.ts';
-import { pushPullIntervalMs, retransmitLimit, scaledByAwareness } from './timing.ts';
+import { StateSync } from './state-sync.ts';
+import { retransmitLimit, scaledByAwareness } from './timing.ts';
 
 export interface MembershipConfig {
   probeIntervalMs: number;
@@ -93,13 +94,8 @@ export class Membership {
   private readonly relays = new Map<number, Relay>();
   private nextProbeAt: number;
   private nextGossipAt: number;
-  private nextPushPullAt: number;
   private nextReapAt: number;
-  /** Pulls of the full table still due after joining. */
-  private quickPulls = 0;
-  /** Addresses last given to `join`: the first pull after joining goes to one of them. */
-  private seeds: readonly string[] = [];
-  private hasJoined = false;
+  private readonly sync: StateSync;
 
   constructor(options: MembershipOptions) {
     this.config = options.config;
@@ -118,8 +114,17 @@ export class Membership {
     // Stagger the first timers so peers started together do not beat in step.
     this.nextProbeAt = now + randomInt(this.random, options.config.probeIntervalMs);
     this.nextGossipAt = now + randomInt(this.random, options.config.gossipIntervalMs);
-    this.nextPushPullAt =
-      now + options.config.pushPullIntervalMs + randomInt(this.random, options.config.pushPullIntervalMs);
+    this.sync = new StateSync(
+      {
+        config: options.config,
+        table: this.table,
+        random: this.random,
+        overhead: this.overhead,
+        out: (effect) => this.out.push(effect),
+        nextId: () => this.nextSeq(),
+      },
+      now,
+    );
     this.nextReapAt = now + REAP_EVERY_MS;
   }
 
@@ -135,7 +140,7 @@ export class Membership {
 
   /** True once a seed answered or another member is known alive. */
   get joined(): boolean {
-    return this.hasJoined;
+    return this.sync.joined;
   }
 
   get awarenessScore(): number {
@@ -168,7 +173,7 @@ export class Membership {
   /** When `tick` next has work to do. */
   nextWakeAt(): number {
     if (this.table.leaving) return this.nextReapAt;
-    let next = Math.min(this.nextPushPullAt, this.nextReapAt, this.table.nextSuspicionDeadline());
+    let next = Math.min(this.sync.nextAt, this.nextReapAt, this.table.nextSuspicionDeadline());
     if (this.probe) {
       next = Math.min(next, this.probe.indirectSent ? this.probe.finalDeadline : this.probe.directDeadline);
     } else {
@@ -190,7 +195,7 @@ export class Membership {
         this.nextGossipAt = now + this.config.gossipIntervalMs;
         this.gossip(now);
       }
-      if (now >= this.nextPushPullAt) this.periodicPushPull(now);
+      this.sync.tick(now);
     }
     if (now >= this.nextReapAt) {
       this.nextReapAt = now + REAP_EVERY_MS;
@@ -207,8 +212,7 @@ export class Membership {
 
   /** Contact seeds: a full state exchange with each address. */
   join(addresses: readonly string[]): MembershipEffect[] {
-    this.seeds = addresses.filter((address) => address !== this.table.self.record.address);
-    for (const address of this.seeds) this.sendState(address, true, false);
+    this.sync.join(addresses);
     return this.flush();
   }
 
@@ -290,7 +294,7 @@ export class Membership {
         return;
       case 'alive':
         this.table.applyAlive(message.member, now);
-        this.markJoined(from, now, false);
+        this.sync.markJoined(from, now, false);
         return;
       case 'suspect':
       case 'dead': {
@@ -310,7 +314,7 @@ export class Membership {
         this.table.applyLeft(message.name, message.incarnation, now);
         return;
       case 'push-pull':
-        this.mergeState(from, message, now);
+        this.sync.merge(from, message, now);
         return;
       case 'broadcast':
         this.out.push({
@@ -325,43 +329,6 @@ export class Membership {
         });
         return;
     }
-  }
-
-  private mergeState(from: string, message: GossipMessage & { type: 'push-pull' }, now: number): void {
-    for (const entry of message.entries) {
-      const { state, ...record } = entry;
-      switch (state) {
-        case 'alive':
-          // A joiner's own news must spread; other entries the sender already spreads.
-          this.table.applyAlive(record, now, !message.join);
-          break;
-        case 'suspect':
-        case 'dead':
-          // Prefer suspecting to declaring dead on hearsay: it may refute (memberlist).
-          this.table.applySuspect(record.name, record.incarnation, this.name, now);
-          break;
-        case 'left':
-          this.table.applyLeft(record.name, record.incarnation, now);
-          break;
-      }
-    }
-    if (!message.response && message.part === 0) this.sendState(from, false, true);
-    if (message.response) this.markJoined(from, now, true);
-  }
-
-  private markJoined(from: string, now: number, bySeed: boolean): void {
-    if (this.hasJoined) return;
-    if (!bySeed && this.table.liveCount < 2) return;
-    this.hasJoined = true;
-    this.out.push({
-      type: 'event',
-      event: { event: 'join.succeeded', via: from, members: this.table.liveCount },
-    });
-    // A young view: pull the table again soon (first from the seed, whose view
-    // grows as others join at the same time), then settle to the regular interval.
-    const after = this.config.pushPullAfterJoinMs;
-    this.quickPulls = 2;
-    this.nextPushPullAt = now + after + randomInt(this.random, after);
   }
 
   // ---- probing -------------------------------------------------------------------
@@ -476,44 +443,6 @@ export class Membership {
       if (this.queue.size === 0) break;
       this.send(target.record.address, [], true);
     }
-  }
-
-  private periodicPushPull(now: number): void {
-    const regular = pushPullIntervalMs(this.config.pushPullIntervalMs, this.table.liveCount);
-    if (this.quickPulls > 0) {
-      // Right after joining: pull (send only our own entry, get the whole table),
-      // first from a seed, whose view grew as others joined at the same time.
-      const fromSeed = this.quickPulls === 2 && this.seeds.length > 0;
-      this.quickPulls--;
-      const target = fromSeed
-        ? this.seeds[randomInt(this.random, this.seeds.length)]
-        : this.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
-      if (target) this.sendState(target, true, false, [this.table.self]);
-      this.nextPushPullAt = now + (this.quickPulls > 0 ? 2 * this.config.pushPullAfterJoinMs : regular);
-      return;
-    }
-    this.nextPushPullAt = now + regular;
-    const target = this.table.pick(1, (m) => m.state === 'alive')[0];
-    if (target) this.sendState(target.record.address, false, false);
-    // Serf's reconnect: also sync with one dead member, so a healed partition
-    // finds its other half (each side refutes what the other says of it).
-    const dead = this.table.pick(1, (m) => m.state === 'dead')[0];
-    if (dead) this.sendState(dead.record.address, false, false);
-  }
-
-  private sendState(
-    to: string,
-    join: boolean,
-    response: boolean,
-    members: readonly Member[] = this.table.all(),
-  ): void {
-    const entries = members.map((m) => (m.entryBytes ??= encodeMemberEntry(this.table.entry(m))));
-    const parts = encodePushPull(
-      { syncId: this.nextSeq(), join, response },
-      entries,
-      this.config.maxDatagramBytes - this.overhead - 1,
-    );
-    for (const part of parts) this.out.push({ type: 'send', to, messages: [part] });
   }
 
   /** One datagram: the given messages, then as many queued rumours as fit. */
