@@ -29,6 +29,7 @@ export interface ScaleContext {
   reader: StatusReader;
   progress: (line: string) => void;
   intervalMs?: number;
+  signal?: AbortSignal;
 }
 
 /** The settings `cluster up` stored on the cluster's network, for new peers to match. */
@@ -117,5 +118,6 @@ export async function scaleCluster(
     progress: context.progress,
     hint: `\`enclave-elect cluster logs --name ${cluster}\` shows what the peers did; \`cluster status --name ${cluster}\` shows each one's view.`,
     ...(context.intervalMs === undefined ? {} : { intervalMs: context.intervalMs }),
+    ...(context.signal === undefined ? {} : { signal: context.signal }),
   });
 }

@@ -45,6 +45,7 @@ export interface UpContext {
   progress: (line: string) => void;
   builder?: ImageBuilder;
   intervalMs?: number;
+  signal?: AbortSignal;
 }
 
 export const MAX_PEERS = 100;
@@ -174,6 +175,7 @@ export async function upCluster(
       progress,
       hint: leftAsIs(options.cluster),
       ...(context.intervalMs === undefined ? {} : { intervalMs: context.intervalMs }),
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
     },
   );
 }

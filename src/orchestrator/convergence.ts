@@ -17,6 +17,8 @@ export interface WaitOptions {
   intervalMs?: number;
   now?: () => number;
   hint?: string;
+  /** Ctrl-C: stop waiting (E_INTERRUPTED, exit 130); the cluster keeps running. */
+  signal?: AbortSignal;
 }
 
 export function converged(report: ClusterStatusReport, expectPeers: number): boolean {
@@ -38,6 +40,15 @@ export async function waitForAgreement(
     if (line !== last) options.progress(`[${formatDuration(now() - started)}] ${line}`);
     last = line;
     if (converged(report, options.expectPeers)) return report;
+    if (options.signal?.aborted) {
+      throw new EnclaveElectError(
+        'E_INTERRUPTED',
+        `stopped waiting for agreement: ${line}\n${options.hint ?? ''}`.trim(),
+        {
+          exitCode: 130,
+        },
+      );
+    }
     if (now() - started >= options.timeoutMs) {
       const detail = report.peers
         .filter((p) => p.error !== null || !p.status?.leader)
@@ -53,6 +64,6 @@ export async function waitForAgreement(
           .join('\n'),
       );
     }
-    await sleep(options.intervalMs ?? 500);
+    await sleep(options.intervalMs ?? 500, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }

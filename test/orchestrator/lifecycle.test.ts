@@ -212,6 +212,31 @@ describe('cluster up', () => {
     assert.equal(docker.containers.length, 4, 'pki, enclave and two peers stay');
   });
 
+  it('stops waiting on Ctrl-C with exit 130, leaving the cluster running', async () => {
+    const docker = new FakeDocker();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    await assert.rejects(
+      upCluster(
+        docker.client,
+        { ...settings, peers: 1, build: false, timeoutMs: 60_000 },
+        { reader: tableReader({}), progress: quiet, intervalMs: 10_000, signal: controller.signal },
+      ),
+      {
+        code: 'E_INTERRUPTED',
+        exitCode: 130,
+        message: /stopped waiting for agreement: no leader.*cluster down --name demo/s,
+      },
+    );
+    assert.ok(Date.now() - started < 5000, 'the wait ends at once, not after the poll interval');
+    assert.equal(
+      docker.containers.filter((c) => c.state === 'running').length,
+      2,
+      'enclave and peer keep running',
+    );
+  });
+
   it('reports the PKI step failing with its output', async () => {
     const docker = new FakeDocker();
     const create = docker.createContainer.bind(docker);

@@ -6,6 +6,7 @@ import { renderStatus } from '../../../../orchestrator/status-table.ts';
 import {
   dockerClient,
   durationOption,
+  interruptSignal,
   type JsonOption,
   print,
   printJson,
@@ -48,6 +49,7 @@ export const scaleCommand: CommandModule<object, ScaleOptions> = {
     const peers = checkPeerCount(args.peers, 'N');
     const timeoutMs = durationOption(args.timeout, '--timeout', 60_000);
     const docker = await dockerClient();
+    const { signal, dispose } = interruptSignal();
     const report = await scaleCluster(
       docker,
       selector,
@@ -57,8 +59,8 @@ export const scaleCommand: CommandModule<object, ScaleOptions> = {
         timeoutMs,
         ...(args.grace === undefined ? {} : { graceSeconds: args.grace }),
       },
-      { reader: execStatusReader(docker), progress },
-    );
+      { reader: execStatusReader(docker), progress, signal },
+    ).finally(dispose);
     if (args.json) printJson(report);
     else print(renderStatus(report.peers, Date.now()));
   },

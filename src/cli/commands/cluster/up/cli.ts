@@ -11,6 +11,7 @@ import {
   dockerClient,
   durationOption,
   extraLabels,
+  interruptSignal,
   type JsonOption,
   print,
   printJson,
@@ -81,6 +82,7 @@ export const upCommand: CommandModule<object, UpOptions> = {
     const timeoutMs = durationOption(args.timeout, '--timeout', 60_000);
     const labels = extraLabels(args.label);
     const docker = await dockerClient();
+    const { signal, dispose } = interruptSignal();
     const report = await upCluster(
       docker,
       {
@@ -93,8 +95,8 @@ export const upCommand: CommandModule<object, UpOptions> = {
         build: args.build,
         timeoutMs,
       },
-      { reader: execStatusReader(docker), progress },
-    );
+      { reader: execStatusReader(docker), progress, signal },
+    ).finally(dispose);
     if (args.json) printJson(report);
     else print(renderStatus(report.peers, Date.now()));
   },
