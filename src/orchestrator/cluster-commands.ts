@@ -36,6 +36,11 @@ export function pkiInitCommand(): string[] {
   return ['pki', 'init', '--out', PKI_DIR, '--if-missing', '--publish', TRUST_DIR];
 }
 
+/** The enclave's environment: the image HEALTHCHECK asks the peer admin port unless told the enclave's. */
+export function enclaveEnv(): string[] {
+  return [`HEALTHCHECK_URL=http://127.0.0.1:${ENCLAVE_PORT}/healthz`];
+}
+
 export function enclaveCommand(settings: ElectionSettings): string[] {
   return [
     'enclave',

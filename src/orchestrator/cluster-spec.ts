@@ -6,6 +6,7 @@ import {
   type ElectionSettings,
   ENCLAVE_ALIAS,
   enclaveCommand,
+  enclaveEnv,
   PEER_ALIAS,
   PKI_DIR,
   peerCommand,
@@ -119,6 +120,7 @@ export function enclaveContainerSpec(settings: ClusterSettings): ContainerCreate
   return {
     ...base(settings, 'enclave', 'enclave'),
     Cmd: enclaveCommand(settings),
+    Env: enclaveEnv(),
     HostConfig: {
       ...hostConfig([
         `${volumeName(settings.cluster, 'pki')}:${PKI_DIR}:ro`,

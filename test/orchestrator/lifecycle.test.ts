@@ -82,6 +82,11 @@ describe('what `cluster up` creates', () => {
       'demo',
     ]);
     assert.deepEqual(enclave.NetworkingConfig?.EndpointsConfig?.['enclave-elect-demo']?.Aliases, ['enclave']);
+    assert.deepEqual(
+      enclave.Env,
+      ['HEALTHCHECK_URL=http://127.0.0.1:8000/healthz'],
+      'the image healthcheck asks the enclave',
+    );
     assert.deepEqual(enclave.HostConfig?.Binds, [
       'enclave-elect-demo-pki:/pki:ro',
       'enclave-elect-demo-state:/state',
