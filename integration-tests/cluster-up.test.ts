@@ -18,6 +18,9 @@ interface StatusDoc {
   peers: { name: string; state: string; error: string | null; status: Record<string, unknown> | null }[];
 }
 
+/** CLUSTER_TEST_IMAGE runs an image built elsewhere (e.g. `git archive HEAD | docker build -t enclave-elect:head -`). */
+const IMAGE = process.env.CLUSTER_TEST_IMAGE ?? TEST_IMAGE;
+
 describe('cluster up, scale and down (real engine, real image)', { timeout: 600_000 }, () => {
   const runId = newRunId();
   const cluster = `it-${runId}`;
@@ -57,7 +60,7 @@ describe('cluster up, scale and down (real engine, real image)', { timeout: 600_
   }
 
   before(async () => {
-    await buildProjectImage();
+    if (IMAGE === TEST_IMAGE) await buildProjectImage();
   });
 
   after(async () => {
@@ -70,7 +73,7 @@ describe('cluster up, scale and down (real engine, real image)', { timeout: 600_
       '--peers',
       '3',
       '--image',
-      TEST_IMAGE,
+      IMAGE,
       '--policy',
       'highest-id',
       '--timeout',
@@ -115,7 +118,7 @@ describe('cluster up, scale and down (real engine, real image)', { timeout: 600_
 
   it('up with a name that is taken fails and changes nothing', async () => {
     const before = (await docker.listContainers({ all: true, filters: clusterFilter(cluster) })).length;
-    const result = await cli('up', '--peers', '1', '--image', TEST_IMAGE);
+    const result = await cli('up', '--peers', '1', '--image', IMAGE);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /E_CONFLICT.*already exists/);
     assert.equal(
