@@ -116,9 +116,11 @@ export async function clusterLogs(
   await new Promise<void>((resolve) => {
     let open = streams.length;
     const stop = () => {
+      options.signal?.removeEventListener('abort', stop);
       for (const s of streams) s.destroy();
       resolve();
     };
+    if (options.signal?.aborted) return stop();
     options.signal?.addEventListener('abort', stop, { once: true });
     streams.forEach((stream, i) => {
       const c = containers[i]!;
@@ -128,7 +130,10 @@ export async function clusterLogs(
       };
       const demuxer = new FrameDemuxer((name, payload) => splitters[name].push(payload.toString('utf8')));
       stream.on('data', (chunk: Buffer) => demuxer.push(chunk));
+      let done = false;
       const ended = () => {
+        if (done) return; // 'end' and 'error' may both come
+        done = true;
         splitters.stdout.flush();
         splitters.stderr.flush();
         open -= 1;

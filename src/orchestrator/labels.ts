@@ -25,11 +25,7 @@ export const LABEL = {
 export const COMPOSE_LABEL = {
   project: 'com.docker.compose.project',
   service: 'com.docker.compose.service',
-  network: 'com.docker.compose.network',
 } as const;
-
-/** The label integration tests put on everything they create (see integration-tests/support/docker.ts). */
-export const TEST_LABEL = 'io.enclave-elect.test';
 
 export type Role = 'pki' | 'enclave' | 'peer';
 

@@ -2,6 +2,7 @@
 // orchestrator uses: containers with labels and states, networks, volumes,
 // images. Label filters behave like the engine's (every `key=value` must match).
 // Calls are recorded, so tests can assert on what would have been sent.
+import type { Readable } from 'node:stream';
 import type { DockerClient } from '../../src/orchestrator/docker-client.ts';
 
 export interface FakeContainer {
@@ -147,7 +148,7 @@ export class FakeDocker {
         c.state = 'exited';
         return { StatusCode: Number(c.labels['fake.exit-code'] ?? 0) };
       },
-      logs: async () => this.container(id).logs ?? Buffer.alloc(0),
+      logs: async (): Promise<Buffer | Readable> => this.container(id).logs ?? Buffer.alloc(0),
       remove: async () => {
         const c = this.container(id);
         this.calls.push(`remove ${c.name}`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { clusterLogs, eventMatcher, parseSince } from '../../src/orchestrator/cluster-logs.ts';
 import { demultiplex, FrameDemuxer, LineSplitter } from '../../src/orchestrator/docker-stream.ts';
@@ -123,5 +124,56 @@ describe('cluster logs', () => {
       'peer-2 | {"event":"member.joined","peer":"peer-2"}',
       'peer-2 | a warning on stderr',
     ]);
+  });
+
+  it('follows every container as lines arrive, across split frames, until the streams end or Ctrl-C', async () => {
+    const docker = new FakeDocker();
+    ourCluster(docker, 'demo', 2);
+    const streams = new Map<string, PassThrough>();
+    const original = docker.getContainer.bind(docker);
+    docker.getContainer = (id: string) => ({
+      ...original(id),
+      logs: async () => {
+        const stream = new PassThrough();
+        streams.set(docker.container(id).name, stream);
+        return stream;
+      },
+    });
+    const lines: string[] = [];
+    const controller = new AbortController();
+    const following = clusterLogs(
+      docker.client,
+      { kind: 'name', name: 'demo' },
+      {
+        follow: true,
+        events: ['leader.*'],
+        write: (l) => lines.push(l),
+        reader: tableReader({}),
+        signal: controller.signal,
+      },
+    );
+    while (streams.size < 4) await new Promise((r) => setImmediate(r));
+    const raw = frame(1, '{"event":"leader.acquired","epoch":1}\n{"event":"member.joined"}\n');
+    const peer1 = streams.get('enclave-elect-demo-peer-1')!;
+    peer1.write(raw.subarray(0, 5));
+    peer1.write(raw.subarray(5));
+    streams
+      .get('enclave-elect-demo-peer-2')!
+      .write(frame(2, '{"event":"leader.released","reason":"expired"}'));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(lines, ['peer-1  | {"event":"leader.acquired","epoch":1}']);
+    streams.get('enclave-elect-demo-peer-2')!.end();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(
+      lines[1],
+      'peer-2  | {"event":"leader.released","reason":"expired"}',
+      'a partial last line is flushed at the end',
+    );
+    controller.abort();
+    await following;
+    assert.ok(
+      [...streams.values()].every((s) => s.destroyed),
+      'Ctrl-C closes every stream',
+    );
   });
 });
