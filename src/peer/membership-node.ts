@@ -104,8 +104,13 @@ export class MembershipNode {
     if (!this.stopped) this.apply(this.core.join(addresses));
   }
 
-  broadcast(topic: string, key: string, payload: Uint8Array): void {
-    this.core.broadcast(topic, key, payload);
+  broadcast(
+    topic: string,
+    key: string,
+    payload: Uint8Array,
+    options: { piggybackOnly?: boolean } = {},
+  ): void {
+    this.core.broadcast(topic, key, payload, options);
     this.schedule();
   }
 

@@ -164,7 +164,8 @@ export class PeerElection {
     this.#lastBroadcast = cert;
     const delta =
       previous && previous.epoch === cert.epoch ? encodeRenewal(cert.compact, previous.compact) : undefined;
-    if (delta) this.#o.node.broadcast(LEADER_TOPIC, 'lease', delta);
+    // Renewals (every lease/4) ride on probe traffic only; a new epoch gossips at once.
+    if (delta) this.#o.node.broadcast(LEADER_TOPIC, 'lease', delta, { piggybackOnly: true });
     else this.#o.node.broadcast(LEADER_TOPIC, 'epoch', encodeFullCertificate(cert.compact));
   }
 

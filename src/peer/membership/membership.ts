@@ -77,6 +77,12 @@ export class Membership {
   private readonly random: Random;
   private readonly overhead: number;
   private readonly queue = new BroadcastQueue();
+  /**
+   * Rumours that ride only on datagrams sent anyway (probes, acks, other
+   * rumours) and never start a gossip round: periodic payloads such as lease
+   * renewals, which would otherwise keep gossip rounds running forever.
+   */
+  private readonly lazyQueue = new BroadcastQueue();
   private readonly table: MemberTable;
   private readonly awareness: Awareness;
   private out: MembershipEffect[] = [];
@@ -148,7 +154,7 @@ export class Membership {
   }
 
   get pendingBroadcasts(): number {
-    return this.queue.size;
+    return this.queue.size + this.lazyQueue.size;
   }
 
   members(): MemberView[] {
@@ -225,8 +231,16 @@ export class Membership {
     return this.flush();
   }
 
-  /** Spread a payload for higher layers (e.g. a leader certificate) by gossip. */
-  broadcast(topic: string, key: string, payload: Uint8Array): void {
+  /**
+   * Spread a payload for higher layers (e.g. a leader certificate) by gossip.
+   * `piggybackOnly`: never start a gossip round for it (see lazyQueue).
+   */
+  broadcast(
+    topic: string,
+    key: string,
+    payload: Uint8Array,
+    options: { piggybackOnly?: boolean } = {},
+  ): void {
     const message = encodeMessage({ type: 'broadcast', topic, key, payload });
     const room = this.config.maxDatagramBytes - this.overhead - 1;
     if (message.length > room) {
@@ -236,7 +250,7 @@ export class Membership {
         `broadcast '${topic}/${key}' needs ${message.length} bytes; a datagram has room for ${room}`,
       );
     }
-    this.queue.push(`broadcast:${topic}:${key}`, message);
+    (options.piggybackOnly ? this.lazyQueue : this.queue).push(`broadcast:${topic}:${key}`, message);
   }
 
   private flush(): MembershipEffect[] {
@@ -452,6 +466,10 @@ export class Membership {
     const room = MAX_MESSAGES - messages.length;
     const rumours = room > 0 ? this.queue.take(this.config.maxDatagramBytes - used, this.limit()) : [];
     if (onlyIfRumours && rumours.length === 0) return;
+    if (rumours.length < room) {
+      for (const r of rumours) used += r.length;
+      rumours.push(...this.lazyQueue.take(this.config.maxDatagramBytes - used, this.limit()));
+    }
     this.out.push({ type: 'send', to, messages: [...messages, ...rumours.slice(0, room)] });
   }
 

@@ -184,3 +184,66 @@ describe('Lifeguard buddy system', () => {
     assert.fail('no ping to the suspect within 2 s');
   });
 });
+
+describe('piggyback-only broadcasts', () => {
+  type Effects = ReturnType<Membership['tick']>;
+  /** A core with three members that answer every ping, run until the join rumours are spent. */
+  function core() {
+    const c = new Membership({
+      self: { name: 'a', incarnation: 1, address: '10.0.0.1:7946', publicKey: publicKey(0) },
+      config: membershipConfig(PEER_DEFAULTS),
+      random: seededRandom(simulationSeed(112)),
+      now: 0,
+      datagramOverhead: 4,
+    });
+    for (const [i, name] of ['b', 'c', 'd'].entries()) {
+      const member = { name, incarnation: 5, address: `10.0.0.${i + 2}:7946`, publicKey: publicKey(i + 1) };
+      c.receive(member.address, [{ type: 'alive', member }], 0);
+    }
+    run(c, 0, 10_000);
+    return c;
+  }
+  /** Tick from..to, acking every ping at once; the datagrams sent, decoded. */
+  function run(c: Membership, from: number, to: number) {
+    const sent = [];
+    for (let now = from; now < to; now += 10) {
+      const pending: Effects = [...c.tick(now)];
+      while (pending.length > 0) {
+        const effect = pending.shift()!;
+        if (effect.type !== 'send') continue;
+        const d = decodeDatagram(encodeDatagram(effect.messages));
+        assert.ok(d.ok);
+        sent.push(d.messages);
+        for (const m of d.messages) {
+          if (m.type === 'ping') pending.push(...c.receive(effect.to, [{ type: 'ack', seq: m.seq }], now));
+        }
+      }
+    }
+    return sent;
+  }
+
+  it('ride on probes but never start a gossip round', () => {
+    const c = core();
+    c.broadcast('leader', 'lease', new Uint8Array(200), { piggybackOnly: true });
+    const sent = run(c, 10_000, 12_000);
+    assert.ok(sent.length > 0);
+    for (const messages of sent)
+      assert.ok(
+        messages.some((m) => m.type === 'ping'),
+        'every datagram is a probe',
+      );
+    assert.ok(
+      sent.some((messages) => messages.some((m) => m.type === 'broadcast')),
+      'the payload rode on a probe',
+    );
+  });
+
+  it('an ordinary broadcast starts gossip rounds', () => {
+    const c = core();
+    c.broadcast('leader', 'epoch', new Uint8Array(200));
+    const sent = run(c, 10_000, 11_000);
+    const gossip = sent.filter((messages) => !messages.some((m) => m.type === 'ping'));
+    assert.ok(gossip.length >= 3, `${gossip.length} gossip datagrams`);
+    assert.ok(gossip.every((messages) => messages.some((m) => m.type === 'broadcast')));
+  });
+});
