@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clusterFilter, startStandinCluster } from '../test/orchestrator/standin-cluster.ts';
 import { runBinary } from '../test/support/run-cli.ts';
-import { docker, newRunId, sweep } from './support/docker.ts';
+import { containerOutput, docker, newRunId, sweep } from './support/docker.ts';
 import { buildProjectImage, TEST_IMAGE } from './support/image.ts';
 
 describe('cluster status, faults, logs and down (real engine, stand-in peers)', { timeout: 600_000 }, () => {
@@ -56,6 +56,25 @@ describe('cluster status, faults, logs and down (real engine, stand-in peers)', 
         'nothing is published',
       );
     }
+  });
+
+  it('status works from a place with no route to the containers: only the engine API is used', async () => {
+    // The CLI in a container with no network at all, talking to the engine through its socket:
+    // like a remote DOCKER_HOST, it cannot reach any container address, only the API.
+    const runner = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Cmd: ['cluster', 'status', '--json', '--name', cluster],
+      User: '0:0',
+      Labels: { 'io.enclave-elect.test': runId },
+      HostConfig: { NetworkMode: 'none', Binds: ['/var/run/docker.sock:/var/run/docker.sock'] },
+    });
+    await runner.start();
+    const { StatusCode } = (await runner.wait()) as { StatusCode: number };
+    const { stdout, stderr } = await containerOutput(runner.id);
+    await runner.remove({ force: true });
+    assert.equal(StatusCode, 0, stderr);
+    const report = JSON.parse(stdout);
+    assert.deepEqual([report.agreed, report.leader, report.peers.length], [true, 'peer-2', 3]);
   });
 
   it('status prints the table and the summary line', async () => {
