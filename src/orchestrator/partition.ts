@@ -101,8 +101,8 @@ interface Move {
   container: ClusterContainer;
   /** Network names it must end on. */
   to: NetworkRef[];
-  /** On heal: the address it had on the main network, asked for again so peers' advertised addresses hold. */
-  address?: string;
+  /** The address it had on the main network, asked for again there so peers' advertised addresses hold. */
+  address?: { network: string; ip: string };
 }
 
 /** Label on side networks recording a container's main-network address (`...main-address.<container>`). */
@@ -156,7 +156,8 @@ async function applyMoves(
     try {
       for (const network of to) {
         if (attached.includes(network.name)) continue;
-        await connectTo(docker, network, container.id, aliases, address);
+        const ip = address?.network === network.name ? address.ip : undefined;
+        await connectTo(docker, network, container.id, aliases, ip);
       }
       for (const name of attached) {
         if (!managed.has(name) || wanted.has(name)) continue;
@@ -291,8 +292,12 @@ export async function partitionCluster(
   const moves: Move[] = [];
   const move = (container: ClusterContainer, sides: string[]) => {
     sideOf.set(container.id, sides);
-    const address = sides.includes(staying) ? addresses.get(container.container) : undefined;
-    moves.push({ container, to: sides.map((s) => sideNetworks.get(s)!), ...(address ? { address } : {}) });
+    const ip = sides.includes(staying) ? addresses.get(container.container) : undefined;
+    moves.push({
+      container,
+      to: sides.map((s) => sideNetworks.get(s)!),
+      ...(ip ? { address: { network: main.name, ip } } : {}),
+    });
   };
   for (const { side, peers } of plan.sides) for (const peer of peers) move(peer, [side]);
   for (const enclave of plan.enclaves) move(enclave, plan.enclaveSides);
@@ -333,8 +338,8 @@ export async function healCluster(
   await applyMoves(
     docker,
     displaced.map((container) => {
-      const address = addresses.get(container.container);
-      return { container, to: [main], ...(address === undefined ? {} : { address }) };
+      const ip = addresses.get(container.container);
+      return { container, to: [main], ...(ip === undefined ? {} : { address: { network: main.name, ip } }) };
     }),
     managed,
     options.progress,

@@ -184,6 +184,13 @@ describe('partition and heal on the engine (fake)', () => {
       'enclave-elect-demo',
       'enclave-elect-demo-side-a',
     ]);
+    const enclave = docker.container('enclave-elect-demo-enclave').networks;
+    assert.equal(enclave['enclave-elect-demo']!.ip, '10.0.0.2', 'keeps its main address');
+    assert.notEqual(
+      enclave['enclave-elect-demo-side-a']!.ip,
+      '10.0.0.2',
+      'the main address is asked for on the main network only',
+    );
   });
 
   it('fails when the probes disagree with the partition', async () => {
