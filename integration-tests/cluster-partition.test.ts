@@ -86,6 +86,11 @@ describe('cluster partition and heal (real engine, stand-in peers)', { timeout: 
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(result.stdout);
     assert.deepEqual(report.moved, ['peer-4', 'peer-5']);
+    assert.deepEqual(
+      report.readdressed,
+      [],
+      'the cluster network has a user-set subnet: old addresses granted',
+    );
     assert.deepEqual(report.removedNetworks, [`${main}-side-b`]);
     assert.deepEqual([report.proof.checked, report.proof.unexpected], [30, []]);
     for (const m of members) {

@@ -52,6 +52,8 @@ export interface HealResult {
   cluster: string;
   mainNetwork: string;
   moved: string[];
+  /** Moved containers that came back at another address (networks without a user-set subnet). */
+  readdressed: { name: string; was: string; now: string }[];
   removedNetworks: string[];
   proof: ReachabilityProof;
 }
@@ -344,6 +346,12 @@ export async function healCluster(
     managed,
     options.progress,
   );
+  const readdressed: HealResult['readdressed'] = [];
+  for (const c of displaced) {
+    const was = addresses.get(c.container);
+    const now = (await addressesOf(docker, c.id))[main.name];
+    if (was !== undefined && now !== undefined && was !== now) readdressed.push({ name: c.name, was, now });
+  }
   const removedNetworks: string[] = [];
   for (const network of sides) {
     await docker.getNetwork(network.Id).remove();
@@ -356,6 +364,7 @@ export async function healCluster(
     cluster: selector.kind === 'name' ? selector.name : selector.project,
     mainNetwork: main.name,
     moved: displaced.map((c) => c.name),
+    readdressed,
     removedNetworks,
     proof,
   };

@@ -234,6 +234,7 @@ describe('partition and heal on the engine (fake)', () => {
     await partitionCluster(docker.client, demo, plan, { progress: quiet, prove: honest });
     const healed = await healCluster(docker.client, demo, { progress: quiet, prove: honest });
     assert.deepEqual(healed.moved, ['peer-1']);
+    assert.deepEqual(healed.readdressed, []);
     assert.deepEqual(healed.removedNetworks, ['enclave-elect-demo-side-a']);
     assert.deepEqual(
       docker.networks.map((n) => n.name),
@@ -287,5 +288,36 @@ describe('partition and heal on the engine (fake)', () => {
     assert.deepEqual(Object.keys(docker.container('enclave-elect-demo-peer-2').networks), [
       'enclave-elect-demo-side-b',
     ]);
+  });
+
+  it('says which containers came back at another address when the network refuses to give the old one', async () => {
+    const docker = new FakeDocker();
+    ourCluster(docker, 'demo', 2);
+    const plan = await planPartition(
+      await listClusterContainers(docker.client, demo),
+      parsePartitionArgs(['isolate', 'peer-1']),
+      undefined,
+      tableReader({}),
+    );
+    await partitionCluster(docker.client, demo, plan, { progress: quiet, prove: honest });
+    const original = docker.getNetwork.bind(docker);
+    docker.getNetwork = (id: string) => {
+      const network = original(id);
+      return {
+        ...network,
+        connect: async (options: Parameters<typeof network.connect>[0]) => {
+          if (options.EndpointConfig?.IPAMConfig)
+            throw new Error(
+              'user specified IP address is supported only when connecting to networks with user configured subnets',
+            );
+          return network.connect(options);
+        },
+      };
+    };
+    const healed = await healCluster(docker.client, demo, { progress: quiet, prove: honest });
+    assert.equal(healed.readdressed.length, 1);
+    assert.equal(healed.readdressed[0]!.name, 'peer-1');
+    assert.equal(healed.readdressed[0]!.was, '10.0.0.3');
+    assert.notEqual(healed.readdressed[0]!.now, '10.0.0.3');
   });
 });

@@ -36,6 +36,10 @@ export const healCommand: CommandModule<object, HealOptions> = {
           ? `moved back to ${result.mainNetwork}: ${result.moved.join(', ')}`
           : 'no partition to heal',
         ...(result.removedNetworks.length > 0 ? [`removed ${result.removedNetworks.join(', ')}`] : []),
+        ...result.readdressed.map(
+          (r) =>
+            `warning: ${r.name} came back at ${r.now}, not ${r.was} (the network has no user-set subnet); a peer that advertises its start-up address may need a restart`,
+        ),
         `proved by ${result.proof.checked} probes: every running container reaches every other over ${result.mainNetwork}${skipped}`,
       ].join('\n'),
     );
