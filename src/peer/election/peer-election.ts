@@ -4,6 +4,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import { randomInt } from 'node:crypto';
+import type { AttestedEnclave } from '../../crypto/attestation.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveClient } from '../../enclave/client/enclave-client.ts';
@@ -54,6 +55,9 @@ export interface LeaderStatus {
   certificate: string;
 }
 
+/** Verification errors that mean the enclave itself failed attestation. */
+const ATTESTATION_FAILURES = new Set(['E_ENCLAVE_UNTRUSTED', 'E_ATTESTATION_INVALID']);
+
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 export class PeerElection {
@@ -63,6 +67,8 @@ export class PeerElection {
   readonly #client: EnclaveClient;
   readonly #enclave: EnclaveStatus;
   #attestedKid: string | undefined;
+  /** The client's attestation last reported (a failed one leaves the client's in place). */
+  #reported: AttestedEnclave | undefined;
   readonly #dropped = new Map<string, number>();
   #lastBroadcast: ElectionCertificate | undefined;
 
@@ -204,13 +210,33 @@ export class PeerElection {
       elect: (members, knownEpoch, waitMs) => track(() => inner.elect(members, knownEpoch, waitMs)),
       renew: (cert) => track(() => inner.renew(cert)),
       resign: (cert, members) => track(() => inner.resign(cert, members)),
-      verify: (compact) => inner.verify(compact),
+      // A follower may learn of the enclave (and of a restarted enclave's new key)
+      // only by verifying a gossiped certificate, which attests on an unknown kid.
+      // Only a (re-)attestation's failure speaks about the enclave: a refused certificate does not.
+      verify: async (compact) => {
+        try {
+          const cert = await inner.verify(compact);
+          // Only a new attestation: a certificate verified under a key attested before
+          // an attestation failure does not make the enclave trusted again.
+          if (this.#client.attested !== this.#reported) this.#report(this.#client.attested);
+          return cert;
+        } catch (error) {
+          if (error instanceof VerificationError && ATTESTATION_FAILURES.has(error.code))
+            this.#untrusted(error);
+          throw error;
+        }
+      },
     };
   }
 
   #trusted(): void {
-    const attested = this.#client.attested;
     this.#enclave.error = null;
+    this.#report(this.#client.attested);
+  }
+
+  /** Report (and log once per key) an attestation the client holds. */
+  #report(attested: AttestedEnclave | undefined): void {
+    this.#reported = attested;
     if (!attested || attested.kid === this.#attestedKid) return;
     this.#attestedKid = attested.kid;
     this.#enclave.trusted = true;
@@ -226,8 +252,7 @@ export class PeerElection {
   #untrusted(error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     this.#enclave.error = message;
-    if (!(error instanceof VerificationError)) return;
-    if (error.code !== 'E_ENCLAVE_UNTRUSTED' && error.code !== 'E_ATTESTATION_INVALID') return;
+    if (!(error instanceof VerificationError) || !ATTESTATION_FAILURES.has(error.code)) return;
     const changed = this.#enclave.trusted !== false;
     this.#enclave.trusted = false;
     this.#attestedKid = undefined;
