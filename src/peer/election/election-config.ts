@@ -101,6 +101,23 @@ export const ELECTION_SETTINGS = {
       '10% of the default lease: the leader stops acting well before the enclave could grant anyone else',
     describe: 'Safety margin the leader subtracts from its own lease window',
   },
+  askers: {
+    flag: 'askers',
+    env: 'ASKERS',
+    default: DEFAULT_ELECTION_TIMING.askers,
+    parse: wholeNumber(1, 1000),
+    reason:
+      'two followers (chosen afresh each epoch) ask first, so enclave load does not grow with the cluster',
+    describe: 'Followers that ask the enclave first when a lease is about to end',
+  },
+  followerGraceMs: {
+    flag: 'follower-grace-ms',
+    env: 'FOLLOWER_GRACE_MS',
+    default: DEFAULT_ELECTION_TIMING.followerGraceMs,
+    parse: wholeNumber(0, 60_000),
+    reason: "three gossip rounds: the designated askers' new certificate usually arrives first",
+    describe: 'How much later the other followers ask',
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof ELECTION_SETTINGS;
@@ -155,6 +172,12 @@ export function resolveElectionConfig(
     checksumSource: pin.source,
     clusterId: c.clusterId,
     requestTimeoutMs: c.enclaveTimeoutMs,
-    timing: { ...DEFAULT_ELECTION_TIMING, askAheadMs: c.askAheadMs, leaderMarginMs: c.leaderMarginMs },
+    timing: {
+      ...DEFAULT_ELECTION_TIMING,
+      askAheadMs: c.askAheadMs,
+      leaderMarginMs: c.leaderMarginMs,
+      askers: c.askers,
+      followerGraceMs: c.followerGraceMs,
+    },
   };
 }

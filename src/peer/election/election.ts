@@ -7,7 +7,14 @@
 // starts acting only after a renewal of its own, so that window always starts
 // at a send time it knows.
 
-import { actingWindowEnd, backoffMs, type ElectionTiming, leaseLengthMs, renewIntervalMs } from './timing.ts';
+import {
+  actingWindowEnd,
+  backoffMs,
+  type ElectionTiming,
+  isDesignatedAsker,
+  leaseLengthMs,
+  renewIntervalMs,
+} from './timing.ts';
 import type {
   ElectionCertificate,
   ElectionClock,
@@ -108,7 +115,7 @@ export class Election {
     }
     if (namesMe && leaseLive) return effects;
 
-    const askAt = cert === null ? -Infinity : cert.leaseEndsAt - this.#timing.askAheadMs;
+    const askAt = cert === null ? -Infinity : this.#askAt(cert, view);
     if (view.joined && wallNow >= askAt) {
       const waitMs =
         cert === null ? 0 : Math.min(this.#timing.maxWaitMs, Math.max(0, cert.leaseEndsAt - wallNow) + 50);
@@ -269,6 +276,20 @@ export class Election {
       members: sortedMembers(view.members, this.#self).filter((m) => m.name !== this.#self.name),
     });
     return effects;
+  }
+
+  /** When this follower asks about the lease of `cert` (designated askers first; see timing.ts). */
+  #askAt(cert: ElectionCertificate, view: MembershipView): number {
+    const names = view.members.map((m) => m.name);
+    if (!names.includes(this.#self.name)) names.push(this.#self.name);
+    const designated = isDesignatedAsker(
+      this.#self.name,
+      names,
+      cert.leader,
+      cert.epoch,
+      this.#timing.askers,
+    );
+    return cert.leaseEndsAt - this.#timing.askAheadMs + (designated ? 0 : this.#timing.followerGraceMs);
   }
 
   #startOrExtendWindow(sentAt: number, cert: ElectionCertificate, effects: ElectionEffect[]): void {

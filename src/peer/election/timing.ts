@@ -12,6 +12,13 @@ export interface ElectionTiming {
   maxBackoffMs: number;
   /** Cap on how long the enclave may hold an elect request. */
   maxWaitMs: number;
+  /**
+   * Followers designated to ask when a lease is about to end; the others wait
+   * followerGraceMs longer, by when the designated askers' certificate has
+   * usually reached them by gossip. Keeps enclave load independent of N.
+   */
+  askers: number;
+  followerGraceMs: number;
 }
 
 export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
@@ -25,6 +32,10 @@ export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
   maxBackoffMs: 2000,
   // Never hold longer than a default lease: a held request outliving it would carry stale members.
   maxWaitMs: 2000,
+  // Two, so one dead or slow asker does not delay a failover.
+  askers: 2,
+  // Three gossip rounds (200 ms each): a new epoch's certificate reaches ~27 peers per asker by then.
+  followerGraceMs: 600,
 };
 
 export function validateTiming(timing: ElectionTiming): ElectionTiming {
@@ -55,6 +66,36 @@ export function actingWindowEnd(sentAt: number, leaseMs: number, marginMs: numbe
 /** Renew four times per lease, as DESIGN.md §5 asks. */
 export function renewIntervalMs(leaseMs: number): number {
   return Math.max(1, Math.floor(leaseMs / 4));
+}
+
+/**
+ * Whether `self` is one of the `count` followers that ask first when the lease
+ * of `epoch` ends: the lowest FNV-1a hashes of epoch:name among the live
+ * candidates other than the leader, so the askers change with every epoch and
+ * every peer computes the same set from the same view.
+ */
+export function isDesignatedAsker(
+  self: string,
+  candidates: readonly string[],
+  leader: string,
+  epoch: number,
+  count: number,
+): boolean {
+  const ranked = candidates
+    .filter((name) => name !== leader)
+    .map((name) => ({ name, rank: fnv1a(`${epoch}:${name}`) }))
+    .sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1))
+    .slice(0, count);
+  return ranked.some((r) => r.name === self);
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 /** Exponential backoff with full jitter: attempt 0 -> [0, min), 1 -> [0, 2min), ... capped. */

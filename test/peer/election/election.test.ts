@@ -186,6 +186,21 @@ describe('election simulation (model enclave, fake clock)', () => {
     assert.ok(sim.agreed());
   });
 
+  it('keeps enclave load independent of N when renewals reach followers late', () => {
+    const perSecond = (askers: number) => {
+      const sim = new Simulation({ peers: 30, seed: 18, gossipDelayMs: 1000, timing: { askers } });
+      assert.ok(sim.runUntilAgreed(5000) !== null);
+      const before = sim.enclave.requests;
+      sim.run(20_000);
+      assert.equal(sim.enclave.grants.size, 1);
+      return (sim.enclave.requests - before) / 20;
+    };
+    const designated = perSecond(DEFAULT_ELECTION_TIMING.askers);
+    const everyone = perSecond(1000);
+    assert.ok(designated <= 3, `with designated askers: ${designated} requests/s`);
+    assert.ok(everyone > designated + 1, `every follower asking: ${everyone} requests/s`);
+  });
+
   it('fails over within lease + 1 s after the leader is killed, to a higher epoch', () => {
     const sim = new Simulation({ peers: 5, seed: 13 });
     sim.runUntilAgreed(3000);
