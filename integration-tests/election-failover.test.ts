@@ -1,0 +1,213 @@
+// Issue 5, tests 1-5, on one cluster of five real peers, the real enclave and
+// the mock PKI, laid out like the compose file: convergence on one verified
+// leader; failover after `docker kill`; hand-over by resignation on `docker
+// stop`; a paused leader that stops acting by itself (no overlapping leader
+// intervals, rebuilt from every peer's log); an enclave restart (new key,
+// higher epochs, peers re-attest). Each fault is repaired before the next test.
+// Timing is asserted against the design's contract, not benchmark targets.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { equivocations, leaderIntervals, overlappingLeaders } from '../src/chaos/invariants.ts';
+import { docker, newRunId, sweep } from './support/docker.ts';
+import {
+  AGREEMENT_MS,
+  decodeJws,
+  ElectionCluster,
+  LEASE_MS,
+  pause,
+  until,
+} from './support/election-cluster.ts';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+const PEERS = 5;
+
+describe('election in containers: 5 peers, the enclave, failures of the leader', { timeout: 900_000 }, () => {
+  const runId = newRunId();
+  let cluster: ElectionCluster;
+
+  before(async () => {
+    cluster = await ElectionCluster.start({ runId, suffix: 'failover', peers: PEERS });
+  });
+
+  after(async () => {
+    await cluster?.close();
+    await sweep(runId);
+  });
+
+  /** Bring a peer back and wait until all five agree again. */
+  async function restore(name: string): Promise<void> {
+    await cluster.start(name);
+    await cluster.agreed(`${name} back: all five agree`, 30_000, (a) => a.statuses.size === PEERS);
+  }
+
+  async function checkInvariants(): Promise<void> {
+    const history = await cluster.history();
+    const overlaps = overlappingLeaders(history);
+    assert.ok(overlaps.ok, `${overlaps.summary}: ${JSON.stringify(overlaps.offending, null, 1)}`);
+    const equivocated = equivocations(history);
+    assert.ok(equivocated.ok, `${equivocated.summary}: ${JSON.stringify(equivocated.offending)}`);
+  }
+
+  it('1. five peers converge on one verified leader: every /status names the same leader and epoch', async () => {
+    const started = Date.now();
+    const agreed = await cluster.actingLeader(60_000);
+    assert.equal(agreed.statuses.size, PEERS);
+    assert.ok(cluster.live().includes(agreed.leader), `leader ${agreed.leader} is one of the peers`);
+    for (const [name, s] of agreed.statuses) {
+      assert.equal(s.enclave?.trusted, true, `${name} trusts the enclave`);
+      assert.equal(s.leader?.policy, 'vrf');
+      assert.equal(s.members?.filter((m) => m.state === 'alive').length, PEERS, `${name} sees all five`);
+      const { claims } = decodeJws(s.leader!.certificate!);
+      assert.deepEqual(
+        [claims.epoch, (claims.leader as { name: string }).name, claims.cluster_id],
+        [agreed.epoch, agreed.leader, cluster.clusterId],
+        `${name}'s certificate says what its status says`,
+      );
+    }
+    console.log(
+      `# converged on ${agreed.leader}, epoch ${agreed.epoch}, ${Date.now() - started} ms after start`,
+    );
+  });
+
+  it('2. docker kill of the leader: the survivors agree on a new leader with a higher epoch', async () => {
+    const before = await cluster.actingLeader(30_000);
+    const leaseEnd = Math.max(
+      ...[...before.statuses.values()].map((s) => Date.parse(String(s.leader!.leaseEndsAt))),
+    );
+    await cluster.kill(before.leader);
+    const killedAt = Date.now();
+    const after = await cluster.agreed(
+      'the four survivors agree on a new leader',
+      Math.max(0, leaseEnd - Date.now()) + AGREEMENT_MS,
+      (a) => a.leader !== before.leader && a.epoch > before.epoch,
+    );
+    assert.equal(after.statuses.size, PEERS - 1);
+    console.log(
+      `# killed ${before.leader} (epoch ${before.epoch}); ${after.leader} (epoch ${after.epoch}) agreed ${Date.now() - killedAt} ms later`,
+    );
+    await restore(before.leader);
+  });
+
+  it('3. docker stop of the leader: it resigns and the others agree on the successor before its lease would have ended', async () => {
+    const before = await cluster.actingLeader(30_000);
+    const old = decodeJws(before.statuses.get(before.leader)!.leader!.certificate!).claims;
+    const stoppedAt = Date.now();
+    const stopping = cluster.stop(before.leader);
+    // Observed while the stop runs: the successor is agreed before the old lease's end.
+    const after = await cluster.agreed(
+      'the others agree on the successor',
+      Math.max(0, Number(old.lease_end) - Date.now()),
+      (a) => a.leader !== before.leader && a.epoch > before.epoch,
+    );
+    const agreedMs = Date.now() - stoppedAt;
+    await stopping;
+    const stopMs = Date.now() - stoppedAt;
+    const successor = decodeJws(after.statuses.values().next().value!.leader!.certificate!).claims;
+    assert.ok(
+      Number(successor.iat) < Number(old.lease_end),
+      `the successor was granted at ${successor.iat}, before the old lease's end ${old.lease_end}`,
+    );
+    const info = await docker.getContainer(cluster.containerId(before.leader)).inspect();
+    assert.equal(info.State.ExitCode, 0, 'the stopped peer exited by itself, not by SIGKILL');
+    const released = (await cluster.events(before.leader)).filter((e) => e.event === 'leader.released');
+    assert.deepEqual(
+      released.map((e) => [e.epoch, e.reason]).at(-1),
+      [before.epoch, 'resigned'],
+      `leader.released of ${before.leader}: ${JSON.stringify(released)}`,
+    );
+    console.log(
+      `# stopped ${before.leader} (epoch ${before.epoch}); ${after.leader} (epoch ${after.epoch}) agreed after ${agreedMs} ms; docker stop took ${stopMs} ms`,
+    );
+    await restore(before.leader);
+  });
+
+  it('4. docker pause of the leader for 3 x lease: no overlapping leader intervals, and it releases with reason expired', async () => {
+    const before = await cluster.actingLeader(30_000);
+    const victim = before.leader;
+    await cluster.pause(victim);
+    const pausedAt = Date.now();
+    const others = await cluster.agreed(
+      'the others agree on a new leader while it is paused',
+      3 * LEASE_MS + AGREEMENT_MS,
+      (a) => a.leader !== victim && a.epoch > before.epoch,
+    );
+    await pause(Math.max(0, pausedAt + 3 * LEASE_MS - Date.now()));
+    await cluster.unpause(victim);
+    const unpausedAt = Date.now();
+    const released = await until(
+      `${victim} logs leader.released for epoch ${before.epoch}`,
+      async () =>
+        (await cluster.events(victim)).find((e) => e.event === 'leader.released' && e.epoch === before.epoch),
+      AGREEMENT_MS,
+    );
+    assert.equal(released.reason, 'expired', JSON.stringify(released));
+    assert.ok(
+      released.stoppedAt !== undefined && released.stoppedAt < unpausedAt,
+      `it stopped acting (${released.stoppedAt}) before it was unpaused (${unpausedAt})`,
+    );
+    const again = await cluster.agreed(
+      'all five agree after the unpause',
+      AGREEMENT_MS,
+      (a) => a.statuses.size === PEERS,
+    );
+    assert.ok(again.epoch >= others.epoch);
+    const history = await cluster.history();
+    const intervals = leaderIntervals(history);
+    const paused = intervals.find((i) => i.peer === victim && i.epoch === before.epoch);
+    const successor = intervals.find((i) => i.peer === others.leader && i.epoch === others.epoch);
+    assert.ok(
+      paused && successor && paused.end === 'expired' && paused.to <= successor.from,
+      `the paused leader's interval ends (expired) before its successor's begins: ${JSON.stringify([paused, successor])}`,
+    );
+    await checkInvariants();
+    console.log(
+      `# paused ${victim} (epoch ${before.epoch}); others agreed on ${others.leader} (epoch ${others.epoch}); it stopped acting ${released.stoppedAt! - pausedAt} ms after the pause`,
+    );
+  });
+
+  it('5. enclave restart: a new key, peers re-attest, epochs keep growing and the peers agree again', async () => {
+    const before = await cluster.agreed('agreement before the restart', 30_000);
+    const kidBefore = decodeJws(before.statuses.values().next().value!.leader!.certificate!).header.kid;
+    const restartedAt = Date.now();
+    await docker.getContainer(cluster.containerId('enclave')).restart({ t: 5 });
+    const listening = await until(
+      'the enclave listens again',
+      async () => (await cluster.logLines('enclave')).filter((l) => l.event === 'enclave.listening').at(1),
+      30_000,
+    );
+    const kidAfter = listening.kid;
+    assert.notEqual(kidAfter, kidBefore, 'a restarted enclave has a new key');
+    const after = await cluster.agreed(
+      'the peers agree on a certificate signed by the new key',
+      60_000,
+      (a) =>
+        a.epoch > before.epoch &&
+        [...a.statuses.values()].every((s) => decodeJws(s.leader!.certificate!).header.kid === kidAfter),
+    );
+    // A certificate verifies only against an attested key: each peer attested the new one.
+    const attestations = (await cluster.enclaveRequests()).filter(
+      (r) => r.path === '/v1/attestation' && r.t >= restartedAt && r.status === 200,
+    );
+    assert.ok(attestations.length >= PEERS, `${attestations.length} attestations after the restart`);
+    for (const name of cluster.live()) {
+      const attested = (await cluster.logLines(name)).filter((l) => l.event === 'enclave.attested');
+      assert.equal(attested.at(-1)?.kid, kidAfter, `${name} logged enclave.attested for the new key`);
+    }
+    // Epochs only grow: in every peer's log (across its restarts), accepted epochs never go back.
+    for (const name of cluster.live()) {
+      const epochs = (await cluster.events(name))
+        .filter((e) => e.event === 'certificate.accepted')
+        .map((e) => e.epoch!);
+      assert.ok(
+        epochs.every((e, k) => k === 0 || e >= epochs[k - 1]!),
+        `${name} accepted epochs ${epochs.join(',')}`,
+      );
+      assert.ok(epochs.at(-1)! > before.epoch);
+    }
+    await checkInvariants();
+    console.log(
+      `# enclave restarted: kid ${String(kidBefore).slice(0, 8)} -> ${String(kidAfter).slice(0, 8)}; epoch ${before.epoch} -> ${after.epoch} (${after.leader}), agreed ${Date.now() - restartedAt} ms after the restart`,
+    );
+  });
+});

@@ -1,0 +1,217 @@
+// Issue 5, tests 6-7: what peers refuse. A tampered enclave (another function
+// bundle) is never trusted and never asked to elect; forged certificates and
+// 10,000 malformed datagrams, sent from another container on the cluster
+// network, are dropped and counted while the cluster keeps its leader. Each
+// case on its own small cluster, laid out like the compose file.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import type { PeerStatus } from '../src/orchestrator/peer-status.ts';
+import { docker, newRunId, sweep, testLabels } from './support/docker.ts';
+import { AGREEMENT_MS, ElectionCluster, until } from './support/election-cluster.ts';
+import { PROJECT_ROOT, TEST_IMAGE } from './support/image.ts';
+
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+const PEERS = 3;
+const GOSSIP_PORT = 7946;
+const ADMIN_PORT = 7947;
+const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+const BUILT_IN_FUNCTION = readFileSync(join(PROJECT_ROOT, 'src/enclave/function/leader-choice.js'), 'utf8');
+
+describe('a tampered enclave: peers refuse it and send it nothing', { timeout: 600_000 }, () => {
+  const runId = newRunId();
+  const tampered = `${BUILT_IN_FUNCTION}\n// one line more: another bundle, another checksum\n`;
+  let cluster: ElectionCluster;
+
+  before(async () => {
+    cluster = await ElectionCluster.start({
+      runId,
+      suffix: 'tampered',
+      peers: PEERS,
+      enclaveFunction: { path: '/app/tampered-leader-choice.js', content: tampered },
+    });
+  });
+
+  after(async () => {
+    await cluster?.close();
+    await sweep(runId);
+  });
+
+  it('6. peers report enclave.trusted=false with both checksums, and the enclave gets no elect, renew or resign', async () => {
+    const pinned = sha256(BUILT_IN_FUNCTION);
+    const received = sha256(tampered);
+    const untrusted = (s: PeerStatus) =>
+      s.enclave?.trusted === false && s.enclave.checksum === received && s.enclave.pinnedChecksum === pinned;
+    await until(
+      'every peer reports the enclave untrusted',
+      async () => {
+        const views = await cluster.views();
+        return [...views.values()].every((v) => typeof v !== 'string' && untrusted(v)) ? views : undefined;
+      },
+      30_000,
+      () => cluster.describeViews(),
+    );
+    for (const name of cluster.live()) {
+      const untrustedLines = (await cluster.logLines(name)).filter((l) => l.event === 'enclave.untrusted');
+      assert.ok(untrustedLines.length >= 1, `${name} logs enclave.untrusted`);
+      assert.deepEqual(
+        [untrustedLines[0]!.expected, untrustedLines[0]!.received],
+        [pinned, received],
+        `${name} names the pinned and the received checksum`,
+      );
+    }
+    // Peers keep retrying attestation (with backoff): wait for more after all of them
+    // refused it, so that "nothing else" covers the time they kept trying.
+    const refusedAt = Date.now();
+    await until(
+      'peers retry attestation',
+      async () => {
+        const retries = (await cluster.enclaveRequests()).filter(
+          (r) => r.path === '/v1/attestation' && r.t > refusedAt,
+        );
+        return retries.length >= 2 * PEERS ? retries : undefined;
+      },
+      60_000,
+    );
+    const requests = await cluster.enclaveRequests();
+    const other = requests.filter(
+      (r) => !(r.method === 'GET' && (r.path === '/v1/attestation' || r.path === '/healthz')),
+    );
+    assert.deepEqual(other, [], 'the enclave served only attestations and health checks');
+    for (const [name, s] of await cluster.views()) {
+      assert.ok(typeof s !== 'string', `${name} answers: ${s}`);
+      assert.deepEqual([s.leader, s.isLeader], [null, false], `${name} has no leader`);
+    }
+    console.log(
+      `# ${requests.filter((r) => r.path === '/v1/attestation').length} attestations, ${requests.length} requests in all, none to elect`,
+    );
+  });
+});
+
+describe('forged certificates and malformed datagrams from another container', { timeout: 600_000 }, () => {
+  const runId = newRunId();
+  let cluster: ElectionCluster;
+  let sender: StartedTestContainer;
+
+  before(async () => {
+    cluster = await ElectionCluster.start({ runId, suffix: 'gossip', peers: PEERS });
+    sender = await new GenericContainer(TEST_IMAGE)
+      .withEntrypoint(['node', '-e', 'setInterval(() => {}, 1 << 30)'])
+      // Not a peer: the image's healthcheck (a peer's /healthz) does not apply.
+      .withHealthCheck({ test: ['CMD', 'true'], interval: 1000, startPeriod: 1000 })
+      .withWaitStrategy(Wait.forHealthCheck())
+      .withLabels(testLabels(runId))
+      .withNetworkMode(cluster.network.name)
+      .withCopyFilesToContainer(
+        ['forge-certificates.ts', 'fuzz-datagrams.ts'].map((file) => ({
+          source: join(PROJECT_ROOT, 'integration-tests/support', file),
+          target: `/app/integration-tests/support/${file}`,
+        })),
+      )
+      .start();
+  });
+
+  after(async () => {
+    if (sender)
+      await docker
+        .getContainer(sender.getId())
+        .remove({ force: true })
+        .catch(() => undefined);
+    await cluster?.close();
+    await sweep(runId);
+  });
+
+  async function run(script: string, ...args: string[]): Promise<Record<string, unknown>> {
+    const result = await sender.exec(['node', `/app/integration-tests/support/${script}`, ...args]);
+    assert.equal(result.exitCode, 0, `${script}: ${result.stderr}`);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  }
+
+  const rejected = (s: PeerStatus) =>
+    Number((s.counters?.certificatesDropped as Record<string, number> | undefined)?.rejected ?? 0);
+
+  it('7a. certificates signed by a key no enclave attested are rejected and counted by every peer, never adopted', async () => {
+    const before = await cluster.actingLeader(60_000);
+    const sentAt = Date.now();
+    const addresses = await Promise.all(cluster.live().map((name) => cluster.address(name)));
+    const real = before.statuses.get(before.leader)!.leader!.certificate!;
+    const forged = (await run('forge-certificates.ts', addresses.join(','), String(GOSSIP_PORT), real)) as {
+      epoch: number;
+    };
+    await until(
+      'every peer counts two rejected certificates',
+      async () => {
+        const views = await cluster.views();
+        return cluster.live().every((name) => {
+          const v = views.get(name);
+          return (
+            typeof v !== 'string' &&
+            v !== undefined &&
+            rejected(v) >= rejected(before.statuses.get(name)!) + 2
+          );
+        })
+          ? views
+          : undefined;
+      },
+      10_000,
+      () => cluster.describeViews(),
+    );
+    for (const name of cluster.live()) {
+      const lines = (await cluster.logLines(name)).filter(
+        (l) => l.event === 'certificate.rejected' && Date.parse(String(l.time)) >= sentAt,
+      );
+      assert.deepEqual(
+        lines.map((l) => l.reason).sort(),
+        ['E_CERT_INVALID', 'E_CERT_UNKNOWN_KID'],
+        `${name}: unknown key, and a signature that does not verify under the attested key`,
+      );
+      const adopted = (await cluster.events(name)).filter((e) => e.epoch === forged.epoch);
+      assert.deepEqual(adopted, [], `${name} never acted on epoch ${forged.epoch}`);
+    }
+    const still = await cluster.agreed('the peers still agree', AGREEMENT_MS);
+    assert.ok(still.epoch < forged.epoch);
+    for (const [name, s] of still.statuses) {
+      assert.equal(rejected(s), rejected(before.statuses.get(name)!) + 2, `${name} counted exactly two`);
+    }
+  });
+
+  it('7b. 10,000 random and mutated datagrams to one peer: all dropped and counted by reason; it stays up and the cluster agrees', async () => {
+    const before = await cluster.actingLeader(30_000);
+    const target = cluster.live().find((name) => name !== before.leader)!;
+    const inspected = await docker.getContainer(cluster.containerId(target)).inspect();
+    const baseline = (await cluster.status(target)).counters?.dropped ?? {};
+    const report = (await run(
+      'fuzz-datagrams.ts',
+      await cluster.address(target),
+      String(GOSSIP_PORT),
+      String(ADMIN_PORT),
+      '10000',
+      String(Date.now() % 2 ** 31),
+    )) as { sent: number; byReason: Record<string, number>; uncounted: number; elapsedMs: number };
+    assert.equal(report.sent, 10_000);
+    const dropped = (await cluster.status(target)).counters?.dropped ?? {};
+    const delta = Object.fromEntries(
+      Object.keys({ ...dropped, ...report.byReason })
+        .map((reason) => [reason, (dropped[reason] ?? 0) - (baseline[reason] ?? 0)] as const)
+        .filter(([, n]) => n !== 0),
+    );
+    assert.deepEqual(delta, report.byReason, 'every datagram counted under the reason the codec gives');
+    const now = await docker.getContainer(cluster.containerId(target)).inspect();
+    assert.deepEqual(
+      [now.State.Running, now.State.StartedAt, now.RestartCount],
+      [true, inspected.State.StartedAt, inspected.RestartCount],
+      `${target} kept running, never restarted`,
+    );
+    const after = await cluster.agreed('the cluster still agrees', AGREEMENT_MS, (a) =>
+      [...a.statuses.values()].every((s) => s.members?.filter((m) => m.state === 'alive').length === PEERS),
+    );
+    assert.equal(after.statuses.size, PEERS);
+    console.log(
+      `# ${report.sent} datagrams in ${report.elapsedMs} ms to ${target}: ${JSON.stringify(report.byReason)}`,
+    );
+  });
+});

@@ -1,0 +1,352 @@
+// A real election cluster for the container tests, laid out like the compose
+// file: a one-shot `pki init` into labelled volumes, the enclave (alias
+// `enclave`, state on its own volume) and N peers joining by the alias `peer`,
+// all from the project image on a private labelled network. The test process
+// reads each peer's /status at the container's address on that network, and
+// rebuilds leader intervals from the containers' logs. `close()` removes
+// everything; `sweep(runId)` is the last resort.
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import type { History, HistoryEvent } from '../../src/chaos/history.ts';
+import { eventFromLogLine } from '../../src/chaos/history.ts';
+import {
+  ENCLAVE_ALIAS,
+  ENCLAVE_PORT,
+  enclaveCommand,
+  PEER_ALIAS,
+  PKI_DIR,
+  peerCommand,
+  pkiInitCommand,
+  STATE_DIR,
+  TRUST_DIR,
+} from '../../src/orchestrator/cluster-commands.ts';
+import type { PeerStatus } from '../../src/orchestrator/peer-status.ts';
+import { containerOutput, createTestNetwork, docker, sweep, type TestNetwork, testLabels } from './docker.ts';
+import { buildProjectImage, TEST_IMAGE } from './image.ts';
+
+export const LEASE_MS = 2000;
+/** DESIGN.md §5, invariant 3: agreement within lease + 2 s. */
+export const AGREEMENT_MS = LEASE_MS + 2000;
+const ADMIN_PORT = 7947;
+
+export interface ElectionClusterOptions {
+  runId: string;
+  /** Distinguishes several clusters of one run (network and volume names). */
+  suffix: string;
+  peers: number;
+  /** A function bundle to copy into the enclave container and load with --function. */
+  enclaveFunction?: { path: string; content: string };
+}
+
+export interface Agreement {
+  leader: string;
+  epoch: number;
+  statuses: Map<string, PeerStatus>;
+}
+
+/** The claims and header of a compact JWS, unverified (the peers verified it). */
+export function decodeJws(compact: string): {
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+} {
+  const [header, payload] = compact.split('.');
+  const json = (part: string | undefined) =>
+    JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+  return { header: json(header), claims: json(payload) };
+}
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Poll `probe` until it returns a value (not undefined) or the deadline passes. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  describeLast: () => string = () => '',
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${describeLast()}`);
+    await pause(everyMs);
+  }
+}
+
+export class ElectionCluster {
+  readonly runId: string;
+  readonly clusterId: string;
+  readonly network: TestNetwork;
+  readonly enclave: StartedTestContainer;
+  /** Peer name -> container. */
+  readonly peers: Map<string, StartedTestContainer>;
+  /** Peers a test has taken out (killed, stopped, paused): not expected to answer. */
+  readonly down = new Set<string>();
+  /** Kills and stops, for leader intervals of processes that ended without a release. */
+  readonly ended: { peer: string; t: number }[] = [];
+  readonly startedAt = Date.now();
+  #lastViews: [string, PeerStatus | string][] = [];
+
+  private constructor(
+    runId: string,
+    clusterId: string,
+    network: TestNetwork,
+    enclave: StartedTestContainer,
+    peers: Map<string, StartedTestContainer>,
+  ) {
+    this.runId = runId;
+    this.clusterId = clusterId;
+    this.network = network;
+    this.enclave = enclave;
+    this.peers = peers;
+  }
+
+  static async start(options: ElectionClusterOptions): Promise<ElectionCluster> {
+    const { runId, suffix } = options;
+    const clusterId = `itest-${suffix}`;
+    const labels = testLabels(runId);
+    await buildProjectImage();
+    const network = await createTestNetwork(runId, suffix);
+    const volume = async (kind: string) => {
+      const name = `enclave-elect-${runId}-${suffix}-${kind}`;
+      await docker.createVolume({ Name: name, Labels: labels });
+      return name;
+    };
+    const [pki, trust, state] = await Promise.all([volume('pki'), volume('trust'), volume('state')]);
+    // Compose's hardening, where testcontainers offers it.
+    const hardened = (command: string[]) =>
+      new GenericContainer(TEST_IMAGE)
+        .withCommand(command)
+        .withLabels(labels)
+        .withNetworkMode(network.name)
+        .withDroppedCapabilities('ALL')
+        .withSecurityOpt('no-new-privileges:true')
+        .withTmpFs({ '/tmp': 'rw,size=16m' })
+        .withEnvironment({ CLUSTER_ID: clusterId, LOG_LEVEL: 'info', LOG_PRETTY: '0' })
+        .withStartupTimeout(120_000);
+
+    await hardened(pkiInitCommand())
+      .withBindMounts([
+        { source: pki, target: PKI_DIR },
+        { source: trust, target: TRUST_DIR },
+      ])
+      .withWaitStrategy(Wait.forOneShotStartup())
+      .start();
+
+    const settings = { cluster: clusterId, policy: 'vrf' as const, leaseMs: LEASE_MS };
+    const fn = options.enclaveFunction;
+    let enclaveDefinition = hardened([...enclaveCommand(settings), ...(fn ? ['--function', fn.path] : [])])
+      .withNetworkAliases(ENCLAVE_ALIAS)
+      .withEnvironment({ HEALTHCHECK_URL: `http://127.0.0.1:${ENCLAVE_PORT}/healthz` })
+      .withBindMounts([
+        { source: pki, target: PKI_DIR, mode: 'ro' },
+        { source: state, target: STATE_DIR },
+      ])
+      .withWaitStrategy(Wait.forLogMessage(/"event":"enclave\.listening"/));
+    if (fn)
+      enclaveDefinition = enclaveDefinition.withCopyContentToContainer([
+        { content: fn.content, target: fn.path },
+      ]);
+    const enclave = await enclaveDefinition.start();
+
+    const peers = new Map<string, StartedTestContainer>();
+    await Promise.all(
+      Array.from({ length: options.peers }, async (_, i) => {
+        const name = `peer-${i + 1}`;
+        const { cmd, env } = peerCommand(name, settings);
+        const container = await hardened(cmd)
+          .withEnvironment(Object.fromEntries(env.map((e) => e.split('=', 2) as [string, string])))
+          .withNetworkAliases(PEER_ALIAS, name)
+          .withBindMounts([{ source: trust, target: TRUST_DIR, mode: 'ro' }])
+          .withWaitStrategy(Wait.forLogMessage(/"event":"peer\.started"/))
+          .start();
+        peers.set(name, container);
+      }),
+    );
+    return new ElectionCluster(runId, clusterId, network, enclave, peers);
+  }
+
+  /** Remove this cluster's containers, network and volumes (by the run's label). */
+  async close(): Promise<void> {
+    for (const container of [...this.peers.values(), this.enclave]) {
+      await docker
+        .getContainer(container.getId())
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
+    }
+    await sweep(this.runId);
+  }
+
+  live(): string[] {
+    return [...this.peers.keys()].filter((name) => !this.down.has(name)).sort();
+  }
+
+  containerId(name: string): string {
+    const container = name === 'enclave' ? this.enclave : this.peers.get(name);
+    if (!container) throw new Error(`no container ${name} in this cluster`);
+    return container.getId();
+  }
+
+  /** The container's address on the cluster network (it changes when a container restarts). */
+  async address(name: string): Promise<string> {
+    const info = await docker.getContainer(this.containerId(name)).inspect();
+    const ip = info.NetworkSettings.Networks[this.network.name]?.IPAddress;
+    if (!ip) throw new Error(`${name} has no address on ${this.network.name} (${info.State.Status})`);
+    return ip;
+  }
+
+  async status(name: string, timeoutMs = 2000): Promise<PeerStatus> {
+    const url = `http://${await this.address(name)}:${ADMIN_PORT}/status`;
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return (await response.json()) as PeerStatus;
+  }
+
+  /** Every named peer's /status (an error message where it did not answer). */
+  async views(names: string[] = this.live()): Promise<Map<string, PeerStatus | string>> {
+    const views = await Promise.all(
+      names.map(async (name): Promise<[string, PeerStatus | string]> => {
+        try {
+          return [name, await this.status(name)];
+        } catch (error) {
+          return [name, `no status: ${(error as Error).message}`];
+        }
+      }),
+    );
+    this.#lastViews = views;
+    return new Map(views);
+  }
+
+  /** One line per peer of the last views read, for failure messages. */
+  describeViews(): string {
+    return this.#lastViews
+      .map(([name, v]) =>
+        typeof v === 'string'
+          ? `  ${name}: ${v}`
+          : `  ${name}: leader=${v.leader?.name ?? null} epoch=${v.leader?.epoch ?? null} verified=${v.leader?.verified ?? null} isLeader=${v.isLeader} enclave.trusted=${v.enclave?.trusted} members=${(v.members ?? []).filter((m) => m.state === 'alive').length} error=${v.enclave?.error ?? null}`,
+      )
+      .join('\n');
+  }
+
+  /** The named peers all hold the same verified certificate's leader and epoch (or undefined). */
+  async agreement(names: string[] = this.live()): Promise<Agreement | undefined> {
+    const views = await this.views(names);
+    const statuses = new Map<string, PeerStatus>();
+    for (const [name, v] of views) if (typeof v !== 'string') statuses.set(name, v);
+    if (statuses.size !== names.length) return undefined;
+    const first = statuses.values().next().value?.leader;
+    if (!first) return undefined;
+    for (const s of statuses.values()) {
+      if (s.leader?.verified !== true) return undefined;
+      if (s.leader.name !== first.name || s.leader.epoch !== first.epoch) return undefined;
+    }
+    return { leader: first.name, epoch: first.epoch, statuses };
+  }
+
+  /** Poll until the live peers agree and `accept` holds; returns the agreement. */
+  agreed(
+    what: string,
+    timeoutMs: number,
+    accept: (a: Agreement) => boolean = () => true,
+    names?: () => string[],
+  ): Promise<Agreement> {
+    return until(
+      what,
+      async () => {
+        const a = await this.agreement(names?.() ?? this.live());
+        return a && accept(a) ? a : undefined;
+      },
+      timeoutMs,
+      () => this.describeViews(),
+    );
+  }
+
+  /** The agreed leader acts as leader (isLeader) and no other live peer does. */
+  async actingLeader(timeoutMs: number): Promise<Agreement> {
+    return this.agreed('one acting leader', timeoutMs, (a) =>
+      [...a.statuses].every(([name, s]) => s.isLeader === (name === a.leader)),
+    );
+  }
+
+  async kill(name: string): Promise<void> {
+    await docker.getContainer(this.containerId(name)).kill();
+    this.ended.push({ peer: name, t: Date.now() });
+    this.down.add(name);
+  }
+
+  /** `docker stop` (SIGTERM, then SIGKILL after `graceS`). */
+  async stop(name: string, graceS = 10): Promise<void> {
+    this.down.add(name);
+    await docker.getContainer(this.containerId(name)).stop({ t: graceS });
+    this.ended.push({ peer: name, t: Date.now() });
+  }
+
+  async start(name: string): Promise<void> {
+    await docker.getContainer(this.containerId(name)).start();
+    this.down.delete(name);
+  }
+
+  async pause(name: string): Promise<void> {
+    await docker.getContainer(this.containerId(name)).pause();
+    this.down.add(name);
+  }
+
+  async unpause(name: string): Promise<void> {
+    await docker.getContainer(this.containerId(name)).unpause();
+    this.down.delete(name);
+  }
+
+  /** A container's JSON log lines, parsed (every run of the container). */
+  async logLines(name: string): Promise<Record<string, unknown>[]> {
+    const { stdout } = await containerOutput(this.containerId(name));
+    const lines: Record<string, unknown>[] = [];
+    for (const line of stdout.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a line cut by a kill: not an event
+      }
+    }
+    return lines;
+  }
+
+  async events(name: string): Promise<HistoryEvent[]> {
+    const { stdout } = await containerOutput(this.containerId(name));
+    return stdout
+      .split('\n')
+      .map((line) => eventFromLogLine(line, name, 0))
+      .filter((e): e is HistoryEvent => e !== null);
+  }
+
+  /** Every peer's events as a chaos History: kills and stops end a process's open interval. */
+  async history(): Promise<History> {
+    const events = (await Promise.all([...this.peers.keys()].map((name) => this.events(name)))).flat();
+    return {
+      leaseMs: LEASE_MS,
+      startedAt: this.startedAt,
+      endedAt: Date.now(),
+      events: events.sort((a, b) => a.t - b.t),
+      faults: this.ended.map((e) => ({
+        kind: 'ended',
+        target: e.peer,
+        start: e.t,
+        heal: null,
+        endsProcess: true,
+      })),
+      observations: [],
+    };
+  }
+
+  /** The enclave's `enclave.request` lines: method and path of every HTTP request it served. */
+  async enclaveRequests(): Promise<{ t: number; method: string; path: string; status: number }[]> {
+    return (await this.logLines('enclave'))
+      .filter((l) => l.event === 'enclave.request')
+      .map((l) => ({
+        t: Date.parse(String(l.time)),
+        method: String(l.method),
+        path: String(l.path),
+        status: Number(l.status),
+      }));
+  }
+}
