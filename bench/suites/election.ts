@@ -121,6 +121,12 @@ export async function main(argv: string[]): Promise<void> {
     const events = await driver.events();
     const lastStart = Math.max(...events.filter((e) => e.event === 'peer.started').map((e) => e.t));
     const firstAccepted = lastAcceptance(events, driver.running(), 0, started);
+    if (firstAccepted === null) {
+      const missing = driver
+        .running()
+        .filter((p) => !events.some((e) => e.peer === p && e.event === 'certificate.accepted'));
+      progress(`cold start not measured: no certificate.accepted logged by ${missing.join(', ') || '?'}`);
+    }
     const coldStartMs = firstAccepted === null ? null : Math.max(0, firstAccepted - lastStart);
 
     // Steady state: enclave requests and traffic per peer over a quiet window.
