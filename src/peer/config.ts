@@ -9,7 +9,7 @@ import { parseGossipKey } from '../protocol/gossip-keyring.ts';
 import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
 import type { MembershipConfig } from './membership/membership.ts';
 
-interface Setting<T> {
+export interface Setting<T> {
   flag: string;
   env: string;
   default: T;
@@ -19,7 +19,7 @@ interface Setting<T> {
   parse: (raw: string, option: string) => T;
 }
 
-function integer(min: number, max: number) {
+export function integer(min: number, max: number) {
   return (raw: string, option: string): number => {
     const value = Number(raw);
     if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value)) {

@@ -6,27 +6,8 @@ import { readFileSync } from 'node:fs';
 import { type Certificate, certificateFromPem } from '../../crypto/x509.ts';
 import { resolvePinnedChecksum } from '../../enclave/client/pinned-checksum.ts';
 import { ConfigError } from '../../errors.ts';
-import { optionName } from '../config.ts';
+import { integer, optionName, type Setting } from '../config.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from './timing.ts';
-
-interface Setting<T> {
-  flag: string;
-  env: string;
-  default: T;
-  reason: string;
-  describe: string;
-  parse: (raw: string, option: string) => T;
-}
-
-function wholeNumber(min: number, max: number) {
-  return (raw: string, option: string): number => {
-    const value = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || value < min || value > max) {
-      throw new ConfigError(option, `'${raw}' must be a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
-}
 
 function httpUrl(raw: string, option: string): string {
   if (raw === '') return raw;
@@ -79,7 +60,7 @@ export const ELECTION_SETTINGS = {
     flag: 'enclave-timeout-ms',
     env: 'ENCLAVE_TIMEOUT_MS',
     default: 1000,
-    parse: wholeNumber(50, 60_000),
+    parse: integer(50, 60_000),
     reason:
       'a healthy enclave answers in tens of ms; half a default lease leaves a leader time to retry a renewal',
     describe: 'Timeout of one enclave request (elect adds the time the enclave may hold it)',
@@ -88,7 +69,7 @@ export const ELECTION_SETTINGS = {
     flag: 'ask-ahead-ms',
     env: 'ASK_AHEAD_MS',
     default: DEFAULT_ELECTION_TIMING.askAheadMs,
-    parse: wholeNumber(0, 60_000),
+    parse: integer(0, 60_000),
     reason: 'a request already waiting at the enclave when the lease ends adds no polling delay to failover',
     describe: 'How long before a known lease ends a follower asks the enclave',
   },
@@ -96,7 +77,7 @@ export const ELECTION_SETTINGS = {
     flag: 'leader-margin-ms',
     env: 'LEADER_MARGIN_MS',
     default: DEFAULT_ELECTION_TIMING.leaderMarginMs,
-    parse: wholeNumber(0, 60_000),
+    parse: integer(0, 60_000),
     reason:
       '10% of the default lease: the leader stops acting well before the enclave could grant anyone else',
     describe: 'Safety margin the leader subtracts from its own lease window',
@@ -105,7 +86,7 @@ export const ELECTION_SETTINGS = {
     flag: 'askers',
     env: 'ASKERS',
     default: DEFAULT_ELECTION_TIMING.askers,
-    parse: wholeNumber(1, 1000),
+    parse: integer(1, 1000),
     reason:
       'two followers (chosen afresh each epoch) ask first, so enclave load does not grow with the cluster',
     describe: 'Followers that ask the enclave first when a lease is about to end',
@@ -114,7 +95,7 @@ export const ELECTION_SETTINGS = {
     flag: 'follower-grace-ms',
     env: 'FOLLOWER_GRACE_MS',
     default: DEFAULT_ELECTION_TIMING.followerGraceMs,
-    parse: wholeNumber(0, 60_000),
+    parse: integer(0, 60_000),
     reason: "three gossip rounds: the designated askers' new certificate usually arrives first",
     describe: 'How much later the other followers ask',
   },
