@@ -5,25 +5,14 @@
 // 127.0.0.1 and is stopped at the end.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freeTcpPort } from '../../src/local/local-cluster.ts';
 import { summary } from '../support/stats.ts';
 
 const HELP = `usage: npm run bench -- etcd-failover [--samples 10] [--candidates 3] [--ttl-ms 2000] [--json]
 Time from SIGKILL of the etcd election leader to the next candidate's win.`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitHealthy(endpoint: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -85,7 +74,7 @@ export async function main(argv: string[]): Promise<void> {
   if (ttlMs % 1000 !== 0) throw new Error('--ttl-ms must be whole seconds: etcd lease TTLs are in seconds');
 
   const dataDir = mkdtempSync(join(tmpdir(), 'enclave-elect-etcd-'));
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const [clientPort, peerPort] = [await freeTcpPort(), await freeTcpPort()];
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const etcd = spawn(
     'etcd',
