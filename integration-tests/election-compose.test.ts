@@ -65,7 +65,7 @@ describe('docker-compose.yml: up --build --scale peer=5', { timeout: 900_000 }, 
     );
     let last: (PeerStatus | string)[] = [];
     const statuses = await until(
-      'five peers agree on one verified, acting leader',
+      'five peers see each other and agree on one verified, acting leader',
       async () => {
         last = await Promise.all(
           addresses.map((ip) =>
@@ -82,7 +82,8 @@ describe('docker-compose.yml: up --build --scale peer=5', { timeout: 900_000 }, 
             v.leader?.verified === true &&
             v.leader.name === leader.name &&
             v.leader.epoch === leader.epoch &&
-            v.isLeader === (v.name === leader.name),
+            v.isLeader === (v.name === leader.name) &&
+            v.members?.filter((m) => m.state === 'alive').length === PEERS,
         );
         return agree ? views : undefined;
       },

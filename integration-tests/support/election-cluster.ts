@@ -261,10 +261,18 @@ export class ElectionCluster {
     );
   }
 
-  /** The agreed leader acts as leader (isLeader) and no other live peer does. */
+  /**
+   * Converged: the agreed leader acts as leader (isLeader) and no other live peer
+   * does, and every live peer sees every live peer alive.
+   */
   async actingLeader(timeoutMs: number): Promise<Agreement> {
-    return this.agreed('one acting leader', timeoutMs, (a) =>
-      [...a.statuses].every(([name, s]) => s.isLeader === (name === a.leader)),
+    const live = this.live();
+    return this.agreed('one acting leader, full membership', timeoutMs, (a) =>
+      [...a.statuses].every(
+        ([name, s]) =>
+          s.isLeader === (name === a.leader) &&
+          live.every((peer) => s.members?.some((m) => m.name === peer && m.state === 'alive')),
+      ),
     );
   }
 
