@@ -110,6 +110,8 @@ export async function runMembershipBench(
       await sleep(500 + Math.random() * 500);
     }
     detections.sort((a, b) => a - b);
+    for (const line of cluster.peers.flatMap((p) => p.falseDeathLog).slice(0, 10))
+      progress(`false positive: ${line}`);
     return {
       suite: 'membership',
       peers,

@@ -18,6 +18,8 @@ export interface LoopbackPeer {
   readonly deadAt: Map<string, number>;
   /** Dead declarations about members that were alive at the time (false positives). */
   falseDeaths: number;
+  /** The first few of them, for diagnosis. */
+  readonly falseDeathLog: string[];
 }
 
 export interface LoopbackClusterOptions {
@@ -81,7 +83,13 @@ export class LoopbackCluster {
   }
 
   private track(node: MembershipNode): LoopbackPeer {
-    const peer: LoopbackPeer = { node, known: new Set([node.name]), deadAt: new Map(), falseDeaths: 0 };
+    const peer: LoopbackPeer = {
+      node,
+      known: new Set([node.name]),
+      deadAt: new Map(),
+      falseDeaths: 0,
+      falseDeathLog: [],
+    };
     node.on((event) => {
       switch (event.event) {
         case 'member.joined':
@@ -90,7 +98,15 @@ export class LoopbackCluster {
         case 'member.dead':
           peer.known.delete(event.member);
           peer.deadAt.set(event.member, performance.now());
-          if (!this.killed.has(event.member)) peer.falseDeaths++;
+          if (!this.killed.has(event.member)) {
+            peer.falseDeaths++;
+            if (peer.falseDeathLog.length < 3) {
+              const m = event.member;
+              peer.falseDeathLog.push(
+                `${Math.round(performance.now())} ${node.name} marked ${m} dead (incarnation ${event.incarnation}, by ${event.from})`,
+              );
+            }
+          }
           break;
         case 'member.left':
         case 'member.removed':
