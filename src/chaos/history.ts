@@ -15,6 +15,17 @@ export interface HistoryEvent {
   reason?: string;
   /** leader.released: when it stopped acting (ms), which may precede `t` (a paused leader logs on resume). */
   stoppedAt?: number;
+  /** certificate.rejected and other failures: the error message. */
+  error?: string;
+}
+
+/** A container of the cluster that ended (Docker's `die` event), and how. */
+export interface ContainerExit {
+  t: number;
+  /** Member name (peer-3) or role (enclave). */
+  name: string;
+  container: string;
+  exitCode: number | null;
 }
 
 export interface FaultRecord {
@@ -25,6 +36,17 @@ export interface FaultRecord {
   heal: number | null;
   /** The fault ended the process (kill, stop): an open leader interval ends here. */
   endsProcess?: boolean;
+  /** When the process actually ended (Docker's `die` event), if seen: a SIGTERM'd peer runs on until then. */
+  processEndedAt?: number;
+  /** partition: every peer cut off (the target among them). */
+  peers?: string[];
+  /** The leader and epoch the majority saw when the fault started (for failover times). */
+  leaderAtStart?: string | null;
+  epochAtStart?: number | null;
+  /** Peers that could still elect during the fault (running, on the enclave's side); failover is measured over them. */
+  survivors?: string[];
+  /** How it was applied, for people ("leader peer-3, epoch 7", "enclave with the isolated side"). */
+  note?: string;
 }
 
 export interface Observation {
@@ -38,6 +60,8 @@ export interface Observation {
 }
 
 export interface History {
+  /** The peers of the run (member names). */
+  peers?: string[];
   /** Lease length in ms: agreement after a heal is due within lease + 2 s. */
   leaseMs: number;
   startedAt: number;
@@ -45,6 +69,8 @@ export interface History {
   events: HistoryEvent[];
   faults: FaultRecord[];
   observations: Observation[];
+  /** Every container exit seen during the run (absent in older histories). */
+  exits?: ContainerExit[];
 }
 
 /** Normalise one pino line (JSON) from a peer into a HistoryEvent, or null. */
@@ -69,6 +95,7 @@ export function eventFromLogLine(
   if (typeof parsed.epoch === 'number') event.epoch = parsed.epoch;
   if (typeof parsed.leader === 'string') event.leader = parsed.leader;
   if (typeof parsed.reason === 'string') event.reason = parsed.reason;
+  if (typeof parsed.error === 'string') event.error = parsed.error;
   if (typeof parsed.stoppedAt === 'string') {
     const stopped = Date.parse(parsed.stoppedAt);
     if (Number.isFinite(stopped)) event.stoppedAt = stopped;

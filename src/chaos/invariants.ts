@@ -23,7 +23,10 @@ export interface Verdict {
 
 export interface AgreementSample {
   heal: number;
+  /** When the last live peer adopted the agreed certificate, from its log (ms after the heal). */
   tookMs: number | null;
+  /** When a status round first saw everyone agree (an upper bound, ms after the heal). */
+  observedMs: number | null;
 }
 
 const AGREEMENT_SLACK_MS = 2000;
@@ -55,7 +58,7 @@ export function leaderIntervals(history: History): LeaderInterval[] {
   const events = [...history.events].sort((a, b) => a.t - b.t);
   const processEnds = history.faults
     .filter((f) => f.endsProcess)
-    .map((f) => ({ peer: f.target, t: f.start }))
+    .map((f) => ({ peer: f.target, t: f.processEndedAt ?? f.start }))
     .sort((a, b) => a.t - b.t);
   const open = new Map<string, { epoch: number; from: number }>();
   const intervals: LeaderInterval[] = [];
@@ -105,7 +108,15 @@ export function overlappingLeaders(history: History): Verdict {
   };
 }
 
-/** For each heal, how long until every live peer agreed on one verified leader (null: never). */
+/**
+ * For each heal, how long until every live peer agreed on one verified leader
+ * (null: never). A status round in which all live peers agree confirms the
+ * agreement; when it happened comes from the peers' own logs: each peer's
+ * latest certificate.accepted of the agreed epoch before that round (not
+ * before the heal, nor before a round that saw the peer disagree). A peer
+ * whose log has no such event counts from the confirming round itself, so
+ * without logs this is the poll-based (upper-bound) time.
+ */
 export function agreementAfterHeals(history: History): AgreementSample[] {
   const heals = history.faults
     .map((f) => f.heal)
@@ -118,17 +129,39 @@ export function agreementAfterHeals(history: History): AgreementSample[] {
     byTime.set(o.t, round);
   }
   const rounds = [...byTime.entries()].sort((a, b) => a[0] - b[0]);
+  const accepted = history.events.filter((e) => e.event === 'certificate.accepted');
+  // A restarted peer's acceptances from before its process ended say nothing about the new process.
+  const ended = history.faults
+    .filter((f) => f.endsProcess)
+    .map((f) => ({ peer: f.target, t: f.processEndedAt ?? f.start }));
+  const newestProcess = (peer: string, before: number) =>
+    Math.max(-Infinity, ...ended.filter((x) => x.peer === peer && x.t <= before).map((x) => x.t));
   return heals.map((heal) => {
+    const lastDisagreement = new Map<string, number>();
     for (const [t, round] of rounds) {
       if (t < heal) continue;
       const live = round.filter((o) => o.live);
       const first = live[0];
-      if (!first || first.leader === null) continue;
-      if (live.every((o) => o.verified && o.leader === first.leader && o.epoch === first.epoch)) {
-        return { heal, tookMs: t - heal };
+      const agreeing = (o: (typeof live)[number]) =>
+        first !== undefined &&
+        first.leader !== null &&
+        o.verified &&
+        o.leader === first.leader &&
+        o.epoch === first.epoch;
+      if (first && first.leader !== null && live.every(agreeing)) {
+        const adopted = live.map((o) => {
+          const evidence = accepted
+            .filter((e) => e.peer === o.peer && e.epoch === o.epoch && e.leader === o.leader && e.t <= t)
+            .at(-1);
+          if (evidence && evidence.t < newestProcess(o.peer, t)) return t;
+          if (!evidence) return t;
+          return Math.max(heal, evidence.t, lastDisagreement.get(o.peer) ?? heal);
+        });
+        return { heal, tookMs: Math.max(...adopted) - heal, observedMs: t - heal };
       }
+      for (const o of live) if (!agreeing(o)) lastDisagreement.set(o.peer, t);
     }
-    return { heal, tookMs: null };
+    return { heal, tookMs: null, observedMs: null };
   });
 }
 
@@ -149,6 +182,58 @@ export function agreementVerdict(history: History): Verdict {
   };
 }
 
+/** How long after a fault its container may still be seen to exit (Docker's grace, slow engines). */
+const EXIT_EXPLAINED_SLACK_MS = 15_000;
+const EXIT_FAULTS = new Set(['kill', 'stop', 'restart', 'enclave-restart']);
+
+/** Every container exit must be explained by a fault that ends that container's process. */
+export function unexpectedExits(history: History): Verdict {
+  const exits = history.exits ?? [];
+  const offending = exits.filter(
+    (exit) =>
+      !history.faults.some(
+        (f) =>
+          EXIT_FAULTS.has(f.kind) &&
+          (f.target === exit.name || f.target === exit.container) &&
+          exit.t >= f.start - 1000 &&
+          exit.t <= (f.heal ?? history.endedAt) + EXIT_EXPLAINED_SLACK_MS,
+      ),
+  );
+  return {
+    name: 'no unexpected process exits',
+    ok: offending.length === 0,
+    summary:
+      offending.length === 0
+        ? `${exits.length} exits, each caused by an injected fault`
+        : `${offending.length} exit(s) no fault explains: ${offending.map((e) => `${e.name} (code ${e.exitCode ?? '?'})`).join(', ')}`,
+    offending,
+  };
+}
+
+/** Reasons a peer gives for refusing a certificate or attestation that the real enclave should never cause. */
+const FORGERY_REASONS = new Set(['E_CERT_INVALID', 'E_ATTESTATION_INVALID']);
+
+/** The only enclave in a run is the real one: a certificate refused as invalid means a signing or checking bug. */
+export function rejectedCertificates(history: History): Verdict {
+  const rejected = history.events.filter((e) => e.event === 'certificate.rejected');
+  const offending = rejected.filter((e) => e.reason !== undefined && FORGERY_REASONS.has(e.reason));
+  return {
+    name: 'no certificate rejected as invalid',
+    ok: offending.length === 0,
+    summary:
+      offending.length === 0
+        ? `${rejected.length} rejection(s), none for a bad signature or attestation`
+        : `${offending.length} certificate(s) from the real enclave rejected as invalid`,
+    offending,
+  };
+}
+
 export function checkHistory(history: History): Verdict[] {
-  return [equivocations(history), overlappingLeaders(history), agreementVerdict(history)];
+  return [
+    equivocations(history),
+    overlappingLeaders(history),
+    agreementVerdict(history),
+    unexpectedExits(history),
+    rejectedCertificates(history),
+  ];
 }

@@ -3,6 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../errors.ts';
 import { FAULTS } from '../../../orchestrator/faults.ts';
+import { chaosCommand } from './chaos/cli.ts';
 import { downCommand } from './down/cli.ts';
 import { faultCommand } from './faults/cli.ts';
 import { healCommand } from './heal/cli.ts';
@@ -23,7 +24,8 @@ export const clusterCommand: CommandModule<object, object> = {
       .command(partitionCommand)
       .command(healCommand)
       .command(logsCommand)
-      .command(downCommand);
+      .command(downCommand)
+      .command(chaosCommand);
     for (const fault of FAULTS) parser = parser.command(faultCommand(fault));
     return parser.epilog(
       'Select a cluster with --name NAME (made by `cluster up`, default: default) or --project NAME (a docker compose project).',

@@ -1,0 +1,133 @@
+// A whole `cluster chaos` session: optionally start a cluster of its own (and
+// always remove it at the end), run the experiment, write the report files.
+// Kept apart from the yargs layer so tests can drive it with options.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { upCluster } from '../orchestrator/cluster-up.ts';
+import type { DockerClient } from '../orchestrator/docker-client.ts';
+import { type ClusterSelector, LABEL } from '../orchestrator/labels.ts';
+import type { StatusReader } from '../orchestrator/peer-status.ts';
+import { clusterLabel } from '../orchestrator/status-report.ts';
+import { downCluster } from '../orchestrator/teardown.ts';
+import { buildReport, type ChaosReport } from './report.ts';
+import { renderReportHtml } from './report-html.ts';
+import { type ChaosDocker, type ChaosProgress, runChaos } from './run-chaos.ts';
+import type { FaultKind } from './schedule.ts';
+
+export type SessionDocker = ChaosDocker &
+  Pick<DockerClient, 'createContainer' | 'createVolume' | 'getImage' | 'listVolumes' | 'getVolume'>;
+
+export interface SessionOptions {
+  seed: string;
+  durationMs: number;
+  intervalMs: number;
+  faults: FaultKind[];
+  /** Start a cluster of this many peers (removed at the end); otherwise act on `selector`. */
+  peers?: number;
+  selector: ClusterSelector;
+  image: string;
+  leaseMs?: number;
+  extraLabels: Record<string, string>;
+  reportDir?: string;
+  /** Keep a cluster this session started (for inspection). */
+  keep?: boolean;
+}
+
+export interface SessionContext {
+  docker: SessionDocker;
+  reader: StatusReader;
+  progress: (state: ChaosProgress) => void;
+  note: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export function newChaosSeed(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** The lease a cluster made by `up` was started with (its network's label), else the default 2 s. */
+async function leaseOf(
+  docker: Pick<DockerClient, 'listNetworks'>,
+  selector: ClusterSelector,
+): Promise<number> {
+  if (selector.kind !== 'name') return 2000;
+  const networks = await docker.listNetworks({
+    filters: JSON.stringify({ label: [`${LABEL.cluster}=${selector.name}`, `${LABEL.role}=network`] }),
+  });
+  const raw = Number(networks[0]?.Labels?.[LABEL.leaseMs]);
+  return Number.isFinite(raw) && raw > 0 ? raw : 2000;
+}
+
+export async function writeReport(dir: string, report: ChaosReport): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(dir, 'report.html'), renderReportHtml(report));
+}
+
+export async function runChaosSession(
+  options: SessionOptions,
+  context: SessionContext,
+): Promise<ChaosReport> {
+  const { docker } = context;
+  const own = options.peers !== undefined;
+  const selector = options.selector;
+  if (own && selector.kind === 'name') {
+    context.note(`starting cluster '${selector.name}' with ${options.peers} peers (${options.image})`);
+    await upCluster(
+      docker,
+      {
+        cluster: selector.name,
+        image: options.image,
+        policy: 'vrf',
+        leaseMs: options.leaseMs ?? 2000,
+        extraLabels: options.extraLabels,
+        peers: options.peers!,
+        build: false,
+        timeoutMs: 90_000,
+      },
+      {
+        reader: context.reader,
+        progress: context.note,
+        ...(context.signal ? { signal: context.signal } : {}),
+      },
+    );
+  }
+  try {
+    const leaseMs = options.leaseMs ?? (await leaseOf(docker, selector));
+    const run = await runChaos(
+      {
+        seed: options.seed,
+        durationMs: options.durationMs,
+        intervalMs: options.intervalMs,
+        faults: options.faults,
+        selector,
+        leaseMs,
+        extraLabels: options.extraLabels,
+      },
+      {
+        docker,
+        reader: context.reader,
+        progress: context.progress,
+        note: context.note,
+        ...(context.signal ? { signal: context.signal } : {}),
+      },
+    );
+    const report = buildReport(run, {
+      cluster: clusterLabel(selector),
+      image: own ? options.image : null,
+      durationMs: options.durationMs,
+      intervalMs: options.intervalMs,
+      faults: options.faults,
+    });
+    if (options.reportDir) await writeReport(options.reportDir, report);
+    return report;
+  } finally {
+    if (own && selector.kind === 'name' && !options.keep) {
+      const removed = await downCluster(docker, selector.name, () => undefined);
+      context.note(
+        `removed cluster '${selector.name}' (${removed.containers.length} containers, ${removed.networks.length} networks, ${removed.volumes.length} volumes)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// Polls every peer's /status in rounds while a chaos run lasts and turns each
+// round into Observations (one timestamp per round: when its last answer came,
+// so agreement times are never flattered). Peers a fault has cut off are marked
+// not live; a peer that runs but does not answer is live and does not agree.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DockerClient } from '../orchestrator/docker-client.ts';
+import type { ClusterSelector } from '../orchestrator/labels.ts';
+import type { StatusReader } from '../orchestrator/peer-status.ts';
+import { type ClusterStatusReport, collectClusterStatus } from '../orchestrator/status-report.ts';
+import type { Observation } from './history.ts';
+
+export interface PollRound {
+  startedAt: number;
+  t: number;
+  report: ClusterStatusReport;
+}
+
+export function observationsOf(round: PollRound, cutOff: ReadonlySet<string>): Observation[] {
+  return round.report.peers.map((p) => {
+    const leader = p.status?.leader ?? null;
+    const named = leader !== null && typeof leader.name === 'string' && typeof leader.epoch === 'number';
+    return {
+      t: round.t,
+      peer: p.name,
+      live: p.state === 'running' && !cutOff.has(p.name),
+      leader: named ? leader.name : null,
+      epoch: named ? leader.epoch : null,
+      verified: named && leader.verified !== false,
+    };
+  });
+}
+
+export class StatusPoller {
+  readonly observations: Observation[] = [];
+  /** Peers a fault currently cuts off (paused, partitioned away): not expected to agree. */
+  readonly cutOff = new Set<string>();
+  latest: PollRound | undefined;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #listeners = new Set<(round: PollRound) => void>();
+
+  readonly #docker: Pick<DockerClient, 'listContainers'>;
+  readonly #selector: ClusterSelector;
+  readonly #reader: StatusReader;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+
+  constructor(
+    docker: Pick<DockerClient, 'listContainers'>,
+    selector: ClusterSelector,
+    reader: StatusReader,
+    intervalMs: number,
+    now: () => number = Date.now,
+  ) {
+    this.#docker = docker;
+    this.#selector = selector;
+    this.#reader = reader;
+    this.#intervalMs = intervalMs;
+    this.#now = now;
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+
+  /** Resolves with the first round that started at or after `since` and satisfies `ok`, or null at the timeout. */
+  async until(
+    ok: (round: PollRound) => boolean,
+    since: number,
+    timeoutMs: number,
+  ): Promise<PollRound | null> {
+    return new Promise((resolve) => {
+      const done = (value: PollRound | null) => {
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+        resolve(value);
+      };
+      const listener = (round: PollRound) => {
+        if (round.startedAt >= since && ok(round)) done(round);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      this.#listeners.add(listener);
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const startedAt = this.#now();
+      try {
+        const report = await collectClusterStatus(this.#docker, this.#selector, this.#reader);
+        const round = { startedAt, t: this.#now(), report };
+        this.latest = round;
+        this.observations.push(...observationsOf(round, this.cutOff));
+        for (const listener of [...this.#listeners]) listener(round);
+      } catch {
+        // The engine hiccuped (a container removed mid-list): the next round tries again.
+      }
+      await sleep(this.#intervalMs);
+    }
+  }
+}

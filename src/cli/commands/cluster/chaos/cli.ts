@@ -1,0 +1,216 @@
+// `enclave-elect cluster chaos`: a seeded fault schedule against a cluster
+// (its own with --peers N, or --name / --project), with the invariants of
+// DESIGN.md §5 checked on the recorded history; `--check FILE` re-checks a
+// saved report. Exit 1 when any invariant fails.
+import type { CommandModule } from 'yargs';
+import { newChaosSeed, runChaosSession } from '../../../../chaos/chaos-session.ts';
+import { checkSavedHistory, summarize } from '../../../../chaos/report.ts';
+import {
+  FAULT_KINDS,
+  type FaultKind,
+  generateSchedule,
+  parseFaultKinds,
+} from '../../../../chaos/schedule.ts';
+import { progressLine, summaryText } from '../../../../chaos/summary-text.ts';
+import { EnclaveElectError, UsageError } from '../../../../errors.ts';
+import { connectDocker, ensureDockerReachable } from '../../../../orchestrator/docker-client.ts';
+import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import { DEFAULT_IMAGE } from '../../../../orchestrator/project-image.ts';
+import {
+  durationOption,
+  extraLabels,
+  interruptSignal,
+  type JsonOption,
+  print,
+  printJson,
+  progress,
+  type SelectorOptions,
+  selectorFrom,
+  withJson,
+  withSelector,
+} from '../cluster-options.ts';
+import { checkPeerCount } from '../up/cli.ts';
+
+export interface ChaosOptions extends SelectorOptions, JsonOption {
+  duration: string;
+  interval: string;
+  faults: string;
+  seed?: string;
+  peers?: number;
+  report?: string;
+  check?: string;
+  image: string;
+  'lease-ms'?: number;
+  keep: boolean;
+  label?: string[];
+  'dry-run': boolean;
+}
+
+function faultKinds(raw: string): FaultKind[] {
+  try {
+    return parseFaultKinds(raw);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** A live one-line progress on a terminal, plain lines (at most every 5 s) otherwise. */
+function progressWriter(): { update: (line: string) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let lastPlain = 0;
+  let shown = false;
+  return {
+    update: (line) => {
+      if (tty) {
+        const width = process.stderr.columns ?? 120;
+        process.stderr.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
+        shown = true;
+      } else if (Date.now() - lastPlain >= 5000) {
+        lastPlain = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
+    },
+    done: () => {
+      if (tty && shown) process.stderr.write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
+
+export const chaosCommand: CommandModule<object, ChaosOptions> = {
+  command: 'chaos',
+  describe: 'Inject seeded faults, record every peer, check the election invariants, write a report',
+  builder: (y) =>
+    withJson(withSelector(y), 'the report (report.json) instead of the summary')
+      .option('duration', { type: 'string', default: '2m', describe: 'How long to inject faults (30s, 10m)' })
+      .option('interval', { type: 'string', default: '5s', describe: 'Mean quiet time between faults' })
+      .option('faults', {
+        type: 'string',
+        default: FAULT_KINDS.join(','),
+        describe: 'Fault kinds to draw from',
+      })
+      .option('seed', {
+        type: 'string',
+        describe: 'Seed of the schedule (printed when not given, to replay)',
+      })
+      .option('peers', {
+        alias: 'n',
+        type: 'number',
+        describe: 'Start a cluster of N peers for the run and remove it afterwards',
+      })
+      .option('report', { type: 'string', describe: 'Write report.json and report.html into this directory' })
+      .option('check', {
+        type: 'string',
+        describe: 'Check the history saved in a report.json again; no faults',
+      })
+      .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'Image for --peers' })
+      .option('lease-ms', { type: 'number', describe: 'Lease for --peers (default 2000)' })
+      .option('keep', { type: 'boolean', default: false, describe: 'Keep the cluster --peers started' })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the schedule for the seed and stop',
+      })
+      .option('label', {
+        type: 'string',
+        array: true,
+        describe: 'Extra label key=value on everything created',
+      })
+      .example(
+        '$0 cluster chaos --peers 5 --duration 3m --seed 42 --report out',
+        'own cluster, report in out/',
+      )
+      .example('$0 cluster chaos --check out/report.json', 're-check a saved run'),
+  handler: async (args) => {
+    if (args.check !== undefined) {
+      const { verdicts, history, seed } = await checkSavedHistory(args.check);
+      const summary = summarize(history, undefined);
+      if (args.json) printJson({ file: args.check, ok: verdicts.every((v) => v.ok), verdicts, summary });
+      else
+        print(
+          summaryText({
+            seed: seed ?? '(unknown)',
+            faultsByKind: summary.faultsByKind,
+            skipped: 0,
+            failovers: summary.failovers,
+            verdicts,
+          }),
+        );
+      if (!verdicts.every((v) => v.ok)) process.exitCode = 1;
+      return;
+    }
+    const faults = faultKinds(args.faults);
+    const durationMs = durationOption(args.duration, '--duration', 120_000);
+    const intervalMs = durationOption(args.interval, '--interval', 5000);
+    if (durationMs < 1000) throw new UsageError('--duration must be at least 1s');
+    if (args.peers !== undefined) {
+      checkPeerCount(args.peers, '--peers');
+      if (args.peers < 3) throw new UsageError('--peers must be at least 3, so a minority can be cut off');
+      if (args.project !== undefined) throw new UsageError('--peers starts its own cluster; drop --project');
+    }
+    const seed = args.seed ?? newChaosSeed();
+    const selector = selectorFrom(
+      args.peers !== undefined && args.name === undefined ? { name: `chaos-${seed}`.slice(0, 40) } : args,
+    );
+    if (args['dry-run']) {
+      const peers = Array.from({ length: args.peers ?? 5 }, (_, i) => `peer-${i + 1}`);
+      printJson(generateSchedule({ seed, durationMs, intervalMs, faults, peers }));
+      return;
+    }
+    const labels = extraLabels(args.label);
+    const docker = connectDocker();
+    await ensureDockerReachable(docker);
+    progress(`chaos seed ${seed} (replay with --seed ${seed})`);
+    const live = progressWriter();
+    const { signal, dispose } = interruptSignal();
+    try {
+      const report = await runChaosSession(
+        {
+          seed,
+          durationMs,
+          intervalMs,
+          faults,
+          ...(args.peers === undefined ? {} : { peers: args.peers }),
+          selector,
+          image: args.image,
+          ...(args['lease-ms'] === undefined ? {} : { leaseMs: args['lease-ms'] }),
+          extraLabels: labels,
+          ...(args.report === undefined ? {} : { reportDir: args.report }),
+          keep: args.keep,
+        },
+        {
+          docker,
+          reader: execStatusReader(docker),
+          progress: (state) => live.update(progressLine(state)),
+          note: (line) => {
+            live.done();
+            progress(line);
+          },
+          signal,
+        },
+      );
+      live.done();
+      if (args.json) printJson(report);
+      else
+        print(
+          summaryText({
+            seed,
+            faultsByKind: report.summary.faultsByKind,
+            skipped: report.summary.skipped,
+            failovers: report.summary.failovers,
+            verdicts: report.verdicts,
+            ...(args.report === undefined ? {} : { reportDir: args.report }),
+          }),
+        );
+      if (!report.ok) process.exitCode = 1;
+    } catch (error) {
+      live.done();
+      if (error instanceof EnclaveElectError) throw error;
+      throw new EnclaveElectError('E_CHAOS', `chaos run failed (seed ${seed}): ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      dispose();
+    }
+  },
+};
