@@ -90,17 +90,15 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
   const now = context.now ?? Date.now;
   const { docker, reader } = context;
   const selector = options.selector;
+  // Compose peers are named by container until their /status says their member name (what logs and leaders use).
+  const memberNames = new Map<string, string>();
+  const named = (list: ClusterContainer[]) =>
+    list.map((c) => (c.role === 'peer' ? { ...c, name: memberNames.get(c.container) ?? c.name } : c));
   let containers = await requireCluster(docker, selector);
-  const peerNames = peersOf(containers).map((p) => p.name);
+  let peerNames = peersOf(containers).map((p) => p.name);
   const poller = new StatusPoller(docker, selector, reader, options.pollIntervalMs ?? 500, now);
   const steadyTimeoutMs = options.steadyTimeoutMs ?? 30_000;
-  const schedule = generateSchedule({
-    seed: options.seed,
-    durationMs: options.durationMs,
-    intervalMs: options.intervalMs,
-    faults: options.faults,
-    peers: peerNames,
-  });
+  let schedule: ScheduledFault[] = [];
   const startedAt = now();
   let doing = 'checking the steady state';
   let injected = 0;
@@ -129,6 +127,16 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
         `refusing to inject faults: ${describeSelector(selector)} is not in a steady state (every peer running and agreeing on one verified leader) after ${steadyTimeoutMs / 1000} s: ${line}. \`enclave-elect cluster status\` shows each peer's view.`,
       );
     }
+    for (const p of steady.report.peers) memberNames.set(p.container, p.name);
+    containers = named(containers);
+    peerNames = peersOf(containers).map((p) => p.name);
+    schedule = generateSchedule({
+      seed: options.seed,
+      durationMs: options.durationMs,
+      intervalMs: options.intervalMs,
+      faults: options.faults,
+      peers: peerNames,
+    });
     const deadline = startedAt + options.durationMs;
     const injection: InjectionContext = {
       docker,
@@ -144,7 +152,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
       doing = `quiet for ${(fault.gapMs / 1000).toFixed(1)}s before fault ${fault.index} (${fault.kind})`;
       await sleep(fault.gapMs, undefined, { signal: context.signal }).catch(() => undefined);
       if (context.signal?.aborted) break;
-      containers = await requireCluster(docker, selector);
+      containers = named(await requireCluster(docker, selector));
       const view = poller.latest ? agreementOf(poller.latest.report.peers) : undefined;
       const target = resolveScheduled(fault, containers, view?.leader ?? null);
       if (typeof target === 'string') {
@@ -215,7 +223,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
   }
   const endedAt = now();
   const exitList = exits.stop();
-  containers = await requireCluster(docker, selector);
+  containers = named(await requireCluster(docker, selector));
   const events = await collectLogEvents(docker, containers, startedAt, startedProcesses);
   for (const f of faults) {
     if (!f.endsProcess) continue;
