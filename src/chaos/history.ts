@@ -50,7 +50,10 @@ export interface FaultRecord {
 }
 
 export interface Observation {
+  /** When the round's last answer came (ms): the round's time. */
   t: number;
+  /** When the round began reading; a round that began before a heal cannot show agreement after it. */
+  from?: number;
   peer: string;
   /** Whether the peer is expected to take part (running, not paused, not cut off). */
   live: boolean;

@@ -139,7 +139,8 @@ export function agreementAfterHeals(history: History): AgreementSample[] {
   return heals.map((heal) => {
     const lastDisagreement = new Map<string, number>();
     for (const [t, round] of rounds) {
-      if (t < heal) continue;
+      // Only rounds read wholly after the heal: one begun before it may have seen a peer still down as not live.
+      if (t < heal || round.some((o) => (o.from ?? o.t) < heal)) continue;
       const live = round.filter((o) => o.live);
       const first = live[0];
       const agreeing = (o: (typeof live)[number]) =>

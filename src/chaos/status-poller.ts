@@ -21,6 +21,7 @@ export function observationsOf(round: PollRound, cutOff: ReadonlySet<string>): O
     const named = leader !== null && typeof leader.name === 'string' && typeof leader.epoch === 'number';
     return {
       t: round.t,
+      from: round.startedAt,
       peer: p.name,
       live: p.state === 'running' && !cutOff.has(p.name),
       leader: named ? leader.name : null,

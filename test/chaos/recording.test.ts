@@ -130,11 +130,11 @@ describe('applying the schedule to the cluster as it is', () => {
     };
     const obs = observationsOf(round, new Set(['peer-2']));
     assert.deepEqual(
-      obs.map((o) => [o.peer, o.live, o.leader, o.verified]),
+      obs.map((o) => [o.peer, o.live, o.leader, o.verified, o.from]),
       [
-        ['peer-1', true, 'peer-1', true],
-        ['peer-2', false, 'peer-1', true],
-        ['peer-3', false, null, false],
+        ['peer-1', true, 'peer-1', true, 1],
+        ['peer-2', false, 'peer-1', true, 1],
+        ['peer-3', false, null, false, 1],
       ],
     );
   });

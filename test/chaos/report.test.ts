@@ -89,6 +89,28 @@ describe('checking a recorded run', () => {
     assert.equal(agreementAfterHeals(h)[0]?.tookMs, 1500);
   });
 
+  it('does not let a round begun before the heal confirm agreement', () => {
+    const h = goodHistory();
+    // Read from 12.5 s (a still down, not live) to 13.1 s: the others agree, but it says nothing about a.
+    h.observations.splice(
+      3,
+      0,
+      {
+        t: T0 + 13_100,
+        from: T0 + 12_500,
+        peer: 'a',
+        live: false,
+        leader: null,
+        epoch: null,
+        verified: false,
+      },
+      ...agreeRound(13_100, 'b', 2)
+        .slice(1)
+        .map((o) => ({ ...o, from: T0 + 12_500 })),
+    );
+    assert.equal(agreementAfterHeals(h)[0]?.observedMs, 1500);
+  });
+
   it('fails on a container exit no fault explains', () => {
     const h = goodHistory();
     h.exits!.push({ t: T0 + 20_000, name: 'c', container: 'x-c', exitCode: 1 });
