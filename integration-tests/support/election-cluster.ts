@@ -54,7 +54,7 @@ export function decodeJws(compact: string): {
   return { header: json(header), claims: json(payload) };
 }
 
-export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Poll `probe` until it returns a value (not undefined) or the deadline passes. */
 export async function until<T>(
@@ -69,7 +69,7 @@ export async function until<T>(
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${describeLast()}`);
-    await pause(everyMs);
+    await sleep(everyMs);
   }
 }
 
@@ -295,7 +295,17 @@ export class ElectionCluster {
   }
 
   async pause(name: string): Promise<void> {
-    await docker.getContainer(this.containerId(name)).pause();
+    // The engine's cgroup freezer can fail under load ("unable to freeze"), leaving
+    // the container running: that is the engine, not the peer, so try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await docker.getContainer(this.containerId(name)).pause();
+        break;
+      } catch (error) {
+        if (attempt >= 5 || !/unable to freeze/.test(String((error as Error).message))) throw error;
+        await sleep(200);
+      }
+    }
     this.down.add(name);
   }
 
