@@ -40,9 +40,12 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
     if (IMAGE === TEST_IMAGE) await buildProjectImage();
   });
 
+  let passed = false;
+
   after(async () => {
     const left = await sweep(runId);
-    await rm(dir, { recursive: true, force: true });
+    // A failed run's report is the evidence: keep it (the path is in the failure message).
+    if (passed) await rm(dir, { recursive: true, force: true });
     assert.deepEqual(left.containers, [], 'chaos removes the cluster it started');
   });
 
@@ -71,7 +74,11 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
     ]);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as Report;
     const failed = report.verdicts.filter((v) => !v.ok);
-    assert.deepEqual(failed, [], `seed ${SEED}: ${result.stdout}\n${result.stderr.slice(-3000)}`);
+    assert.deepEqual(
+      failed,
+      [],
+      `seed ${SEED}, report kept in ${dir}: ${result.stdout}\n${result.stderr.slice(-3000)}`,
+    );
     assert.equal(result.code, 0, result.stderr.slice(-3000));
     assert.equal(report.ok, true);
     assert.equal(report.seed, SEED);
@@ -86,6 +93,7 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
     // The saved history checks the same way again.
     const recheck = await runBinary(['cluster', 'chaos', '--check', join(dir, 'report.json')]);
     assert.equal(recheck.code, 0, recheck.stdout + recheck.stderr);
+    passed = true;
   });
 
   it('renders report.html in headless Chromium (screenshot)', {

@@ -77,6 +77,32 @@ function timeline(report: ChaosReport): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${heightPx}" width="100%" role="img" aria-label="timeline">${parts.join('')}</svg>`;
 }
 
+/** One sentence per offending item, times relative to the run's start. */
+export function describeOffending(verdict: string, item: unknown, start: number): string {
+  const at = (t: number) => `+${formatDuration(t - start)}`;
+  const o = item as Record<string, unknown>;
+  if (verdict === 'no overlapping leaders' && o.a && o.b) {
+    const a = o.a as { peer: string; epoch: number; from: number; to: number; end: string };
+    const b = o.b as { peer: string; epoch: number; from: number; to: number; end: string };
+    return `${a.peer} acted as leader of epoch ${a.epoch} from ${at(a.from)} until ${at(a.to)} (${a.end}), while ${b.peer} acted as leader of epoch ${b.epoch} from ${at(b.from)}: ${o.overlapMs} ms with two leaders.`;
+  }
+  if (verdict.startsWith('agreement') && typeof o.heal === 'number') {
+    return o.tookMs === null
+      ? `after the heal at ${at(o.heal)} the live peers never all agreed.`
+      : `after the heal at ${at(o.heal)} the live peers agreed only after ${formatDuration(o.tookMs as number)} (seen by status ${formatDuration((o.observedMs as number | null) ?? (o.tookMs as number))} after it).`;
+  }
+  if (verdict === 'one leader per epoch' && Array.isArray(o.leaders)) {
+    return `epoch ${o.epoch} was certified for ${o.leaders.join(' and ')}.`;
+  }
+  if (typeof o.t === 'number' && typeof o.name === 'string') {
+    return `${o.name} exited with code ${o.exitCode ?? '?'} at ${at(o.t)} with no fault on it.`;
+  }
+  if (typeof o.t === 'number' && typeof o.event === 'string') {
+    return `${o.peer} logged ${o.event} (${o.reason ?? ''}${o.error ? `: ${o.error}` : ''}) at ${at(o.t)}.`;
+  }
+  return JSON.stringify(item);
+}
+
 function legend(): string {
   const item = (colour: string, label: string, opacity = 0.35) =>
     `<span class="key"><svg width="22" height="12"><rect width="22" height="12" fill="${colour}" opacity="${opacity}"/></svg>${label}</span>`;
@@ -101,7 +127,12 @@ export function renderReportHtml(report: ChaosReport): string {
     .filter((v) => !v.ok)
     .map(
       (v) =>
-        `<h3>${escapeHtml(v.name)}</h3><pre>${escapeHtml(JSON.stringify(v.offending.slice(0, 20), null, 2))}</pre>`,
+        `<h3>${escapeHtml(v.name)}</h3><ul>${v.offending
+          .slice(0, 20)
+          .map((o) => `<li>${escapeHtml(describeOffending(v.name, o, report.history.startedAt))}</li>`)
+          .join(
+            '',
+          )}</ul><details><summary>raw events</summary><pre>${escapeHtml(JSON.stringify(v.offending.slice(0, 20), null, 2))}</pre></details>`,
     )
     .join('');
   const faultRows = report.faults
@@ -153,13 +184,13 @@ ${card('failover p50', ms(s.failovers.p50Ms), 'fault start to last survivor agre
 ${card('failover p99', ms(s.failovers.p99Ms), `max ${ms(s.failovers.maxMs)}`)}
 ${card('leader intervals', String(s.leaderIntervals), `${s.events} log events recorded`)}
 </div>
+<h2>Timeline</h2>
+<p class="meta">One lane per peer. Green bars: the peer was acting as leader (from its own leader.acquired / leader.released log events); bars of two peers must never overlap in time (a black frame marks any overlap). Shaded boxes: faults, from injection to heal. Hover for details.</p>
+<div>${legend()}</div>
+${timeline(report)}
 <h2>Invariants</h2>
 <table><tr><th></th><th>invariant</th><th>result</th></tr>${verdictRows}</table>
 ${offending ? `<h2>Offending events</h2>${offending}` : ''}
-<h2>Timeline</h2>
-<p class="meta">One lane per peer. Green bars: the peer was acting as leader (from its own leader.acquired / leader.released log events); two green bars never overlap in time. Shaded boxes: faults, from injection to heal. Hover for details.</p>
-<div>${legend()}</div>
-${timeline(report)}
 <h2>Faults</h2>
 <table><tr><th>#</th><th>kind</th><th>target</th><th>at</th><th>held</th><th>agreement after heal</th><th>how</th></tr>${faultRows}</table>
 <h2>Failovers</h2>

@@ -167,6 +167,17 @@ describe('report', () => {
     const html = renderReportHtml(buildReport(run(h), meta));
     assert.match(html, /INVARIANT VIOLATED: one leader per epoch\. Replay with --seed test/);
     assert.match(html, /Offending events/);
+    assert.match(html, /epoch 1 was certified for a and c\./);
+  });
+
+  it('tells an overlap in words, with times from the start of the run', () => {
+    const h = goodHistory();
+    h.faults[0]!.processEndedAt = T0 + 12_300;
+    const html = renderReportHtml(buildReport(run(h), meta));
+    assert.match(
+      html,
+      /a acted as leader of epoch 1 from \+150ms until \+12\.3s \(process-ended\), while b acted as leader of epoch 2 from \+12\.2s: 100 ms with two leaders\./,
+    );
   });
 
   it('escapes what peers wrote', () => {
