@@ -27,6 +27,8 @@ export interface AgreementSample {
   tookMs: number | null;
   /** When a status round first saw everyone agree (an upper bound, ms after the heal). */
   observedMs: number | null;
+  /** How long the slowest restarted peer's process took to start after the heal (0 when none restarted). */
+  bootMs: number | null;
 }
 
 const AGREEMENT_SLACK_MS = 2000;
@@ -115,7 +117,9 @@ export function overlappingLeaders(history: History): Verdict {
  * latest certificate.accepted of the agreed epoch before that round (not
  * before the heal, nor before a round that saw the peer disagree). A peer
  * whose log has no such event counts from the confirming round itself, so
- * without logs this is the poll-based (upper-bound) time.
+ * without logs this is the poll-based (upper-bound) time. A peer whose process
+ * the fault restarted is live from its `peer.started` event: the time it takes
+ * to agree is counted from there, and the boot time is reported beside it.
  */
 export function agreementAfterHeals(history: History): AgreementSample[] {
   const heals = history.faults
@@ -130,6 +134,7 @@ export function agreementAfterHeals(history: History): AgreementSample[] {
   }
   const rounds = [...byTime.entries()].sort((a, b) => a[0] - b[0]);
   const accepted = history.events.filter((e) => e.event === 'certificate.accepted');
+  const started = history.events.filter((e) => e.event === 'peer.started');
   // A restarted peer's acceptances from before its process ended say nothing about the new process.
   const ended = history.faults
     .filter((f) => f.endsProcess)
@@ -150,19 +155,29 @@ export function agreementAfterHeals(history: History): AgreementSample[] {
         o.leader === first.leader &&
         o.epoch === first.epoch;
       if (first && first.leader !== null && live.every(agreeing)) {
-        const adopted = live.map((o) => {
+        const timings = live.map((o) => {
+          // A peer the fault restarted takes part once its process is up (peer.started): its clock starts there.
+          const booted =
+            started.filter((e) => e.peer === o.peer && e.t >= heal && e.t <= t).at(-1)?.t ?? heal;
           const evidence = accepted
             .filter((e) => e.peer === o.peer && e.epoch === o.epoch && e.leader === o.leader && e.t <= t)
             .at(-1);
-          if (evidence && evidence.t < newestProcess(o.peer, t)) return t;
-          if (!evidence) return t;
-          return Math.max(heal, evidence.t, lastDisagreement.get(o.peer) ?? heal);
+          const adopted =
+            !evidence || evidence.t < newestProcess(o.peer, t)
+              ? t
+              : Math.max(heal, evidence.t, lastDisagreement.get(o.peer) ?? heal);
+          return { booted, adopted };
         });
-        return { heal, tookMs: Math.max(...adopted) - heal, observedMs: t - heal };
+        return {
+          heal,
+          tookMs: Math.max(...timings.map((x) => x.adopted - x.booted)),
+          observedMs: t - heal,
+          bootMs: Math.max(...timings.map((x) => x.booted - heal)),
+        };
       }
       for (const o of live) if (!agreeing(o)) lastDisagreement.set(o.peer, t);
     }
-    return { heal, tookMs: null, observedMs: null };
+    return { heal, tookMs: null, observedMs: null, bootMs: null };
   });
 }
 
@@ -171,6 +186,7 @@ export function agreementVerdict(history: History): Verdict {
   const samples = agreementAfterHeals(history);
   const offending = samples.filter((s) => s.tookMs === null || s.tookMs > limit);
   const took = samples.map((s) => s.tookMs).filter((t): t is number => t !== null);
+  const boots = samples.map((s) => s.bootMs).filter((t): t is number => t !== null);
   return {
     name: `agreement within lease + ${AGREEMENT_SLACK_MS / 1000} s after each heal`,
     ok: offending.length === 0,
@@ -178,7 +194,10 @@ export function agreementVerdict(history: History): Verdict {
       samples.length === 0
         ? 'no heals recorded'
         : `${samples.length - offending.length}/${samples.length} heals agreed within ${limit} ms` +
-          (took.length ? `, slowest ${Math.max(...took)} ms` : ''),
+          (took.length ? `, slowest ${Math.max(...took)} ms` : '') +
+          (boots.length && Math.max(...boots) > 0
+            ? ` (restarted peers counted from their start; slowest start ${Math.max(...boots)} ms after its heal)`
+            : ''),
     offending,
   };
 }

@@ -138,7 +138,7 @@ export function renderReportHtml(report: ChaosReport): string {
   const faultRows = report.faults
     .map(
       (f) =>
-        `<tr><td>${f.index}</td><td><span class="dot" style="background:${COLOURS[f.kind] ?? '#777'}"></span>${escapeHtml(f.kind)}</td><td>${escapeHtml(f.peers.join(', '))}${f.leaderAtStart && f.peers.includes(f.leaderAtStart) ? ' <b>(leader)</b>' : ''}</td><td>${formatDuration(Date.parse(f.start) - report.history.startedAt)}</td><td>${ms(f.heldMs)}</td><td>${ms(f.agreementMs)}</td><td>${escapeHtml(f.note)}</td></tr>`,
+        `<tr><td>${f.index}</td><td><span class="dot" style="background:${COLOURS[f.kind] ?? '#777'}"></span>${escapeHtml(f.kind)}</td><td>${escapeHtml(f.peers.join(', '))}${f.leaderAtStart && f.peers.includes(f.leaderAtStart) ? ' <b>(leader)</b>' : ''}</td><td>${formatDuration(Date.parse(f.start) - report.history.startedAt)}</td><td>${ms(f.heldMs)}</td><td>${ms(f.agreementMs)}${f.bootMs ? ` <span class="meta">(process up after ${ms(f.bootMs)})</span>` : ''}</td><td>${escapeHtml(f.note)}</td></tr>`,
     )
     .join('');
   const failoverRows = report.failovers

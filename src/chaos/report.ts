@@ -29,6 +29,8 @@ export interface FaultRow {
   heldMs: number | null;
   /** ms from heal until every live peer agreed; null if not seen. */
   agreementMs: number | null;
+  /** ms from heal until a restarted peer's process was up (agreement counts from there). */
+  bootMs: number | null;
   leaderAtStart: string | null;
   note: string;
 }
@@ -65,7 +67,7 @@ export interface ChaosReport {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function faultRows(history: History): FaultRow[] {
-  const agreement = new Map(agreementAfterHeals(history).map((s) => [s.heal, s.tookMs]));
+  const samples = new Map(agreementAfterHeals(history).map((s) => [s.heal, s]));
   return history.faults.map((f, i) => ({
     index: i + 1,
     kind: f.kind,
@@ -74,7 +76,8 @@ export function faultRows(history: History): FaultRow[] {
     start: iso(f.start),
     heal: f.heal === null ? null : iso(f.heal),
     heldMs: f.heal === null ? null : f.heal - f.start,
-    agreementMs: f.heal === null ? null : (agreement.get(f.heal) ?? null),
+    agreementMs: f.heal === null ? null : (samples.get(f.heal)?.tookMs ?? null),
+    bootMs: f.heal === null ? null : (samples.get(f.heal)?.bootMs ?? null),
     leaderAtStart: f.leaderAtStart ?? null,
     note: f.note ?? '',
   }));

@@ -33,7 +33,7 @@ export interface ChaosOptions {
   selector: ClusterSelector;
   leaseMs: number;
   extraLabels?: Record<string, string>;
-  /** Time between status rounds (default 500 ms; a round itself takes a few hundred ms of execs). */
+  /** Time between status rounds (default 1 s): each round starts a node process in every peer, load that slows restarted peers' start. */
   pollIntervalMs?: number;
   /** How long the cluster has to agree before the run and after it (default 30 s). */
   steadyTimeoutMs?: number;
@@ -96,7 +96,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
     list.map((c) => (c.role === 'peer' ? { ...c, name: memberNames.get(c.container) ?? c.name } : c));
   let containers = await requireCluster(docker, selector);
   let peerNames = peersOf(containers).map((p) => p.name);
-  const poller = new StatusPoller(docker, selector, reader, options.pollIntervalMs ?? 500, now);
+  const poller = new StatusPoller(docker, selector, reader, options.pollIntervalMs ?? 1000, now);
   const steadyTimeoutMs = options.steadyTimeoutMs ?? 30_000;
   let schedule: ScheduledFault[] = [];
   const startedAt = now();

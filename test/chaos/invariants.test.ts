@@ -120,7 +120,7 @@ describe('invariant 3: agreement after each heal', () => {
       faults: [{ kind: 'pause', target: 'p0', start: T0, heal: T0 + 1000 }],
       observations: [...observe(1000, ['p1', null, 'p1']), ...observe(1500, ['p1', 'p1', 'p1'])],
     });
-    assert.deepEqual(agreementAfterHeals(h), [{ heal: T0 + 1000, tookMs: 500, observedMs: 500 }]);
+    assert.deepEqual(agreementAfterHeals(h), [{ heal: T0 + 1000, tookMs: 500, observedMs: 500, bootMs: 0 }]);
     assert.equal(checkHistory(h)[2]?.ok, true);
   });
   it('fails when peers never agree after a heal', () => {
@@ -147,7 +147,7 @@ describe('invariant 3: agreement after each heal', () => {
         ...observe(1200, ['p1', 'p1']).map((o, i) => ({ ...o, peer: `q${i}` })),
       ],
     });
-    assert.deepEqual(agreementAfterHeals(h), [{ heal: T0 + 1000, tookMs: 200, observedMs: 200 }]);
+    assert.deepEqual(agreementAfterHeals(h), [{ heal: T0 + 1000, tookMs: 200, observedMs: 200, bootMs: 0 }]);
   });
 });
 

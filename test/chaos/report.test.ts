@@ -79,7 +79,9 @@ describe('checking a recorded run', () => {
       checkHistory(h).every((v) => v.ok),
       JSON.stringify(checkHistory(h).filter((v) => !v.ok)),
     );
-    assert.deepEqual(agreementAfterHeals(h), [{ heal: T0 + 13_000, tookMs: 700, observedMs: 1500 }]);
+    assert.deepEqual(agreementAfterHeals(h), [
+      { heal: T0 + 13_000, tookMs: 700, observedMs: 1500, bootMs: 0 },
+    ]);
   });
 
   it('does not take a restarted peer’s acceptance from before its kill as evidence', () => {
@@ -87,6 +89,26 @@ describe('checking a recorded run', () => {
     h.events = h.events.filter((e) => !(e.peer === 'a' && e.epoch === 2));
     h.events.push(ev('a', 9500, 'certificate.accepted', { epoch: 2, leader: 'b' }));
     assert.equal(agreementAfterHeals(h)[0]?.tookMs, 1500);
+  });
+
+  it('counts a restarted peer from its peer.started, and reports the boot time', () => {
+    const h = goodHistory();
+    h.events = h.events.filter((e) => !(e.peer === 'a' && e.epoch === 2));
+    h.events.push(
+      ev('a', 16_000, 'peer.started'),
+      ev('a', 16_900, 'certificate.accepted', { epoch: 2, leader: 'b' }),
+    );
+    h.observations = [...agreeRound(9000, 'a', 1), ...agreeRound(17_500, 'b', 2)];
+    assert.deepEqual(agreementAfterHeals(h), [
+      { heal: T0 + 13_000, tookMs: 900, observedMs: 4500, bootMs: 3000 },
+    ]);
+    assert.ok(checkHistory(h).every((v) => v.ok));
+    // Up at 16 s but agreeing only 4.1 s later: too slow, whatever the boot took.
+    h.events.push(ev('a', 20_100, 'certificate.accepted', { epoch: 2, leader: 'b' }));
+    h.observations.push(...agreeRound(20_200, 'b', 2));
+    h.observations = h.observations.filter((o) => o.t !== T0 + 17_500);
+    assert.equal(agreementAfterHeals(h)[0]?.tookMs, 4100);
+    assert.equal(checkHistory(h).find((v) => v.name.startsWith('agreement'))?.ok, false);
   });
 
   it('does not let a round begun before the heal confirm agreement', () => {
