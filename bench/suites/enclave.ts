@@ -214,7 +214,7 @@ export async function main(argv: string[]): Promise<void> {
   const row = (name: string, l: Level, extra = '') =>
     `${name.padEnd(22)} ${String(l.concurrency).padStart(4)} ${String(l.p50Ms).padStart(9)} ${String(l.p99Ms).padStart(9)} ${String(l.requestsPerS).padStart(8)}  ${extra}`;
   const lines = [
-    `enclave bench: ${members.length} members, 2048-bit RSA (node-forge), vrf policy`,
+    `enclave bench: ${members.length} members, 2048-bit RSA (forge keys, OpenSSL arithmetic), vrf policy`,
     `${'what'.padEnd(22)} ${'conc'.padStart(4)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'req/s'.padStart(8)}`,
     ...result.elect.liveLease.map((l) => row('elect (live lease)', l)),
     ...result.elect.newEpoch.map((l) => row('elect (new epoch)', l)),
