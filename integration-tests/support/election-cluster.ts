@@ -329,6 +329,33 @@ export class ElectionCluster {
     return lines;
   }
 
+  /**
+   * A container's log lines once `accept` holds for them (pino writes
+   * asynchronously and Docker copies the output: a line can trail /status).
+   */
+  logLinesUntil(
+    name: string,
+    what: string,
+    accept: (lines: Record<string, unknown>[]) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<Record<string, unknown>[]> {
+    let last: Record<string, unknown>[] = [];
+    return until(
+      `${name}: ${what}`,
+      async () => {
+        last = await this.logLines(name);
+        return accept(last) ? last : undefined;
+      },
+      timeoutMs,
+      () =>
+        `last events: ${last
+          .slice(-10)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      200,
+    );
+  }
+
   async events(name: string): Promise<HistoryEvent[]> {
     const { stdout } = await containerOutput(this.containerId(name));
     return stdout
