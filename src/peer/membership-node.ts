@@ -104,6 +104,11 @@ export class MembershipNode {
     if (!this.stopped) this.apply(this.core.join(addresses));
   }
 
+  /** Probe this member next (see Membership.probeNext). */
+  probeNext(name: string): void {
+    this.core.probeNext(name);
+  }
+
   broadcast(
     topic: string,
     key: string,

@@ -16,7 +16,7 @@ import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certi
 import { Election } from './election.ts';
 import { EnclaveAuthority } from './enclave-authority.ts';
 import { ElectionRuntime, type LeaderAuthority } from './runtime.ts';
-import type { ElectionTiming } from './timing.ts';
+import { designatedAskers, type ElectionTiming } from './timing.ts';
 import type { ElectionCertificate, MemberRef, MembershipView } from './types.ts';
 
 /** Gossip topic for leader certificates: key 'epoch' carries whole ones, 'lease' renewals (deltas). */
@@ -173,6 +173,15 @@ export class PeerElection {
     // Renewals (every lease/4) ride on probe traffic only; a new epoch gossips at once.
     if (delta) this.#o.node.broadcast(LEADER_TOPIC, 'lease', delta, { piggybackOnly: true });
     else this.#o.node.broadcast(LEADER_TOPIC, 'epoch', encodeFullCertificate(cert.compact));
+    if (cert.leader === this.#o.node.name) {
+      // The leader's next probes go to the followers that ask first when a lease
+      // ends, so its renewal reaches them before they would ask (DESIGN.md §7:
+      // enclave load independent of N). No extra datagrams: a probe is sent anyway.
+      const names = this.view().members.map((m) => m.name);
+      const { askers } = this.#o.timing;
+      for (const name of designatedAskers(names, cert.leader, cert.epoch, askers))
+        this.#o.node.probeNext(name);
+    }
   }
 
   #received(payload: Uint8Array): void {

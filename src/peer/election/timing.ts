@@ -69,11 +69,25 @@ export function renewIntervalMs(leaseMs: number): number {
 }
 
 /**
- * Whether `self` is one of the `count` followers that ask first when the lease
+ * The `count` followers that ask first when the lease
  * of `epoch` ends: the lowest FNV-1a hashes of epoch:name among the live
  * candidates other than the leader, so the askers change with every epoch and
  * every peer computes the same set from the same view.
  */
+export function designatedAskers(
+  candidates: readonly string[],
+  leader: string,
+  epoch: number,
+  count: number,
+): string[] {
+  return candidates
+    .filter((name) => name !== leader)
+    .map((name) => ({ name, rank: fnv1a(`${epoch}:${name}`) }))
+    .sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1))
+    .slice(0, count)
+    .map((r) => r.name);
+}
+
 export function isDesignatedAsker(
   self: string,
   candidates: readonly string[],
@@ -81,12 +95,7 @@ export function isDesignatedAsker(
   epoch: number,
   count: number,
 ): boolean {
-  const ranked = candidates
-    .filter((name) => name !== leader)
-    .map((name) => ({ name, rank: fnv1a(`${epoch}:${name}`) }))
-    .sort((a, b) => a.rank - b.rank || (a.name < b.name ? -1 : 1))
-    .slice(0, count);
-  return ranked.some((r) => r.name === self);
+  return designatedAskers(candidates, leader, epoch, count).includes(self);
 }
 
 function fnv1a(text: string): number {

@@ -96,6 +96,8 @@ export class Membership {
    * gathers independent confirmations sooner.
    */
   private urgentProbes: string[] = [];
+  /** Live members a higher layer asked to be probed next (see probeNext). */
+  private preferredProbes: string[] = [];
   private probeIndex = 0;
   private readonly relays = new Map<number, Relay>();
   private nextProbeAt: number;
@@ -232,6 +234,16 @@ export class Membership {
   }
 
   /**
+   * Probe this live member next (before the round-robin order), so what is
+   * queued for piggybacking reaches it within one probe interval. A leader
+   * uses it to bring its renewals to the followers that ask the enclave first.
+   */
+  probeNext(name: string): void {
+    if (name === this.name || this.preferredProbes.includes(name) || this.preferredProbes.length >= 4) return;
+    this.preferredProbes.push(name);
+  }
+
+  /**
    * Spread a payload for higher layers (e.g. a leader certificate) by gossip.
    * `piggybackOnly`: never start a gossip round for it (see lazyQueue).
    */
@@ -356,6 +368,10 @@ export class Membership {
     while (this.urgentProbes.length > 0) {
       const member = this.table.get(this.urgentProbes.shift()!);
       if (member && member.state === 'suspect') return member;
+    }
+    while (this.preferredProbes.length > 0) {
+      const member = this.table.get(this.preferredProbes.shift()!);
+      if (member && isLive(member) && member.record.name !== this.name) return member;
     }
     for (let attempts = 0; attempts < 2; attempts++) {
       while (this.probeIndex < this.probeOrder.length) {

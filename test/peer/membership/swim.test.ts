@@ -238,6 +238,26 @@ describe('piggyback-only broadcasts', () => {
     );
   });
 
+  it('probes a member named by probeNext before the round-robin order', () => {
+    const c = core();
+    let now = 10_000;
+    const nextPingTarget = () => {
+      for (; now < 20_000; now += 10) {
+        for (const messages of run(c, now, now + 10)) {
+          const ping = messages.find((m) => m.type === 'ping');
+          if (ping?.type === 'ping') return ping.target;
+        }
+      }
+      return undefined;
+    };
+    // The same member four times in a row: impossible in round-robin order over three.
+    for (const wanted of ['d', 'd', 'd', 'd']) {
+      c.probeNext(wanted);
+      now += 10;
+      assert.equal(nextPingTarget(), wanted);
+    }
+  });
+
   it('an ordinary broadcast starts gossip rounds', () => {
     const c = core();
     c.broadcast('leader', 'epoch', new Uint8Array(200));
