@@ -115,7 +115,8 @@ export function overlappingLeaders(history: History): Verdict {
  * (null: never). A status round in which all live peers agree confirms the
  * agreement; when it happened comes from the peers' own logs: each peer's
  * latest certificate.accepted of the agreed epoch before that round (not
- * before the heal, nor before a round that saw the peer disagree). A peer
+ * before the heal; one from before a round that saw the peer disagree, or
+ * from a process since ended, is no evidence). A peer
  * whose log has no such event counts from the confirming round itself, so
  * without logs this is the poll-based (upper-bound) time. A peer whose process
  * the fault restarted is live from its `peer.started` event: the time it takes
@@ -142,7 +143,8 @@ export function agreementAfterHeals(history: History): AgreementSample[] {
   const newestProcess = (peer: string, before: number) =>
     Math.max(-Infinity, ...ended.filter((x) => x.peer === peer && x.t <= before).map((x) => x.t));
   return heals.map((heal) => {
-    const lastDisagreement = new Map<string, number>();
+    // Live observations of the rounds after the heal that did not confirm agreement.
+    const earlier: typeof history.observations = [];
     for (const [t, round] of rounds) {
       // Only rounds read wholly after the heal: one begun before it may have seen a peer still down as not live.
       if (t < heal || round.some((o) => (o.from ?? o.t) < heal)) continue;
@@ -162,10 +164,20 @@ export function agreementAfterHeals(history: History): AgreementSample[] {
           const evidence = accepted
             .filter((e) => e.peer === o.peer && e.epoch === o.epoch && e.leader === o.leader && e.t <= t)
             .at(-1);
+          // A round that saw the peer disagree read it at or after its start: a later acceptance is consistent
+          // with it; an earlier one is not the adoption that lasted, so the confirming round's time stands.
+          const disagreedFrom = Math.max(
+            -Infinity,
+            ...earlier
+              .filter(
+                (x) => x.peer === o.peer && !(x.verified && x.leader === o.leader && x.epoch === o.epoch),
+              )
+              .map((x) => x.from ?? x.t),
+          );
           const adopted =
-            !evidence || evidence.t < newestProcess(o.peer, t)
+            !evidence || evidence.t < newestProcess(o.peer, t) || evidence.t < disagreedFrom
               ? t
-              : Math.max(heal, evidence.t, lastDisagreement.get(o.peer) ?? heal);
+              : Math.max(heal, evidence.t);
           return { booted, adopted };
         });
         return {
@@ -175,7 +187,7 @@ export function agreementAfterHeals(history: History): AgreementSample[] {
           bootMs: Math.max(...timings.map((x) => x.booted - heal)),
         };
       }
-      for (const o of live) if (!agreeing(o)) lastDisagreement.set(o.peer, t);
+      earlier.push(...live);
     }
     return { heal, tookMs: null, observedMs: null, bootMs: null };
   });

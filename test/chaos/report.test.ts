@@ -111,6 +111,27 @@ describe('checking a recorded run', () => {
     assert.equal(checkHistory(h).find((v) => v.name.startsWith('agreement'))?.ok, false);
   });
 
+  it('does not count peers that agreed all along as disagreeing when the restarted one is listed first', () => {
+    const h = goodHistory();
+    h.observations.splice(
+      3,
+      0,
+      {
+        t: T0 + 13_500,
+        from: T0 + 13_100,
+        peer: 'a',
+        live: true,
+        leader: null,
+        epoch: null,
+        verified: false,
+      },
+      ...agreeRound(13_500, 'b', 2)
+        .slice(1)
+        .map((o) => ({ ...o, from: T0 + 13_100 })),
+    );
+    assert.equal(agreementAfterHeals(h)[0]?.tookMs, 700);
+  });
+
   it('does not let a round begun before the heal confirm agreement', () => {
     const h = goodHistory();
     // Read from 12.5 s (a still down, not live) to 13.1 s: the others agree, but it says nothing about a.
