@@ -156,6 +156,29 @@ describe('EnclaveClient', () => {
     }
   });
 
+  it('after a failed attestation sends nothing but attestations: an attested enclave replaced by a tampered one gets one lease call', async () => {
+    const first = await startTestEnclave({ pki });
+    const client = makeClient(first, pki, first.service.checksum);
+    await client.elect({ members: entries(peers) });
+    await first.close();
+    const tampered = join(work, 'replacement.js');
+    writeFileSync(tampered, `${readFileSync(BUILT_IN_FUNCTION_PATH, 'utf8')}\n// another bundle\n`);
+    const replacement = await startTestEnclave({ pki, functionPath: tampered, port: first.port });
+    try {
+      // The first request cannot know: it learns from the answer's key, re-attests and refuses.
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(client.elect({ members: entries(peers) }), { code: 'E_ENCLAVE_UNTRUSTED' });
+      }
+      assert.equal(leaseCalls(replacement).length, 1);
+      assert.equal(attestCalls(replacement).length, 3);
+      assert.equal(client.attested, undefined);
+    } finally {
+      await replacement.close();
+      removeDir(first.stateDir);
+      removeDir(replacement.stateDir);
+    }
+  });
+
   it('re-attests on unknown kids at most once per interval', async () => {
     const enclave = await startTestEnclave({ pki });
     const client = makeClient(enclave, pki, enclave.service.checksum, { reattestIntervalMs: 60_000 });

@@ -93,11 +93,21 @@ export class EnclaveClient {
     return this.#verifier;
   }
 
-  /** Fetch and check a fresh attestation; concurrent callers share one. */
+  /**
+   * Fetch and check a fresh attestation; concurrent callers share one. A failed
+   * one forgets the previous attestation: whatever answers at the URL now (say a
+   * tampered enclave that replaced the attested one) gets nothing but attestation
+   * requests until one passes.
+   */
   attest(): Promise<AttestedEnclave> {
-    this.#attesting ??= this.#attestOnce().finally(() => {
-      this.#attesting = undefined;
-    });
+    this.#attesting ??= this.#attestOnce()
+      .catch((error: unknown) => {
+        this.#attested = undefined;
+        throw error;
+      })
+      .finally(() => {
+        this.#attesting = undefined;
+      });
     return this.#attesting;
   }
 
