@@ -99,6 +99,60 @@ describe('a tampered enclave: peers refuse it and send it nothing', { timeout: 6
   });
 });
 
+describe('an attested enclave replaced by a tampered one at the same address', { timeout: 600_000 }, () => {
+  const runId = newRunId();
+  let cluster: ElectionCluster;
+
+  before(async () => {
+    cluster = await ElectionCluster.start({ runId, suffix: 'replaced', peers: PEERS });
+  });
+
+  after(async () => {
+    await cluster?.close();
+    await sweep(runId);
+  });
+
+  it('6b. once a peer found it untrusted it sends it nothing but attestations', async () => {
+    await cluster.actingLeader(60_000);
+    const tampered = `${BUILT_IN_FUNCTION}\n// replaced\n`;
+    await cluster.replaceEnclave({ path: '/app/tampered-leader-choice.js', content: tampered });
+    const untrusted = (s: PeerStatus) =>
+      s.enclave?.trusted === false && s.enclave.checksum === sha256(tampered);
+    await until(
+      'every peer reports the replacement untrusted',
+      async () => {
+        const views = await cluster.views();
+        return [...views.values()].every((v) => typeof v !== 'string' && untrusted(v)) ? views : undefined;
+      },
+      30_000,
+      () => cluster.describeViews(),
+    );
+    const refusedAt = Date.now();
+    await until(
+      'peers retry attestation',
+      async () => {
+        const retries = (await cluster.enclaveRequests()).filter(
+          (r) => r.path === '/v1/attestation' && r.t > refusedAt,
+        );
+        return retries.length >= 2 * PEERS ? retries : undefined;
+      },
+      60_000,
+    );
+    const requests = await cluster.enclaveRequests();
+    const lease = (r: { method: string }) => r.method === 'POST';
+    // A peer learns of the replacement from an answer (a key it never attested), so
+    // requests sent before it knew are expected; none after.
+    assert.deepEqual(
+      requests.filter((r) => lease(r) && r.t > refusedAt),
+      [],
+      'no elect, renew or resign after the peers found the enclave untrusted',
+    );
+    console.log(
+      `# replaced enclave: ${requests.filter(lease).length} lease requests before the peers knew, ${requests.filter((r) => r.path === '/v1/attestation').length} attestations`,
+    );
+  });
+});
+
 describe('forged certificates and malformed datagrams from another container', { timeout: 600_000 }, () => {
   const runId = newRunId();
   let cluster: ElectionCluster;

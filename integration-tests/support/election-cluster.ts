@@ -73,11 +73,52 @@ export async function until<T>(
   }
 }
 
+interface Layout {
+  runId: string;
+  clusterId: string;
+  network: string;
+  volumes: { pki: string; trust: string; state: string };
+}
+
+/** A container of the project image on the cluster network, with compose's hardening where testcontainers offers it. */
+function hardened(layout: Layout, command: string[]): GenericContainer {
+  return new GenericContainer(TEST_IMAGE)
+    .withCommand(command)
+    .withLabels(testLabels(layout.runId))
+    .withNetworkMode(layout.network)
+    .withDroppedCapabilities('ALL')
+    .withSecurityOpt('no-new-privileges:true')
+    .withTmpFs({ '/tmp': 'rw,size=16m' })
+    .withEnvironment({ CLUSTER_ID: layout.clusterId, LOG_LEVEL: 'info', LOG_PRETTY: '0' })
+    .withStartupTimeout(120_000);
+}
+
+/** The enclave with alias `enclave`, its state on the cluster's volume; optionally another function bundle. */
+function startEnclaveContainer(
+  layout: Layout,
+  fn?: { path: string; content: string },
+): Promise<StartedTestContainer> {
+  const settings = { cluster: layout.clusterId, policy: 'vrf' as const, leaseMs: LEASE_MS };
+  const definition = hardened(layout, [...enclaveCommand(settings), ...(fn ? ['--function', fn.path] : [])])
+    .withNetworkAliases(ENCLAVE_ALIAS)
+    .withEnvironment({ HEALTHCHECK_URL: `http://127.0.0.1:${ENCLAVE_PORT}/healthz` })
+    .withBindMounts([
+      { source: layout.volumes.pki, target: PKI_DIR, mode: 'ro' },
+      { source: layout.volumes.state, target: STATE_DIR },
+    ])
+    .withWaitStrategy(Wait.forLogMessage(/"event":"enclave\.listening"/));
+  return (
+    fn ? definition.withCopyContentToContainer([{ content: fn.content, target: fn.path }]) : definition
+  ).start();
+}
+
 export class ElectionCluster {
   readonly runId: string;
   readonly clusterId: string;
   readonly network: TestNetwork;
-  readonly enclave: StartedTestContainer;
+  /** The current enclave container (replaceEnclave starts another). */
+  enclave: StartedTestContainer;
+  readonly #layout: Layout;
   /** Peer name -> container. */
   readonly peers: Map<string, StartedTestContainer>;
   /** Peers a test has taken out (killed, stopped, paused): not expected to answer. */
@@ -88,14 +129,14 @@ export class ElectionCluster {
   #lastViews: [string, PeerStatus | string][] = [];
 
   private constructor(
-    runId: string,
-    clusterId: string,
+    layout: Layout,
     network: TestNetwork,
     enclave: StartedTestContainer,
     peers: Map<string, StartedTestContainer>,
   ) {
-    this.runId = runId;
-    this.clusterId = clusterId;
+    this.#layout = layout;
+    this.runId = layout.runId;
+    this.clusterId = layout.clusterId;
     this.network = network;
     this.enclave = enclave;
     this.peers = peers;
@@ -113,48 +154,23 @@ export class ElectionCluster {
       return name;
     };
     const [pki, trust, state] = await Promise.all([volume('pki'), volume('trust'), volume('state')]);
-    // Compose's hardening, where testcontainers offers it.
-    const hardened = (command: string[]) =>
-      new GenericContainer(TEST_IMAGE)
-        .withCommand(command)
-        .withLabels(labels)
-        .withNetworkMode(network.name)
-        .withDroppedCapabilities('ALL')
-        .withSecurityOpt('no-new-privileges:true')
-        .withTmpFs({ '/tmp': 'rw,size=16m' })
-        .withEnvironment({ CLUSTER_ID: clusterId, LOG_LEVEL: 'info', LOG_PRETTY: '0' })
-        .withStartupTimeout(120_000);
-
-    await hardened(pkiInitCommand())
+    const layout: Layout = { runId, clusterId, network: network.name, volumes: { pki, trust, state } };
+    await hardened(layout, pkiInitCommand())
       .withBindMounts([
         { source: pki, target: PKI_DIR },
         { source: trust, target: TRUST_DIR },
       ])
       .withWaitStrategy(Wait.forOneShotStartup())
       .start();
-
-    const settings = { cluster: clusterId, policy: 'vrf' as const, leaseMs: LEASE_MS };
-    const fn = options.enclaveFunction;
-    let enclaveDefinition = hardened([...enclaveCommand(settings), ...(fn ? ['--function', fn.path] : [])])
-      .withNetworkAliases(ENCLAVE_ALIAS)
-      .withEnvironment({ HEALTHCHECK_URL: `http://127.0.0.1:${ENCLAVE_PORT}/healthz` })
-      .withBindMounts([
-        { source: pki, target: PKI_DIR, mode: 'ro' },
-        { source: state, target: STATE_DIR },
-      ])
-      .withWaitStrategy(Wait.forLogMessage(/"event":"enclave\.listening"/));
-    if (fn)
-      enclaveDefinition = enclaveDefinition.withCopyContentToContainer([
-        { content: fn.content, target: fn.path },
-      ]);
-    const enclave = await enclaveDefinition.start();
+    const enclave = await startEnclaveContainer(layout, options.enclaveFunction);
+    const settings = { cluster: clusterId };
 
     const peers = new Map<string, StartedTestContainer>();
     await Promise.all(
       Array.from({ length: options.peers }, async (_, i) => {
         const name = `peer-${i + 1}`;
         const { cmd, env } = peerCommand(name, settings);
-        const container = await hardened(cmd)
+        const container = await hardened(layout, cmd)
           .withEnvironment(Object.fromEntries(env.map((e) => e.split('=', 2) as [string, string])))
           .withNetworkAliases(PEER_ALIAS, name)
           .withBindMounts([{ source: trust, target: TRUST_DIR, mode: 'ro' }])
@@ -163,7 +179,7 @@ export class ElectionCluster {
         peers.set(name, container);
       }),
     );
-    return new ElectionCluster(runId, clusterId, network, enclave, peers);
+    return new ElectionCluster(layout, network, enclave, peers);
   }
 
   /** Remove this cluster's containers, network and volumes (by the run's label). */
@@ -175,6 +191,15 @@ export class ElectionCluster {
         .catch(() => undefined);
     }
     await sweep(this.runId);
+  }
+
+  /**
+   * Stop the enclave and start another in its place (same alias, keys and state
+   * volume), e.g. running a tampered function: peers keep the URL they attested.
+   */
+  async replaceEnclave(fn?: { path: string; content: string }): Promise<void> {
+    await docker.getContainer(this.enclave.getId()).stop({ t: 2 });
+    this.enclave = await startEnclaveContainer(this.#layout, fn);
   }
 
   live(): string[] {
