@@ -49,7 +49,7 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
     assert.deepEqual(left.containers, [], 'chaos removes the cluster it started');
   });
 
-  it('injects every fault kind for 2 minutes with no invariant violated, and reports it', async () => {
+  it('injects every fault kind for 2 minutes with no invariant violated, and reports it', async (t) => {
     const result = await runBinary([
       'cluster',
       'chaos',
@@ -73,6 +73,7 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
       `${TEST_LABEL}=${runId}`,
     ]);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as Report;
+    for (const line of result.stdout.trim().split('\n')) t.diagnostic(line);
     const failed = report.verdicts.filter((v) => !v.ok);
     assert.deepEqual(
       failed,
