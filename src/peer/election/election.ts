@@ -316,6 +316,9 @@ export class Election {
 
   #release(reason: ReleaseReason, stoppedAtWall: number): ElectionEffect {
     const epoch = this.#certificate?.epoch ?? 0;
+    // Never later than the window's end: a peer frozen past it (paused, starved)
+    // stopped acting then, whatever woke it first (a tick or a newer certificate).
+    if (this.#actingUntil !== null) stoppedAtWall = Math.min(stoppedAtWall, this.#wallAt(this.#actingUntil));
     this.#actingUntil = null;
     return this.#log('info', 'leader.released', {
       epoch,

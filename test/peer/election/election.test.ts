@@ -227,6 +227,23 @@ describe('election simulation (model enclave, fake clock)', () => {
     assert.deepEqual(sim.overlaps(), []);
   });
 
+  it('a paused leader woken by the newer certificate logs that it stopped when its window ended', () => {
+    const sim = new Simulation({ peers: 5, seed: 19 });
+    sim.runUntilAgreed(3000);
+    const old = sim.agreed()!;
+    sim.pause(old.leader);
+    sim.run(6000);
+    sim.resume(old.leader, { deliveriesFirst: true });
+    sim.run(3000);
+    const released = sim.intervals.find((i) => i.peer === old.leader);
+    assert.equal(released?.reason, 'superseded');
+    assert.deepEqual(
+      sim.overlaps(),
+      [],
+      'its release is dated at its window end, before the next leader began',
+    );
+  });
+
   it('a paused leader releases with reason expired, before the next leader acts', () => {
     const sim = new Simulation({ peers: 5, seed: 15 });
     sim.runUntilAgreed(3000);

@@ -322,12 +322,14 @@ export class Simulation {
     this.peers.get(name)!.paused = true;
   }
 
-  resume(name: string): void {
+  /** Unfreeze; `deliveriesFirst`: queued datagrams are handled before the timer fires (either can happen). */
+  resume(name: string, options: { deliveriesFirst?: boolean } = {}): void {
     const peer = this.peers.get(name)!;
     peer.paused = false;
-    // Timers fire first on resume (the tick), then the queued deliveries.
-    this.#apply(peer, peer.election.tick({ members: this.#members(), joined: true }));
+    const tick = () => this.#apply(peer, peer.election.tick({ members: this.#members(), joined: true }));
+    if (!options.deliveriesFirst) tick();
     for (const fn of peer.inbox.splice(0)) fn();
+    if (options.deliveriesFirst) tick();
   }
 
   resignAndStop(name: string): void {
