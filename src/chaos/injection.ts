@@ -142,12 +142,17 @@ export async function healEverything(context: InjectionContext): Promise<string[
   const done: string[] = [];
   const containers = await requireCluster(docker, selector);
   for (const c of [...containers.filter((c) => c.role === 'enclave'), ...peersOf(containers)]) {
-    if (c.state === 'paused') {
-      await docker.getContainer(c.id).unpause();
-      done.push(`unpaused ${c.name}`);
-    } else if (c.state === 'exited' || c.state === 'created') {
-      await docker.getContainer(c.id).start();
-      done.push(`started ${c.name}`);
+    // One container the engine cannot bring back must not stop the others being healed.
+    try {
+      if (c.state === 'paused') {
+        await docker.getContainer(c.id).unpause();
+        done.push(`unpaused ${c.name}`);
+      } else if (c.state === 'exited' || c.state === 'created') {
+        await docker.getContainer(c.id).start();
+        done.push(`started ${c.name}`);
+      }
+    } catch (error) {
+      done.push(`could not restore ${c.name} (${c.state}): ${(error as Error).message.split('\n')[0]}`);
     }
   }
   const healed = await healCluster(docker, selector, { progress: () => undefined });

@@ -167,7 +167,8 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
       const survivors = fault.kind === 'partition' && enclaveWithIsolated ? [] : others;
       const label = `${fault.kind} ${cut.map((c) => c.name).join(',') || 'enclave'}${fault.target === 'leader' ? ' (leader)' : ''}`;
       doing = `fault ${fault.index}: ${label}`;
-      for (const c of cut) poller.cutOff.add(c.name);
+      const held = cut.flatMap((c) => [c.name, c.container]);
+      await poller.hold(held);
       const record: FaultRecord = {
         kind: fault.kind,
         target: fault.kind === 'enclave-restart' ? target.name : cut[0]!.name,
@@ -198,7 +199,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
         record.heal = now();
         for (const line of undone) context.note(`  ${line}`);
       } finally {
-        for (const c of cut) poller.cutOff.delete(c.name);
+        poller.release(held);
       }
       doing = `fault ${fault.index}: ${label} healed, waiting for agreement`;
       await poller.until(
@@ -208,13 +209,12 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
       );
     }
     doing = 'healing everything';
-    cleanup = await healEverything({
-      docker,
-      selector,
-      reader,
-      extraLabels: {},
-      now,
-    });
+    cleanup = await healEverything({ docker, selector, reader, extraLabels: {}, now }).catch(
+      (error: Error) => {
+        context.note(`clean-up after the run failed: ${error.message}`);
+        return [`clean-up failed: ${error.message}`];
+      },
+    );
     doing = 'waiting for the steady state';
     await poller.until(steadyRound(peerNames.length), now(), steadyTimeoutMs);
   } finally {

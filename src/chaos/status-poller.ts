@@ -33,8 +33,13 @@ export function observationsOf(round: PollRound, cutOff: ReadonlySet<string>): O
 
 export class StatusPoller {
   readonly observations: Observation[] = [];
-  /** Peers a fault currently cuts off (paused, partitioned away): not expected to agree. */
+  /**
+   * Peers a fault currently cuts off (paused, partitioned away): not expected
+   * to agree, and not read either — a `docker exec` racing a pause wedged runc
+   * (a frozen `runc init`, unpause hanging) on Docker 20.10.
+   */
   readonly cutOff = new Set<string>();
+  #round: Promise<void> = Promise.resolve();
   latest: PollRound | undefined;
   #running = false;
   #loop: Promise<void> | undefined;
@@ -63,6 +68,16 @@ export class StatusPoller {
   start(): void {
     this.#running = true;
     this.#loop = this.#run();
+  }
+
+  /** Stop reading these peers (member or container names) and wait for a round in flight to finish. */
+  async hold(names: string[]): Promise<void> {
+    for (const name of names) this.cutOff.add(name);
+    await this.#round;
+  }
+
+  release(names: string[]): void {
+    for (const name of names) this.cutOff.delete(name);
   }
 
   async stop(): Promise<void> {
@@ -94,7 +109,16 @@ export class StatusPoller {
     while (this.#running) {
       const startedAt = this.#now();
       try {
-        const report = await collectClusterStatus(this.#docker, this.#selector, this.#reader);
+        const reading = collectClusterStatus(this.#docker, this.#selector, (c) =>
+          this.cutOff.has(c.name) || this.cutOff.has(c.container)
+            ? Promise.reject(new Error('not read while a fault acts on it'))
+            : this.#reader(c),
+        );
+        this.#round = reading.then(
+          () => undefined,
+          () => undefined,
+        );
+        const report = await reading;
         const round = { startedAt, t: this.#now(), report };
         this.latest = round;
         this.observations.push(...observationsOf(round, this.cutOff));

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StatusPoller } from '../../src/chaos/status-poller.ts';
+import type { ClusterContainer } from '../../src/orchestrator/cluster-inventory.ts';
+
+const info = (name: string) => ({
+  Id: `id-${name}`,
+  Names: [`/x-${name}`],
+  State: 'running',
+  Status: 'Up',
+  Labels: { 'io.enclave-elect.cluster': 'x', 'io.enclave-elect.role': 'peer', 'io.enclave-elect.peer': name },
+  NetworkSettings: { Networks: {} },
+});
+
+describe('status poller', () => {
+  it('never reads a held peer once hold() returns, and reads it again after release()', async () => {
+    const docker = { listContainers: async () => [info('peer-1'), info('peer-2')] };
+    const reads: { name: string; at: number }[] = [];
+    let inFlight = 0;
+    const reader = async (c: ClusterContainer) => {
+      inFlight += 1;
+      reads.push({ name: c.name, at: Date.now() });
+      await sleep(30);
+      inFlight -= 1;
+      return { name: c.name, leader: { name: 'peer-1', epoch: 1, verified: true } };
+    };
+    const poller = new StatusPoller(docker as never, { kind: 'name', name: 'x' }, reader, 5);
+    poller.start();
+    await sleep(50);
+    await poller.hold(['peer-2', 'x-peer-2']);
+    assert.equal(inFlight, 0, 'the round in flight has finished');
+    const heldAt = Date.now();
+    await sleep(120);
+    assert.deepEqual(
+      reads.filter((r) => r.name === 'peer-2' && r.at >= heldAt),
+      [],
+    );
+    const held = poller.observations.filter((o) => o.peer === 'peer-2' && o.t > heldAt);
+    assert.ok(held.length > 0 && held.every((o) => !o.live && o.leader === null));
+    poller.release(['peer-2', 'x-peer-2']);
+    await sleep(100);
+    await poller.stop();
+    assert.ok(reads.some((r) => r.name === 'peer-2' && r.at > heldAt + 120));
+  });
+});
