@@ -46,7 +46,7 @@ RUN ln -s /app/src/cli/main.ts /usr/local/bin/enclave-elect \
 USER node
 # 7946/udp: gossip; 7947/tcp: peer admin HTTP (status, metrics, health).
 EXPOSE 7946/udp 7947/tcp
-HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
+HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "/app/src/cli/main.ts", "healthcheck"]
 ENTRYPOINT ["node", "/app/src/cli/main.ts"]
 CMD ["--help"]
