@@ -12,7 +12,7 @@ export interface Failover {
   /** The new leader most survivors accepted, or null when none. */
   to: string | null;
   start: number;
-  /** ms from the fault's start until the last survivor accepted the new epoch; null: not before the run ended. */
+  /** ms from the fault's start until the last survivor accepted the new epoch; null: some survivor did not before the next fault. */
   tookMs: number | null;
 }
 
@@ -23,13 +23,18 @@ export function failovers(history: History): Failover[] {
     const survivors = fault.survivors ?? [];
     if (survivors.length === 0) return;
     const epoch = fault.epochAtStart ?? 0;
+    // Faults run one at a time: a newer epoch after the next fault began is that fault's doing
+    // (a pause shorter than the lease leaves the leader in place: no failover).
+    const until = history.faults[index + 1]?.start ?? history.endedAt;
     const firstNew = new Map<string, { t: number; leader: string | undefined }>();
     for (const e of history.events) {
-      if (e.event !== 'certificate.accepted' || e.t < fault.start || (e.epoch ?? 0) <= epoch) continue;
+      if (e.event !== 'certificate.accepted' || e.t < fault.start || e.t >= until || (e.epoch ?? 0) <= epoch)
+        continue;
       if (!survivors.includes(e.peer)) continue;
       const seen = firstNew.get(e.peer);
       if (!seen || e.t < seen.t) firstNew.set(e.peer, { t: e.t, leader: e.leader });
     }
+    if (firstNew.size === 0) return; // the leader kept its lease through the fault
     const all = survivors.every((p) => firstNew.has(p));
     const times = [...firstNew.values()].map((v) => v.t);
     const counts = new Map<string, number>();

@@ -65,6 +65,20 @@ describe('failover times', () => {
     assert.equal(list[0]?.tookMs, 2600);
   });
 
+  it('counts no failover when the leader kept its lease and a later fault changed the epoch', () => {
+    const later = fault({ kind: 'stop', start: T0 + 12_000, heal: T0 + 15_000, epochAtStart: 4 });
+    const list = failovers(
+      history(
+        [fault({ kind: 'pause', endsProcess: false }), later],
+        [accepted('b', 12_100, 5, 'c'), accepted('c', 12_200, 5, 'c')],
+      ),
+    );
+    assert.deepEqual(
+      list.map((f) => [f.fault, f.tookMs]),
+      [[2, 200]],
+    );
+  });
+
   it('reports an incomplete failover as null (a survivor never moved on)', () => {
     const list = failovers(history([fault({})], [accepted('b', 2100, 5, 'c')]));
     assert.equal(list[0]?.tookMs, null);
