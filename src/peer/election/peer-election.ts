@@ -35,6 +35,8 @@ export interface PeerElectionOptions {
   joined: () => boolean;
   logger: Logger;
   requestTimeoutMs?: number;
+  /** Test-only: accept enclave keys below 2048 bits. */
+  minKeyBits?: number;
 }
 
 export interface EnclaveStatus {
@@ -58,6 +60,11 @@ export interface LeaderStatus {
 /** Verification errors that mean the enclave itself failed attestation. */
 const ATTESTATION_FAILURES = new Set(['E_ENCLAVE_UNTRUSTED', 'E_ATTESTATION_INVALID']);
 
+/** Membership events after which a member may hold an older certificate than ours. */
+const REJOIN_EVENTS = new Set(['member.joined', 'member.alive', 'member.updated']);
+/** At most one re-offer per this many ms, however much churn. */
+const REOFFER_INTERVAL_MS = 1000;
+
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 export class PeerElection {
@@ -71,6 +78,7 @@ export class PeerElection {
   #reported: AttestedEnclave | undefined;
   readonly #dropped = new Map<string, number>();
   #lastBroadcast: ElectionCertificate | undefined;
+  #reofferedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: PeerElectionOptions) {
     this.#o = options;
@@ -81,6 +89,7 @@ export class PeerElection {
       pinnedChecksum: options.pinnedChecksum,
       clusterId: options.clusterId,
       ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+      ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
     });
     this.#enclave = {
       url: options.enclaveUrl,
@@ -107,6 +116,7 @@ export class PeerElection {
     });
     options.node.on((event) => {
       if (event.event === 'broadcast.received' && event.topic === LEADER_TOPIC) this.#received(event.payload);
+      else if (REJOIN_EVENTS.has(event.event)) this.#reoffer();
     });
   }
 
@@ -182,6 +192,21 @@ export class PeerElection {
       for (const name of designatedAskers(names, cert.leader, cert.epoch, askers))
         this.#o.node.probeNext(name);
     }
+  }
+
+  /**
+   * A member (re)joined, e.g. after a partition healed: it may have missed the
+   * epoch's certificate, which was gossiped only when the epoch began. The
+   * acting leader offers it again, whole, so the member need not wait for its
+   * own enclave request.
+   */
+  #reoffer(): void {
+    const { certificate, isLeader } = this.election.status();
+    const now = performance.now();
+    if (!isLeader || certificate === null || now - this.#reofferedAt < REOFFER_INTERVAL_MS) return;
+    this.#reofferedAt = now;
+    this.#lastBroadcast = certificate;
+    this.#o.node.broadcast(LEADER_TOPIC, 'epoch', encodeFullCertificate(certificate.compact));
   }
 
   #received(payload: Uint8Array): void {
