@@ -10,6 +10,8 @@ import {
   enclaveContainerSpec,
   networkSpec,
   peerContainerSpec,
+  type VolumeKind,
+  volumeSpec,
 } from '../../src/orchestrator/cluster-spec.ts';
 import { createMainNetwork } from '../../src/orchestrator/cluster-up.ts';
 import { execInContainer } from '../../src/orchestrator/container-exec.ts';
@@ -40,6 +42,10 @@ export async function startStandinCluster(
     extraLabels: { 'io.enclave-elect.test': options.runId },
   };
   await createMainNetwork(docker, networkSpec(settings));
+  // The specs bind the cluster's named volumes: create them labelled, or Docker
+  // would create them unlabelled and no sweep would find them.
+  for (const kind of ['pki', 'trust', 'state'] as VolumeKind[])
+    await docker.createVolume(volumeSpec(settings, kind));
   const specs = [
     { spec: enclaveContainerSpec(settings), name: 'enclave' },
     ...Array.from({ length: options.peers }, (_, i) => ({
