@@ -96,8 +96,9 @@ export const ELECTION_SETTINGS = {
     env: 'FOLLOWER_GRACE_MS',
     default: DEFAULT_ELECTION_TIMING.followerGraceMs,
     parse: integer(0, 60_000),
-    reason: "three gossip rounds: the designated askers' new certificate usually arrives first",
-    describe: 'How much later the other followers ask',
+    reason:
+      'at least three gossip rounds, raised to one renewal interval per log2(N) hops, the time a renewal needs to reach every follower',
+    describe: 'How much later the other followers ask (a minimum; it grows with the cluster)',
   },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -11,6 +11,7 @@ import {
   actingWindowEnd,
   backoffMs,
   type ElectionTiming,
+  followerGraceMs,
   isDesignatedAsker,
   leaseLengthMs,
   renewIntervalMs,
@@ -289,7 +290,9 @@ export class Election {
       cert.epoch,
       this.#timing.askers,
     );
-    return cert.leaseEndsAt - this.#timing.askAheadMs + (designated ? 0 : this.#timing.followerGraceMs);
+    const lease = leaseLengthMs(cert.issuedAt, cert.leaseEndsAt);
+    const grace = designated ? 0 : followerGraceMs(this.#timing.followerGraceMs, lease, names.length);
+    return cert.leaseEndsAt - this.#timing.askAheadMs + grace;
   }
 
   #startOrExtendWindow(sentAt: number, cert: ElectionCertificate, effects: ElectionEffect[]): void {

@@ -107,6 +107,18 @@ function fnv1a(text: string): number {
   return hash;
 }
 
+/**
+ * How much later than the designated askers the other followers ask. Renewals
+ * reach a follower by piggybacking on probes, about one hop per renewal
+ * interval, so the slowest follower learns of one after ~log2(N) hops; a
+ * follower asking sooner than that would mostly ask about a lease the leader
+ * already renewed. Failover does not wait for this: the designated askers'
+ * new certificate is gossiped at once.
+ */
+export function followerGraceMs(base: number, leaseMs: number, members: number): number {
+  return Math.max(base, renewIntervalMs(leaseMs) * Math.ceil(Math.log2(Math.max(1, members) + 1)));
+}
+
 /** Exponential backoff with full jitter: attempt 0 -> [0, min), 1 -> [0, 2min), ... capped. */
 export function backoffMs(attempt: number, timing: ElectionTiming, random: () => number): number {
   const ceiling = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(attempt, 20));

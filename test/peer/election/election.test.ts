@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Election } from '../../../src/peer/election/election.ts';
-import { actingWindowEnd, backoffMs, DEFAULT_ELECTION_TIMING } from '../../../src/peer/election/timing.ts';
+import {
+  actingWindowEnd,
+  backoffMs,
+  DEFAULT_ELECTION_TIMING,
+  followerGraceMs,
+} from '../../../src/peer/election/timing.ts';
 import type { ElectionCertificate } from '../../../src/peer/election/types.ts';
 import { Simulation, seededRandom } from './simulation.ts';
 
@@ -53,6 +58,12 @@ function leading() {
 describe('election timing', () => {
   it('ends the acting window a margin before sentAt + lease', () => {
     assert.equal(actingWindowEnd(1000, 2000, 200), 2800);
+  });
+  it('lets non-designated followers wait about log2(N) renewal hops, never less than the base', () => {
+    assert.equal(followerGraceMs(600, 2000, 1), 600);
+    assert.equal(followerGraceMs(600, 2000, 5), 1500);
+    assert.equal(followerGraceMs(600, 2000, 50), 3000);
+    assert.equal(followerGraceMs(600, 2000, 1000), 5000);
   });
   it('backs off exponentially with jitter, within bounds', () => {
     const random = seededRandom(7);
