@@ -17,6 +17,25 @@ import { PROJECT_ROOT, TEST_IMAGE } from './support/image.ts';
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
 const PEERS = 3;
+
+/**
+ * Peers keep retrying attestation (with backoff): wait until they have retried
+ * twice each after now, so "nothing else reached the enclave" covers that time.
+ */
+async function attestationRetries(cluster: ElectionCluster): Promise<number> {
+  const since = Date.now();
+  await until(
+    'peers retry attestation',
+    async () => {
+      const retries = (await cluster.enclaveRequests()).filter(
+        (r) => r.path === '/v1/attestation' && r.t > since,
+      );
+      return retries.length >= 2 * PEERS ? retries : undefined;
+    },
+    60_000,
+  );
+  return since;
+}
 const GOSSIP_PORT = 7946;
 const ADMIN_PORT = 7947;
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -73,17 +92,7 @@ describe('a tampered enclave: peers refuse it and send it nothing', { timeout: 6
     }
     // Peers keep retrying attestation (with backoff): wait for more after all of them
     // refused it, so that "nothing else" covers the time they kept trying.
-    const refusedAt = Date.now();
-    await until(
-      'peers retry attestation',
-      async () => {
-        const retries = (await cluster.enclaveRequests()).filter(
-          (r) => r.path === '/v1/attestation' && r.t > refusedAt,
-        );
-        return retries.length >= 2 * PEERS ? retries : undefined;
-      },
-      60_000,
-    );
+    await attestationRetries(cluster);
     const requests = await cluster.enclaveRequests();
     const other = requests.filter(
       (r) => !(r.method === 'GET' && (r.path === '/v1/attestation' || r.path === '/healthz')),
@@ -127,17 +136,7 @@ describe('an attested enclave replaced by a tampered one at the same address', {
       30_000,
       () => cluster.describeViews(),
     );
-    const refusedAt = Date.now();
-    await until(
-      'peers retry attestation',
-      async () => {
-        const retries = (await cluster.enclaveRequests()).filter(
-          (r) => r.path === '/v1/attestation' && r.t > refusedAt,
-        );
-        return retries.length >= 2 * PEERS ? retries : undefined;
-      },
-      60_000,
-    );
+    const refusedAt = await attestationRetries(cluster);
     const requests = await cluster.enclaveRequests();
     const lease = (r: { method: string }) => r.method === 'POST';
     // A peer learns of the replacement from an answer (a key it never attested), so
