@@ -101,7 +101,7 @@ export class MembershipNode {
   }
 
   join(addresses: readonly string[]): void {
-    if (!this.stopped) this.apply(this.core.join(addresses));
+    if (!this.stopped) this.apply(this.core.join(addresses, this.clock.now()));
   }
 
   /** Probe this member next (see Membership.probeNext). */

@@ -12,6 +12,7 @@ import {
   type MemberRecord,
   type MemberState,
   NAME_PATTERN,
+  type PushPullMessage,
   TOPIC_PATTERN,
   WIRE_LIMITS,
 } from './gossip-messages.ts';
@@ -24,6 +25,10 @@ const HEADER_BYTES = 3;
 export const ENVELOPE_OVERHEAD = HEADER_BYTES + 1;
 /** Per message: type code (1) and body length (2). */
 export const MESSAGE_OVERHEAD = 3;
+/** push-pull flag bits. */
+const FLAG_JOIN = 1;
+const FLAG_RESPONSE = 2;
+const FLAG_DIGEST = 4;
 
 export type DropReason =
   | 'too-short'
@@ -108,7 +113,8 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       return;
     case 'push-pull':
       w.u32(m.syncId);
-      w.u8((m.join ? 1 : 0) | (m.response ? 2 : 0));
+      w.u8((m.join ? FLAG_JOIN : 0) | (m.response ? FLAG_RESPONSE : 0) | (m.digest ? FLAG_DIGEST : 0));
+      if (m.digest) w.u32(m.digest[0]).u32(m.digest[1]);
       w.u16(m.part).u16(m.parts).u16(m.entries.length);
       for (const entry of m.entries) {
         w.u8(STATE_CODES[entry.state]);
@@ -126,7 +132,7 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
 
 /** One message with its type code and length prefix. Throws on unencodable values (a bug, not input). */
 export function encodeMessage(message: GossipMessage): Uint8Array {
-  const w = new ByteWriter(64);
+  const w = new ByteWriter(message.type === 'alive' || message.type === 'broadcast' ? 160 : 64);
   w.u8(MESSAGE_CODES[message.type]).u16(0);
   writeBody(w, message);
   const bytes = w.finish();
@@ -148,16 +154,27 @@ export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring
   if (messages.length === 0 || messages.length > WIRE_LIMITS.messagesMax) {
     throw new WireFormatError('bad-count', `${messages.length} messages`);
   }
-  const body = new ByteWriter(512);
-  body.u8(messages.length);
-  for (const m of messages) body.bytes(m instanceof Uint8Array ? m : encodeMessage(m));
-  const header = Uint8Array.of(WIRE_MAGIC, WIRE_VERSION, keyring ? FLAG_ENCRYPTED : 0);
-  const plain = body.finish();
-  const sealed = keyring ? keyring.seal(header, plain) : plain;
-  const out = new Uint8Array(HEADER_BYTES + sealed.length);
-  out.set(header);
-  out.set(sealed, HEADER_BYTES);
-  return out;
+  // One allocation for the common plaintext case: header, count, messages.
+  const encoded = messages.map((m) => (m instanceof Uint8Array ? m : encodeMessage(m)));
+  let size = ENVELOPE_OVERHEAD;
+  for (const m of encoded) size += m.length;
+  const out = new Uint8Array(size);
+  out[0] = WIRE_MAGIC;
+  out[1] = WIRE_VERSION;
+  out[2] = keyring ? FLAG_ENCRYPTED : 0;
+  out[HEADER_BYTES] = encoded.length;
+  let at = ENVELOPE_OVERHEAD;
+  for (const m of encoded) {
+    out.set(m, at);
+    at += m.length;
+  }
+  if (!keyring) return out;
+  const header = out.subarray(0, HEADER_BYTES);
+  const sealed = keyring.seal(header, out.subarray(HEADER_BYTES));
+  const result = new Uint8Array(HEADER_BYTES + sealed.length);
+  result.set(header);
+  result.set(sealed, HEADER_BYTES);
+  return result;
 }
 
 /** One push-pull entry (state + record), cacheable per member. */
@@ -169,22 +186,24 @@ export function encodeMemberEntry(entry: MemberEntry): Uint8Array {
 }
 
 const PUSH_PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 2 + 2 + 2;
+const PUSH_PULL_DIGEST_BYTES = 8;
 
 /**
  * A full state exchange as push-pull messages of at most `maxMessageBytes`
  * each (one per datagram), from entries encoded with encodeMemberEntry.
  */
 export function encodePushPull(
-  head: { syncId: number; join: boolean; response: boolean },
+  head: { syncId: number; join: boolean; response: boolean; digest?: readonly [number, number] },
   entries: readonly Uint8Array[],
   maxMessageBytes: number,
 ): Uint8Array[] {
+  const header = PUSH_PULL_HEADER + (head.digest ? PUSH_PULL_DIGEST_BYTES : 0);
   const groups: Uint8Array[][] = [[]];
-  let used = PUSH_PULL_HEADER;
+  let used = header;
   for (const entry of entries) {
     if (used + entry.length > maxMessageBytes && groups.at(-1)!.length > 0) {
       groups.push([]);
-      used = PUSH_PULL_HEADER;
+      used = header;
     }
     groups.at(-1)!.push(entry);
     used += entry.length;
@@ -192,7 +211,8 @@ export function encodePushPull(
   return groups.map((group, part) => {
     const w = new ByteWriter(maxMessageBytes);
     w.u8(MESSAGE_CODES['push-pull']).u16(0).u32(head.syncId);
-    w.u8((head.join ? 1 : 0) | (head.response ? 2 : 0));
+    w.u8((head.join ? FLAG_JOIN : 0) | (head.response ? FLAG_RESPONSE : 0) | (head.digest ? FLAG_DIGEST : 0));
+    if (head.digest) w.u32(head.digest[0]).u32(head.digest[1]);
     w.u16(part).u16(groups.length).u16(group.length);
     for (const entry of group) w.bytes(entry);
     const bytes = w.finish();
@@ -277,7 +297,8 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
     case 'push-pull': {
       const syncId = r.u32();
       const flags = r.u8();
-      if (flags > 3) throw new WireFormatError('bad-field', 'push-pull flags');
+      if (flags > 7) throw new WireFormatError('bad-field', 'push-pull flags');
+      const digest = (flags & FLAG_DIGEST) !== 0 ? ([r.u32(), r.u32()] as const) : undefined;
       const part = r.u16();
       const parts = r.u16();
       if (parts < 1 || parts > WIRE_LIMITS.pushPullPartsMax || part >= parts) {
@@ -290,7 +311,17 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
         if (state === undefined) throw new WireFormatError('bad-state');
         entries.push({ state, ...readRecord(r) });
       }
-      return { type, syncId, join: (flags & 1) !== 0, response: (flags & 2) !== 0, part, parts, entries };
+      const message: PushPullMessage = {
+        type,
+        syncId,
+        join: (flags & FLAG_JOIN) !== 0,
+        response: (flags & FLAG_RESPONSE) !== 0,
+        part,
+        parts,
+        entries,
+      };
+      if (digest) message.digest = digest;
+      return message;
     }
     case 'broadcast': {
       const topic = readString(r, WIRE_LIMITS.topicMaxBytes, 'bad-field');

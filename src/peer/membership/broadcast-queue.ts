@@ -2,10 +2,17 @@
 // rumours piggyback on outgoing datagrams, least-sent first and newest first
 // among equals; each is sent at most `limit` times; a newer rumour with the
 // same key (the same member, the same certificate slot) replaces an older one.
+// Feedback (Demers et al.'s rumour mongering, passively): hearing our own
+// rumour again from someone else is evidence it is already widespread, so each
+// such echo counts as some transmissions of our copy. After a mass join, when
+// anti-entropy has already told everyone, queues drain in seconds instead of
+// spending the full retransmit budget on news nobody needs.
 
 interface QueuedBroadcast {
   key: string;
   bytes: Uint8Array;
+  /** What exactly the rumour says (e.g. 'alive:7'), for matching echoes. */
+  tag: string | undefined;
   transmits: number;
   dropped: boolean;
   /** Creation order: higher is newer. */
@@ -23,12 +30,31 @@ export class BroadcastQueue {
   }
 
   /** Queue an encoded message under `key`, replacing any older rumour with that key. */
-  push(key: string, bytes: Uint8Array): void {
+  push(key: string, bytes: Uint8Array, tag?: string): void {
     const old = this.byKey.get(key);
     if (old) old.dropped = true;
-    const item: QueuedBroadcast = { key, bytes, transmits: 0, dropped: false, id: this.nextId++ };
+    const item: QueuedBroadcast = { key, bytes, tag, transmits: 0, dropped: false, id: this.nextId++ };
     this.byKey.set(key, item);
     this.bucket(0).push(item);
+  }
+
+  /**
+   * Someone else sent us the rumour we hold under `key` (same `tag`): count it
+   * as `weight` transmissions of ours; at `limit` it leaves the queue.
+   */
+  heardAgain(key: string, tag: string, weight: number, limit: number): void {
+    const item = this.byKey.get(key);
+    if (!item || item.tag !== tag) return;
+    const transmits = item.transmits + weight;
+    if (transmits >= limit) {
+      this.forget(item);
+      return;
+    }
+    // Buckets drop entries lazily: retire this one, file a copy under its new count.
+    item.dropped = true;
+    const moved: QueuedBroadcast = { ...item, transmits, dropped: false };
+    this.byKey.set(key, moved);
+    insertById(this.bucket(transmits), moved);
   }
 
   /**

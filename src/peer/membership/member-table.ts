@@ -12,6 +12,7 @@ import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { MembershipEvent } from './membership-events.ts';
 import { type Random, randomInt } from './random.ts';
 import { Suspicion } from './suspicion.ts';
+import type { Digest } from './table-digest.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 
 export interface Member {
@@ -21,6 +22,8 @@ export interface Member {
   suspicion?: Suspicion;
   /** Cached push-pull entry bytes (state + record); cleared on change. */
   entryBytes?: Uint8Array;
+  /** Hash of entryBytes for the table digest; valid while entryBytes is set. */
+  entryHash?: Digest;
 }
 
 export interface MemberTableContext {
@@ -32,6 +35,8 @@ export interface MemberTableContext {
   onRefute(): void;
   /** Called when another member becomes suspect here. */
   onSuspect(name: string): void;
+  /** A rumour told us nothing new: `tag` says what (see BroadcastQueue.heardAgain). */
+  onEcho(key: string, tag: string): void;
 }
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
@@ -133,8 +138,15 @@ export class MemberTable {
   }
 
   private broadcast(message: GossipMessage & { type: 'alive' | 'suspect' | 'dead' | 'left' }): void {
-    const name = message.type === 'alive' ? message.member.name : message.name;
-    this.ctx.queue.push(`member:${name}`, encodeMessage(message));
+    const [name, incarnation] =
+      message.type === 'alive'
+        ? [message.member.name, message.member.incarnation]
+        : [message.name, message.incarnation];
+    this.ctx.queue.push(`member:${name}`, encodeMessage(message), `${message.type}:${incarnation}`);
+  }
+
+  private echo(type: MemberState, name: string, incarnation: number): void {
+    this.ctx.onEcho(`member:${name}`, `${type}:${incarnation}`);
   }
 
   entry(member: Member): MemberEntry {
@@ -182,6 +194,8 @@ export class MemberTable {
           address: record.address,
           incarnation: record.incarnation,
         });
+      } else if (!quiet && record.incarnation === current.record.incarnation && current.state === 'alive') {
+        this.echo('alive', record.name, record.incarnation);
       }
       return;
     }
@@ -214,6 +228,8 @@ export class MemberTable {
       if (member.suspicion.confirm(from)) {
         this.nextDeadline = undefined;
         this.broadcast({ type: 'suspect', name, incarnation, from });
+      } else if (from !== this.selfName && incarnation === member.record.incarnation) {
+        this.echo('suspect', name, incarnation);
       }
       return;
     }
@@ -229,7 +245,11 @@ export class MemberTable {
   applyDead(name: string, incarnation: number, from: string, now: number): void {
     const member = this.byName.get(name);
     if (!member || incarnation < member.record.incarnation) return;
-    if (member.state === 'dead' || member.state === 'left') return;
+    if (member.state === 'dead' || member.state === 'left') {
+      if (member.state === 'dead' && from !== this.selfName && incarnation === member.record.incarnation)
+        this.echo('dead', name, incarnation);
+      return;
+    }
     if (name === this.selfName) {
       if (!this.leaving) this.refute(incarnation, 'dead', now);
       return;
@@ -242,7 +262,11 @@ export class MemberTable {
 
   applyLeft(name: string, incarnation: number, now: number): void {
     const member = this.byName.get(name);
-    if (!member || incarnation < member.record.incarnation || member.state === 'left') return;
+    if (!member || incarnation < member.record.incarnation) return;
+    if (member.state === 'left') {
+      if (incarnation === member.record.incarnation) this.echo('left', name, incarnation);
+      return;
+    }
     if (name === this.selfName) {
       if (!this.leaving) this.refute(incarnation, 'left', now);
       return;

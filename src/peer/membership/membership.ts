@@ -60,6 +60,8 @@ interface Probe {
   indirectSent: boolean;
   expectedNacks: number;
   nacks: number;
+  /** Started well after it was due (see runProbe). */
+  late: boolean;
 }
 
 interface Relay {
@@ -71,6 +73,8 @@ interface Relay {
 const isLive = (m: Member) => m.state === 'alive' || m.state === 'suspect';
 const REAP_EVERY_MS = 1000;
 const MAX_MESSAGES = 255;
+/** Rumours queued beyond what one datagram carries (about 20 member rumours). */
+const ECHO_BACKLOG = 24;
 
 export class Membership {
   private readonly config: MembershipConfig;
@@ -118,6 +122,7 @@ export class Membership {
       emit: (event) => this.out.push({ type: 'event', event }),
       onRefute: () => this.awareness.apply(1),
       onSuspect: (name) => this.urgentProbes.push(name),
+      onEcho: (key, tag) => this.echo(key, tag),
     });
     // Stagger the first timers so peers started together do not beat in step.
     this.nextProbeAt = now + randomInt(this.random, options.config.probeIntervalMs);
@@ -181,7 +186,7 @@ export class Membership {
   /** When `tick` next has work to do. */
   nextWakeAt(): number {
     if (this.table.leaving) return this.nextReapAt;
-    let next = Math.min(this.sync.nextAt, this.nextReapAt, this.table.nextSuspicionDeadline());
+    let next = Math.min(this.sync.wakeAt, this.nextReapAt, this.table.nextSuspicionDeadline());
     if (this.probe) {
       next = Math.min(next, this.probe.indirectSent ? this.probe.finalDeadline : this.probe.directDeadline);
     } else {
@@ -200,7 +205,7 @@ export class Membership {
       this.runProbe(now);
       this.expireRelays(now);
       if (now >= this.nextGossipAt) {
-        this.nextGossipAt = now + this.config.gossipIntervalMs;
+        this.nextGossipAt = now + scaledByAwareness(this.config.gossipIntervalMs, this.awareness.score);
         this.gossip(now);
       }
       this.sync.tick(now);
@@ -218,9 +223,9 @@ export class Membership {
     return this.flush();
   }
 
-  /** Contact seeds: a full state exchange with each address. */
-  join(addresses: readonly string[]): MembershipEffect[] {
-    this.sync.join(addresses);
+  /** Contact seeds for a full state exchange (see StateSync.join). */
+  join(addresses: readonly string[], now: number): MembershipEffect[] {
+    this.sync.join(addresses, now);
     return this.flush();
   }
 
@@ -310,7 +315,8 @@ export class Membership {
           return;
         }
         if (this.probe && this.probe.seq === message.seq) {
-          this.awareness.apply(-1);
+          // A probe that started late proves nothing about our health.
+          if (!this.probe.late) this.awareness.apply(-1);
           this.probe = undefined;
         }
         return;
@@ -429,6 +435,10 @@ export class Membership {
       }
     }
     if (!this.probe && now >= this.nextProbeAt) {
+      // Woken this late for a probe: our own timing is off (a starved event loop),
+      // and so would our verdicts on others be. Lifeguard's local health rises.
+      const late = now - this.nextProbeAt > this.config.probeTimeoutMs / 2;
+      if (late) this.awareness.apply(1);
       const score = this.awareness.score;
       this.nextProbeAt = now + scaledByAwareness(this.config.probeIntervalMs, score);
       const target = this.nextProbeTarget();
@@ -442,6 +452,7 @@ export class Membership {
         indirectSent: false,
         expectedNacks: 0,
         nacks: 0,
+        late,
       };
       const ping = [encodeMessage({ type: 'ping', seq, target: target.record.name, source: this.name })];
       if (target.state === 'suspect') {
@@ -487,6 +498,18 @@ export class Membership {
       rumours.push(...this.lazyQueue.take(this.config.maxDatagramBytes - used, this.limit()));
     }
     this.out.push({ type: 'send', to, messages: [...messages, ...rumours.slice(0, room)] });
+  }
+
+  /**
+   * Echo feedback only under a backlog (more rumours queued than a datagram
+   * holds, as after a mass join): then an echo counts as half the retransmit
+   * budget. A short queue keeps every rumour's full budget, so refutations
+   * still reach everyone through heavy loss.
+   */
+  private echo(key: string, tag: string): void {
+    if (this.queue.size <= ECHO_BACKLOG) return;
+    const limit = this.limit();
+    this.queue.heardAgain(key, tag, Math.ceil(limit / 2), limit);
   }
 
   private limit(): number {

@@ -2,12 +2,23 @@
 // self-contained parts, merged entry by entry. Owns when this peer counts as
 // joined, the two quick pulls after joining, and the periodic sync (plus
 // Serf's reconnect to one dead member, so healed partitions find each other).
+//
+// Cost at scale: a full table is O(n) datagrams (about 40 at n = 1000), so a
+// cold start of n peers is bounded by how many full tables move. A peer not
+// yet joined asks one seed at a time (the next only if no answer comes), and
+// every request after the join carries a digest of the sender's table: a
+// receiver whose table has the same digest answers with no entries. So once
+// views agree, pulls and periodic syncs cost one small datagram each way.
 import { encodeMemberEntry, encodePushPull } from '../../protocol/gossip-codec.ts';
 import type { PushPullMessage } from '../../protocol/gossip-messages.ts';
 import type { Member, MemberTable } from './member-table.ts';
 import type { MembershipConfig, MembershipEffect } from './membership.ts';
-import { type Random, randomInt } from './random.ts';
+import { type Random, randomInt, shuffle } from './random.ts';
+import { type Digest, entryHash, sameDigest, tableDigest } from './table-digest.ts';
 import { pushPullIntervalMs } from './timing.ts';
+
+/** How long a joiner waits for a seed's answer before asking the next seed. */
+const JOIN_ANSWER_WAIT_MS = 1000;
 
 export interface StateSyncContext {
   config: MembershipConfig;
@@ -26,6 +37,9 @@ export class StateSync {
   private quickPulls = 0;
   /** Addresses last given to `join`: the first pull after joining goes to one of them. */
   private seeds: readonly string[] = [];
+  /** Seeds not yet asked in the current join attempt (one at a time). */
+  private untriedSeeds: string[] = [];
+  private nextSeedAt = Number.POSITIVE_INFINITY;
   private hasJoined = false;
 
   constructor(ctx: StateSyncContext, now: number) {
@@ -38,10 +52,33 @@ export class StateSync {
     return this.hasJoined;
   }
 
-  join(addresses: readonly string[]): void {
+  /** When `tick` next has work: the next sync, or asking the next seed. */
+  get wakeAt(): number {
+    return Math.min(this.nextAt, this.nextSeedAt);
+  }
+
+  /**
+   * Not joined yet: ask one seed (random order), the next one if no answer
+   * comes within a second. Joined already (discovery found addresses nobody
+   * knows: a new replica, the other side of a partition): sync with each.
+   */
+  join(addresses: readonly string[], now: number): void {
     const self = this.ctx.table.self.record.address;
-    this.seeds = addresses.filter((address) => address !== self);
-    for (const address of this.seeds) this.send(address, true, false);
+    const seeds = addresses.filter((address) => address !== self);
+    if (seeds.length === 0) return;
+    if (this.hasJoined) {
+      for (const address of seeds) this.send(address, true, false);
+      return;
+    }
+    this.seeds = seeds;
+    this.untriedSeeds = shuffle(this.ctx.random, [...seeds]);
+    this.askNextSeed(now);
+  }
+
+  private askNextSeed(now: number): void {
+    const address = this.untriedSeeds.shift();
+    this.nextSeedAt = address === undefined ? Number.POSITIVE_INFINITY : now + JOIN_ANSWER_WAIT_MS;
+    if (address !== undefined) this.send(address, true, false);
   }
 
   merge(from: string, message: PushPullMessage, now: number): void {
@@ -63,7 +100,11 @@ export class StateSync {
           break;
       }
     }
-    if (!message.response && message.part === 0) this.send(from, false, true);
+    if (!message.response && message.part === 0) {
+      // Same digest after merging: the sender holds what we hold; say so in one datagram.
+      const same = sameDigest(message.digest, this.digest());
+      this.send(from, false, true, same ? [] : this.ctx.table.all());
+    }
     if (message.response) this.markJoined(from, now, true);
   }
 
@@ -72,6 +113,8 @@ export class StateSync {
     if (this.hasJoined) return;
     if (!bySeed && this.ctx.table.liveCount < 2) return;
     this.hasJoined = true;
+    this.untriedSeeds = [];
+    this.nextSeedAt = Number.POSITIVE_INFINITY;
     this.ctx.out({
       type: 'event',
       event: { event: 'join.succeeded', via: from, members: this.ctx.table.liveCount },
@@ -84,6 +127,7 @@ export class StateSync {
   }
 
   tick(now: number): void {
+    if (!this.hasJoined && now >= this.nextSeedAt) this.askNextSeed(now);
     if (now < this.nextAt) return;
     const { config, table, random } = this.ctx;
     const regular = pushPullIntervalMs(config.pushPullIntervalMs, table.liveCount);
@@ -94,17 +138,31 @@ export class StateSync {
       const target = fromSeed
         ? this.seeds[randomInt(random, this.seeds.length)]
         : table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
-      if (target) this.send(target, true, false, [table.self]);
+      if (target) this.send(target, true, false, [table.self], this.digest());
       this.nextAt = now + (this.quickPulls > 0 ? 2 * config.pushPullAfterJoinMs : regular);
       return;
     }
     this.nextAt = now + regular;
     const target = table.pick(1, (m) => m.state === 'alive')[0];
-    if (target) this.send(target.record.address, false, false);
+    const digest = this.digest();
+    if (target) this.send(target.record.address, false, false, table.all(), digest);
     // Serf's reconnect: also sync with one dead member, so a healed partition
     // finds its other half (each side refutes what the other says of it).
     const dead = table.pick(1, (m) => m.state === 'dead')[0];
-    if (dead) this.send(dead.record.address, false, false);
+    if (dead) this.send(dead.record.address, false, false, table.all(), digest);
+  }
+
+  /** Digest of the whole table (self included), from cached entry hashes. */
+  digest(): Digest {
+    return tableDigest(this.ctx.table.all().map((m) => this.entry(m).hash));
+  }
+
+  private entry(m: Member): { bytes: Uint8Array; hash: Digest } {
+    if (!m.entryBytes || !m.entryHash) {
+      m.entryBytes = encodeMemberEntry(this.ctx.table.entry(m));
+      m.entryHash = entryHash(m.entryBytes);
+    }
+    return { bytes: m.entryBytes, hash: m.entryHash };
   }
 
   private send(
@@ -112,14 +170,12 @@ export class StateSync {
     join: boolean,
     response: boolean,
     members: readonly Member[] = this.ctx.table.all(),
+    digest?: Digest,
   ): void {
-    const { table, config, overhead } = this.ctx;
-    const entries = members.map((m) => (m.entryBytes ??= encodeMemberEntry(table.entry(m))));
-    const parts = encodePushPull(
-      { syncId: this.ctx.nextId(), join, response },
-      entries,
-      config.maxDatagramBytes - overhead - 1,
-    );
+    const { config, overhead } = this.ctx;
+    const entries = members.map((m) => this.entry(m).bytes);
+    const head = { syncId: this.ctx.nextId(), join, response, ...(digest ? { digest } : {}) };
+    const parts = encodePushPull(head, entries, config.maxDatagramBytes - overhead - 1);
     for (const part of parts) this.ctx.out({ type: 'send', to, messages: [part] });
   }
 }

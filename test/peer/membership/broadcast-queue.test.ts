@@ -39,3 +39,37 @@ describe('broadcast queue', () => {
     assert.deepEqual(q.take(55, 5), [bytes(1, 50)]);
   });
 });
+
+describe('broadcast queue echoes', () => {
+  it('counts an echo of the same rumour as transmissions, and drops it at the limit', () => {
+    const q = new BroadcastQueue();
+    q.push('member:a', bytes(1), 'alive:1');
+    q.heardAgain('member:a', 'alive:1', 2, 4);
+    assert.equal(q.size, 1);
+    assert.deepEqual(q.take(100, 4), [bytes(1)], 'still sent: 2 of 4 used');
+    q.heardAgain('member:a', 'alive:1', 2, 4);
+    assert.equal(q.size, 0, '3 + 2 >= 4: forgotten');
+    assert.deepEqual(q.take(100, 4), []);
+  });
+
+  it('ignores an echo of other news (another state or incarnation)', () => {
+    const q = new BroadcastQueue();
+    q.push('member:a', bytes(1), 'alive:2');
+    q.heardAgain('member:a', 'alive:1', 10, 4);
+    q.heardAgain('member:a', 'suspect:2', 10, 4);
+    q.heardAgain('member:b', 'alive:2', 10, 4);
+    assert.equal(q.size, 1);
+    for (let i = 0; i < 4; i++) assert.deepEqual(q.take(100, 4), [bytes(1)]);
+  });
+
+  it('keeps least-sent-first order after an echo', () => {
+    const q = new BroadcastQueue();
+    q.push('a', bytes(1), 't');
+    q.push('b', bytes(2), 't');
+    q.heardAgain('b', 't', 2, 10);
+    // 'a' (0 sends) goes before 'b' (counted as 2) when only one fits.
+    assert.deepEqual(q.take(10, 10), [bytes(1)]);
+    assert.deepEqual(q.take(10, 10), [bytes(1)]);
+    assert.deepEqual(q.take(10, 10), [bytes(2)], 'now both count 2: the newer first');
+  });
+});

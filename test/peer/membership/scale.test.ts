@@ -1,0 +1,161 @@
+// What keeps a cold start of many peers cheap: one seed at a time, digests
+// that turn agreeing state exchanges into one empty answer, and local health
+// that backs off when this peer's own timers run late. Core-level tests drive
+// Membership directly with chosen times; the cluster test counts datagrams.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
+import { Membership, type MembershipEffect } from '../../../src/peer/membership/membership.ts';
+import { seededRandom } from '../../../src/peer/membership/random.ts';
+import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
+import type { GossipMessage, PushPullMessage } from '../../../src/protocol/gossip-messages.ts';
+import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
+
+const config = membershipConfig(PEER_DEFAULTS);
+
+function core(i: number, seed = simulationSeed(401)): Membership {
+  return new Membership({
+    self: { name: `p${i}`, incarnation: 1, address: `10.0.0.${i + 1}:7946`, publicKey: publicKey(i) },
+    config,
+    random: seededRandom(seed + i),
+    now: 0,
+    datagramOverhead: 4,
+  });
+}
+
+/** The datagrams among `effects`, decoded, with their destination. */
+function sent(effects: MembershipEffect[]): { to: string; messages: GossipMessage[] }[] {
+  return effects.flatMap((e) => {
+    if (e.type !== 'send') return [];
+    const d = decodeDatagram(encodeDatagram(e.messages));
+    assert.ok(d.ok);
+    return [{ to: e.to, messages: d.messages }];
+  });
+}
+
+const pushPulls = (datagrams: { to: string; messages: GossipMessage[] }[]) =>
+  datagrams.flatMap(({ to, messages }) =>
+    messages.filter((m): m is PushPullMessage => m.type === 'push-pull').map((m) => ({ to, m })),
+  );
+
+describe('joining at scale', () => {
+  it('asks one seed, and the next only when no answer came within a second', () => {
+    const joiner = core(9);
+    const seeds = ['10.0.0.1:7946', '10.0.0.2:7946', '10.0.0.3:7946'];
+    const first = pushPulls(sent(joiner.join(seeds, 0)));
+    assert.equal(first.length, 1, 'one request');
+    assert.ok(seeds.includes(first[0]!.to) && first[0]!.m.join);
+    assert.equal(pushPulls(sent(joiner.tick(999))).length, 0, 'still waiting');
+    const second = pushPulls(sent(joiner.tick(1000)));
+    assert.equal(second.length, 1, 'the next seed after 1 s');
+    assert.notEqual(second[0]!.to, first[0]!.to);
+
+    // The second seed answers: joined, no third request.
+    const seed = core(Number(second[0]!.to.split('.')[3]!.split(':')[0]) - 1);
+    const answer = sent(seed.receive(joiner.self.address, [second[0]!.m], 1001));
+    joiner.receive(second[0]!.to, answer[0]!.messages, 1002);
+    assert.equal(joiner.joined, true);
+    const later = pushPulls(sent(joiner.tick(2500))).filter(({ m }) => m.join && m.entries.length > 1);
+    assert.equal(later.length, 0, 'no further join requests once joined');
+  });
+
+  it('answers a pull whose digest matches its table with one empty part', () => {
+    const a = core(0);
+    const b = core(1);
+    // b joins a; a's answer carries both entries; then b pulls again with a digest.
+    const [request] = pushPulls(sent(b.join([a.self.address], 0)));
+    const answer = pushPulls(sent(a.receive(b.self.address, [request!.m], 1)));
+    assert.equal(answer[0]!.m.entries.length, 2, 'a full answer to a join');
+    for (const { m } of answer) b.receive(a.self.address, [m], 2);
+    assert.equal(b.joined, true);
+
+    // Run b until its first pull after joining (1-2 s later): it carries a digest.
+    let pull: PushPullMessage | undefined;
+    for (let now = 10; now < 5000 && !pull; now += 10) {
+      const effects = b.tick(now);
+      // Ack b's probes of a so nothing else changes.
+      for (const d of sent(effects)) {
+        for (const m of d.messages) {
+          if (m.type === 'ping') b.receive(a.self.address, [{ type: 'ack', seq: m.seq }], now);
+          if (m.type === 'push-pull' && !m.response) pull = m;
+        }
+      }
+    }
+    assert.ok(pull?.digest, 'a pull after joining carries a digest');
+    const same = pushPulls(sent(a.receive(b.self.address, [pull], 3000)));
+    assert.equal(same.length, 1);
+    assert.equal(same[0]!.m.response, true);
+    assert.equal(same[0]!.m.entries.length, 0, 'same tables: nothing to send');
+
+    // A digest that does not match gets the whole table.
+    const other = pushPulls(sent(a.receive(b.self.address, [{ ...pull, digest: [1, 2] }], 3001)));
+    assert.equal(other[0]!.m.entries.length, 2);
+  });
+
+  it('starts 100 peers at once through 3 seeds with about one full table per peer', () => {
+    const c = new SimulatedCluster(simulationSeed(402));
+    const n = 100;
+    const seeds = [0, 1, 2].map(SimulatedCluster.addressOf);
+    let syncDatagrams = 0;
+    const attach = c.network.attach.bind(c.network);
+    c.network.attach = (address: string) => {
+      const transport = attach(address);
+      const send = transport.send.bind(transport);
+      transport.send = (bytes: Uint8Array, to: string) => {
+        // The first message's type code follows the 4-byte envelope header (plaintext).
+        if (bytes[4] === 9) syncDatagrams++;
+        send(bytes, to);
+      };
+      return transport;
+    };
+    for (let i = 0; i < n; i++)
+      c.start(
+        i,
+        seeds.filter((s) => s !== SimulatedCluster.addressOf(i)),
+      );
+    c.runUntil(() => c.converged(), 15_000, 'convergence');
+    c.run(5000);
+    if (process.env.SCALE_TEST_PRINT) console.log(`state-exchange datagrams: ${syncDatagrams}`);
+    // A full table of 100 members is 5 datagrams; each peer also sends 3 small
+    // requests (join, two pulls) and gets an empty answer or two. Joining all three
+    // seeds and two full pulls (the old way) cost about 5 small + 3.5 tables per
+    // peer (2250 here); now about 1.2 tables.
+    const fullTable = 5;
+    assert.ok(
+      syncDatagrams <= n * (4 + 1.5 * fullTable),
+      `${syncDatagrams} state-exchange datagrams for ${n} peers (seed ${c.seed})`,
+    );
+    assert.equal(c.falseDeaths(), 0);
+  });
+});
+
+describe('local health from late timers', () => {
+  it('raises awareness when a probe starts late, which stretches the probe interval', () => {
+    const c = core(0);
+    const member = { name: 'p1', incarnation: 1, address: '10.0.0.2:7946', publicKey: publicKey(1) };
+    c.receive(member.address, [{ type: 'alive', member }], 0);
+    const pingTimes: number[] = [];
+    const step = (now: number) => {
+      for (const d of sent(c.tick(now))) {
+        for (const m of d.messages) {
+          if (m.type !== 'ping') continue;
+          pingTimes.push(now);
+          c.receive(member.address, [{ type: 'ack', seq: m.seq }], now);
+        }
+      }
+    };
+    for (let now = 0; now <= 2000; now += 10) step(now);
+    assert.equal(c.awarenessScore, 0, 'on time: healthy');
+    // The next probe is due one interval after the last; the wake comes 400 ms late.
+    const due = pingTimes.at(-1)! + config.probeIntervalMs;
+    step(due + 400);
+    assert.equal(c.awarenessScore, 1);
+    const lateProbe = pingTimes.at(-1)!;
+    for (let now = due + 410; now <= due + 3000; now += 10) step(now);
+    const next = pingTimes.find((t) => t > lateProbe)!;
+    assert.ok(
+      next - lateProbe >= 2 * config.probeIntervalMs,
+      `next probe ${next - lateProbe} ms later (interval x (score + 1))`,
+    );
+  });
+});
