@@ -10,7 +10,8 @@ import { upCluster } from '../../src/orchestrator/cluster-up.ts';
 import { connectDocker } from '../../src/orchestrator/docker-client.ts';
 import { demultiplex } from '../../src/orchestrator/docker-stream.ts';
 import { LABEL } from '../../src/orchestrator/labels.ts';
-import { execStatusReader, type PeerStatus } from '../../src/orchestrator/peer-status.ts';
+import type { PeerStatus } from '../../src/orchestrator/peer-status.ts';
+import { statusReaderFor } from '../../src/orchestrator/status-reader.ts';
 import { downCluster } from '../../src/orchestrator/teardown.ts';
 
 export interface ClusterDriver {
@@ -89,7 +90,7 @@ export async function dockerDriver(
 ): Promise<ClusterDriver> {
   const docker = connectDocker();
   const name = `bench-${Date.now().toString(36)}`;
-  const reader = execStatusReader(docker);
+  const reader = statusReaderFor(docker);
   try {
     await upCluster(
       docker,

@@ -1,7 +1,7 @@
 // Run an async function over items with at most `limit` in flight, keeping
-// the order of the results. Every status read and probe is a `docker exec`
-// that starts a node process in a container; a large cluster must not start
-// them all at once on a small host.
+// the order of the results. Every probe, and a status read by exec, is a
+// `docker exec` that starts a node process in a container; a large cluster
+// must not start them all at once on a small host.
 
 export const EXEC_CONCURRENCY = 8;
 

@@ -26,6 +26,8 @@ export interface ClusterContainer {
   labels: Record<string, string>;
   /** Names of the networks the container is attached to. */
   networks: string[];
+  /** Its IPv4 address on each of those networks (network name -> address), as listed. */
+  addresses?: Record<string, string>;
 }
 
 const ROLE_ORDER: Record<string, number> = { pki: 0, enclave: 1, peer: 2 };
@@ -58,6 +60,11 @@ export async function listClusterContainers(
       statusText: info.Status,
       labels,
       networks: Object.keys(info.NetworkSettings?.Networks ?? {}),
+      addresses: Object.fromEntries(
+        Object.entries(info.NetworkSettings?.Networks ?? {})
+          .filter(([, endpoint]) => endpoint?.IPAddress)
+          .map(([network, endpoint]) => [network, endpoint.IPAddress]),
+      ),
     };
   });
   return containers.sort(

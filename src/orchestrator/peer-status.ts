@@ -1,7 +1,9 @@
-// A peer's GET /status, read from inside its container with `docker exec` of
-// node's fetch against 127.0.0.1: no published port, works with a remote
-// DOCKER_HOST. Fields that later issues add (leader, isLeader, enclave) may be
-// missing; readers of PeerStatus treat every field as optional.
+// A peer's GET /status: its shape, and the exec reader, which runs node's
+// fetch against 127.0.0.1 inside the container (`docker exec`): no published
+// port, works with a remote DOCKER_HOST, but boots a Node process per read.
+// On a local engine commands read over HTTP from the host instead
+// (direct-status-reader.ts); status-reader.ts chooses. Fields that later issues
+// add (leader, isLeader, enclave) may be missing; readers treat every field as optional.
 import type { ClusterContainer } from './cluster-inventory.ts';
 import { execInContainer } from './container-exec.ts';
 import type { DockerClient } from './docker-client.ts';

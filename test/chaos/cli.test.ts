@@ -25,4 +25,12 @@ describe('cluster chaos command line', () => {
     assert.equal(duration.code, 2);
     assert.match(duration.stderr, /--duration/);
   });
+
+  it('refuses an unknown --status-via with exit 2, for chaos and status alike', async () => {
+    for (const command of ['chaos', 'status']) {
+      const result = await runBinary(['cluster', command, '--status-via', 'carrier-pigeon']);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /status-via/);
+    }
+  });
 });

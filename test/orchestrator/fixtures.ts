@@ -44,6 +44,21 @@ export function ourCluster(
   }
 }
 
+/** A running peer as the inventory lists it; `addresses` (network -> IPv4) as listed, when given. */
+export function runningPeer(addresses?: Record<string, string>): ClusterContainer {
+  return {
+    id: 'c0ffee',
+    container: 'demo-peer-1',
+    role: 'peer',
+    name: 'peer-1',
+    state: 'running',
+    statusText: 'Up',
+    labels: {},
+    networks: Object.keys(addresses ?? {}),
+    ...(addresses ? { addresses } : {}),
+  };
+}
+
 export function peerStatus(
   name: string,
   leader: string | null,

@@ -15,6 +15,7 @@ import {
   isValidClusterName,
   parseExtraLabels,
 } from '../../../orchestrator/labels.ts';
+import { STATUS_VIA, type StatusVia } from '../../../orchestrator/status-reader.ts';
 
 export interface SelectorOptions {
   name?: string;
@@ -43,6 +44,19 @@ export function withJson<T>(y: Argv<T>, what: string): Argv<T & JsonOption> {
     default: false,
     describe: `Print ${what} as one JSON document`,
   }) as Argv<T & JsonOption>;
+}
+
+export interface StatusViaOption {
+  'status-via': StatusVia;
+}
+
+export function withStatusVia<T>(y: Argv<T>): Argv<T & StatusViaOption> {
+  return y.option('status-via', {
+    choices: STATUS_VIA,
+    default: 'auto' as StatusVia,
+    describe:
+      "How peers' /status is read: http from this host to the container's address, exec (node inside the container), auto (http on a local engine, else exec)",
+  }) as Argv<T & StatusViaOption>;
 }
 
 export function selectorFrom(args: SelectorOptions): ClusterSelector {

@@ -14,8 +14,8 @@ import {
 import { progressLine, summaryText } from '../../../../chaos/summary-text.ts';
 import { EnclaveElectError, UsageError } from '../../../../errors.ts';
 import { connectDocker, ensureDockerReachable } from '../../../../orchestrator/docker-client.ts';
-import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
 import { DEFAULT_IMAGE } from '../../../../orchestrator/project-image.ts';
+import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import {
   durationOption,
   extraLabels,
@@ -25,13 +25,15 @@ import {
   printJson,
   progress,
   type SelectorOptions,
+  type StatusViaOption,
   selectorFrom,
   withJson,
   withSelector,
+  withStatusVia,
 } from '../cluster-options.ts';
 import { checkPeerCount } from '../up/cli.ts';
 
-export interface ChaosOptions extends SelectorOptions, JsonOption {
+export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOption {
   duration: string;
   interval: string;
   faults: string;
@@ -81,7 +83,7 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
   command: 'chaos',
   describe: 'Inject seeded faults, record every peer, check the election invariants, write a report',
   builder: (y) =>
-    withJson(withSelector(y), 'the report (report.json) instead of the summary')
+    withStatusVia(withJson(withSelector(y), 'the report (report.json) instead of the summary'))
       .option('duration', { type: 'string', default: '2m', describe: 'How long to inject faults (30s, 10m)' })
       .option('interval', { type: 'string', default: '5s', describe: 'Mean quiet time between faults' })
       .option('faults', {
@@ -162,6 +164,10 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
     await ensureDockerReachable(docker);
     progress(`chaos seed ${seed} (replay with --seed ${seed})`);
     const live = progressWriter();
+    const note = (line: string) => {
+      live.done();
+      progress(line);
+    };
     const { signal, dispose } = interruptSignal();
     try {
       const report = await runChaosSession(
@@ -180,12 +186,9 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
         },
         {
           docker,
-          reader: execStatusReader(docker),
+          reader: statusReaderFor(docker, args['status-via'], { note }),
           progress: (state) => live.update(progressLine(state)),
-          note: (line) => {
-            live.done();
-            progress(line);
-          },
+          note,
           signal,
         },
       );

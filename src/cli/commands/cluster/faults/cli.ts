@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../../errors.ts';
 import { applyFault, describeFault, type FaultName } from '../../../../orchestrator/faults.ts';
 import { selectorFlag } from '../../../../orchestrator/labels.ts';
-import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import {
   dockerClient,
   durationOption,
@@ -95,7 +95,7 @@ export function faultCommand(fault: FaultName): CommandModule<object, FaultOptio
             ...(args.grace === undefined ? {} : { graceSeconds: args.grace }),
             ...(pauseForMs === undefined ? {} : { pauseForMs }),
           },
-          { reader: execStatusReader(docker), progress, signal },
+          { reader: statusReaderFor(docker), progress, signal },
         );
         if (args.json) printJson(result);
         else {

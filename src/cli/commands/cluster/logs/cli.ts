@@ -1,7 +1,7 @@
 // `enclave-elect cluster logs [PEER] [--follow] [--since] [--event NAME]`.
 import type { CommandModule } from 'yargs';
 import { clusterLogs, parseSince } from '../../../../orchestrator/cluster-logs.ts';
-import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import {
   dockerClient,
   interruptSignal,
@@ -59,7 +59,7 @@ export const logsCommand: CommandModule<object, LogsOptions> = {
         ...(args.tail === undefined ? {} : { tail: args.tail }),
         write: (line) => process.stdout.write(`${line}\n`),
         signal,
-        reader: execStatusReader(docker),
+        reader: statusReaderFor(docker),
       });
     } finally {
       dispose();

@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { requireCluster } from '../../../../orchestrator/cluster-inventory.ts';
 import { type PartitionResult, partitionCluster } from '../../../../orchestrator/partition.ts';
 import { parsePartitionArgs, planPartition } from '../../../../orchestrator/partition-plan.ts';
-import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import {
   dockerClient,
   extraLabels,
@@ -64,7 +64,7 @@ export const partitionCommand: CommandModule<object, PartitionOptions> = {
     const spec = parsePartitionArgs(args.groups);
     const labels = extraLabels(args.label);
     const docker = await dockerClient();
-    const reader = execStatusReader(docker);
+    const reader = statusReaderFor(docker);
     const plan = await planPartition(
       await requireCluster(docker, selector),
       spec,

@@ -1,7 +1,7 @@
 // `enclave-elect cluster scale N`: add or remove peers, then wait for agreement.
 import type { CommandModule } from 'yargs';
 import { scaleCluster } from '../../../../orchestrator/cluster-scale.ts';
-import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import { renderStatus } from '../../../../orchestrator/status-table.ts';
 import {
   dockerClient,
@@ -59,7 +59,7 @@ export const scaleCommand: CommandModule<object, ScaleOptions> = {
         timeoutMs,
         ...(args.grace === undefined ? {} : { graceSeconds: args.grace }),
       },
-      { reader: execStatusReader(docker), progress, signal },
+      { reader: statusReaderFor(docker), progress, signal },
     ).finally(dispose);
     if (args.json) printJson(report);
     else print(renderStatus(report.peers, Date.now()));

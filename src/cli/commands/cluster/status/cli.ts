@@ -1,9 +1,10 @@
-// `enclave-elect cluster status [--watch] [--json]`: every peer's view, read
-// from its /status inside the container.
+// `enclave-elect cluster status [--watch] [--json] [--status-via]`: every
+// peer's view, read from its /status (over HTTP from this host, or inside the
+// container by exec).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../../errors.ts';
-import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
+import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import { collectClusterView } from '../../../../orchestrator/status-report.ts';
 import { renderStatus } from '../../../../orchestrator/status-table.ts';
 import {
@@ -13,13 +14,16 @@ import {
   type JsonOption,
   print,
   printJson,
+  progress,
   type SelectorOptions,
+  type StatusViaOption,
   selectorFrom,
   withJson,
   withSelector,
+  withStatusVia,
 } from '../cluster-options.ts';
 
-export interface StatusOptions extends SelectorOptions, JsonOption {
+export interface StatusOptions extends SelectorOptions, JsonOption, StatusViaOption {
   watch: boolean;
   interval?: string;
 }
@@ -28,7 +32,7 @@ export const statusCommand: CommandModule<object, StatusOptions> = {
   command: 'status',
   describe: 'Show each peer: container state, members, leader, epoch, lease left, enclave trust, drops',
   builder: (y) =>
-    withJson(withSelector(y), 'the report')
+    withStatusVia(withJson(withSelector(y), 'the report'))
       .option('watch', { alias: 'w', type: 'boolean', default: false, describe: 'Redraw until Ctrl-C' })
       .option('interval', { type: 'string', describe: 'Time between redraws with --watch (default 1s)' }),
   handler: async (args) => {
@@ -37,7 +41,7 @@ export const statusCommand: CommandModule<object, StatusOptions> = {
     if (args.watch && args.json)
       throw new UsageError('--json prints one document; it does not combine with --watch');
     const docker = await dockerClient();
-    const reader = execStatusReader(docker);
+    const reader = statusReaderFor(docker, args['status-via'], { note: progress });
     if (!args.watch) {
       const { report, others } = await collectClusterView(docker, selector, reader);
       if (args.json) printJson(report);

@@ -4,8 +4,8 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../../errors.ts';
 import { POLICIES, type PolicyName } from '../../../../orchestrator/cluster-commands.ts';
 import { MAX_PEERS, upCluster } from '../../../../orchestrator/cluster-up.ts';
-import { execStatusReader } from '../../../../orchestrator/peer-status.ts';
 import { DEFAULT_IMAGE } from '../../../../orchestrator/project-image.ts';
+import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import { renderStatus } from '../../../../orchestrator/status-table.ts';
 import {
   dockerClient,
@@ -95,7 +95,7 @@ export const upCommand: CommandModule<object, UpOptions> = {
         build: args.build,
         timeoutMs,
       },
-      { reader: execStatusReader(docker), progress, signal },
+      { reader: statusReaderFor(docker), progress, signal },
     ).finally(dispose);
     if (args.json) printJson(report);
     else print(renderStatus(report.peers, Date.now()));
