@@ -121,6 +121,11 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
         writeRecord(w, entry);
       }
       return;
+    case 'pull':
+      if (m.hashes.length > WIRE_LIMITS.pullHashesMax) throw new WireFormatError('bad-field', 'pull hashes');
+      w.u32(m.syncId).u8(m.bucket).u8(m.buckets).u16(m.hashes.length);
+      for (const hash of m.hashes) w.u32(hash);
+      return;
     case 'broadcast':
       writeString(w, m.topic, TOPIC_PATTERN, 'topic');
       writeString(w, m.key, NAME_PATTERN, 'key');
@@ -322,6 +327,17 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       };
       if (digest) message.digest = digest;
       return message;
+    }
+    case 'pull': {
+      const syncId = r.u32();
+      const bucket = r.u8();
+      const buckets = r.u8();
+      if (buckets < 1 || bucket >= buckets) throw new WireFormatError('bad-field', 'pull bucket');
+      const count = r.u16();
+      if (count > WIRE_LIMITS.pullHashesMax) throw new WireFormatError('bad-field', 'pull hashes');
+      const hashes: number[] = [];
+      for (let i = 0; i < count; i++) hashes.push(r.u32());
+      return { type, syncId, bucket, buckets, hashes };
     }
     case 'broadcast': {
       const topic = readString(r, WIRE_LIMITS.topicMaxBytes, 'bad-field');

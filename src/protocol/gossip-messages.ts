@@ -92,6 +92,21 @@ export interface PushPullMessage {
 }
 
 /**
+ * Anti-entropy by difference: "send me your entries in this bucket whose hash
+ * is not one of these". Members fall into `buckets` by a hash of their name,
+ * so each part is self-contained; the answer is push-pull response parts with
+ * only what the sender lacks or holds differently (nothing if nothing).
+ */
+export interface PullMessage {
+  type: 'pull';
+  syncId: number;
+  bucket: number;
+  buckets: number;
+  /** 32-bit hashes of the sender's encoded entries in this bucket. */
+  hashes: number[];
+}
+
+/**
  * A payload that higher layers spread by gossip (e.g. leader certificates).
  * `key` names what it supersedes: a newer broadcast with the same topic and
  * key replaces an older one in the retransmit queue.
@@ -113,6 +128,7 @@ export type GossipMessage =
   | DeadMessage
   | LeftMessage
   | PushPullMessage
+  | PullMessage
   | UserBroadcastMessage;
 
 /** Wire type codes. Codes not listed are skipped by length (room for new kinds). */
@@ -127,6 +143,7 @@ export const MESSAGE_CODES = {
   left: 8,
   'push-pull': 9,
   broadcast: 10,
+  pull: 11,
 } as const satisfies Record<GossipMessage['type'], number>;
 
 export const WIRE_LIMITS = {
@@ -138,6 +155,8 @@ export const WIRE_LIMITS = {
   /** Messages per datagram: a full 1400-byte datagram of the smallest messages stays below this. */
   messagesMax: 255,
   pushPullPartsMax: 4096,
+  /** Hashes in one pull message (4 bytes each): fits a 1400-byte datagram. */
+  pullHashesMax: 340,
   /** A broadcast payload must fit one datagram; larger ones need a fragment kind (reserved, see docs). */
   payloadMaxBytes: 8192,
   datagramMaxBytes: 65_507,

@@ -37,6 +37,18 @@ const samples: GossipMessage[] = [
     parts: 1,
     entries: [{ ...record, state: 'suspect' }],
   },
+  {
+    type: 'push-pull',
+    syncId: 13,
+    join: false,
+    response: false,
+    part: 0,
+    parts: 1,
+    digest: [0xffff_ffff, 7],
+    entries: [{ ...record, state: 'alive' }],
+  },
+  { type: 'pull', syncId: 14, bucket: 2, buckets: 6, hashes: [0, 1, 0xffff_ffff] },
+  { type: 'pull', syncId: 15, bucket: 0, buckets: 1, hashes: [] },
   { type: 'broadcast', topic: 'leader-cert', key: 'epoch', payload: new Uint8Array([1, 2, 3]) },
 ];
 

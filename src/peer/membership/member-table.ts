@@ -24,6 +24,8 @@ export interface Member {
   entryBytes?: Uint8Array;
   /** Hash of entryBytes for the table digest; valid while entryBytes is set. */
   entryHash?: Digest;
+  /** nameHash(record.name), cached (names never change). */
+  nameHash?: number;
 }
 
 export interface MemberTableContext {

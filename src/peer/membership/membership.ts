@@ -348,6 +348,9 @@ export class Membership {
       case 'push-pull':
         this.sync.merge(from, message, now);
         return;
+      case 'pull':
+        this.sync.answerPull(from, message);
+        return;
       case 'broadcast':
         this.out.push({
           type: 'event',

@@ -1,24 +1,38 @@
 // Join and anti-entropy (push-pull): full membership tables exchanged as
 // self-contained parts, merged entry by entry. Owns when this peer counts as
-// joined, the two quick pulls after joining, and the periodic sync (plus
+// joined, the three pulls after joining, and the periodic sync (plus
 // Serf's reconnect to one dead member, so healed partitions find each other).
 //
-// Cost at scale: a full table is O(n) datagrams (about 40 at n = 1000), so a
+// Cost at scale: a full table is O(n) datagrams (about 45 at n = 1000), so a
 // cold start of n peers is bounded by how many full tables move. A peer not
-// yet joined asks one seed at a time (the next only if no answer comes), and
-// every request after the join carries a digest of the sender's table: a
-// receiver whose table has the same digest answers with no entries. So once
-// views agree, pulls and periodic syncs cost one small datagram each way.
-import { encodeMemberEntry, encodePushPull } from '../../protocol/gossip-codec.ts';
-import type { PushPullMessage } from '../../protocol/gossip-messages.ts';
+// yet joined asks one seed at a time (the next only if no answer comes). The
+// pulls after joining send the hashes of our entries (4 bytes each, split into
+// buckets by name) and get back only the entries we lack or hold differently;
+// the periodic sync (a full push) carries a digest of the sender's table, and a
+// receiver whose table has the same digest answers with one empty part.
+import {
+  encodeMemberEntry,
+  encodeMessage,
+  encodePushPull,
+  MESSAGE_OVERHEAD,
+} from '../../protocol/gossip-codec.ts';
+import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
 import type { Member, MemberTable } from './member-table.ts';
 import type { MembershipConfig, MembershipEffect } from './membership.ts';
 import { type Random, randomInt, shuffle } from './random.ts';
-import { type Digest, entryHash, sameDigest, tableDigest } from './table-digest.ts';
+import { type Digest, entryHash, nameHash, sameDigest, tableDigest } from './table-digest.ts';
 import { pushPullIntervalMs } from './timing.ts';
 
 /** How long a joiner waits for a seed's answer before asking the next seed. */
 const JOIN_ANSWER_WAIT_MS = 1000;
+/**
+ * Pulls after joining, at about 1.5, 3.5 and 7.5 s (pushPullAfterJoinMs, then
+ * doubling): the first from a seed (it saw the other joiners), then from
+ * random members. Each costs a few small datagrams when nothing differs.
+ */
+const QUICK_PULLS = 3;
+/** A pull message's bytes besides its hashes: type, length, syncId, bucket, buckets, count. */
+const PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 1 + 2;
 
 export interface StateSyncContext {
   config: MembershipConfig;
@@ -122,7 +136,7 @@ export class StateSync {
     // A young view: pull the table again soon (first from a seed, whose view
     // grows as others join at the same time), then settle to the regular interval.
     const after = this.ctx.config.pushPullAfterJoinMs;
-    this.quickPulls = 2;
+    this.quickPulls = QUICK_PULLS;
     this.nextAt = now + after + randomInt(this.ctx.random, after);
   }
 
@@ -132,14 +146,14 @@ export class StateSync {
     const { config, table, random } = this.ctx;
     const regular = pushPullIntervalMs(config.pushPullIntervalMs, table.liveCount);
     if (this.quickPulls > 0) {
-      // Pull: send only our own entry, get the whole table.
-      const fromSeed = this.quickPulls === 2 && this.seeds.length > 0;
+      const done = QUICK_PULLS - this.quickPulls;
+      const fromSeed = done === 0 && this.seeds.length > 0;
       this.quickPulls--;
       const target = fromSeed
         ? this.seeds[randomInt(random, this.seeds.length)]
         : table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
-      if (target) this.send(target, true, false, [table.self], this.digest());
-      this.nextAt = now + (this.quickPulls > 0 ? 2 * config.pushPullAfterJoinMs : regular);
+      if (target) this.pull(target);
+      this.nextAt = now + (this.quickPulls > 0 ? 2 ** (done + 1) * config.pushPullAfterJoinMs : regular);
       return;
     }
     this.nextAt = now + regular;
@@ -150,6 +164,48 @@ export class StateSync {
     // finds its other half (each side refutes what the other says of it).
     const dead = table.pick(1, (m) => m.state === 'dead')[0];
     if (dead) this.send(dead.record.address, false, false, table.all(), digest);
+  }
+
+  /**
+   * Ask `to` for what we lack: the first-lane hashes of all our entries, in
+   * buckets by name hash, each bucket one message (about half full, so skew
+   * rarely overflows one; an overflowing bucket only gets a few entries twice).
+   */
+  private pull(to: string): void {
+    const { table, config, overhead } = this.ctx;
+    const members = table.all();
+    const room = config.maxDatagramBytes - overhead - 1 - PULL_HEADER;
+    const perMessage = Math.min(WIRE_LIMITS.pullHashesMax, Math.floor(room / 4));
+    const buckets = Math.min(255, Math.max(1, Math.ceil((members.length * 2) / perMessage)));
+    const lists: number[][] = Array.from({ length: buckets }, () => []);
+    for (const m of members) lists[this.bucketOf(m, buckets)]!.push(this.entry(m).hash[0]);
+    const syncId = this.ctx.nextId();
+    lists.forEach((hashes, bucket) => {
+      const message = encodeMessage({
+        type: 'pull',
+        syncId,
+        bucket,
+        buckets,
+        hashes: hashes.slice(0, perMessage),
+      });
+      this.ctx.out({ type: 'send', to, messages: [message] });
+    });
+  }
+
+  /** Answer a pull with our entries in its bucket that the sender does not hold as we do. */
+  answerPull(from: string, message: PullMessage): void {
+    const have = new Set(message.hashes);
+    const differ = this.ctx.table
+      .all()
+      .filter(
+        (m) => this.bucketOf(m, message.buckets) === message.bucket && !have.has(this.entry(m).hash[0]),
+      );
+    if (differ.length > 0) this.send(from, false, true, differ);
+  }
+
+  private bucketOf(m: Member, buckets: number): number {
+    m.nameHash ??= nameHash(m.record.name);
+    return m.nameHash % buckets;
   }
 
   /** Digest of the whole table (self included), from cached entry hashes. */

@@ -5,6 +5,7 @@
 // the table's digest is the lane-wise sum mod 2^32, plus the entry count, so it
 // does not depend on order and costs O(n) additions over cached entry hashes.
 // Not a security measure: a wrong "same" only postpones a sync to the next one.
+// Pulls use the first lane of each entry's hash to ask for differences only.
 
 export type Digest = readonly [number, number];
 
@@ -33,6 +34,13 @@ export function tableDigest(hashes: Iterable<Digest>): Digest {
     count++;
   }
   return [(a ^ count) >>> 0, b];
+}
+
+/** FNV-1a of a member name (ASCII by rule): which pull bucket it falls in. */
+export function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 export const sameDigest = (x: Digest | undefined, y: Digest): boolean =>

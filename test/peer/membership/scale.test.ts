@@ -1,5 +1,6 @@
-// What keeps a cold start of many peers cheap: one seed at a time, digests
-// that turn agreeing state exchanges into one empty answer, and local health
+// What keeps a cold start of many peers cheap: one seed at a time, pulls that
+// fetch only differences, digests that turn an agreeing periodic sync into one
+// empty answer, and local health
 // that backs off when this peer's own timers run late. Core-level tests drive
 // Membership directly with chosen times; the cluster test counts datagrams.
 import assert from 'node:assert/strict';
@@ -59,36 +60,67 @@ describe('joining at scale', () => {
     assert.equal(later.length, 0, 'no further join requests once joined');
   });
 
-  it('answers a pull whose digest matches its table with one empty part', () => {
+  /** b joins a; both then hold the same two entries. */
+  function pair() {
     const a = core(0);
     const b = core(1);
-    // b joins a; a's answer carries both entries; then b pulls again with a digest.
     const [request] = pushPulls(sent(b.join([a.self.address], 0)));
     const answer = pushPulls(sent(a.receive(b.self.address, [request!.m], 1)));
     assert.equal(answer[0]!.m.entries.length, 2, 'a full answer to a join');
     for (const { m } of answer) b.receive(a.self.address, [m], 2);
     assert.equal(b.joined, true);
+    return { a, b };
+  }
 
-    // Run b until its first pull after joining (1-2 s later): it carries a digest.
-    let pull: PushPullMessage | undefined;
-    for (let now = 10; now < 5000 && !pull; now += 10) {
-      const effects = b.tick(now);
-      // Ack b's probes of a so nothing else changes.
-      for (const d of sent(effects)) {
+  /** Tick `c` from..to, acking its probes as if `peer` answered; what it sent. */
+  function runAcked(c: Membership, peer: Membership, from: number, to: number) {
+    const out: { to: string; messages: GossipMessage[] }[] = [];
+    for (let now = from; now < to; now += 10) {
+      for (const d of sent(c.tick(now))) {
+        out.push(d);
         for (const m of d.messages) {
-          if (m.type === 'ping') b.receive(a.self.address, [{ type: 'ack', seq: m.seq }], now);
-          if (m.type === 'push-pull' && !m.response) pull = m;
+          if (m.type === 'ping') c.receive(peer.self.address, [{ type: 'ack', seq: m.seq }], now);
         }
       }
     }
-    assert.ok(pull?.digest, 'a pull after joining carries a digest');
-    const same = pushPulls(sent(a.receive(b.self.address, [pull], 3000)));
+    return out;
+  }
+
+  it('answers a pull with only the entries the puller lacks, and with nothing when it lacks nothing', () => {
+    const { a, b } = pair();
+    const c = { name: 'p2', incarnation: 3, address: '10.0.0.3:7946', publicKey: publicKey(2) };
+    a.receive(c.address, [{ type: 'alive', member: c }], 5);
+
+    const firstPull = runAcked(b, a, 10, 2100).flatMap((d) => d.messages.filter((m) => m.type === 'pull'));
+    assert.ok(firstPull.length >= 1, 'the first pull comes 1-2 s after joining');
+    const answer = pushPulls(sent(a.receive(b.self.address, firstPull, 2100)));
+    assert.deepEqual(
+      answer.flatMap(({ m }) => m.entries.map((e) => e.name)),
+      ['p2'],
+      'only the member b lacks',
+    );
+    for (const { m } of answer) b.receive(a.self.address, [m], 2101);
+    assert.equal(b.member('p2')?.state, 'alive');
+
+    const secondPull = runAcked(b, a, 2110, 6000).flatMap((d) => d.messages.filter((m) => m.type === 'pull'));
+    assert.ok(secondPull.length >= 1, 'a second pull about 2 s later');
+    assert.equal(
+      sent(a.receive(b.self.address, secondPull, 6000)).length,
+      0,
+      'same tables: no answer at all',
+    );
+  });
+
+  it('answers a periodic sync whose digest matches its table with one empty part', () => {
+    const { a, b } = pair();
+    const sync = pushPulls(runAcked(b, a, 10, 30_000)).find(({ m }) => !m.response && !m.join);
+    assert.ok(sync?.m.digest, 'the periodic sync (10-20 s) carries a digest');
+    const same = pushPulls(sent(a.receive(b.self.address, [sync.m], 30_000)));
     assert.equal(same.length, 1);
     assert.equal(same[0]!.m.response, true);
     assert.equal(same[0]!.m.entries.length, 0, 'same tables: nothing to send');
-
     // A digest that does not match gets the whole table.
-    const other = pushPulls(sent(a.receive(b.self.address, [{ ...pull, digest: [1, 2] }], 3001)));
+    const other = pushPulls(sent(a.receive(b.self.address, [{ ...sync.m, digest: [1, 2] }], 30_001)));
     assert.equal(other[0]!.m.entries.length, 2);
   });
 
@@ -102,8 +134,9 @@ describe('joining at scale', () => {
       const transport = attach(address);
       const send = transport.send.bind(transport);
       transport.send = (bytes: Uint8Array, to: string) => {
-        // The first message's type code follows the 4-byte envelope header (plaintext).
-        if (bytes[4] === 9) syncDatagrams++;
+        // The first message's type code follows the 4-byte envelope header
+        // (plaintext): 9 push-pull, 11 pull.
+        if (bytes[4] === 9 || bytes[4] === 11) syncDatagrams++;
         send(bytes, to);
       };
       return transport;
