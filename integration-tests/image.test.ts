@@ -66,7 +66,10 @@ describe('container image', { timeout: 600_000 }, () => {
     const info = await docker.getImage(TEST_IMAGE).inspect();
     assert.equal(info.Config.User, 'node');
     assert.deepEqual(info.Config.Entrypoint, ['node', '/app/src/cli/main.ts']);
-    assert.ok(info.Config.Healthcheck?.Test?.join(' ').includes('healthcheck'), 'HEALTHCHECK uses the CLI');
+    assert.ok(
+      info.Config.Healthcheck?.Test?.join(' ').includes('healthcheck'),
+      'HEALTHCHECK runs src/healthcheck.ts',
+    );
     assert.ok(Object.keys(info.Config.ExposedPorts ?? {}).includes('7946/udp'));
     assert.equal(info.Config.Labels?.['org.opencontainers.image.title'], 'enclave-elect');
     assert.equal(info.Config.Labels?.['org.opencontainers.image.version'], 'itest');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -55,5 +56,32 @@ describe('enclave-elect healthcheck', () => {
     const result = await runBinary(['healthcheck', '--timeout-ms', '0']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--timeout-ms must be a positive number/);
+  });
+
+  describe('src/healthcheck.ts (the image HEALTHCHECK: no CLI, 10x less CPU)', () => {
+    const run = (env: Record<string, string>) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['src/healthcheck.ts'],
+          { env: { ...process.env, ...env } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        );
+      });
+
+    it('exits 0 on 2xx from HEALTHCHECK_URL', async () => {
+      const result = await run({ HEALTHCHECK_URL: `${base}/healthz` });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^200 ok/);
+    });
+
+    it('exits 1 on 5xx and on a non-loopback URL, saying why', async () => {
+      const sick = await run({ HEALTHCHECK_URL: `${base}/readyz` });
+      assert.equal(sick.code, 1);
+      assert.match(sick.stderr, /unhealthy: .* answered 503: not ready/);
+      const remote = await run({ HEALTHCHECK_URL: 'http://192.0.2.1/healthz' });
+      assert.equal(remote.code, 1);
+      assert.match(remote.stderr, /unhealthy: --url must be an http:\/\/ URL on loopback/);
+    });
   });
 });

@@ -2,14 +2,14 @@
 // so the CLI itself asks a local HTTP endpoint and exits 0 only on a 2xx answer.
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../errors.ts';
-import { checkHealth } from './healthcheck.ts';
+import { checkHealth, DEFAULT_HEALTH_URL } from './healthcheck.ts';
 
 export interface HealthcheckOptions {
   url: string;
   'timeout-ms': number;
 }
 
-export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:7947/healthz';
+export { DEFAULT_HEALTH_URL };
 
 export const healthcheckCommand: CommandModule<object, HealthcheckOptions> = {
   command: 'healthcheck',

@@ -1,6 +1,8 @@
 // Ask a loopback HTTP endpoint whether this process is healthy.
 import { EnclaveElectError, UsageError } from '../../../errors.ts';
 
+export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:7947/healthz';
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 export interface HealthResult {
@@ -13,7 +15,7 @@ export async function checkHealth(url: string, timeoutMs: number): Promise<Healt
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`--url '${url}' is not a URL (example: ${'http://127.0.0.1:7947/healthz'})`);
+    throw new UsageError(`--url '${url}' is not a URL (example: ${DEFAULT_HEALTH_URL})`);
   }
   if (parsed.protocol !== 'http:' || !LOOPBACK.has(parsed.hostname)) {
     throw new UsageError(
