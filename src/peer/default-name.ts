@@ -8,6 +8,9 @@ import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
 
 const CONTAINER_ID = /^[0-9a-f]{12}$/;
 
+/** Docker's default hostname: the container's short id. */
+export const looksLikeContainerId = (hostname: string): boolean => CONTAINER_ID.test(hostname);
+
 export type Reverse = (ip: string) => Promise<string[]>;
 
 /**
@@ -18,25 +21,36 @@ export function reversePtr(ip: string): Promise<string[]> {
   return dns.resolvePtr(`${ip.split('.').reverse().join('.')}.in-addr.arpa`);
 }
 
+/**
+ * The container name behind `ip`, when `hostname` is a container id. Docker's
+ * DNS can be slow to answer on a busy host just as many containers start, so
+ * it asks up to `attempts` times (each waiting `timeoutMs`, then twice that);
+ * undefined when the hostname should stay the name or no usable answer came.
+ */
 export async function containerName(
   hostname: string,
   ip: string,
   reverse: Reverse = reversePtr,
   timeoutMs = 1000,
+  attempts = 3,
 ): Promise<string | undefined> {
   if (!CONTAINER_ID.test(hostname) || ip.startsWith('127.')) return undefined;
-  let names: string[];
-  try {
-    names = await Promise.race([
-      reverse(ip),
-      new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
-    ]);
-  } catch {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    let names: string[];
+    try {
+      const wait = attempt === 0 ? timeoutMs : 2 * timeoutMs;
+      names = await Promise.race([
+        reverse(ip),
+        new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error('timeout')), wait).unref()),
+      ]);
+    } catch {
+      continue;
+    }
+    for (const fqdn of names) {
+      const label = fqdn.split('.')[0] ?? '';
+      if (label !== hostname && NAME_PATTERN.test(label)) return label;
+    }
     return undefined;
-  }
-  for (const fqdn of names) {
-    const label = fqdn.split('.')[0] ?? '';
-    if (label !== hostname && NAME_PATTERN.test(label)) return label;
   }
   return undefined;
 }

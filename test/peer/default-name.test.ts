@@ -25,8 +25,19 @@ describe('default peer name in a scaled compose service', () => {
       throw new Error('ENOTFOUND');
     };
     const slow = () => new Promise<string[]>(() => {});
-    assert.equal(await containerName('9a16be562b12', '172.18.0.5', failing), undefined);
+    assert.equal(await containerName('9a16be562b12', '172.18.0.5', failing, 10), undefined);
     assert.equal(await containerName('9a16be562b12', '172.18.0.5', slow, 20), undefined);
     assert.equal(await containerName('9a16be562b12', '172.18.0.5', async () => ['bad name!.x']), undefined);
+  });
+  it('asks again when DNS is slow or fails at first (a busy host starting many containers)', async () => {
+    let calls = 0;
+    const flaky = (): Promise<string[]> => {
+      calls++;
+      if (calls === 1) return new Promise(() => {}); // no answer in time
+      if (calls === 2) return Promise.reject(new Error('ETIMEOUT'));
+      return Promise.resolve(['ee-dev-peer-4.ee-dev_cluster']);
+    };
+    assert.equal(await containerName('9a16be562b12', '172.18.0.6', flaky, 20), 'ee-dev-peer-4');
+    assert.equal(calls, 3);
   });
 });

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { createLogger } from '../../../log/logger.ts';
 import { optionName, PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
-import { containerName } from '../../../peer/default-name.ts';
+import { containerName, looksLikeContainerId } from '../../../peer/default-name.ts';
 import { ELECTION_SETTINGS, resolveElectionConfig } from '../../../peer/election/election-config.ts';
 import { chooseAdvertiseAddress, startPeer } from './peer.ts';
 
@@ -44,6 +44,13 @@ export const peerCommand: CommandModule<object, PeerOptions> = {
     // Every line carries the epoch this peer knows (DESIGN.md §6).
     let epoch: () => number = () => 0;
     const logger = createLogger({ mixin: () => ({ epoch: epoch() }) });
+    if (config.name === hostname() && looksLikeContainerId(config.name)) {
+      logger.warn({
+        event: 'peer.name-fallback',
+        name: config.name,
+        reason: 'no container name from reverse DNS; set --name or PEER_NAME for a readable one',
+      });
+    }
     const peer = await startPeer(config, logger, { election });
     epoch = () => peer.epoch();
     await new Promise<void>((resolve) => {
