@@ -1,15 +1,22 @@
-// `npm run bench -- membership --peers N [--json]`: N peers in this process on
-// real loopback UDP. Measures, in order: convergence from a cold start (every
-// peer knows every peer), steady-state traffic per peer, the spread of one
-// update to every member, failure detection (a peer closed without leave, until
-// every other peer marks it dead), and false positives over the whole run.
+// `npm run bench -- membership --peers N [--workers W] [--json]`: N peers in this
+// process on real loopback UDP, split across W worker threads (one event loop
+// polling 1000 sockets runs its timers seconds late). Measures, in order:
+// convergence from a cold start (every peer knows every peer), steady-state
+// traffic per peer, the spread of one update to every member, failure detection
+// (a peer closed without leave, until every other peer marks it dead), and false
+// positives over the whole run.
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PEER_DEFAULTS } from '../../src/peer/config.ts';
-import { LoopbackCluster, waitFor } from '../../src/peer/loopback-cluster.ts';
 import { pushPullIntervalMs } from '../../src/peer/membership/timing.ts';
+import { ShardedLoopbackCluster } from '../support/sharded-loopback-cluster.ts';
+import { sleep, waitUntil } from '../support/waiting.ts';
 
-const HELP = `usage: npm run bench -- membership [--peers N] [--samples S] [--steady-ms MS] [--json]
+const HELP = `usage: npm run bench -- membership [--peers N] [--workers W] [--samples S] [--steady-ms MS] [--json]
   --peers      peers in this process (default 50)
+  --workers    worker threads the peers are split across, each with its own event loop
+               (default: min(4, available cores) above 200 peers, else 1; 1 runs them all
+               in the main thread). Peers in different workers still talk over loopback UDP.
   --samples    failures to detect, one after another (default 5)
   --steady-ms  steady-state traffic window (default: 10 s or one anti-entropy interval at N,
                whichever is longer, so full state syncs are counted)
@@ -35,83 +42,87 @@ function percentile(sorted: number[], p: number): number | null {
 
 const round = (x: number | null | undefined) => (x === null || x === undefined ? null : Math.round(x));
 const progress = (text: string) => process.stderr.write(`membership: ${text}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runMembershipBench(
-  peers: number,
-  samples: number,
-  steadyMs: number,
-): Promise<MembershipBenchResult> {
-  progress(`starting ${peers} peers on 127.0.0.1`);
-  const cluster = await LoopbackCluster.start({ peers });
+export interface MembershipBenchOptions {
+  peers: number;
+  /** Worker threads the peers are split across; 1 keeps them all in this thread. */
+  workers: number;
+  samples: number;
+  steadyMs: number;
+  /** Quiet time after convergence, before traffic is counted. */
+  settleMs?: number;
+  /** Ends the run early (Ctrl-C); the run then rejects with its reason. */
+  signal?: AbortSignal;
+}
+
+export async function runMembershipBench(options: MembershipBenchOptions): Promise<MembershipBenchResult> {
+  const { peers, workers, samples, steadyMs } = options;
+  const where = workers === 1 ? 'in this thread' : `in ${workers} worker threads`;
+  progress(`starting ${peers} peers on 127.0.0.1 ${where}`);
+  const cluster = await ShardedLoopbackCluster.start({ peers, workers });
   try {
-    const convergeMs = await waitFor(() => cluster.converged(), 60_000, peers > 200 ? 100 : 25);
+    const signal = options.signal ? AbortSignal.any([options.signal, cluster.failed]) : cluster.failed;
+    const poll = peers > 200 ? 100 : 25;
+    const convergeMs = await waitUntil(() => cluster.converged(), 60_000, poll, signal);
     progress(`converged: ${convergeMs === undefined ? 'no (60 s)' : `${Math.round(convergeMs)} ms`}`);
     if (convergeMs === undefined) {
       // Later phases mean nothing on a cluster that never formed: report what failed.
-      const share = Math.round(cluster.convergedFraction() * 1000) / 10;
+      const known = await cluster.knowledge();
+      const share = Math.round((known.knowAll / known.running) * 1000) / 10;
       progress(`not converged: ${share}% of peers know every peer; skipping spread, detection and traffic`);
+      progress(`names some peers miss: ${known.missing.join(', ') || '(none; some know extra names)'}`);
       return {
         suite: 'membership',
         peers,
         convergeMs: null,
         spreadMs: null,
         detect: { p50Ms: null, p99Ms: null, samples: 0 },
-        falsePositives: cluster.falsePositives(),
+        falsePositives: (await cluster.falsePositives()).count,
         perPeer: { datagramsPerSec: null, bytesPerSec: null },
       };
     }
 
     // Let join-time rumours drain and the two quick post-join pulls (about 1 and 3 s) end.
-    await sleep(10_000);
-    const before = cluster.traffic();
+    await sleep(options.settleMs ?? 10_000, signal);
+    const before = await cluster.traffic();
     const t0 = performance.now();
-    await sleep(steadyMs);
-    const after = cluster.traffic();
+    await sleep(steadyMs, signal);
+    const after = await cluster.traffic();
     const seconds = (performance.now() - t0) / 1000;
-    const live = cluster.live().length;
     const perPeer = {
-      datagramsPerSec: Math.round(((after.datagramsOut - before.datagramsOut) / live / seconds) * 100) / 100,
-      bytesPerSec: Math.round((after.bytesOut - before.bytesOut) / live / seconds),
+      datagramsPerSec:
+        Math.round(((after.datagramsOut - before.datagramsOut) / after.running / seconds) * 100) / 100,
+      bytesPerSec: Math.round((after.bytesOut - before.bytesOut) / after.running / seconds),
     };
     progress(`steady traffic per peer: ${perPeer.datagramsPerSec} datagrams/s, ${perPeer.bytesPerSec} B/s`);
 
-    // One update, passed on by each peer on first receipt (as certificates are).
-    const reached = new Set<string>();
-    for (const p of cluster.live()) {
-      p.node.on((event) => {
-        if (event.event !== 'broadcast.received' || reached.has(p.node.name)) return;
-        reached.add(p.node.name);
-        p.node.broadcast(event.topic, event.key, event.payload);
-      });
-    }
-    const origin = cluster.live()[live - 1]!;
-    reached.add(origin.node.name);
-    origin.node.broadcast('bench', 'spread', new Uint8Array(200).fill(1));
-    const spreadMs = await waitFor(() => reached.size === live, 30_000, 5);
+    // One update, passed on by each peer on first receipt (as certificates are), from the last peer.
+    const origin = cluster.live().at(-1)!;
+    const sentAt = await cluster.spread(origin, 'bench', 'spread', new Uint8Array(200).fill(1));
+    const spread = await waitUntil(async () => (await cluster.reached()).all, 30_000, 20, signal);
+    const spreadMs = spread === undefined ? undefined : (await cluster.reached()).lastAt - sentAt;
     progress(`spread: ${spreadMs === undefined ? 'incomplete' : `${Math.round(spreadMs)} ms`}`);
 
     const detections: number[] = [];
     for (let i = 0; i < samples; i++) {
       // Any peer but the seeds; it comes back after, so the cluster stays at N.
       const candidates = cluster.live().slice(3);
-      const victim = candidates[Math.floor(Math.random() * candidates.length)]!.node.name;
-      const killedAt = performance.now();
-      await cluster.kill(victim);
-      await waitFor(() => cluster.allMarkedDeadAt(victim) !== undefined, 20_000, 10);
-      const at = cluster.allMarkedDeadAt(victim);
+      const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
+      const killedAt = await cluster.kill(victim);
+      await waitUntil(async () => (await cluster.markedDeadAt(victim)) !== undefined, 20_000, 10, signal);
+      const at = await cluster.markedDeadAt(victim);
       const took = at === undefined ? Number.POSITIVE_INFINITY : at - killedAt;
       detections.push(took);
       progress(
         `detect ${i + 1}/${samples}: ${victim} ${Number.isFinite(took) ? `${Math.round(took)} ms` : 'not within 20 s'}`,
       );
       await cluster.restart(victim);
-      await waitFor(() => cluster.converged(), 30_000, 25);
-      await sleep(500 + Math.random() * 500);
+      await waitUntil(() => cluster.converged(), 30_000, poll, signal);
+      await sleep(500 + Math.random() * 500, signal);
     }
     detections.sort((a, b) => a - b);
-    for (const line of cluster.peers.flatMap((p) => p.falseDeathLog).slice(0, 10))
-      progress(`false positive: ${line}`);
+    const falsePositives = await cluster.falsePositives();
+    for (const line of falsePositives.log) progress(`false positive: ${line}`);
     return {
       suite: 'membership',
       peers,
@@ -122,7 +133,7 @@ export async function runMembershipBench(
         p99Ms: round(percentile(detections, 99)),
         samples: detections.length,
       },
-      falsePositives: cluster.falsePositives(),
+      falsePositives: falsePositives.count,
       perPeer,
     };
   } finally {
@@ -130,10 +141,11 @@ export async function runMembershipBench(
   }
 }
 
-function table(r: MembershipBenchResult): string {
+function table(r: MembershipBenchResult, workers: number): string {
   const fmt = (x: number | null, unit = 'ms') => (x === null ? 'n/a' : `${x} ${unit}`);
   const rows: [string, string, string][] = [
     ['peers', String(r.peers), ''],
+    ['worker threads', workers === 1 ? '1 (main)' : String(workers), ''],
     ['converge', fmt(r.convergeMs), r.peers >= 1000 ? '<= 10000 ms' : ''],
     ['spread', fmt(r.spreadMs), r.peers >= 1000 ? '<= 2500 ms' : ''],
     ['detect p50', fmt(r.detect.p50Ms), '<= 3000 ms'],
@@ -151,6 +163,7 @@ export async function main(argv: string[]): Promise<void> {
     args: argv,
     options: {
       peers: { type: 'string', default: '50' },
+      workers: { type: 'string' },
       samples: { type: 'string', default: '5' },
       'steady-ms': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -162,6 +175,12 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const peers = Number(values.peers);
+  const workers =
+    values.workers === undefined
+      ? peers > 200
+        ? Math.min(4, availableParallelism())
+        : 1
+      : Number(values.workers);
   const samples = Number(values.samples);
   const regular = pushPullIntervalMs(PEER_DEFAULTS.pushPullIntervalMs, peers);
   const steadyMs =
@@ -169,6 +188,20 @@ export async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(peers) || peers < 3 || peers > 5000) throw new Error('--peers must be 3..5000');
   if (!Number.isInteger(samples) || samples < 0) throw new Error('--samples must be a whole number');
   if (!Number.isInteger(steadyMs) || steadyMs < 1000) throw new Error('--steady-ms must be at least 1000');
-  const result = await runMembershipBench(peers, samples, steadyMs);
-  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : table(result));
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64 || peers / workers < 3)
+    throw new Error('--workers must be 1..64, with at least 3 peers per worker');
+  // Ctrl-C: stop waiting, close every socket and worker, exit 130. A second one kills at once.
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await runMembershipBench({ peers, workers, samples, steadyMs, signal: interrupt.signal });
+    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : table(result, workers));
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
+    progress('interrupted; sockets and workers closed');
+    process.exitCode = 130;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }

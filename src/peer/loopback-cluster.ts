@@ -1,7 +1,9 @@
 // Many peers in one process on real loopback UDP, for the membership benchmark
 // and the in-process integration test. Each peer is a full MembershipNode on its
 // own socket; the cluster tracks, from events, whom each peer knows and when it
-// learned that a member died, so checks are cheap even at N = 1000.
+// learned that a member died, so checks are cheap even at N = 1000. A cluster
+// may hold only a share of the peers (`firstIndex`), the rest living in other
+// threads; it is then told of their kills and restarts (noteKilled, noteRestarted).
 import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { systemClock } from './clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from './config.ts';
@@ -29,6 +31,27 @@ export interface LoopbackClusterOptions {
   seeds?: number;
   /** Start this many peers per second (default: all at once). */
   startRatePerSec?: number;
+  /** Number in the first peer's name (`peer-<firstIndex>`), when other threads hold the rest. */
+  firstIndex?: number;
+}
+
+/** What the running peers here know, against the names every peer should know. */
+export interface LoopbackKnowledge {
+  running: number;
+  /** Running peers that know exactly the expected names. */
+  knowAll: number;
+  /** Some expected names that some peer here does not know (at most 20). */
+  missing: string[];
+}
+
+function knowsExactly(known: ReadonlySet<string>, expected: ReadonlySet<string>): boolean {
+  if (known.size !== expected.size) return false;
+  for (const name of expected) if (!known.has(name)) return false;
+  return true;
+}
+
+function openTransport(): Promise<UdpTransport> {
+  return UdpTransport.open({ bindAddress: '127.0.0.1', port: 0, receiveBufferBytes: 2 << 20 });
 }
 
 function newPublicKey(): Uint8Array {
@@ -40,11 +63,14 @@ export class LoopbackCluster {
   readonly peers: LoopbackPeer[] = [];
   /** Names closed on purpose; dead marks about others are false positives. */
   readonly killed = new Set<string>();
+  private readonly options: LoopbackClusterOptions;
   private readonly config: MembershipConfig;
+  private transports: UdpTransport[] = [];
   private seedAddresses: string[] = [];
 
-  private constructor(config: MembershipConfig) {
-    this.config = config;
+  private constructor(options: LoopbackClusterOptions) {
+    this.options = options;
+    this.config = { ...membershipConfig(PEER_DEFAULTS), ...options.config };
   }
 
   private createNode(name: string, transport: UdpTransport): LoopbackPeer {
@@ -62,24 +88,37 @@ export class LoopbackCluster {
     );
   }
 
+  /** Open the sockets and start every peer, joining through the first `seeds` of them. */
   static async start(options: LoopbackClusterOptions): Promise<LoopbackCluster> {
-    const cluster = new LoopbackCluster({ ...membershipConfig(PEER_DEFAULTS), ...options.config });
-    const transports = await Promise.all(
-      Array.from({ length: options.peers }, () =>
-        UdpTransport.open({ bindAddress: '127.0.0.1', port: 0, receiveBufferBytes: 2 << 20 }),
-      ),
-    );
-    cluster.seedAddresses = transports.slice(0, options.seeds ?? 3).map((t) => t.address);
-    const batch = options.startRatePerSec
-      ? Math.max(1, Math.round(options.startRatePerSec / 20))
-      : transports.length;
-    for (let i = 0; i < transports.length; i++) {
-      if (i > 0 && i % batch === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-      const peer = cluster.createNode(`peer-${i}`, transports[i]!);
-      cluster.peers.push(peer);
-      peer.node.join(cluster.seedAddresses.filter((a) => a !== peer.node.address));
-    }
+    const cluster = await LoopbackCluster.open(options);
+    await cluster.join(cluster.addresses.slice(0, options.seeds ?? 3));
     return cluster;
+  }
+
+  /** Open the sockets only, so their addresses can be handed out before any peer starts. */
+  static async open(options: LoopbackClusterOptions): Promise<LoopbackCluster> {
+    const cluster = new LoopbackCluster(options);
+    cluster.transports = await Promise.all(Array.from({ length: options.peers }, openTransport));
+    return cluster;
+  }
+
+  /** Addresses of the opened sockets, in name order. */
+  get addresses(): string[] {
+    return this.transports.map((t) => t.address);
+  }
+
+  /** Start a peer on every opened socket; each joins through `seedAddresses` (its own left out). */
+  async join(seedAddresses: readonly string[]): Promise<void> {
+    this.seedAddresses = [...seedAddresses];
+    const first = this.options.firstIndex ?? 0;
+    const rate = this.options.startRatePerSec;
+    const batch = rate ? Math.max(1, Math.round(rate / 20)) : this.transports.length;
+    for (let i = 0; i < this.transports.length; i++) {
+      if (i > 0 && i % batch === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      const peer = this.createNode(`peer-${first + i}`, this.transports[i]!);
+      this.peers.push(peer);
+      peer.node.join(this.seedAddresses.filter((a) => a !== peer.node.address));
+    }
   }
 
   private track(node: MembershipNode): LoopbackPeer {
@@ -103,7 +142,8 @@ export class LoopbackCluster {
             if (peer.falseDeathLog.length < 3) {
               const m = event.member;
               peer.falseDeathLog.push(
-                `${Math.round(performance.now())} ${node.name} marked ${m} dead (incarnation ${event.incarnation}, by ${event.from})`,
+                // Wall-clock time, comparable with lines from peers in other threads.
+                `${new Date().toISOString()} ${node.name} marked ${m} dead (incarnation ${event.incarnation}, by ${event.from})`,
               );
             }
           }
@@ -125,36 +165,56 @@ export class LoopbackCluster {
   /** Every running peer knows every running peer. */
   converged(): boolean {
     const live = this.live();
-    return live.every((p) => p.known.size === live.length && live.every((q) => p.known.has(q.node.name)));
+    return this.knowledge(new Set(live.map((p) => p.node.name))).knowAll === live.length;
   }
 
   /** Fraction of running peers that know all running peers. */
   convergedFraction(): number {
     const live = this.live();
-    return live.filter((p) => p.known.size === live.length).length / live.length;
+    return this.knowledge(new Set(live.map((p) => p.node.name))).knowAll / live.length;
+  }
+
+  /** Measure the running peers here against `expected`, the running peers of the whole cluster. */
+  knowledge(expected: ReadonlySet<string>): LoopbackKnowledge {
+    const live = this.live();
+    const missing = new Set<string>();
+    let knowAll = 0;
+    for (const p of live) {
+      if (knowsExactly(p.known, expected)) knowAll++;
+      else if (missing.size < 20) {
+        for (const name of expected) if (!p.known.has(name) && missing.size < 20) missing.add(name);
+      }
+    }
+    return { running: live.length, knowAll, missing: [...missing] };
   }
 
   /** Stop a peer as SIGKILL would: socket closed, no leave. */
   async kill(name: string): Promise<void> {
     const peer = this.peers.find((p) => p.node.name === name);
     if (!peer) throw new Error(`no peer ${name}`);
-    this.killed.add(name);
+    this.noteKilled(name);
     await peer.node.close();
+  }
+
+  /** A peer was killed (here or in another thread): dead marks about it are expected. */
+  noteKilled(name: string): void {
+    this.killed.add(name);
+  }
+
+  /** A killed peer runs again (here or in another thread): forget when it was marked dead. */
+  noteRestarted(name: string): void {
+    this.killed.delete(name);
+    for (const p of this.peers) p.deadAt.delete(name);
   }
 
   /** Start a killed peer again under its name, on a new port, and join the seeds. */
   async restart(name: string): Promise<void> {
     const at = this.peers.findIndex((p) => p.node.name === name);
     if (at < 0 || !this.killed.has(name)) throw new Error(`${name} is not a killed peer`);
-    const transport = await UdpTransport.open({
-      bindAddress: '127.0.0.1',
-      port: 0,
-      receiveBufferBytes: 2 << 20,
-    });
+    const transport = await openTransport();
     const peer = this.createNode(name, transport);
     this.peers[at] = peer;
-    this.killed.delete(name);
-    for (const p of this.peers) p.deadAt.delete(name);
+    this.noteRestarted(name);
     peer.node.join(this.seedAddresses.filter((a) => a !== transport.address));
   }
 
@@ -184,7 +244,8 @@ export class LoopbackCluster {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.peers.map((p) => p.node.close()));
+    // Sockets opened but never given a peer (join not called) are closed too.
+    await Promise.all([...this.transports.map((t) => t.close()), ...this.peers.map((p) => p.node.close())]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
