@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PEER_DEFAULTS } from '../../src/peer/config.ts';
-import { pushPullIntervalMs } from '../../src/peer/membership/timing.ts';
+import { pullIntervalMs } from '../../src/peer/membership/timing.ts';
 import { ShardedLoopbackCluster } from '../support/sharded-loopback-cluster.ts';
 import { sleep, waitUntil } from '../support/waiting.ts';
 
@@ -19,7 +19,7 @@ const HELP = `usage: npm run bench -- membership [--peers N] [--workers W] [--sa
                in the main thread). Peers in different workers still talk over loopback UDP.
   --samples    failures to detect, one after another (default 5)
   --steady-ms  steady-state traffic window (default: 10 s or one anti-entropy interval at N,
-               whichever is longer, so full state syncs are counted)
+               whichever is longer, so periodic pulls are counted)
   --json       print exactly one JSON document on stdout
 Targets (DESIGN.md §7): detect p50 <= 3 s, p99 <= 5 s (N = 5..200); spread <= 2.5 s and
 convergence <= 10 s at N = 1000; <= 5 datagrams/s and <= 3 KB/s per peer, flat in N.`;
@@ -82,7 +82,7 @@ export async function runMembershipBench(options: MembershipBenchOptions): Promi
       };
     }
 
-    // Let join-time rumours drain and the two quick post-join pulls (about 1 and 3 s) end.
+    // Let join-time rumours drain and the three post-join pulls (about 1.5, 3.5 and 7.5 s) end.
     await sleep(options.settleMs ?? 10_000, signal);
     const before = await cluster.traffic();
     const t0 = performance.now();
@@ -182,7 +182,7 @@ export async function main(argv: string[]): Promise<void> {
         : 1
       : Number(values.workers);
   const samples = Number(values.samples);
-  const regular = pushPullIntervalMs(PEER_DEFAULTS.pushPullIntervalMs, peers);
+  const regular = pullIntervalMs(PEER_DEFAULTS.pushPullIntervalMs, peers);
   const steadyMs =
     values['steady-ms'] === undefined ? Math.max(10_000, regular) : Number(values['steady-ms']);
   if (!Number.isInteger(peers) || peers < 3 || peers > 5000) throw new Error('--peers must be 3..5000');

@@ -12,7 +12,6 @@ import {
   type MemberRecord,
   type MemberState,
   NAME_PATTERN,
-  type PushPullMessage,
   TOPIC_PATTERN,
   WIRE_LIMITS,
 } from './gossip-messages.ts';
@@ -28,7 +27,6 @@ export const MESSAGE_OVERHEAD = 3;
 /** push-pull flag bits. */
 const FLAG_JOIN = 1;
 const FLAG_RESPONSE = 2;
-const FLAG_DIGEST = 4;
 
 export type DropReason =
   | 'too-short'
@@ -113,8 +111,7 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       return;
     case 'push-pull':
       w.u32(m.syncId);
-      w.u8((m.join ? FLAG_JOIN : 0) | (m.response ? FLAG_RESPONSE : 0) | (m.digest ? FLAG_DIGEST : 0));
-      if (m.digest) w.u32(m.digest[0]).u32(m.digest[1]);
+      w.u8((m.join ? FLAG_JOIN : 0) | (m.response ? FLAG_RESPONSE : 0));
       w.u16(m.part).u16(m.parts).u16(m.entries.length);
       for (const entry of m.entries) {
         w.u8(STATE_CODES[entry.state]);
@@ -191,18 +188,17 @@ export function encodeMemberEntry(entry: MemberEntry): Uint8Array {
 }
 
 const PUSH_PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 2 + 2 + 2;
-const PUSH_PULL_DIGEST_BYTES = 8;
 
 /**
  * A full state exchange as push-pull messages of at most `maxMessageBytes`
  * each (one per datagram), from entries encoded with encodeMemberEntry.
  */
 export function encodePushPull(
-  head: { syncId: number; join: boolean; response: boolean; digest?: readonly [number, number] },
+  head: { syncId: number; join: boolean; response: boolean },
   entries: readonly Uint8Array[],
   maxMessageBytes: number,
 ): Uint8Array[] {
-  const header = PUSH_PULL_HEADER + (head.digest ? PUSH_PULL_DIGEST_BYTES : 0);
+  const header = PUSH_PULL_HEADER;
   const groups: Uint8Array[][] = [[]];
   let used = header;
   for (const entry of entries) {
@@ -216,8 +212,7 @@ export function encodePushPull(
   return groups.map((group, part) => {
     const w = new ByteWriter(maxMessageBytes);
     w.u8(MESSAGE_CODES['push-pull']).u16(0).u32(head.syncId);
-    w.u8((head.join ? FLAG_JOIN : 0) | (head.response ? FLAG_RESPONSE : 0) | (head.digest ? FLAG_DIGEST : 0));
-    if (head.digest) w.u32(head.digest[0]).u32(head.digest[1]);
+    w.u8((head.join ? FLAG_JOIN : 0) | (head.response ? FLAG_RESPONSE : 0));
     w.u16(part).u16(groups.length).u16(group.length);
     for (const entry of group) w.bytes(entry);
     const bytes = w.finish();
@@ -302,8 +297,7 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
     case 'push-pull': {
       const syncId = r.u32();
       const flags = r.u8();
-      if (flags > 7) throw new WireFormatError('bad-field', 'push-pull flags');
-      const digest = (flags & FLAG_DIGEST) !== 0 ? ([r.u32(), r.u32()] as const) : undefined;
+      if (flags > 3) throw new WireFormatError('bad-field', 'push-pull flags');
       const part = r.u16();
       const parts = r.u16();
       if (parts < 1 || parts > WIRE_LIMITS.pushPullPartsMax || part >= parts) {
@@ -316,7 +310,7 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
         if (state === undefined) throw new WireFormatError('bad-state');
         entries.push({ state, ...readRecord(r) });
       }
-      const message: PushPullMessage = {
+      return {
         type,
         syncId,
         join: (flags & FLAG_JOIN) !== 0,
@@ -325,8 +319,6 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
         parts,
         entries,
       };
-      if (digest) message.digest = digest;
-      return message;
     }
     case 'pull': {
       const syncId = r.u32();

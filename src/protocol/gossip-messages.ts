@@ -83,11 +83,6 @@ export interface PushPullMessage {
   response: boolean;
   part: number;
   parts: number;
-  /**
-   * A request's summary of the sender's whole table (two 32-bit lanes): a
-   * receiver whose table sums to the same answers with no entries.
-   */
-  digest?: readonly [number, number];
   entries: MemberEntry[];
 }
 

@@ -12,7 +12,6 @@ import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { MembershipEvent } from './membership-events.ts';
 import { type Random, randomInt } from './random.ts';
 import { Suspicion } from './suspicion.ts';
-import type { Digest } from './table-digest.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 
 export interface Member {
@@ -22,8 +21,8 @@ export interface Member {
   suspicion?: Suspicion;
   /** Cached push-pull entry bytes (state + record); cleared on change. */
   entryBytes?: Uint8Array;
-  /** Hash of entryBytes for the table digest; valid while entryBytes is set. */
-  entryHash?: Digest;
+  /** entryHash(entryBytes), for pulls; valid while entryBytes is set. */
+  entryHash?: number;
   /** nameHash(record.name), cached (names never change). */
   nameHash?: number;
 }
@@ -59,6 +58,8 @@ export class MemberTable {
   private readonly suspects = new Set<Member>();
   /** Earliest suspicion deadline, recomputed only after suspicions change. */
   private nextDeadline: number | undefined = Number.POSITIVE_INFINITY;
+  /** Suspicion timeouts are multiplied by this (see setSuspicionStretch). */
+  private stretch = 1;
   leaving = false;
 
   constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
@@ -306,9 +307,24 @@ export class MemberTable {
   }
 
   /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */
+  /**
+   * Stretch every suspicion's timeout by `factor` (local health score + 1): a
+   * peer whose own timers run late gives suspects longer to refute, since
+   * its clock, not theirs, may be what is slow.
+   */
+  setSuspicionStretch(factor: number): void {
+    if (factor === this.stretch) return;
+    this.stretch = factor;
+    this.nextDeadline = undefined;
+  }
+
+  private deadlineOf(suspicion: Suspicion): number {
+    return suspicion.startedAt + (suspicion.deadline() - suspicion.startedAt) * this.stretch;
+  }
+
   expireSuspicions(now: number): void {
     for (const member of [...this.suspects]) {
-      if (member.suspicion && member.suspicion.deadline() <= now) {
+      if (member.suspicion && this.deadlineOf(member.suspicion) <= now) {
         this.applyDead(member.record.name, member.record.incarnation, this.selfName, now);
       }
     }
@@ -319,7 +335,7 @@ export class MemberTable {
     if (this.nextDeadline === undefined) {
       let next = Number.POSITIVE_INFINITY;
       for (const member of this.suspects) {
-        if (member.suspicion) next = Math.min(next, member.suspicion.deadline());
+        if (member.suspicion) next = Math.min(next, this.deadlineOf(member.suspicion));
       }
       this.nextDeadline = next;
     }

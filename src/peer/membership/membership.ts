@@ -201,6 +201,7 @@ export class Membership {
 
   tick(now: number): MembershipEffect[] {
     if (!this.table.leaving) {
+      this.table.setSuspicionStretch(this.awareness.score + 1);
       this.table.expireSuspicions(now);
       this.runProbe(now);
       this.expireRelays(now);
@@ -340,6 +341,12 @@ export class Membership {
         if (message.type === 'suspect')
           this.table.applySuspect(message.name, message.incarnation, message.from, now);
         else this.table.applyDead(message.name, message.incarnation, message.from, now);
+        if (message.name === this.name && this.table.self.record.incarnation > message.incarnation) {
+          // We just refuted: the sender is one who is wrong about us; tell it first-hand
+          // rather than leave it to gossip (after a storm of false suspicions, rumours
+          // alone left some peers holding live members dead for minutes).
+          this.send(from, [encodeMessage({ type: 'alive', member: this.table.self.record })]);
+        }
         return;
       }
       case 'left':

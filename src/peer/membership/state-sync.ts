@@ -1,15 +1,15 @@
 // Join and anti-entropy (push-pull): full membership tables exchanged as
 // self-contained parts, merged entry by entry. Owns when this peer counts as
-// joined, the three pulls after joining, and the periodic sync (plus
-// Serf's reconnect to one dead member, so healed partitions find each other).
+// joined, the three pulls after joining, the periodic pull (plus Serf's
+// reconnect to one dead member, so healed partitions find each other).
 //
 // Cost at scale: a full table is O(n) datagrams (about 45 at n = 1000), so a
 // cold start of n peers is bounded by how many full tables move. A peer not
-// yet joined asks one seed at a time (the next only if no answer comes). The
-// pulls after joining send the hashes of our entries (4 bytes each, split into
-// buckets by name) and get back only the entries we lack or hold differently;
-// the periodic sync (a full push) carries a digest of the sender's table, and a
-// receiver whose table has the same digest answers with one empty part.
+// yet joined asks one seed at a time (the next only if no answer comes). All
+// later anti-entropy is by pull: we send the hashes of our entries (4 bytes
+// each, split into buckets by name) and get back only the entries we lack or
+// hold differently, nothing when views agree. Only Serf's reconnect to a dead
+// member pushes our whole table (it must hear what we think of it to refute).
 import {
   encodeMemberEntry,
   encodeMessage,
@@ -17,11 +17,11 @@ import {
   MESSAGE_OVERHEAD,
 } from '../../protocol/gossip-codec.ts';
 import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
+import { entryHash, nameHash } from './entry-hash.ts';
 import type { Member, MemberTable } from './member-table.ts';
 import type { MembershipConfig, MembershipEffect } from './membership.ts';
 import { type Random, randomInt, shuffle } from './random.ts';
-import { type Digest, entryHash, nameHash, sameDigest, tableDigest } from './table-digest.ts';
-import { pushPullIntervalMs } from './timing.ts';
+import { pullIntervalMs, pushPullIntervalMs } from './timing.ts';
 
 /** How long a joiner waits for a seed's answer before asking the next seed. */
 const JOIN_ANSWER_WAIT_MS = 1000;
@@ -56,6 +56,9 @@ export class StateSync {
   private nextSeedAt = Number.POSITIVE_INFINITY;
   private hasJoined = false;
 
+  /** Next push to a dead member (Serf's reconnect), if any is known then; set on joining. */
+  private nextReconnectAt = Number.POSITIVE_INFINITY;
+
   constructor(ctx: StateSyncContext, now: number) {
     this.ctx = ctx;
     const base = ctx.config.pushPullIntervalMs;
@@ -68,7 +71,7 @@ export class StateSync {
 
   /** When `tick` next has work: the next sync, or asking the next seed. */
   get wakeAt(): number {
-    return Math.min(this.nextAt, this.nextSeedAt);
+    return Math.min(this.nextAt, this.nextSeedAt, this.nextReconnectAt);
   }
 
   /**
@@ -114,11 +117,7 @@ export class StateSync {
           break;
       }
     }
-    if (!message.response && message.part === 0) {
-      // Same digest after merging: the sender holds what we hold; say so in one datagram.
-      const same = sameDigest(message.digest, this.digest());
-      this.send(from, false, true, same ? [] : this.ctx.table.all());
-    }
+    if (!message.response && message.part === 0) this.send(from, false, true);
     if (message.response) this.markJoined(from, now, true);
   }
 
@@ -138,13 +137,24 @@ export class StateSync {
     const after = this.ctx.config.pushPullAfterJoinMs;
     this.quickPulls = QUICK_PULLS;
     this.nextAt = now + after + randomInt(this.ctx.random, after);
+    // The first reconnect waits a whole (randomised) interval for the table's size:
+    // a thousand peers that joined together must not all push tables at once.
+    const reconnect = pushPullIntervalMs(this.ctx.config.pushPullIntervalMs, this.ctx.table.liveCount);
+    this.nextReconnectAt = now + reconnect + randomInt(this.ctx.random, reconnect);
   }
 
   tick(now: number): void {
-    if (!this.hasJoined && now >= this.nextSeedAt) this.askNextSeed(now);
-    if (now < this.nextAt) return;
     const { config, table, random } = this.ctx;
-    const regular = pushPullIntervalMs(config.pushPullIntervalMs, table.liveCount);
+    if (!this.hasJoined && now >= this.nextSeedAt) this.askNextSeed(now);
+    if (now >= this.nextReconnectAt) {
+      // Serf's reconnect: push our table to one dead member, so a healed
+      // partition finds its other half (each side refutes what the other says of it).
+      this.nextReconnectAt = now + pushPullIntervalMs(config.pushPullIntervalMs, table.liveCount);
+      const dead = table.pick(1, (m) => m.state === 'dead')[0];
+      if (dead) this.send(dead.record.address, false, false);
+    }
+    if (now < this.nextAt) return;
+    const regular = pullIntervalMs(config.pushPullIntervalMs, table.liveCount);
     if (this.quickPulls > 0) {
       const done = QUICK_PULLS - this.quickPulls;
       const fromSeed = done === 0 && this.seeds.length > 0;
@@ -158,16 +168,11 @@ export class StateSync {
     }
     this.nextAt = now + regular;
     const target = table.pick(1, (m) => m.state === 'alive')[0];
-    const digest = this.digest();
-    if (target) this.send(target.record.address, false, false, table.all(), digest);
-    // Serf's reconnect: also sync with one dead member, so a healed partition
-    // finds its other half (each side refutes what the other says of it).
-    const dead = table.pick(1, (m) => m.state === 'dead')[0];
-    if (dead) this.send(dead.record.address, false, false, table.all(), digest);
+    if (target) this.pull(target.record.address);
   }
 
   /**
-   * Ask `to` for what we lack: the first-lane hashes of all our entries, in
+   * Ask `to` for what we lack: the hashes of all our entries, in
    * buckets by name hash, each bucket one message (about half full, so skew
    * rarely overflows one; an overflowing bucket only gets a few entries twice).
    */
@@ -178,7 +183,7 @@ export class StateSync {
     const perMessage = Math.min(WIRE_LIMITS.pullHashesMax, Math.floor(room / 4));
     const buckets = Math.min(255, Math.max(1, Math.ceil((members.length * 2) / perMessage)));
     const lists: number[][] = Array.from({ length: buckets }, () => []);
-    for (const m of members) lists[this.bucketOf(m, buckets)]!.push(this.entry(m).hash[0]);
+    for (const m of members) lists[this.bucketOf(m, buckets)]!.push(this.entry(m).hash);
     const syncId = this.ctx.nextId();
     lists.forEach((hashes, bucket) => {
       const message = encodeMessage({
@@ -197,9 +202,7 @@ export class StateSync {
     const have = new Set(message.hashes);
     const differ = this.ctx.table
       .all()
-      .filter(
-        (m) => this.bucketOf(m, message.buckets) === message.bucket && !have.has(this.entry(m).hash[0]),
-      );
+      .filter((m) => this.bucketOf(m, message.buckets) === message.bucket && !have.has(this.entry(m).hash));
     if (differ.length > 0) this.send(from, false, true, differ);
   }
 
@@ -208,13 +211,8 @@ export class StateSync {
     return m.nameHash % buckets;
   }
 
-  /** Digest of the whole table (self included), from cached entry hashes. */
-  digest(): Digest {
-    return tableDigest(this.ctx.table.all().map((m) => this.entry(m).hash));
-  }
-
-  private entry(m: Member): { bytes: Uint8Array; hash: Digest } {
-    if (!m.entryBytes || !m.entryHash) {
+  private entry(m: Member): { bytes: Uint8Array; hash: number } {
+    if (!m.entryBytes || m.entryHash === undefined) {
       m.entryBytes = encodeMemberEntry(this.ctx.table.entry(m));
       m.entryHash = entryHash(m.entryBytes);
     }
@@ -226,11 +224,10 @@ export class StateSync {
     join: boolean,
     response: boolean,
     members: readonly Member[] = this.ctx.table.all(),
-    digest?: Digest,
   ): void {
     const { config, overhead } = this.ctx;
     const entries = members.map((m) => this.entry(m).bytes);
-    const head = { syncId: this.ctx.nextId(), join, response, ...(digest ? { digest } : {}) };
+    const head = { syncId: this.ctx.nextId(), join, response };
     const parts = encodePushPull(head, entries, config.maxDatagramBytes - overhead - 1);
     for (const part of parts) this.ctx.out({ type: 'send', to, messages: [part] });
   }

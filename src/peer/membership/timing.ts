@@ -60,12 +60,21 @@ export function retransmitLimit(retransmitMult: number, n: number): number {
 }
 
 /**
- * Anti-entropy interval for n members. A full-state exchange costs O(n) bytes,
- * so above `threshold` members the interval grows linearly with n and the
- * bytes each peer spends on it per second stay flat in n.
+ * Interval of the full push to a dead member (Serf's reconnect) for n members.
+ * A full table costs O(n) bytes, so above `threshold` members the interval
+ * grows linearly with n and the bytes per second stay flat in n.
  */
 export function pushPullIntervalMs(baseMs: number, n: number, threshold = 32): number {
   return n <= threshold ? baseMs : Math.round((baseMs * n) / threshold);
+}
+
+/**
+ * Periodic pull interval for n members. A pull lists 4 bytes per member (the
+ * answer is empty when views agree), so above 256 members the interval grows
+ * with n and a peer's pull bytes per second stay flat (~100 B/s at 10 s).
+ */
+export function pullIntervalMs(baseMs: number, n: number): number {
+  return n <= 256 ? baseMs : Math.round((baseMs * n) / 256);
 }
 
 /** Probe interval and timeout stretched by local health (Lifeguard LHA). */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Awareness } from '../../../src/peer/membership/awareness.ts';
 import { Suspicion } from '../../../src/peer/membership/suspicion.ts';
 import {
+  pullIntervalMs,
   pushPullIntervalMs,
   remainingSuspicionTime,
   retransmitLimit,
@@ -70,6 +71,16 @@ describe('retransmit limit and anti-entropy interval', () => {
     assert.equal(pushPullIntervalMs(10_000, 32), 10_000);
     assert.equal(pushPullIntervalMs(10_000, 64), 20_000);
     assert.equal(pushPullIntervalMs(10_000, 1000) / 1000, pushPullIntervalMs(10_000, 500) / 500);
+  });
+
+  it('keeps periodic pull bytes per peer flat above 256 members', () => {
+    assert.equal(pullIntervalMs(10_000, 256), 10_000);
+    assert.equal(pullIntervalMs(10_000, 1000), 39_063);
+    // 4 bytes per member per pull: bytes per second the same at 500 and 1000 members.
+    assert.equal(
+      Math.round((4 * 1000) / pullIntervalMs(10_000, 1000)),
+      Math.round((4 * 500) / pullIntervalMs(10_000, 500)),
+    );
   });
 });
 
