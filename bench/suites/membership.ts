@@ -82,7 +82,7 @@ export async function runMembershipBench(options: MembershipBenchOptions): Promi
       };
     }
 
-    // Let join-time rumours drain and the three post-join pulls (about 1.5, 3.5 and 7.5 s) end.
+    // Let join-time rumours drain and the five post-join pulls (the last about 6.5 s after joining) end.
     await sleep(options.settleMs ?? 10_000, signal);
     const before = await cluster.traffic();
     const t0 = performance.now();

@@ -203,8 +203,8 @@ export const PEER_SETTINGS = {
     default: 1000,
     parse: integer(10, 3_600_000),
     reason:
-      'a seed answering a join knows only who joined before; a pull 1-2 s later (then 2 and 4 s after) picks up the rest',
-    describe: 'First of three pulls of what this peer lacks after joining (each next one twice as long after)',
+      'a seed answering a join knows only who joined before; pulls 1-2 s later (then 1, 1, 1 and 2 units after) pick up the rest',
+    describe: 'Unit of the five pulls of what this peer lacks after joining (the first 1-2 units after)',
   },
   gossipToDeadMs: {
     flag: 'gossip-to-dead-ms',

@@ -38,6 +38,12 @@ export class BroadcastQueue {
     this.bucket(0).push(item);
   }
 
+  /** Forget the rumour under `key`, if any (newer news about it went elsewhere). */
+  drop(key: string): void {
+    const item = this.byKey.get(key);
+    if (item) this.forget(item);
+  }
+
   /**
    * Someone else sent us the rumour we hold under `key` (same `tag`): count it
    * as `weight` transmissions of ours; at `limit` it leaves the queue.

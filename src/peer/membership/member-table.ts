@@ -30,6 +30,8 @@ export interface Member {
 export interface MemberTableContext {
   settings: SuspicionSettings;
   queue: BroadcastQueue;
+  /** Rumours that only ride on datagrams sent anyway (see Membership.lazyQueue). */
+  lazyQueue: BroadcastQueue;
   random: Random;
   emit(event: MembershipEvent): void;
   /** Called when this peer refutes a claim about itself (Lifeguard raises awareness). */
@@ -140,12 +142,31 @@ export class MemberTable {
     this.ctx.emit({ event: 'member.removed', member: name });
   }
 
-  private broadcast(message: GossipMessage & { type: 'alive' | 'suspect' | 'dead' | 'left' }): void {
+  /**
+   * Queue a rumour about a member. `lazy`: only the news of a member nobody
+   * knew before rides on datagrams sent anyway (probes, acks) instead of
+   * starting gossip rounds: after a mass start a thousand such rumours would
+   * otherwise keep every peer gossiping at its full rate for seconds, while
+   * the joiners' pulls carry the same news in bulk. Failures, refutations and
+   * returns stay urgent.
+   */
+  private broadcast(
+    message: GossipMessage & { type: 'alive' | 'suspect' | 'dead' | 'left' },
+    lazy = false,
+  ): void {
     const [name, incarnation] =
       message.type === 'alive'
         ? [message.member.name, message.member.incarnation]
         : [message.name, message.incarnation];
-    this.ctx.queue.push(`member:${name}`, encodeMessage(message), `${message.type}:${incarnation}`);
+    const key = `member:${name}`;
+    const bytes = encodeMessage(message);
+    const tag = `${message.type}:${incarnation}`;
+    if (lazy) {
+      this.ctx.lazyQueue.push(key, bytes, tag);
+      return;
+    }
+    this.ctx.lazyQueue.drop(key);
+    this.ctx.queue.push(key, bytes, tag);
   }
 
   private echo(type: MemberState, name: string, incarnation: number): void {
@@ -183,7 +204,7 @@ export class MemberTable {
         address: record.address,
         incarnation: record.incarnation,
       });
-      if (!quiet) this.broadcast({ type: 'alive', member: stored });
+      if (!quiet) this.broadcast({ type: 'alive', member: stored }, true);
       return;
     }
     if (record.incarnation <= current.record.incarnation) {

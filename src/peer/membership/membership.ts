@@ -118,6 +118,7 @@ export class Membership {
     this.table = new MemberTable(options.self, now, {
       settings: options.config,
       queue: this.queue,
+      lazyQueue: this.lazyQueue,
       random: this.random,
       emit: (event) => this.out.push({ type: 'event', event }),
       onRefute: () => this.awareness.apply(1),
@@ -517,9 +518,10 @@ export class Membership {
    * still reach everyone through heavy loss.
    */
   private echo(key: string, tag: string): void {
-    if (this.queue.size <= ECHO_BACKLOG) return;
     const limit = this.limit();
-    this.queue.heardAgain(key, tag, Math.ceil(limit / 2), limit);
+    for (const queue of [this.queue, this.lazyQueue]) {
+      if (queue.size > ECHO_BACKLOG) queue.heardAgain(key, tag, Math.ceil(limit / 2), limit);
+    }
   }
 
   private limit(): number {

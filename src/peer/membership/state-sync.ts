@@ -1,6 +1,6 @@
 // Join and anti-entropy (push-pull): full membership tables exchanged as
 // self-contained parts, merged entry by entry. Owns when this peer counts as
-// joined, the three pulls after joining, the periodic pull (plus Serf's
+// joined, the pulls after joining, the periodic pull (plus Serf's
 // reconnect to one dead member, so healed partitions find each other).
 //
 // Cost at scale: a full table is O(n) datagrams (about 45 at n = 1000), so a
@@ -26,11 +26,15 @@ import { pullIntervalMs, pushPullIntervalMs } from './timing.ts';
 /** How long a joiner waits for a seed's answer before asking the next seed. */
 const JOIN_ANSWER_WAIT_MS = 1000;
 /**
- * Pulls after joining, at about 1.5, 3.5 and 7.5 s (pushPullAfterJoinMs, then
- * doubling): the first from a seed (it saw the other joiners), then from
- * random members. Each costs a few small datagrams when nothing differs.
+ * Gaps between the pulls after joining, in units of pushPullAfterJoinMs (the
+ * first is 1-2 units after the join): pulls at about 1.5, 2.5, 3.5, 4.5 and
+ * 6.5 s. The first goes to a seed (it saw the other joiners), the rest to
+ * random members; like any pull epidemic, the share of news a peer still
+ * lacks falls about quadratically per round, and a pull costs a few small
+ * datagrams when nothing differs.
  */
-const QUICK_PULLS = 3;
+const QUICK_PULL_GAPS = [1, 1, 1, 2];
+const QUICK_PULLS = QUICK_PULL_GAPS.length + 1;
 /** A pull message's bytes besides its hashes: type, length, syncId, bucket, buckets, count. */
 const PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 1 + 2;
 
@@ -163,7 +167,8 @@ export class StateSync {
         ? this.seeds[randomInt(random, this.seeds.length)]
         : table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
       if (target) this.pull(target);
-      this.nextAt = now + (this.quickPulls > 0 ? 2 ** (done + 1) * config.pushPullAfterJoinMs : regular);
+      this.nextAt =
+        now + (this.quickPulls > 0 ? QUICK_PULL_GAPS[done]! * config.pushPullAfterJoinMs : regular);
       return;
     }
     this.nextAt = now + regular;

@@ -114,7 +114,7 @@ describe('joining at scale', () => {
     const { a, b } = pair();
     const later = runAcked(b, a, 10, 60_000);
     const pulls = later.filter((d) => d.messages.some((m) => m.type === 'pull')).length;
-    assert.ok(pulls >= 3 + 4, `three pulls after joining, then one about every 10 s (${pulls})`);
+    assert.ok(pulls >= 5 + 4, `five pulls after joining, then one about every 10 s (${pulls})`);
     const pushes = pushPulls(later).filter(({ m }) => !m.response);
     assert.equal(pushes.length, 0, 'no full table pushed');
   });
