@@ -119,6 +119,11 @@ export class MembershipNode {
     this.schedule();
   }
 
+  /** Send a payload to one live member now (see Membership.sendTo). */
+  sendTo(name: string, topic: string, key: string, payload: Uint8Array): void {
+    if (!this.stopped) this.apply(this.core.sendTo(name, topic, key, payload));
+  }
+
   /** Graceful: announce leave, give the datagrams `lingerMs` to go out, close. */
   async leave(lingerMs = 50): Promise<void> {
     if (this.stopped) return;

@@ -272,6 +272,21 @@ export class Membership {
     (options.piggybackOnly ? this.lazyQueue : this.queue).push(`broadcast:${topic}:${key}`, message);
   }
 
+  /**
+   * Send a higher layer's payload to one live member now, in one datagram
+   * (unreliable; with the usual piggybacked rumours). For news one member is
+   * known to lack, e.g. the current certificate for a member that just came
+   * back from a partition: gossip spends its few transmissions on whoever the
+   * next datagrams go to.
+   */
+  sendTo(name: string, topic: string, key: string, payload: Uint8Array): MembershipEffect[] {
+    const member = this.table.get(name);
+    if (member && isLive(member) && name !== this.name) {
+      this.send(member.record.address, [encodeMessage({ type: 'broadcast', topic, key, payload })]);
+    }
+    return this.flush();
+  }
+
   private flush(): MembershipEffect[] {
     const effects = this.out;
     this.out = [];

@@ -21,18 +21,21 @@ import {
 function fakeNode(name: string, publicKey: Uint8Array) {
   const listeners: ((e: MembershipEvent) => void)[] = [];
   const broadcasts: { topic: string; key: string; payload: Uint8Array }[] = [];
+  const direct: { to: string; topic: string; key: string; payload: Uint8Array }[] = [];
   const node = {
     name,
     self: { name, publicKey, state: 'alive', address: '127.0.0.1:1', incarnation: 1 },
     members: () => [node.self],
     on: (l: (e: MembershipEvent) => void) => listeners.push(l),
     broadcast: (topic: string, key: string, payload: Uint8Array) => broadcasts.push({ topic, key, payload }),
+    sendTo: (to: string, topic: string, key: string, payload: Uint8Array) =>
+      direct.push({ to, topic, key, payload }),
     probeNext: () => {},
   };
   const emit = (e: MembershipEvent) => {
     for (const l of listeners) l(e);
   };
-  return { node: node as unknown as MembershipNode, broadcasts, emit };
+  return { node: node as unknown as MembershipNode, broadcasts, direct, emit };
 }
 
 describe('peer election layer', () => {
@@ -48,10 +51,10 @@ describe('peer election layer', () => {
     removeDir(enclave.stateDir);
   });
 
-  it('the acting leader offers the whole certificate again when a member rejoins, at most once a second', async () => {
+  it('the acting leader sends the whole certificate to each rejoining member, and gossips it at most once a second', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
-    const { node, broadcasts, emit } = fakeNode('peer-1', raw);
+    const { node, broadcasts, direct, emit } = fakeNode('peer-1', raw);
     const sink = new Writable({ write: (_c, _e, done) => done() });
     const election = new PeerElection({
       node,
@@ -75,7 +78,13 @@ describe('peer election layer', () => {
       emit({ event: 'member.alive', member: 'peer-2', incarnation: 7 });
       emit({ event: 'member.joined', member: 'peer-3', address: '127.0.0.1:2', incarnation: 1 });
       const offered = broadcasts.slice(before).filter((b) => b.key === 'epoch');
-      assert.equal(offered.length, 1, 'one re-offer for two rejoins within a second');
+      assert.equal(offered.length, 1, 'one gossiped re-offer for two rejoins within a second');
+      assert.deepEqual(
+        direct.filter((d) => d.key === 'epoch').map((d) => d.to),
+        ['peer-2', 'peer-3'],
+        'each rejoining member gets it first-hand',
+      );
+      assert.deepEqual(direct[0]!.payload, offered[0]!.payload);
       const decoded = decodeCertificate(offered[0]!.payload, () => undefined);
       assert.equal(decoded.kind, 'full');
       assert.equal(

@@ -131,6 +131,15 @@ describe('joining at scale', () => {
     assert.ok(alive?.type === 'alive' && alive.member.incarnation > before);
   });
 
+  it('sends a payload straight to a live member, and nowhere for an unknown one', () => {
+    const { a, b } = pair();
+    const direct = sent(a.sendTo('p1', 'leader', 'epoch', new Uint8Array([7, 7])));
+    assert.equal(direct.length, 1);
+    assert.equal(direct[0]!.to, b.self.address);
+    assert.ok(direct[0]!.messages.some((m) => m.type === 'broadcast' && m.key === 'epoch'));
+    assert.equal(sent(a.sendTo('nobody', 'leader', 'epoch', new Uint8Array([7]))).length, 0);
+  });
+
   it('starts 100 peers at once through 3 seeds with about one full table per peer', () => {
     const c = new SimulatedCluster(simulationSeed(402));
     const n = 100;
