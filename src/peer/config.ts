@@ -194,8 +194,10 @@ export const PEER_SETTINGS = {
     env: 'PUSH_PULL_INTERVAL_MS',
     default: 10_000,
     parse: integer(100, 3_600_000),
-    reason: 'DESIGN.md §4; above 32 members it grows with n so anti-entropy bytes per peer stay flat',
-    describe: 'Full state exchange with a random member (anti-entropy)',
+    reason:
+      'DESIGN.md §4; the pull grows with n above 256 members (the full push to a dead member above 32) so bytes per peer stay flat',
+    describe:
+      'Anti-entropy: pull what differs from a random member (and push the table to one dead member, scaled)',
   },
   pushPullAfterJoinMs: {
     flag: 'push-pull-after-join-ms',
