@@ -70,8 +70,9 @@ export class MembershipNode {
     return this.core.name;
   }
 
+  /** Where this peer says it can be reached (the transport's, unless readdressed). */
   get address(): string {
-    return this.transport.address;
+    return this.core.self.address;
   }
 
   get self(): MemberView {
@@ -124,6 +125,11 @@ export class MembershipNode {
   /** Send a payload to one live member now (see Membership.sendTo). */
   sendTo(name: string, topic: string, key: string, payload: Uint8Array): void {
     if (!this.stopped) this.apply(this.core.sendTo(name, topic, key, payload));
+  }
+
+  /** Announce that this peer is now reachable at `address` ("ip:port"). */
+  readdress(address: string): void {
+    if (!this.stopped) this.apply(this.core.readdress(address, this.clock.now()));
   }
 
   /** Graceful: announce leave, give the datagrams `lingerMs` to go out, close. */

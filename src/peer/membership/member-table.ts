@@ -21,7 +21,7 @@ export interface Member {
   suspicion?: Suspicion;
   /** Cached push-pull entry bytes (state + record); cleared on change. */
   entryBytes?: Uint8Array;
-  /** entryHash(entryBytes), for pulls; valid while entryBytes is set. */
+  /** entryHash of the entry, for pulls; cleared on change with entryBytes. */
   entryHash?: number;
   /** nameHash(record.name), cached (names never change). */
   nameHash?: number;
@@ -63,6 +63,8 @@ export class MemberTable {
   /** Suspicion timeouts are multiplied by this (see setSuspicionStretch). */
   private stretch = 1;
   leaving = false;
+  /** Counts changes to the table (members added, states and records changed). */
+  private changes = 0;
 
   constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
     this.selfName = self.name;
@@ -73,6 +75,11 @@ export class MemberTable {
 
   get self(): Member {
     return this.byName.get(this.selfName)!;
+  }
+
+  /** Grows with every change: equal values mean nothing changed in between. */
+  get version(): number {
+    return this.changes;
   }
 
   get(name: string): Member | undefined {
@@ -104,6 +111,7 @@ export class MemberTable {
   }
 
   private insert(member: Member): void {
+    this.changes++;
     this.byName.set(member.record.name, member);
     this.position.set(member.record.name, this.list.length);
     this.list.push(member);
@@ -114,9 +122,11 @@ export class MemberTable {
     const wasLive = member.state === 'alive' || member.state === 'suspect';
     const isLive = state === 'alive' || state === 'suspect';
     this.live += (isLive ? 1 : 0) - (wasLive ? 1 : 0);
+    this.changes++;
     member.state = state;
     member.stateChangedAt = now;
     member.entryBytes = undefined;
+    member.entryHash = undefined;
     this.nextDeadline = undefined;
     if (state === 'suspect') this.suspects.add(member);
     else {
@@ -136,6 +146,7 @@ export class MemberTable {
     }
     this.position.delete(name);
     this.byName.delete(name);
+    this.changes++;
     this.suspects.delete(member);
     this.nextDeadline = undefined;
     if (member.state === 'alive' || member.state === 'suspect') this.live--;
@@ -311,6 +322,24 @@ export class MemberTable {
     return encodeMessage(message);
   }
 
+  /**
+   * This peer is now reachable at `address` (its container came back on a
+   * network with another IP): a higher incarnation carries the new address,
+   * and others take it as any newer alive claim. Returns whether it changed.
+   */
+  readdress(address: string, now: number): boolean {
+    const self = this.self;
+    if (this.leaving || self.record.address === address) return false;
+    const incarnation = self.record.incarnation + 1;
+    self.record = { ...self.record, address, incarnation };
+    self.entryBytes = undefined;
+    self.entryHash = undefined;
+    self.stateChangedAt = now;
+    this.ctx.emit({ event: 'self.readdressed', address, incarnation });
+    this.broadcast({ type: 'alive', member: self.record });
+    return true;
+  }
+
   /** Outlive a claim about ourselves: a higher incarnation, gossiped as alive. */
   private refute(
     accusedIncarnation: number,
@@ -321,6 +350,7 @@ export class MemberTable {
     const incarnation = Math.max(self.record.incarnation, accusedIncarnation) + 1;
     self.record = { ...self.record, incarnation };
     self.entryBytes = undefined;
+    self.entryHash = undefined;
     self.stateChangedAt = now;
     this.ctx.onRefute();
     this.ctx.emit({ event: 'self.refuted', incarnation, accusation });

@@ -11,6 +11,7 @@ export type MembershipEvent =
   | { event: 'member.removed'; member: string }
   | { event: 'member.conflict'; member: string; address: string; incarnation: number }
   | { event: 'self.refuted'; incarnation: number; accusation: 'alive' | 'suspect' | 'dead' | 'left' }
+  | { event: 'self.readdressed'; address: string; incarnation: number }
   | { event: 'join.succeeded'; via: string; members: number }
   | { event: 'probe.failed'; member: string; nacks: number; expectedNacks: number }
   | { event: 'message.ignored'; reason: 'wrong-target' }

@@ -231,6 +231,15 @@ export class Membership {
     return this.flush();
   }
 
+  /**
+   * This peer's address changed (see MemberTable.readdress): announce it with
+   * a higher incarnation, and start a gossip round now rather than wait.
+   */
+  readdress(address: string, now: number): MembershipEffect[] {
+    if (this.table.readdress(address, now)) this.nextGossipAt = Math.min(this.nextGossipAt, now);
+    return this.flush();
+  }
+
   /** Leave gracefully: mark ourselves left and tell several members at once. */
   leave(now: number): MembershipEffect[] {
     if (this.table.leaving) return this.flush();

@@ -33,6 +33,16 @@ export class MemoryNetwork {
     this.endpoints.delete(address);
   }
 
+  /** The endpoint at `from` is now at `to` (a container back on a network with a new IP). */
+  move(from: string, to: string): void {
+    const transport = this.endpoints.get(from);
+    if (!transport) throw new Error(`no endpoint at ${from}`);
+    if (this.endpoints.has(to)) throw new Error(`address in use: ${to}`);
+    this.endpoints.delete(from);
+    this.endpoints.set(to, transport);
+    transport.address = to;
+  }
+
   /** Drop everything between a and b, both ways. */
   cut(a: string, b: string): void {
     this.cutLinks.add(`${a}|${b}`).add(`${b}|${a}`);
@@ -74,7 +84,8 @@ export class MemoryNetwork {
 }
 
 export class MemoryTransport implements Transport {
-  readonly address: string;
+  /** Changes only through MemoryNetwork.move. */
+  address: string;
   private readonly network: MemoryNetwork;
   private handler: PacketHandler = () => {};
   private closed = false;

@@ -5,6 +5,7 @@ import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { EnclaveElectError } from '../../../errors.ts';
 import type { Logger } from '../../../log/logger.ts';
+import { AddressWatch, firstExternalIpv4 } from '../../../peer/address-watch.ts';
 import {
   type ReadinessCheck,
   type StartedAdminServer,
@@ -53,11 +54,16 @@ export function createIdentity(name: string): PeerIdentity {
 export function chooseAdvertiseAddress(config: PeerConfig): string {
   if (config.advertiseAddress) return config.advertiseAddress;
   if (config.bindAddress !== '0.0.0.0') return config.bindAddress;
-  for (const entries of Object.values(networkInterfaces())) {
-    for (const entry of entries ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
-  }
-  return '127.0.0.1';
+  return firstExternalIpv4(networkInterfaces) ?? '127.0.0.1';
 }
+
+/** Whether the advertised address was picked from the interfaces (and so may change). */
+function advertiseIsChosen(config: PeerConfig): boolean {
+  return !config.advertiseAddress && config.bindAddress === '0.0.0.0';
+}
+
+/** How often a chosen address is checked against the interfaces (a cheap syscall). */
+const ADDRESS_CHECK_MS = 1000;
 
 function localAddresses(): Set<string> {
   const ips = new Set(['127.0.0.1', '0.0.0.0']);
@@ -128,13 +134,25 @@ export async function startPeer(
   node.on((event) => logMembershipEvent(log, event));
 
   const port = Number(transport.address.split(':')[1]);
-  const locals = localAddresses();
+  let locals = localAddresses();
+  const addressWatch = advertiseIsChosen(config)
+    ? new AddressWatch({
+        current: advertise,
+        clock: systemClock,
+        everyMs: ADDRESS_CHECK_MS,
+        list: networkInterfaces,
+        onChange: (ip) => {
+          locals = localAddresses();
+          node.readdress(`${ip}:${port}`);
+        },
+      })
+    : undefined;
   const discovery = new SeedDiscovery({
     seeds,
     target: node,
     isSelf: (address) => {
       const [ip, p] = address.split(':');
-      return address === transport.address || (Number(p) === port && locals.has(ip!));
+      return address === node.address || (Number(p) === port && locals.has(ip!));
     },
     clock: systemClock,
     lookup: options.lookup,
@@ -216,6 +234,7 @@ export async function startPeer(
     pinnedChecksumSource: options.election?.checksumSource ?? null,
   });
   await discovery.start();
+  addressWatch?.start();
   if (election) {
     readiness.push(election.readiness());
     election.start();
@@ -227,6 +246,7 @@ export async function startPeer(
   const stop = () => {
     stopping ??= (async () => {
       discovery.stop();
+      addressWatch?.stop();
       if (election) {
         // A leader resigns first and gossips the hand-over certificate.
         const wasLeader = election.election.status().isLeader;

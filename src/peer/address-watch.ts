@@ -1,0 +1,86 @@
+// Notice when this peer's own IP changes under it. A container that Docker
+// disconnects and reconnects (a chaos partition on a compose network, which
+// has no fixed subnet) comes back with another address; peers that keep
+// sending to the old one would call it dead although it is up. Only an
+// address the peer chose itself is watched: one given by flag stays.
+import type { Clock, TimerHandle } from './clock.ts';
+
+/** One interface address as os.networkInterfaces() lists it. */
+export interface InterfaceAddress {
+  address: string;
+  family: string;
+  internal: boolean;
+}
+
+export type ListInterfaces = () => Record<string, InterfaceAddress[] | undefined>;
+
+/** The first non-loopback IPv4 address, else undefined (no network at all). */
+export function firstExternalIpv4(list: ListInterfaces): string | undefined {
+  for (const entries of Object.values(list())) {
+    for (const entry of entries ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return undefined;
+}
+
+/**
+ * The address to advertise instead of `current`, or undefined to keep it:
+ * keep it while any interface still holds it, and while no other one exists
+ * (a container between networks has none for a moment).
+ */
+export function changedAddress(current: string, list: ListInterfaces): string | undefined {
+  for (const entries of Object.values(list())) {
+    for (const entry of entries ?? []) if (entry.address === current) return undefined;
+  }
+  return firstExternalIpv4(list);
+}
+
+export interface AddressWatchOptions {
+  /** The IP advertised now. */
+  current: string;
+  clock: Clock;
+  everyMs: number;
+  list: ListInterfaces;
+  onChange: (ip: string) => void;
+}
+
+/** Checks the interfaces every `everyMs` and reports a new IP once per change. */
+export class AddressWatch {
+  private current: string;
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+  private readonly options: AddressWatchOptions;
+
+  constructor(options: AddressWatchOptions) {
+    this.options = options;
+    this.current = options.current;
+  }
+
+  get address(): string {
+    return this.current;
+  }
+
+  start(): void {
+    this.arm();
+  }
+
+  /** Check now (also what each timer does). */
+  check(): void {
+    const next = changedAddress(this.current, this.options.list);
+    if (next === undefined) return;
+    this.current = next;
+    this.options.onChange(next);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    this.timer = this.options.clock.setTimer(this.options.everyMs, () => {
+      this.check();
+      this.arm();
+    });
+  }
+}
