@@ -35,6 +35,14 @@ const JOIN_ANSWER_WAIT_MS = 1000;
  */
 const QUICK_PULL_GAPS = [1, 1, 1, 2];
 const QUICK_PULLS = QUICK_PULL_GAPS.length + 1;
+/**
+ * More pulls, each 2 units apart, while the table still changed since the
+ * previous pull (the view is still filling: a mass start, a peer whose
+ * answers were lost). At most this many, so a churning cluster does not keep
+ * a joiner pulling; after them, the regular interval (39 s at n = 1000).
+ */
+const EXTRA_PULLS_MAX = 8;
+const EXTRA_PULL_GAP = 2;
 /** A pull message's bytes besides its hashes: type, length, syncId, bucket, buckets, count. */
 const PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 1 + 2;
 
@@ -51,8 +59,12 @@ export interface StateSyncContext {
 export class StateSync {
   private readonly ctx: StateSyncContext;
   nextAt: number;
-  /** Full-table pulls still due after joining. */
+  /** Pulls still due after joining. */
   private quickPulls = 0;
+  /** Extra pulls still allowed while the table keeps changing (see EXTRA_PULLS_MAX). */
+  private extraPulls = 0;
+  /** The table's version when the previous pull after joining was sent. */
+  private versionAtPull = -1;
   /** Addresses last given to `join`: the first pull after joining goes to one of them. */
   private seeds: readonly string[] = [];
   /** Seeds not yet asked in the current join attempt (one at a time). */
@@ -140,6 +152,8 @@ export class StateSync {
     // grows as others join at the same time), then settle to the regular interval.
     const after = this.ctx.config.pushPullAfterJoinMs;
     this.quickPulls = QUICK_PULLS;
+    this.extraPulls = EXTRA_PULLS_MAX;
+    this.versionAtPull = -1;
     this.nextAt = now + after + randomInt(this.ctx.random, after);
     // The first reconnect waits a whole (randomised) interval for the table's size:
     // a thousand peers that joined together must not all push tables at once.
@@ -167,8 +181,16 @@ export class StateSync {
         ? this.seeds[randomInt(random, this.seeds.length)]
         : table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
       if (target) this.pull(target);
-      this.nextAt =
-        now + (this.quickPulls > 0 ? QUICK_PULL_GAPS[done]! * config.pushPullAfterJoinMs : regular);
+      // Still filling (anything changed since the previous pull)? Pull once more.
+      const changed = table.version !== this.versionAtPull;
+      this.versionAtPull = table.version;
+      let gap = QUICK_PULL_GAPS[done] ?? EXTRA_PULL_GAP;
+      if (this.quickPulls === 0 && changed && this.extraPulls > 0) {
+        this.extraPulls--;
+        this.quickPulls = 1;
+        gap = EXTRA_PULL_GAP;
+      }
+      this.nextAt = now + (this.quickPulls > 0 ? gap * config.pushPullAfterJoinMs : regular);
       return;
     }
     this.nextAt = now + regular;
@@ -188,7 +210,7 @@ export class StateSync {
     const perMessage = Math.min(WIRE_LIMITS.pullHashesMax, Math.floor(room / 4));
     const buckets = Math.min(255, Math.max(1, Math.ceil((members.length * 2) / perMessage)));
     const lists: number[][] = Array.from({ length: buckets }, () => []);
-    for (const m of members) lists[this.bucketOf(m, buckets)]!.push(this.entry(m).hash);
+    for (const m of members) lists[this.bucketOf(m, buckets)]!.push(this.hash(m));
     const syncId = this.ctx.nextId();
     lists.forEach((hashes, bucket) => {
       const message = encodeMessage({
@@ -207,7 +229,7 @@ export class StateSync {
     const have = new Set(message.hashes);
     const differ = this.ctx.table
       .all()
-      .filter((m) => this.bucketOf(m, message.buckets) === message.bucket && !have.has(this.entry(m).hash));
+      .filter((m) => this.bucketOf(m, message.buckets) === message.bucket && !have.has(this.hash(m)));
     if (differ.length > 0) this.send(from, false, true, differ);
   }
 
@@ -216,12 +238,17 @@ export class StateSync {
     return m.nameHash % buckets;
   }
 
-  private entry(m: Member): { bytes: Uint8Array; hash: number } {
-    if (!m.entryBytes || m.entryHash === undefined) {
-      m.entryBytes = encodeMemberEntry(this.ctx.table.entry(m));
-      m.entryHash = entryHash(m.entryBytes);
-    }
-    return { bytes: m.entryBytes, hash: m.entryHash };
+  /** The entry's pull hash (cached until the member changes). */
+  private hash(m: Member): number {
+    m.nameHash ??= nameHash(m.record.name);
+    m.entryHash ??= entryHash(m.record, m.state, m.nameHash);
+    return m.entryHash;
+  }
+
+  /** The entry's encoded bytes, for a push or an answer (cached until the member changes). */
+  private bytes(m: Member): Uint8Array {
+    m.entryBytes ??= encodeMemberEntry(this.ctx.table.entry(m));
+    return m.entryBytes;
   }
 
   private send(
@@ -231,7 +258,7 @@ export class StateSync {
     members: readonly Member[] = this.ctx.table.all(),
   ): void {
     const { config, overhead } = this.ctx;
-    const entries = members.map((m) => this.entry(m).bytes);
+    const entries = members.map((m) => this.bytes(m));
     const head = { syncId: this.ctx.nextId(), join, response };
     const parts = encodePushPull(head, entries, config.maxDatagramBytes - overhead - 1);
     for (const part of parts) this.ctx.out({ type: 'send', to, messages: [part] });

@@ -119,6 +119,42 @@ describe('joining at scale', () => {
     assert.equal(pushes.length, 0, 'no full table pushed');
   });
 
+  it('keeps pulling every 2 s while its table still changes, at most 8 more times', () => {
+    /** Times of b's pulls over 40 s; `newcomers` news reaches b every 1.5 s. */
+    function pullTimes(newcomers: boolean): number[] {
+      const { a, b } = pair();
+      const times: number[] = [];
+      let next = 0;
+      for (let now = 10; now < 40_000; now += 10) {
+        if (newcomers && now % 1500 === 0) {
+          const i = 10 + next++;
+          const member = { name: `p${i}`, incarnation: 1, address: `10.0.1.${i}:7946`, publicKey: publicKey(i) };
+          b.receive(a.self.address, [{ type: 'alive', member }], now);
+        }
+        for (const d of sent(b.tick(now))) {
+          if (d.messages.some((m) => m.type === 'pull')) times.push(now);
+          for (const m of d.messages) {
+            if (m.type === 'ping') b.receive(d.to, [{ type: 'ack', seq: m.seq }], now);
+          }
+        }
+      }
+      return times;
+    }
+    const quiet = pullTimes(false);
+    const filling = pullTimes(true);
+    const within = (times: number[], ms: number) => times.filter((t) => t < ms).length;
+    assert.equal(within(quiet, 8000), 5, `five quick pulls, then the regular interval: ${quiet}`);
+    assert.equal(within(filling, 8000), 5, `the same five first: ${filling}`);
+    const extra = filling.slice(5, 13);
+    assert.equal(extra.length, 8, `eight more while the table changes: ${filling}`);
+    for (let i = 1; i < extra.length; i++) {
+      const gap = extra[i]! - extra[i - 1]!;
+      assert.ok(gap >= 1900 && gap <= 2100, `2 s apart: ${filling}`);
+    }
+    const after = filling[13];
+    assert.ok(after !== undefined && after - extra[7]! >= 9000, `then the regular interval: ${filling}`);
+  });
+
   it('answers an accusation by sending its refutation straight back to the accuser', () => {
     const { a, b } = pair();
     const before = b.self.incarnation;
