@@ -17,6 +17,8 @@ const HELP = `usage: npm run bench -- membership [--peers N] [--workers W] [--sa
   --workers    worker threads the peers are split across, each with its own event loop
                (default: min(4, available cores) above 200 peers, else 1; 1 runs them all
                in the main thread). Peers in different workers still talk over loopback UDP.
+               With workers, the 3 seeds get one more worker of their own (a seed has a
+               machine to itself; sharing a loop with hundreds of peers starves its socket).
   --samples    failures to detect, one after another (default 5)
   --steady-ms  steady-state traffic window (default: 10 s or one anti-entropy interval at N,
                whichever is longer, so periodic pulls are counted)
@@ -57,7 +59,7 @@ export interface MembershipBenchOptions {
 
 export async function runMembershipBench(options: MembershipBenchOptions): Promise<MembershipBenchResult> {
   const { peers, workers, samples, steadyMs } = options;
-  const where = workers === 1 ? 'in this thread' : `in ${workers} worker threads`;
+  const where = workers === 1 ? 'in this thread' : `in ${workers} worker threads (+1 for the 3 seeds)`;
   progress(`starting ${peers} peers on 127.0.0.1 ${where}`);
   const cluster = await ShardedLoopbackCluster.start({ peers, workers });
   try {
@@ -145,7 +147,7 @@ function table(r: MembershipBenchResult, workers: number): string {
   const fmt = (x: number | null, unit = 'ms') => (x === null ? 'n/a' : `${x} ${unit}`);
   const rows: [string, string, string][] = [
     ['peers', String(r.peers), ''],
-    ['worker threads', workers === 1 ? '1 (main)' : String(workers), ''],
+    ['worker threads', workers === 1 ? '1 (main)' : `${workers} + 1 for the seeds`, ''],
     ['converge', fmt(r.convergeMs), r.peers >= 1000 ? '<= 10000 ms' : ''],
     ['spread', fmt(r.spreadMs), r.peers >= 1000 ? '<= 2500 ms' : ''],
     ['detect p50', fmt(r.detect.p50Ms), '<= 3000 ms'],

@@ -2,14 +2,20 @@
 // consecutive names, one in this thread (workers = 1) or one per worker thread,
 // so that no single event loop polls all N sockets. This side only sums the
 // shards' small answers; times are absolute (see absoluteNow), so they compare
-// across threads. The seeds are the first peers, in shard 0.
+// across threads. The seeds are the first peers, in shard 0. With workers, the
+// seeds get a worker of their own: in a mass start every joiner writes to them
+// (a join, then its first pull), and libuv reads at most 32 datagrams from a
+// socket per loop turn. Sharing a loop with hundreds of peers (turns of 0.3-0.5
+// s under that load), their 4 MB receive buffers filled and dropped their own
+// probes and acks, and the others declared them dead: an artifact of one
+// process, since a real seed has a machine and an event loop to itself.
 import type { LoopbackKnowledge } from '../../src/peer/loopback-cluster.ts';
 import { MembershipShard } from './membership-shard.ts';
 import { inThreadShard, type ShardClient, WorkerShard } from './shard-client.ts';
 
 export interface ShardedClusterOptions {
   peers: number;
-  /** 1 runs every peer in this thread. */
+  /** 1 runs every peer in this thread; more: this many workers, plus one for the seeds. */
   workers: number;
   /** Longest wait for any one answer from a worker. */
   requestTimeoutMs?: number;
@@ -30,9 +36,18 @@ export class ShardedLoopbackCluster {
   private constructor(options: ShardedClusterOptions) {
     this.size = options.peers;
     this.workers = options.workers;
-    this.bounds = Array.from({ length: options.workers + 1 }, (_, w) =>
-      Math.floor((w * options.peers) / options.workers),
-    );
+    // [first of shard 0, first of shard 1, ..., peers]; with workers, shard 0 is the seeds alone.
+    const rest = options.peers - SEEDS;
+    this.bounds =
+      options.workers === 1
+        ? [0, options.peers]
+        : [
+            0,
+            ...Array.from(
+              { length: options.workers + 1 },
+              (_, w) => SEEDS + Math.floor((w * rest) / options.workers),
+            ),
+          ];
   }
 
   /** Open every shard's sockets, then start every peer, joining through the seeds. */
@@ -41,7 +56,7 @@ export class ShardedLoopbackCluster {
       throw new Error(`each worker needs at least ${SEEDS} peers`);
     const cluster = new ShardedLoopbackCluster(options);
     try {
-      for (let w = 0; w < options.workers; w++) {
+      for (let w = 0; w < cluster.bounds.length - 1; w++) {
         const shard = {
           first: cluster.bounds[w]!,
           peers: cluster.bounds[w + 1]! - cluster.bounds[w]!,
