@@ -1,8 +1,10 @@
 // Five peers from the project image on a private network, joining by the DNS
 // alias `peer` (as compose's service name). A `docker kill` of one is detected
 // by the other four; a `docker pause` of one is detected, and after unpause it
-// refutes its death with a higher incarnation and rejoins. Everything created is
-// labelled with the run id and removed in `after`.
+// refutes its death with a higher incarnation and rejoins. A peer reconnected to
+// the network with a new IP (as a compose network gives after a partition)
+// announces it, and the others reach it there. Everything created is labelled
+// with the run id and removed in `after`.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
@@ -21,7 +23,8 @@ process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 interface Status {
   name: string;
   incarnation: number;
-  members: { name: string; state: string; incarnation: number }[];
+  address: string;
+  members: { name: string; state: string; incarnation: number; address: string }[];
 }
 
 const PEERS = 5;
@@ -54,7 +57,9 @@ describe('membership in containers: 5 peers joining by DNS alias', { timeout: 60
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const views = last.map(
-      (s) => s && `${s.name}: ${s.members.map((m) => `${m.name}=${m.state}`).join(' ')}`,
+      (s) =>
+        s &&
+        `${s.name}: ${s.members.map((m) => `${m.name}=${m.state}@${m.address}#${m.incarnation}`).join(' ')}`,
     );
     throw new Error(`${what} not within ${timeoutMs} ms; views:\n${views.join('\n')}`);
   }
@@ -124,9 +129,60 @@ describe('membership in containers: 5 peers joining by DNS alias', { timeout: 60
       20_000,
       `${victim} alive again with a higher incarnation`,
     );
-    const logs = await new Promise<string>((resolve, reject) => {
+    assert.match(await logsOf(victim), /"event":"self.refuted"/);
+  });
+
+  it('re-announces a new address after its container is reconnected with another IP', async () => {
+    const victim = 'peer-2';
+    const before = (await status(victim))!;
+    const [oldIp] = before.address.split(':');
+    const id = peers.get(victim)!.getId();
+    // The network that carries the advertised address (testcontainers may also attach the default bridge).
+    const attached = (await docker.getContainer(id).inspect()).NetworkSettings.Networks;
+    const carrier = Object.entries(attached).find(([, endpoint]) => endpoint.IPAddress === oldIp)?.[0];
+    assert.ok(carrier, `the network holding ${oldIp}`);
+    const net = docker.getNetwork(carrier);
+    await net.disconnect({ Container: id });
+    // Something else takes the freed address, so the reconnected container gets another one.
+    const filler = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Entrypoint: ['node', '-e', 'setTimeout(() => {}, 600_000)'],
+      Labels: testLabels(runId),
+      HostConfig: { NetworkMode: carrier },
+    });
+    await filler.start();
+    await net.connect({ Container: id, EndpointConfig: carrier === 'bridge' ? {} : { Aliases: ['peer'] } });
+    const now = (await docker.getContainer(id).inspect()).NetworkSettings.Networks;
+    const addresses = Object.values(now).map((endpoint) => `${endpoint.IPAddress}:7946`);
+    assert.ok(!addresses.includes(before.address), `no longer at ${before.address}: ${addresses}`);
+
+    // Its published admin port went with the old endpoint: ask the others, and its log.
+    gone.add(victim);
+    let announced = '';
+    for (const started = Date.now(); !announced && Date.now() - started < 5_000; ) {
+      const line = (await logsOf(victim)).split('\n').find((l) => l.includes('"event":"self.readdressed"'));
+      if (line) announced = (JSON.parse(line.slice(line.indexOf('{'))) as { address: string }).address;
+    }
+    assert.ok(announced, `${victim} logged self.readdressed within 5 s`);
+    assert.ok(addresses.includes(announced), `announced ${announced}, one of its addresses ${addresses}`);
+    const took = await eventually(
+      (s) => {
+        const seen = s.members.find((m) => m.name === victim);
+        return seen?.state === 'alive' && seen.address === announced && seen.incarnation > before.incarnation;
+      },
+      20_000,
+      `${victim} alive at its new address ${announced}`,
+    );
+    console.log(
+      `${victim}: ${before.address} -> ${announced}; every peer had it ${took} ms after the check began`,
+    );
+  });
+
+  /** What a container has logged so far. */
+  function logsOf(name: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
       peers
-        .get(victim)!
+        .get(name)!
         .logs()
         .then((stream) => {
           let text = '';
@@ -139,6 +195,5 @@ describe('membership in containers: 5 peers joining by DNS alias', { timeout: 60
           }, 500);
         }, reject);
     });
-    assert.match(logs, /"event":"self.refuted"/);
-  });
+  }
 });

@@ -87,7 +87,7 @@ export const PEER_SETTINGS = {
     default: '',
     parse: ipv4OrEmpty,
     reason:
-      "empty: the bind address if specific, else the host's first non-loopback IPv4 (a container's network address)",
+      "empty: the bind address if specific, else the host's first non-loopback IPv4 (a container's network address), re-checked every second and re-announced if it changes",
     describe: 'IPv4 address other peers use to reach this one',
   },
   adminAddress: {
