@@ -84,7 +84,7 @@ export async function runMembershipBench(options: MembershipBenchOptions): Promi
       };
     }
 
-    // Let join-time rumours drain and the five post-join pulls (the last about 6.5 s after joining) end.
+    // Let join-time rumours drain and the post-join pulls end (five, then more only while tables still change).
     await sleep(options.settleMs ?? 10_000, signal);
     const before = await cluster.traffic();
     const t0 = performance.now();

@@ -25,6 +25,7 @@ const SEEDS = 3;
 
 export class ShardedLoopbackCluster {
   readonly size: number;
+  /** As asked: above 1, the peers' worker threads (the seeds run in one more). */
   readonly workers: number;
   /** Names closed on purpose (and not restarted yet). */
   readonly killed = new Set<string>();

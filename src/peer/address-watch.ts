@@ -16,7 +16,11 @@ export type ListInterfaces = () => Record<string, InterfaceAddress[] | undefined
 
 /** The first non-loopback IPv4 address, else undefined (no network at all). */
 export function firstExternalIpv4(list: ListInterfaces): string | undefined {
-  for (const entries of Object.values(list())) {
+  return firstExternal(list());
+}
+
+function firstExternal(interfaces: ReturnType<ListInterfaces>): string | undefined {
+  for (const entries of Object.values(interfaces)) {
     for (const entry of entries ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
   }
   return undefined;
@@ -24,14 +28,17 @@ export function firstExternalIpv4(list: ListInterfaces): string | undefined {
 
 /**
  * The address to advertise instead of `current`, or undefined to keep it:
- * keep it while any interface still holds it, and while no other one exists
- * (a container between networks has none for a moment).
+ * keep it while an external interface still holds it, and while no other one
+ * exists (a container between networks has none for a moment). A peer that
+ * started with no network advertises loopback; it moves once one appears.
  */
 export function changedAddress(current: string, list: ListInterfaces): string | undefined {
-  for (const entries of Object.values(list())) {
-    for (const entry of entries ?? []) if (entry.address === current) return undefined;
+  const interfaces = list();
+  for (const entries of Object.values(interfaces)) {
+    for (const entry of entries ?? []) if (entry.address === current && !entry.internal) return undefined;
   }
-  return firstExternalIpv4(list);
+  const next = firstExternal(interfaces);
+  return next === current ? undefined : next;
 }
 
 export interface AddressWatchOptions {
@@ -41,6 +48,7 @@ export interface AddressWatchOptions {
   everyMs: number;
   list: ListInterfaces;
   onChange: (ip: string) => void;
+  onError?: (error: unknown) => void;
 }
 
 /** Checks the interfaces every `everyMs` and reports a new IP once per change. */
@@ -60,7 +68,7 @@ export class AddressWatch {
   }
 
   start(): void {
-    this.arm();
+    if (!this.timer) this.arm();
   }
 
   /** Check now (also what each timer does). */
@@ -79,7 +87,12 @@ export class AddressWatch {
   private arm(): void {
     if (this.stopped) return;
     this.timer = this.options.clock.setTimer(this.options.everyMs, () => {
-      this.check();
+      try {
+        this.check();
+      } catch (error) {
+        // os.networkInterfaces can throw: report it, and keep watching.
+        this.options.onError?.(error);
+      }
       this.arm();
     });
   }

@@ -38,8 +38,17 @@ function list(raw: string): string[] {
 }
 
 function ipv4OrEmpty(raw: string, option: string): string {
-  if (raw === '' || parseAddress(`${raw}:1`)) return raw;
-  throw new ConfigError(option, `'${raw}' is not an IPv4 address (example: 192.0.2.10)`);
+  if (raw === '') return raw;
+  const parsed = parseAddress(`${raw}:1`);
+  // Only the canonical form: peers compare addresses as text, and '010.0.0.1' would
+  // be announced as written but decoded by others as '10.0.0.1'.
+  if (parsed && parsed.ip.join('.') === raw) return raw;
+  throw new ConfigError(
+    option,
+    parsed
+      ? `'${raw}' must be written without leading zeros: ${parsed.ip.join('.')}`
+      : `'${raw}' is not an IPv4 address (example: 192.0.2.10)`,
+  );
 }
 
 function peerName(raw: string, option: string): string {
@@ -205,8 +214,9 @@ export const PEER_SETTINGS = {
     default: 1000,
     parse: integer(10, 3_600_000),
     reason:
-      'a seed answering a join knows only who joined before; pulls 1-2 s later (then 1, 1, 1 and 2 units after) pick up the rest',
-    describe: 'Unit of the five pulls of what this peer lacks after joining (the first 1-2 units after)',
+      'a seed answering a join knows only who joined before; pulls 1-2 s later (then 1, 1, 1 and 2 units after, and up to 8 more 2 units apart while the table still changes) pick up the rest',
+    describe:
+      'Unit of the pulls of what this peer lacks after joining: five (the first 1-2 units after), then up to 8 more, 2 units apart, while its table still changes',
   },
   gossipToDeadMs: {
     flag: 'gossip-to-dead-ms',
@@ -257,6 +267,16 @@ export const PEER_SETTINGS = {
     reason:
       'DNS names are re-resolved this often so scaled-up and restarted replicas are found within seconds',
     describe: 'Re-resolve seed names and join addresses not yet members',
+  },
+  addressCheckMs: {
+    flag: 'address-check-ms',
+    env: 'ADDRESS_CHECK_MS',
+    default: 1000,
+    parse: integer(0, 3_600_000),
+    reason:
+      'a container Docker reconnects gets a new IP; a one-second check (a cheap syscall) re-announces it within a probe or two; 0: never',
+    describe:
+      'How often a peer that chose its own address (no --advertise-address, bind 0.0.0.0) checks it is still on an interface',
   },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -35,6 +35,43 @@ describe('address watch', () => {
     );
   });
 
+  it('moves off loopback (a peer that started with no network) once an interface appears', () => {
+    assert.equal(
+      changedAddress('127.0.0.1', () => ({ lo: [lo] })),
+      undefined,
+    );
+    assert.equal(
+      changedAddress('127.0.0.1', () => ({ lo: [lo], eth0: [v4('10.1.0.9')] })),
+      '10.1.0.9',
+    );
+  });
+
+  it('reports a failing check and keeps watching', () => {
+    const clock = new ManualClock(0);
+    const errors: unknown[] = [];
+    const seen: string[] = [];
+    let calls = 0;
+    const watch = new AddressWatch({
+      current: '10.1.0.2',
+      clock,
+      everyMs: 1000,
+      list: () => {
+        calls++;
+        if (calls === 1) throw new Error('uv_interface_addresses failed');
+        return { eth0: [v4('10.1.0.3')] };
+      },
+      onChange: (ip) => seen.push(ip),
+      onError: (error) => errors.push(error),
+    });
+    watch.start();
+    watch.start();
+    clock.advance(2000);
+    assert.equal(errors.length, 1);
+    assert.deepEqual(seen, ['10.1.0.3']);
+    assert.equal(calls, 2, 'one timer, however often start is called');
+    watch.stop();
+  });
+
   it('checks on its timer and reports each change once, until stopped', () => {
     const clock = new ManualClock(0);
     let interfaces: Record<string, InterfaceAddress[]> = { lo: [lo], eth0: [v4('10.1.0.2')] };

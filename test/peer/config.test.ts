@@ -75,6 +75,14 @@ describe('peer config', () => {
       /--advertise-address/,
     );
     assert.match(
+      configError(() => resolvePeerConfig({ 'advertise-address': '010.0.0.1' }, {})),
+      /--advertise-address.*without leading zeros: 10\.0\.0\.1/,
+    );
+    assert.match(
+      configError(() => resolvePeerConfig({}, { ADDRESS_CHECK_MS: '-1' })),
+      /--address-check-ms \(ADDRESS_CHECK_MS\)/,
+    );
+    assert.match(
       configError(() => resolvePeerConfig({ 'probe-timeout-ms': '600' }, {})),
       /--probe-timeout-ms.*below --probe-interval-ms/,
     );

@@ -63,7 +63,7 @@ export class MemberTable {
   /** Suspicion timeouts are multiplied by this (see setSuspicionStretch). */
   private stretch = 1;
   leaving = false;
-  /** Counts changes to the table (members added, states and records changed). */
+  /** Counts changes to the table (members added or removed, states and records changed). */
   private changes = 0;
 
   constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
@@ -331,12 +331,8 @@ export class MemberTable {
     const self = this.self;
     if (this.leaving || self.record.address === address) return false;
     const incarnation = self.record.incarnation + 1;
-    self.record = { ...self.record, address, incarnation };
-    self.entryBytes = undefined;
-    self.entryHash = undefined;
-    self.stateChangedAt = now;
+    this.announceSelf({ ...self.record, address, incarnation }, now);
     this.ctx.emit({ event: 'self.readdressed', address, incarnation });
-    this.broadcast({ type: 'alive', member: self.record });
     return true;
   }
 
@@ -346,15 +342,21 @@ export class MemberTable {
     accusation: 'alive' | 'suspect' | 'dead' | 'left',
     now: number,
   ): void {
+    const incarnation = Math.max(this.self.record.incarnation, accusedIncarnation) + 1;
+    this.announceSelf({ ...this.self.record, incarnation }, now);
+    this.ctx.onRefute();
+    this.ctx.emit({ event: 'self.refuted', incarnation, accusation });
+  }
+
+  /** Take a newer record of ourselves and gossip it as alive. */
+  private announceSelf(record: MemberRecord, now: number): void {
     const self = this.self;
-    const incarnation = Math.max(self.record.incarnation, accusedIncarnation) + 1;
-    self.record = { ...self.record, incarnation };
+    self.record = record;
     self.entryBytes = undefined;
     self.entryHash = undefined;
     self.stateChangedAt = now;
-    this.ctx.onRefute();
-    this.ctx.emit({ event: 'self.refuted', incarnation, accusation });
-    this.broadcast({ type: 'alive', member: self.record });
+    this.changes++;
+    this.broadcast({ type: 'alive', member: record });
   }
 
   /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */

@@ -181,15 +181,15 @@ export class StateSync {
         ? this.seeds[randomInt(random, this.seeds.length)]
         : table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
       if (target) this.pull(target);
-      // Still filling (anything changed since the previous pull)? Pull once more.
+      // The five are done but the table still changed since the previous pull: one more.
       const changed = table.version !== this.versionAtPull;
       this.versionAtPull = table.version;
-      let gap = QUICK_PULL_GAPS[done] ?? EXTRA_PULL_GAP;
       if (this.quickPulls === 0 && changed && this.extraPulls > 0) {
         this.extraPulls--;
         this.quickPulls = 1;
-        gap = EXTRA_PULL_GAP;
       }
+      // Past the five (done = 4 on every extra pull), the gap is EXTRA_PULL_GAP.
+      const gap = QUICK_PULL_GAPS[done] ?? EXTRA_PULL_GAP;
       this.nextAt = now + (this.quickPulls > 0 ? gap * config.pushPullAfterJoinMs : regular);
       return;
     }

@@ -4,7 +4,7 @@
 export type PacketHandler = (bytes: Uint8Array, from: string) => void;
 
 export interface Transport {
-  /** The "ip:port" this transport receives on. */
+  /** The "ip:port" this transport received on when opened (a peer may re-announce another; see AddressWatch). */
   readonly address: string;
   send(bytes: Uint8Array, to: string): void;
   onPacket(handler: PacketHandler): void;

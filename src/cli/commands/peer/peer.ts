@@ -62,9 +62,6 @@ function advertiseIsChosen(config: PeerConfig): boolean {
   return !config.advertiseAddress && config.bindAddress === '0.0.0.0';
 }
 
-/** How often a chosen address is checked against the interfaces (a cheap syscall). */
-const ADDRESS_CHECK_MS = 1000;
-
 function localAddresses(): Set<string> {
   const ips = new Set(['127.0.0.1', '0.0.0.0']);
   for (const entries of Object.values(networkInterfaces())) {
@@ -135,18 +132,24 @@ export async function startPeer(
 
   const port = Number(transport.address.split(':')[1]);
   let locals = localAddresses();
-  const addressWatch = advertiseIsChosen(config)
-    ? new AddressWatch({
-        current: advertise,
-        clock: systemClock,
-        everyMs: ADDRESS_CHECK_MS,
-        list: networkInterfaces,
-        onChange: (ip) => {
-          locals = localAddresses();
-          node.readdress(`${ip}:${port}`);
-        },
-      })
-    : undefined;
+  const addressWatch =
+    advertiseIsChosen(config) && config.addressCheckMs > 0
+      ? new AddressWatch({
+          current: advertise,
+          clock: systemClock,
+          everyMs: config.addressCheckMs,
+          list: networkInterfaces,
+          onChange: (ip) => {
+            locals = localAddresses();
+            node.readdress(`${ip}:${port}`);
+          },
+          onError: (error) =>
+            log.warn({
+              event: 'address.check-failed',
+              error: error instanceof Error ? error.message : String(error),
+            }),
+        })
+      : undefined;
   const discovery = new SeedDiscovery({
     seeds,
     target: node,

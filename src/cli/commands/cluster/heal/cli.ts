@@ -38,7 +38,7 @@ export const healCommand: CommandModule<object, HealOptions> = {
         ...(result.removedNetworks.length > 0 ? [`removed ${result.removedNetworks.join(', ')}`] : []),
         ...result.readdressed.map(
           (r) =>
-            `warning: ${r.name} came back at ${r.now}, not ${r.was} (the network has no user-set subnet); a peer that advertises its start-up address may need a restart`,
+            `warning: ${r.name} came back at ${r.now}, not ${r.was} (the network has no user-set subnet); peers that chose their own address re-announce it (self.readdressed); one started with --advertise-address or a specific --bind-address needs a restart`,
         ),
         `proved by ${result.proof.checked} probes: every running container reaches every other over ${result.mainNetwork}${skipped}`,
       ].join('\n'),
