@@ -131,7 +131,6 @@ export async function startPeer(
   node.on((event) => logMembershipEvent(log, event));
 
   const port = Number(transport.address.split(':')[1]);
-  let locals = localAddresses();
   const addressWatch =
     advertiseIsChosen(config) && config.addressCheckMs > 0
       ? new AddressWatch({
@@ -139,10 +138,7 @@ export async function startPeer(
           clock: systemClock,
           everyMs: config.addressCheckMs,
           list: networkInterfaces,
-          onChange: (ip) => {
-            locals = localAddresses();
-            node.readdress(`${ip}:${port}`);
-          },
+          onChange: (ip) => node.readdress(`${ip}:${port}`),
           onError: (error) =>
             log.warn({
               event: 'address.check-failed',
@@ -155,7 +151,8 @@ export async function startPeer(
     target: node,
     isSelf: (address) => {
       const [ip, p] = address.split(':');
-      return address === node.address || (Number(p) === port && locals.has(ip!));
+      // Interfaces come and go (a container moved between networks): ask each time (rare: discovery).
+      return address === node.address || (Number(p) === port && localAddresses().has(ip!));
     },
     clock: systemClock,
     lookup: options.lookup,
