@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { GenericContainer } from 'testcontainers';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Tag of the image the integration tests run. */
-export const TEST_IMAGE = 'enclave-elect:itest';
+/**
+ * Tag of the image the integration tests run. ENCLAVE_ELECT_TEST_IMAGE lets
+ * several work trees on one engine test their own builds side by side.
+ */
+export const TEST_IMAGE = process.env.ENCLAVE_ELECT_TEST_IMAGE ?? 'enclave-elect:itest';
 
 let built: Promise<GenericContainer> | undefined;
 
