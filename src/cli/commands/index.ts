@@ -7,6 +7,7 @@ import { healthcheckCommand } from './healthcheck/cli.ts';
 import { localCommand } from './local/cli.ts';
 import { peerCommand } from './peer/cli.ts';
 import { pkiCommand } from './pki/cli.ts';
+import { tokenCommand } from './token/cli.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their option types
 export const commands: CommandModule<any, any>[] = [
@@ -16,4 +17,5 @@ export const commands: CommandModule<any, any>[] = [
   pkiCommand,
   clusterCommand,
   localCommand,
+  tokenCommand,
 ];

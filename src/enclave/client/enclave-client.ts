@@ -63,6 +63,8 @@ export interface LeaseAction {
 export class EnclaveClient {
   readonly #options: Required<Omit<EnclaveClientOptions, 'minKeyBits'>> & { minKeyBits?: number };
   readonly #keys = new Map<string, RsaPublicKey>();
+  /** The attestation document that vouched for each key: a fencing token's evidence. */
+  readonly #evidence = new Map<string, string>();
   readonly #verifier: CertificateVerifier;
   #attested: AttestedEnclave | undefined;
   #attesting: Promise<AttestedEnclave> | undefined;
@@ -87,6 +89,11 @@ export class EnclaveClient {
 
   get attested(): AttestedEnclave | undefined {
     return this.#attested;
+  }
+
+  /** The verified attestation document that vouched for key `kid`, if any did. */
+  attestationFor(kid: string): string | undefined {
+    return this.#evidence.get(kid);
   }
 
   get verifier(): CertificateVerifier {
@@ -128,6 +135,7 @@ export class EnclaveClient {
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
+    this.#evidence.set(attested.kid, attested.token);
     this.#attested = attested;
     this.#attestedAt = this.#options.now();
     return attested;
