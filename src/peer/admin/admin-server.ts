@@ -1,4 +1,4 @@
-// Peer admin HTTP (TCP): GET /status (JSON), /metrics (Prometheus text),
+// Peer admin HTTP (TCP): GET /status (JSON), /metrics (Prometheus text, prom-client),
 // /healthz (the process serves), /readyz (every readiness check passes).
 // Readiness is a list of named checks, so later layers (a verified leader
 // certificate) add theirs without touching this file.
@@ -14,7 +14,7 @@ export interface AdminServerOptions {
   host: string;
   port: number;
   status(): unknown;
-  metrics(ready: boolean): string;
+  metrics: { contentType: string; render(): Promise<string> };
   readiness: ReadinessCheck[];
 }
 
@@ -56,9 +56,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Sta
             .end(`${JSON.stringify(options.status())}\n`);
           return;
         case '/metrics':
-          res
-            .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-            .end(options.metrics(evaluateReadiness(options.readiness).ready));
+          options.metrics.render().then(
+            (text) => res.writeHead(200, { 'content-type': options.metrics.contentType }).end(text),
+            (error: unknown) =>
+              res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
+          );
           return;
         default:
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

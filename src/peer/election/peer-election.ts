@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import type { AttestedEnclave } from '../../crypto/attestation.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
-import { EnclaveClient } from '../../enclave/client/enclave-client.ts';
+import { EnclaveClient, type EnclaveClientObserver } from '../../enclave/client/enclave-client.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { ReadinessCheck } from '../admin/admin-server.ts';
 import { seededRandom } from '../membership/random.ts';
@@ -37,6 +37,12 @@ export interface PeerElectionOptions {
   requestTimeoutMs?: number;
   /** Test-only: accept enclave keys below 2048 bits. */
   minKeyBits?: number;
+  /** Told of enclave requests, certificate verifications and leadership changes (the peer's metrics). */
+  observer?: ElectionObserver;
+}
+
+export interface ElectionObserver extends EnclaveClientObserver {
+  leadershipChanged(event: 'acquired' | 'released', reason?: string): void;
 }
 
 export interface EnclaveStatus {
@@ -90,6 +96,7 @@ export class PeerElection {
       clusterId: options.clusterId,
       ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
       ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
+      ...(options.observer ? { observer: options.observer } : {}),
     });
     this.#enclave = {
       url: options.enclaveUrl,
@@ -113,6 +120,11 @@ export class PeerElection {
       channel: { broadcast: (cert) => this.#broadcast(cert) },
       membership: () => this.view(),
       logger: options.logger,
+      onLeadership: (event, fields) =>
+        options.observer?.leadershipChanged(
+          event,
+          typeof fields.reason === 'string' ? fields.reason : undefined,
+        ),
     });
     options.node.on((event) => {
       if (event.event === 'broadcast.received' && event.topic === LEADER_TOPIC) this.#received(event.payload);

@@ -28,6 +28,8 @@ export interface ElectionRuntimeOptions {
   logger: Logger;
   /** How often the core is ticked. */
   tickMs?: number;
+  /** Told when this peer starts or stops acting as leader (the peer's metrics and leader API). */
+  onLeadership?: (event: 'acquired' | 'released', fields: Record<string, unknown>) => void;
 }
 
 interface Failure {
@@ -52,7 +54,7 @@ export class ElectionRuntime {
   rejected = 0;
 
   constructor(options: ElectionRuntimeOptions) {
-    this.#o = { tickMs: 50, ...options };
+    this.#o = { tickMs: 50, onLeadership: () => {}, ...options };
   }
 
   start(): void {
@@ -117,6 +119,8 @@ export class ElectionRuntime {
       switch (effect.type) {
         case 'log':
           this.#o.logger[effect.level]({ event: effect.event, ...effect.fields });
+          if (effect.event === 'leader.acquired') this.#o.onLeadership('acquired', effect.fields);
+          else if (effect.event === 'leader.released') this.#o.onLeadership('released', effect.fields);
           break;
         case 'broadcast':
           this.#remember(effect.certificate.compact);

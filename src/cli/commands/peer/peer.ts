@@ -7,11 +7,12 @@ import { EnclaveElectError } from '../../../errors.ts';
 import type { Logger } from '../../../log/logger.ts';
 import { AddressWatch, firstExternalIpv4 } from '../../../peer/address-watch.ts';
 import {
+  evaluateReadiness,
   type ReadinessCheck,
   type StartedAdminServer,
   startAdminServer,
 } from '../../../peer/admin/admin-server.ts';
-import { renderMetrics } from '../../../peer/admin/metrics.ts';
+import { PeerMetrics } from '../../../peer/admin/peer-metrics.ts';
 import { systemClock } from '../../../peer/clock.ts';
 import { membershipConfig, type PeerConfig } from '../../../peer/config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
@@ -161,7 +162,22 @@ export async function startPeer(
     report: (report) => (report.event === 'join.waiting' ? log.warn(report) : log.info(report)),
   });
 
-  const election = options.election
+  // Readiness checks are added below; the metrics read them when scraped.
+  const readiness: ReadinessCheck[] = [];
+  let election: PeerElection | undefined;
+  const metrics = new PeerMetrics({
+    counters: node.counters,
+    memberStates: () => node.members().map((m) => m.state),
+    incarnation: () => node.self.incarnation,
+    awarenessScore: () => node.awarenessScore,
+    ready: () => evaluateReadiness(readiness).ready,
+    leadership: () => {
+      if (!election) return null;
+      const { certificate, isLeader } = election.election.status();
+      return { isLeader, epoch: certificate?.epoch ?? 0, leaseEndsAt: certificate?.leaseEndsAt ?? null };
+    },
+  });
+  election = options.election
     ? new PeerElection({
         node,
         signer: identity.privateKey,
@@ -173,27 +189,26 @@ export async function startPeer(
         requestTimeoutMs: options.election.requestTimeoutMs,
         joined: () => node.joined || discovery.alone,
         logger: log,
+        observer: metrics,
       })
     : undefined;
 
-  const readiness: ReadinessCheck[] = [
-    {
-      name: 'membership',
-      check: () =>
-        node.joined
-          ? { ready: true }
-          : discovery.alone
-            ? { ready: true, detail: 'no other seed: a cluster of one so far' }
-            : { ready: false, detail: 'joining: no seed has answered yet' },
-    },
-  ];
+  readiness.push({
+    name: 'membership',
+    check: () =>
+      node.joined
+        ? { ready: true }
+        : discovery.alone
+          ? { ready: true, detail: 'no other seed: a cluster of one so far' }
+          : { ready: false, detail: 'joining: no seed has answered yet' },
+  });
   let admin: StartedAdminServer;
   try {
     admin = await startAdminServer({
       host: config.adminAddress,
       port: config.adminPort,
       readiness,
-      metrics: (ready) => renderMetrics(node, ready),
+      metrics,
       status: () => ({
         name: node.name,
         incarnation: node.self.incarnation,
