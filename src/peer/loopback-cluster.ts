@@ -7,8 +7,8 @@
 import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { systemClock } from './clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from './config.ts';
-import type { MembershipConfig } from './membership/membership.ts';
 import { seededRandom } from './membership/random.ts';
+import type { MembershipConfig } from './membership/types.ts';
 import { MembershipNode } from './membership-node.ts';
 import { UdpTransport } from './transport/udp-transport.ts';
 

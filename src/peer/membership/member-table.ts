@@ -30,7 +30,7 @@ export interface Member {
 export interface MemberTableContext {
   settings: SuspicionSettings;
   queue: BroadcastQueue;
-  /** Rumours that only ride on datagrams sent anyway (see Membership.lazyQueue). */
+  /** Rumours that only ride on datagrams sent anyway (see Outbox.lazyQueue). */
   lazyQueue: BroadcastQueue;
   random: Random;
   emit(event: MembershipEvent): void;
@@ -41,6 +41,9 @@ export interface MemberTableContext {
   /** A rumour told us nothing new: `tag` says what (see BroadcastQueue.heardAgain). */
   onEcho(key: string, tag: string): void;
 }
+
+/** Alive or suspect: still probed, still counted among the n of SWIM's formulas. */
+export const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

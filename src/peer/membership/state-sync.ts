@@ -19,9 +19,10 @@ import {
 import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
 import { entryHash, nameHash } from './entry-hash.ts';
 import type { Member, MemberTable } from './member-table.ts';
-import type { MembershipConfig, MembershipEffect } from './membership.ts';
+import type { Outbox } from './outbox.ts';
 import { type Random, randomInt, shuffle } from './random.ts';
 import { pullIntervalMs, pushPullIntervalMs } from './timing.ts';
+import type { MembershipConfig } from './types.ts';
 
 /** How long a joiner waits for a seed's answer before asking the next seed. */
 const JOIN_ANSWER_WAIT_MS = 1000;
@@ -52,8 +53,8 @@ export interface StateSyncContext {
   random: Random;
   /** Bytes each datagram spends outside its messages. */
   overhead: number;
-  out: (effect: MembershipEffect) => void;
-  nextId: () => number;
+  outbox: Outbox;
+  nextSeq: () => number;
 }
 
 export class StateSync {
@@ -144,10 +145,7 @@ export class StateSync {
     this.hasJoined = true;
     this.untriedSeeds = [];
     this.nextSeedAt = Number.POSITIVE_INFINITY;
-    this.ctx.out({
-      type: 'event',
-      event: { event: 'join.succeeded', via: from, members: this.ctx.table.liveCount },
-    });
+    this.ctx.outbox.emit({ event: 'join.succeeded', via: from, members: this.ctx.table.liveCount });
     // A young view: pull the table again soon (first from a seed, whose view
     // grows as others join at the same time), then settle to the regular interval.
     const after = this.ctx.config.pushPullAfterJoinMs;
@@ -211,7 +209,7 @@ export class StateSync {
     const buckets = Math.min(255, Math.max(1, Math.ceil((members.length * 2) / perMessage)));
     const lists: number[][] = Array.from({ length: buckets }, () => []);
     for (const m of members) lists[this.bucketOf(m, buckets)]!.push(this.hash(m));
-    const syncId = this.ctx.nextId();
+    const syncId = this.ctx.nextSeq();
     lists.forEach((hashes, bucket) => {
       const message = encodeMessage({
         type: 'pull',
@@ -220,7 +218,7 @@ export class StateSync {
         buckets,
         hashes: hashes.slice(0, perMessage),
       });
-      this.ctx.out({ type: 'send', to, messages: [message] });
+      this.ctx.outbox.sendAlone(to, message);
     });
   }
 
@@ -259,8 +257,8 @@ export class StateSync {
   ): void {
     const { config, overhead } = this.ctx;
     const entries = members.map((m) => this.bytes(m));
-    const head = { syncId: this.ctx.nextId(), join, response };
+    const head = { syncId: this.ctx.nextSeq(), join, response };
     const parts = encodePushPull(head, entries, config.maxDatagramBytes - overhead - 1);
-    for (const part of parts) this.ctx.out({ type: 'send', to, messages: [part] });
+    for (const part of parts) this.ctx.outbox.sendAlone(to, part);
   }
 }

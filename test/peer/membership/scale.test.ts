@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
-import { Membership, type MembershipEffect } from '../../../src/peer/membership/membership.ts';
+import { Membership } from '../../../src/peer/membership/membership.ts';
 import { seededRandom } from '../../../src/peer/membership/random.ts';
+import type { MembershipEffect } from '../../../src/peer/membership/types.ts';
 import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import type { GossipMessage, PushPullMessage } from '../../../src/protocol/gossip-messages.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
