@@ -1,6 +1,9 @@
 // The membership table and SWIM's merge rules: which alive/suspect/dead/left
 // claims win (incarnation numbers), when this peer must refute a claim about
 // itself, and which changes become rumours. Pure: time comes in as `now`.
+// Every claim about a member, from a rumour or a state exchange, enters
+// through an apply* method, and the table grows only in `insert`: the places
+// for checking a record's signature and for bounding the table.
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type {
   GossipMessage,
@@ -362,7 +365,6 @@ export class MemberTable {
     this.broadcast({ type: 'alive', member: record });
   }
 
-  /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */
   /**
    * Stretch every suspicion's timeout by `factor` (local health score + 1): a
    * peer whose own timers run late gives suspects longer to refute, since
@@ -378,6 +380,7 @@ export class MemberTable {
     return suspicion.startedAt + (suspicion.deadline() - suspicion.startedAt) * this.stretch;
   }
 
+  /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */
   expireSuspicions(now: number): void {
     for (const member of [...this.suspects]) {
       if (member.suspicion && this.deadlineOf(member.suspicion) <= now) {
