@@ -5,10 +5,10 @@
 // may hold only a share of the peers (`firstIndex`), the rest living in other
 // threads; it is then told of their kills and restarts (noteKilled, noteRestarted).
 import { generateKeyPairSync, randomInt } from 'node:crypto';
-import { systemClock } from './clock.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { systemClock } from '../time/clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from './config.ts';
 import type { MembershipConfig } from './membership/membership.ts';
-import { seededRandom } from './membership/random.ts';
 import { MembershipNode } from './membership-node.ts';
 import { UdpTransport } from './transport/udp-transport.ts';
 

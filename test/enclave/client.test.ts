@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificate.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { BUILT_IN_FUNCTION_PATH, functionChecksum } from '../../src/enclave/leader-function.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   entries,
   makeClient,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificate.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { signLeaseRequest } from '../../src/enclave/lease-signature.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   CLUSTER,
   entries,
@@ -144,7 +144,7 @@ describe('election rules (DESIGN §5)', () => {
     const renewed = await client.verifyCertificate(ok.body.certificate!);
     assert.equal(renewed.seq, 1);
     assert.equal(renewed.epoch, 1);
-    assert.equal(renewed.lease_end, clock.now() + LEASE_MS);
+    assert.equal(renewed.lease_end, clock.wallNow() + LEASE_MS);
     const replay = await postJson(`${enclave.url}/v1/renew`, body);
     assert.equal(replay.status, 409);
     assert.equal(replay.body.error?.code, 'E_STALE_SEQUENCE');

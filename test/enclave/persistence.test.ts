@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { COUNTER_FILE, STATE_FILE } from '../../src/enclave/state-store.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   entries,
   makeClient,

@@ -5,11 +5,11 @@
 import { EnclaveElectError } from '../../errors.ts';
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage, MemberRecord, MemberState } from '../../protocol/gossip-messages.ts';
+import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import { Awareness } from './awareness.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import { type Member, MemberTable } from './member-table.ts';
 import type { MembershipEvent } from './membership-events.ts';
-import { type Random, randomInt, shuffle } from './random.ts';
 import { StateSync } from './state-sync.ts';
 import { retransmitLimit, scaledByAwareness } from './timing.ts';
 

@@ -5,7 +5,7 @@
 import { Election } from '../../../src/peer/election/election.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from '../../../src/peer/election/timing.ts';
 import type { ElectionCertificate, ElectionEffect, MemberRef } from '../../../src/peer/election/types.ts';
-import { seededRandom as membershipRandom } from '../../../src/peer/membership/random.ts';
+import { seededRandom as membershipRandom } from '../../../src/random/seeded-random.ts';
 
 /** The membership layer's seeded generator, as a plain function. */
 export function seededRandom(seed: number): () => number {

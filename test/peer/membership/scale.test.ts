@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { Membership, type MembershipEffect } from '../../../src/peer/membership/membership.ts';
-import { seededRandom } from '../../../src/peer/membership/random.ts';
 import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import type { GossipMessage, PushPullMessage } from '../../../src/protocol/gossip-messages.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
 
 const config = membershipConfig(PEER_DEFAULTS);

@@ -2,14 +2,14 @@
 // everything (timers, delivery, loss) runs from one seed, so a failing
 // simulation is replayed by its seed.
 import { generateKeyPairSync } from 'node:crypto';
-import { ManualClock } from '../../../src/peer/clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import type { MembershipConfig } from '../../../src/peer/membership/membership.ts';
 import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
-import { seededRandom } from '../../../src/peer/membership/random.ts';
 import { MembershipNode } from '../../../src/peer/membership-node.ts';
 import { MemoryNetwork } from '../../../src/peer/transport/memory-network.ts';
 import type { Keyring } from '../../../src/protocol/gossip-keyring.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
+import { ManualClock } from '../../../src/time/clock.ts';
 
 const keyCache: Uint8Array[] = [];
 /** Raw Ed25519 public keys (generated once per test process; generation is slow-ish). */
