@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createAttestation } from '../crypto/attestation.ts';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import {
-  type LeaderCertificateClaims,
+  type LeaderClaims,
   type Policy,
   signLeaderCertificate,
   vrfAlpha,
@@ -266,7 +266,7 @@ export class EnclaveService {
     basis: CertificateBasis,
     leaseEnd: number,
   ): EpochState {
-    const claims: LeaderCertificateClaims = {
+    const claims: LeaderClaims = {
       v: 1,
       cluster_id: this.clusterId,
       epoch,
@@ -307,10 +307,7 @@ export class EnclaveService {
   }
 }
 
-type CertificateBasis = Pick<
-  LeaderCertificateClaims,
-  'members_digest' | 'member_count' | 'leader_index' | 'proof'
->;
+type CertificateBasis = Pick<LeaderClaims, 'members_digest' | 'member_count' | 'leader_index' | 'proof'>;
 
 function leaseResponse(lease: LeaseRecord): LeaseResponse {
   return {

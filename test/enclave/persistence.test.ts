@@ -68,7 +68,7 @@ describe('sealed epoch state', () => {
           code: 'E_LEASE_INHERITED',
         });
         const leader = peers.find((p) => p.name === before.claims.leader.name)!;
-        await assert.rejects(client.renew({ lease: before.claims, signer: leader.privateKey }), {
+        await assert.rejects(client.renew({ certificate: before, signer: leader.privateKey }), {
           code: 'E_LEASE_INHERITED',
         });
         const held = client.elect({ members: entries(peers), waitMs: LEASE_MS });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { LeaderCertificate } from '../../../src/crypto/leader-certificate.ts';
 import { Election } from '../../../src/peer/election/election.ts';
 import {
   actingWindowEnd,
@@ -7,11 +8,12 @@ import {
   DEFAULT_ELECTION_TIMING,
   followerGraceMs,
 } from '../../../src/peer/election/timing.ts';
-import type { ElectionCertificate } from '../../../src/peer/election/types.ts';
-import { Simulation, seededRandom } from './simulation.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
+import { type CertificateFields, testCertificate } from './certificates.ts';
+import { Simulation } from './simulation.ts';
 
-function cert(overrides: Partial<ElectionCertificate> = {}): ElectionCertificate {
-  const base = {
+function cert(overrides: Partial<CertificateFields> = {}): LeaderCertificate {
+  return testCertificate({
     clusterId: 'c1',
     epoch: 1,
     seq: 0,
@@ -21,8 +23,7 @@ function cert(overrides: Partial<ElectionCertificate> = {}): ElectionCertificate
     issuedAt: 10_000,
     leaseEndsAt: 12_000,
     ...overrides,
-  };
-  return { hash: `${base.epoch}.${base.seq}.${base.leader}`, compact: 'x.y.z', ...base };
+  });
 }
 
 function election(wall = 10_000) {
@@ -31,7 +32,7 @@ function election(wall = 10_000) {
     self: { name: 'peer-a', publicKey: 'ka' },
     clusterId: 'c1',
     timing: DEFAULT_ELECTION_TIMING,
-    clock: { monoMs: () => clock.mono, wallMs: () => clock.wall },
+    clock: { now: () => clock.mono, wallNow: () => clock.wall },
     random: seededRandom(1),
   });
   const advance = (ms: number) => {
@@ -100,7 +101,7 @@ describe('election core', () => {
     assert.equal(e.offer(cert({ epoch: 2, seq: 1 })).result, 'adopted');
     const foreign = e.offer(cert({ epoch: 9, clusterId: 'other' }));
     assert.equal(foreign.result, 'foreign');
-    assert.equal(e.status().certificate?.epoch, 2);
+    assert.equal(e.status().certificate?.claims.epoch, 2);
   });
 
   it('asks only shortly before a known lease ends, holding the request until then', () => {
@@ -308,9 +309,9 @@ describe('election simulation (model enclave, fake clock)', () => {
       const names = [...sim.peers.keys()];
       sim.run(2000);
       for (let step = 0; step < 40; step++) {
-        const victim = names[Math.floor(random() * names.length)]!;
+        const victim = names[Math.floor(random.next() * names.length)]!;
         const peer = sim.peers.get(victim)!;
-        const roll = random();
+        const roll = random.next();
         if (!peer.alive) {
           sim.addPeer(victim); // restart under the same name
         } else if (peer.paused) {
@@ -322,7 +323,7 @@ describe('election simulation (model enclave, fake clock)', () => {
         } else if (roll < 0.55) {
           sim.enclave.up = !sim.enclave.up;
         }
-        sim.run(200 + Math.floor(random() * 2500));
+        sim.run(200 + Math.floor(random.next() * 2500));
       }
       const overlaps = sim.overlaps();
       assert.deepEqual(

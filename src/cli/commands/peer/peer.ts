@@ -263,7 +263,7 @@ export async function startPeer(
     identity,
     node,
     adminPort: admin.port,
-    epoch: () => election?.election.status().certificate?.epoch ?? 0,
+    epoch: () => election?.election.status().certificate?.claims.epoch ?? 0,
     addReadinessCheck: (check) => readiness.push(check),
     stop,
     [Symbol.asyncDispose]: stop,
