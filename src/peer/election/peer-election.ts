@@ -136,7 +136,7 @@ export class PeerElection {
    * waits at most `timeoutMs` for the enclave's answer, then stops regardless.
    */
   async shutdown(timeoutMs: number): Promise<void> {
-    this.#stop();
+    this.stop();
     const deadline = this.#clock.now() + timeoutMs;
     const settle = async (ms: number): Promise<void> => {
       const wake = new AbortController();
@@ -194,7 +194,8 @@ export class PeerElection {
     };
   }
 
-  #stop(): void {
+  /** Stop ticking, without resigning (a crash, as far as the cluster can tell). */
+  stop(): void {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#timer = undefined;

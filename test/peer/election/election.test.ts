@@ -7,7 +7,9 @@ import {
   backoffMs,
   DEFAULT_ELECTION_TIMING,
   followerGraceMs,
+  REOFFER_INTERVAL_MS,
 } from '../../../src/peer/election/timing.ts';
+import type { ElectionEffect } from '../../../src/peer/election/types.ts';
 import { seededRandom } from '../../../src/random/seeded-random.ts';
 import { type CertificateFields, testCertificate } from './certificates.ts';
 import { Simulation } from './simulation.ts';
@@ -175,6 +177,50 @@ describe('election core', () => {
     );
     assert.equal(e.status().isLeader, false);
     assert.deepEqual(e.tick({ members, joined: true }), [], 'a resigned peer asks for nothing');
+  });
+});
+
+describe('election core: how certificates are gossiped', () => {
+  const broadcasts = (effects: ElectionEffect[]) =>
+    effects.flatMap((x) => (x.type === 'broadcast' ? [x] : []));
+
+  it('gossips a new epoch whole and a renewal as a delta against the certificate gossiped last', () => {
+    const { e } = election();
+    const first = cert({ epoch: 1 });
+    const [whole] = broadcasts(e.offer(first).effects);
+    assert.equal(whole?.renewalOf, null);
+    const [delta] = broadcasts(e.offer(cert({ epoch: 1, seq: 1 })).effects);
+    assert.equal(delta?.renewalOf, first);
+    const [next] = broadcasts(e.offer(cert({ epoch: 2 })).effects);
+    assert.equal(next?.renewalOf, null, 'a new epoch has no base at the receivers');
+  });
+
+  it('re-offers to each returning member directly, and gossips it whole at most once a second', () => {
+    const { e, advance } = leading();
+    const held = e.status().certificate!;
+    const first = e.memberReturned('peer-b');
+    assert.deepEqual(
+      first.map((x) => x.type),
+      ['send', 'broadcast'],
+    );
+    assert.deepEqual(first[0], { type: 'send', member: 'peer-b', certificate: held });
+    assert.equal(broadcasts(first)[0]?.renewalOf, null);
+    advance(REOFFER_INTERVAL_MS - 1);
+    assert.deepEqual(
+      e.memberReturned('peer-c').map((x) => x.type),
+      ['send'],
+    );
+    advance(1);
+    assert.deepEqual(
+      e.memberReturned('peer-d').map((x) => x.type),
+      ['send', 'broadcast'],
+    );
+  });
+
+  it('re-offers nothing unless it acts as leader', () => {
+    const { e } = election();
+    e.offer(cert({ leader: 'peer-b' }));
+    assert.deepEqual(e.memberReturned('peer-c'), []);
   });
 });
 
