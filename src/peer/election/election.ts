@@ -15,6 +15,7 @@ import type { Clock } from '../../time/clock.ts';
 import {
   actingWindowEnd,
   backoffMs,
+  designatedAskers,
   type ElectionTiming,
   followerGraceMs,
   isDesignatedAsker,
@@ -67,6 +68,8 @@ export class Election {
   /** The certificate gossiped last: a renewal of its epoch travels as a delta against it. */
   #lastBroadcast: LeaderCertificate | null = null;
   #reofferedAt = Number.NEGATIVE_INFINITY;
+  /** Alive member names as of the last tick: whom a leader's renewal should reach first. */
+  #memberNames: string[] = [];
 
   constructor(options: ElectionOptions) {
     this.#self = options.self;
@@ -87,6 +90,7 @@ export class Election {
 
   /** Advance time: release an ended window, renew, or ask the enclave. */
   tick(view: MembershipView): ElectionEffect[] {
+    this.#memberNames = view.members.map((m) => m.name);
     const effects: ElectionEffect[] = [];
     const now = this.#clock.now();
     if (this.#actingUntil !== null && now >= this.#actingUntil) {
@@ -195,7 +199,7 @@ export class Election {
     if (now - this.#reofferedAt >= REOFFER_INTERVAL_MS) {
       this.#reofferedAt = now;
       this.#lastBroadcast = cert;
-      effects.push({ type: 'broadcast', certificate: cert, renewalOf: null });
+      effects.push({ type: 'broadcast', certificate: cert, renewalOf: null, probeFirst: [] });
     }
     return effects;
   }
@@ -356,12 +360,22 @@ export class Election {
     });
   }
 
-  /** Whole for a new epoch; a renewal of the epoch gossiped last goes as a delta against it. */
+  /**
+   * Whole for a new epoch; a renewal of the epoch gossiped last goes as a delta
+   * against it. A leader's own certificate should reach the followers that ask
+   * first when a lease ends (timing.ts) before they would ask, so its next
+   * probes go to them (DESIGN.md §7: enclave load independent of N).
+   */
   #broadcast(cert: LeaderCertificate): ElectionEffect {
     const previous = this.#lastBroadcast;
     this.#lastBroadcast = cert;
     const renewalOf = previous !== null && previous.claims.epoch === cert.claims.epoch ? previous : null;
-    return { type: 'broadcast', certificate: cert, renewalOf };
+    const { name: leader } = cert.claims.leader;
+    const probeFirst =
+      leader === this.#self.name
+        ? designatedAskers(this.#memberNames, leader, cert.claims.epoch, this.#timing.askers)
+        : [];
+    return { type: 'broadcast', certificate: cert, renewalOf, probeFirst };
   }
 
   #request(effect: Extract<ElectionEffect, { type: 'elect' | 'renew' | 'resign' }>): ElectionEffect {

@@ -16,7 +16,7 @@ import type { MembershipNode } from '../membership-node.ts';
 import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
 import { Election } from './election.ts';
 import { type EnclaveStatus, EnclaveTrust } from './enclave-trust.ts';
-import { designatedAskers, type ElectionTiming } from './timing.ts';
+import type { ElectionTiming } from './timing.ts';
 import type { ElectionEffect, MemberRef, MembershipView, RequestKind } from './types.ts';
 
 export type { EnclaveStatus } from './enclave-trust.ts';
@@ -246,7 +246,7 @@ export class PeerElection {
           this.#o.logger[effect.level]({ event: effect.event, ...effect.fields });
           break;
         case 'broadcast':
-          this.#broadcast(effect.certificate, effect.renewalOf);
+          this.#broadcast(effect);
           break;
         case 'send':
           this.#o.node.sendTo(
@@ -283,22 +283,15 @@ export class PeerElection {
     }
   }
 
-  #broadcast(cert: LeaderCertificate, renewalOf: LeaderCertificate | null): void {
+  #broadcast(effect: Extract<ElectionEffect, { type: 'broadcast' }>): void {
+    const { certificate: cert, renewalOf } = effect;
     this.#remember(cert.compact);
     // The codec sends a renewal whole if it differs from its base in more than seq and times.
     const delta = renewalOf === null ? undefined : encodeRenewal(cert.compact, renewalOf.compact);
     // Renewals (every lease/4) ride on probe traffic only; a new epoch gossips at once.
     if (delta) this.#o.node.broadcast(LEADER_TOPIC, 'lease', delta, { piggybackOnly: true });
     else this.#o.node.broadcast(LEADER_TOPIC, 'epoch', encodeFullCertificate(cert.compact));
-    if (cert.claims.leader.name === this.#o.node.name) {
-      // The leader's next probes go to the followers that ask first when a lease
-      // ends, so its renewal reaches them before they would ask (DESIGN.md §7:
-      // enclave load independent of N). No extra datagrams: a probe is sent anyway.
-      const names = this.view().members.map((m) => m.name);
-      const { askers } = this.#o.timing;
-      for (const name of designatedAskers(names, cert.claims.leader.name, cert.claims.epoch, askers))
-        this.#o.node.probeNext(name);
-    }
+    for (const name of effect.probeFirst) this.#o.node.probeNext(name);
   }
 
   #request(

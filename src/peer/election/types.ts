@@ -19,9 +19,15 @@ export type ElectionEffect =
   | { type: 'resign'; sentAt: number; certificate: LeaderCertificate; members: MemberRef[] }
   /**
    * Gossip a certificate: whole when `renewalOf` is null, else as a renewal
-   * delta against `renewalOf` (the certificate of that epoch gossiped last).
+   * delta against `renewalOf` (the certificate of that epoch gossiped last);
+   * the next probes go to `probeFirst` (no extra datagrams: probes go out anyway).
    */
-  | { type: 'broadcast'; certificate: LeaderCertificate; renewalOf: LeaderCertificate | null }
+  | {
+      type: 'broadcast';
+      certificate: LeaderCertificate;
+      renewalOf: LeaderCertificate | null;
+      probeFirst: string[];
+    }
   /** Send the whole certificate straight to one member. */
   | { type: 'send'; member: string; certificate: LeaderCertificate }
   | { type: 'log'; level: 'info' | 'warn'; event: string; fields: Record<string, unknown> };

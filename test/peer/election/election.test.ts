@@ -6,6 +6,7 @@ import {
   actingWindowEnd,
   backoffMs,
   DEFAULT_ELECTION_TIMING,
+  designatedAskers,
   followerGraceMs,
   REOFFER_INTERVAL_MS,
 } from '../../../src/peer/election/timing.ts';
@@ -215,6 +216,17 @@ describe('election core: how certificates are gossiped', () => {
       e.memberReturned('peer-d').map((x) => x.type),
       ['send', 'broadcast'],
     );
+  });
+
+  it("has a leader's next probes go to the followers that ask first; a follower's go anywhere", () => {
+    const { e } = election();
+    const names = ['peer-a', 'peer-b', 'peer-c', 'peer-d', 'peer-e'];
+    e.tick({ members: names.map((name) => ({ name, publicKey: `k-${name}` })), joined: true });
+    const own = broadcasts(e.offer(cert({ epoch: 4, leader: 'peer-a' })).effects)[0];
+    assert.deepEqual(own?.probeFirst, designatedAskers(names, 'peer-a', 4, DEFAULT_ELECTION_TIMING.askers));
+    assert.equal(own?.probeFirst.length, DEFAULT_ELECTION_TIMING.askers);
+    const other = broadcasts(e.offer(cert({ epoch: 5, leader: 'peer-b' })).effects)[0];
+    assert.deepEqual(other?.probeFirst, []);
   });
 
   it('re-offers nothing unless it acts as leader', () => {
