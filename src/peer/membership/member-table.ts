@@ -11,9 +11,9 @@ import type {
   MemberRecord,
   MemberState,
 } from '../../protocol/gossip-messages.ts';
+import { type Random, randomInt } from '../../random/seeded-random.ts';
 import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { MembershipEvent } from './membership-events.ts';
-import { type Random, randomInt } from './random.ts';
 import { Suspicion } from './suspicion.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 
