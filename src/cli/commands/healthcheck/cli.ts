@@ -13,7 +13,7 @@ export { DEFAULT_HEALTH_URL };
 
 export const healthcheckCommand: CommandModule<object, HealthcheckOptions> = {
   command: 'healthcheck',
-  describe: 'Exit 0 when a local HTTP health endpoint answers 2xx (used by the image HEALTHCHECK)',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) =>
     y
       .option('url', {

@@ -14,8 +14,7 @@ export type PeerOptions = Record<string, string | string[] | undefined>;
 
 export const peerCommand: CommandModule<object, PeerOptions> = {
   command: 'peer',
-  describe:
-    'Run a cluster member: SWIM gossip over UDP, leader election through the enclave, admin HTTP on :7947',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) => {
     let parser = y;
     for (const setting of [...Object.values(PEER_SETTINGS), ...Object.values(ELECTION_SETTINGS)]) {

@@ -67,7 +67,7 @@ const initCommand: CommandModule<object, PkiInitOptions> = {
 
 export const pkiCommand: CommandModule<object, object> = {
   command: 'pki',
-  describe: 'Mock attestation PKI (the vendor root peers pin)',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y: Argv) => y.command(initCommand).demandCommand(1, 'Name a pki subcommand: init'),
   handler: () => {},
 };
