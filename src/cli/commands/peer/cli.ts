@@ -8,7 +8,7 @@ import { createLogger } from '../../../log/logger.ts';
 import { optionName, PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
 import { containerName, looksLikeContainerId } from '../../../peer/default-name.ts';
 import { ELECTION_SETTINGS, resolveElectionConfig } from '../../../peer/election/election-config.ts';
-import { chooseAdvertiseAddress, startPeer } from './peer.ts';
+import { chooseAdvertiseAddress, startPeer } from '../../../peer/start-peer.ts';
 
 export type PeerOptions = Record<string, string | string[] | undefined>;
 

@@ -2,8 +2,8 @@
 // PKI (root CA + attestation signer). Peers pin DIR/root.crt.pem; the enclave
 // reads the attestation key and certificate.
 import type { Argv, CommandModule } from 'yargs';
+import { runPkiInit } from '../../../enclave/pki-init.ts';
 import { UsageError } from '../../../errors.ts';
-import { runPkiInit } from './pki-init.ts';
 
 export interface PkiInitOptions {
   out: string;
