@@ -93,7 +93,7 @@ export async function main(argv: string[]): Promise<void> {
     }));
     const lease = await client.elect({ members });
     const token = encodeFencingToken({
-      certificate: lease.token,
+      certificate: lease.compact,
       attestation: client.attestationFor(lease.claims.kid)!,
     });
     await enclave.close();

@@ -7,7 +7,7 @@
 // the certificate is signed by the attested key and well formed; the cluster;
 // the lease has not ended; (epoch, seq) is not older than the caller's minimum.
 import { type AttestedEnclave, verifyAttestationEvidence } from '../crypto/attestation.ts';
-import { type LeaderCertificateClaims, verifyCertificate } from '../crypto/leader-certificate.ts';
+import { type LeaderClaims, verifyCertificate } from '../crypto/leader-certificate.ts';
 import type { MemberEntry } from '../crypto/member-digest.ts';
 import { VerificationError } from '../crypto/verification-error.ts';
 import type { Certificate } from '../crypto/x509.ts';
@@ -40,7 +40,7 @@ export interface VerifiedFencingToken {
   /** The attested enclave key that signed the certificate. */
   kid: string;
   funcChecksum: string;
-  claims: LeaderCertificateClaims;
+  claims: LeaderClaims;
 }
 
 export interface VerifyTokenOptions {
@@ -131,14 +131,14 @@ export class TokenVerifier {
     return attested;
   }
 
-  #certificate(certificate: string, attested: AttestedEnclave): LeaderCertificateClaims {
+  #certificate(certificate: string, attested: AttestedEnclave): LeaderClaims {
     try {
       // The cluster is compared after the signature, by verify(), with its own code.
       return verifyCertificate(certificate, {
         clusterId: null,
         pinnedChecksum: this.#options.pinnedChecksum,
         keys: new Map([[attested.kid, attested.publicKey]]),
-      });
+      }).claims;
     } catch (error) {
       if (!(error instanceof VerificationError)) throw error;
       const message =

@@ -42,7 +42,7 @@ describe('fencing token, verified independently', () => {
   it('the openssl script refuses another root, checksum, cluster, a tampered signature and an older token', () => {
     const other = makePki();
     try {
-      const [h, p, s] = f.lease.token.split('.') as [string, string, string];
+      const [h, p, s] = f.lease.compact.split('.') as [string, string, string];
       const flipped = `${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
       const tampered = encodeFencingToken({
         certificate: `${h}.${p}.${flipped}`,

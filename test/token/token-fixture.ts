@@ -1,8 +1,8 @@
 // A real enclave on loopback (test-size keys) that grants a lease, and the
 // fencing token a leader would hand out for it.
 
+import type { LeaderCertificate } from '../../src/crypto/leader-certificate.ts';
 import { MIN_PRODUCT_RSA_BITS } from '../../src/crypto/rsa-keys.ts';
-import type { VerifiedLease } from '../../src/enclave/client/enclave-client.ts';
 import { encodeFencingToken } from '../../src/token/fencing-token.ts';
 import { TokenVerifier, type TokenVerifierOptions } from '../../src/token/verify-token.ts';
 import {
@@ -21,7 +21,7 @@ import {
 export interface TokenFixture {
   pki: TestPki;
   enclave: TestEnclave;
-  lease: VerifiedLease;
+  lease: LeaderCertificate;
   attestation: string;
   token: string;
   verifier(overrides?: Partial<TokenVerifierOptions>): TokenVerifier;
@@ -43,7 +43,7 @@ export async function startTokenFixture(options: { productKeys?: boolean } = {})
     enclave,
     lease,
     attestation,
-    token: encodeFencingToken({ certificate: lease.token, attestation }),
+    token: encodeFencingToken({ certificate: lease.compact, attestation }),
     verifier: (overrides = {}) =>
       new TokenVerifier({
         root: pki.root,

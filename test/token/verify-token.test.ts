@@ -87,13 +87,13 @@ describe('fencing token verification', () => {
   });
 
   it('refuses a certificate whose signature was tampered with', () => {
-    const [h, p, s] = f.lease.token.split('.') as [string, string, string];
+    const [h, p, s] = f.lease.compact.split('.') as [string, string, string];
     const token = encodeFencingToken({ certificate: `${h}.${p}.${tamper(s)}`, attestation: f.attestation });
     assert.throws(() => f.verifier().verify(token), refusedWith('E_TOKEN_INVALID', /signature/));
   });
 
   it('refuses a certificate whose claims were changed after signing', () => {
-    const [h, p, s] = f.lease.token.split('.') as [string, string, string];
+    const [h, p, s] = f.lease.compact.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
     const raised = Buffer.from(JSON.stringify({ ...claims, epoch: claims.epoch + 100 })).toString(
       'base64url',
@@ -104,7 +104,7 @@ describe('fencing token verification', () => {
 
   it('refuses an attestation whose signature was tampered with', () => {
     const [h, p, s] = f.attestation.split('.') as [string, string, string];
-    const token = encodeFencingToken({ certificate: f.lease.token, attestation: `${h}.${p}.${tamper(s)}` });
+    const token = encodeFencingToken({ certificate: f.lease.compact, attestation: `${h}.${p}.${tamper(s)}` });
     assert.throws(() => f.verifier().verify(token), refusedWith('E_TOKEN_UNTRUSTED', /signature/));
   });
 
@@ -113,7 +113,7 @@ describe('fencing token verification', () => {
     try {
       // Same root and checksum, but the second enclave's key signed the certificate.
       const verifier = f.verifier({ root: f.pki.root });
-      const mixed = encodeFencingToken({ certificate: second.lease.token, attestation: f.attestation });
+      const mixed = encodeFencingToken({ certificate: second.lease.compact, attestation: f.attestation });
       assert.throws(() => verifier.verify(mixed), refusedWith('E_TOKEN_INVALID', /another key/));
     } finally {
       await second.close();
@@ -122,7 +122,7 @@ describe('fencing token verification', () => {
 
   it('refuses text that is not a certificate and an attestation joined by ~', () => {
     const verifier = f.verifier();
-    for (const bad of ['', 'abc', `${f.lease.token}~`, `${f.token}~${f.attestation}`]) {
+    for (const bad of ['', 'abc', `${f.lease.compact}~`, `${f.token}~${f.attestation}`]) {
       assert.throws(() => verifier.verify(bad), refusedWith('E_TOKEN_MALFORMED'), bad.slice(0, 20));
     }
     assert.throws(

@@ -6,12 +6,13 @@
 import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
-import type { LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
+import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import type { MemberEntry } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveElectError } from '../../errors.ts';
+import { type Clock, systemClock } from '../../time/clock.ts';
 import { type LeaseOp, signLeaseRequest } from '../lease-signature.ts';
 
 export const NONCE_BYTES = 32;
@@ -27,8 +28,11 @@ export interface EnclaveClientOptions {
   timeoutMs?: number;
   /** Timeout of an attestation, which is rare and may queue behind others' at start. Default 5000. */
   attestTimeoutMs?: number;
-  now?: () => number;
+  /** Wall time checks the attestation's validity; monotonic time throttles re-attestation. */
+  clock?: Clock;
   randomBytes?: (size: number) => Buffer;
+  /** How requests reach the enclave: HTTP by default; a test may answer in-process. */
+  fetch?: typeof fetch;
   /** Test-only: accept enclave keys below 2048 bits. */
   minKeyBits?: number;
   /**
@@ -69,14 +73,9 @@ export class EnclaveRequestError extends EnclaveElectError {
   }
 }
 
-export interface VerifiedLease {
-  token: string;
-  claims: LeaderCertificateClaims;
-}
-
 export interface LeaseAction {
-  /** The lease being renewed or resigned, as the leader holds it. */
-  lease: LeaderCertificateClaims;
+  /** The certificate whose lease is renewed or resigned, as the leader holds it. */
+  certificate: LeaderCertificate;
   /** The leader's Ed25519 private key. */
   signer: KeyObject;
 }
@@ -98,7 +97,8 @@ export class EnclaveClient {
     this.#options = {
       timeoutMs: 3000,
       reattestIntervalMs: 1000,
-      now: Date.now,
+      clock: systemClock,
+      fetch: (input, init) => fetch(input, init),
       randomBytes: cryptoRandomBytes,
       ...options,
       attestTimeoutMs: options.attestTimeoutMs ?? Math.max(5000, options.timeoutMs ?? 0),
@@ -156,13 +156,13 @@ export class EnclaveClient {
       root: this.#options.root,
       nonce,
       pinnedChecksum: this.#options.pinnedChecksum,
-      now: new Date(this.#options.now()),
+      now: new Date(this.#options.clock.wallNow()),
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
     this.#evidence.set(attested.kid, attested.token);
     this.#attested = attested;
-    this.#attestedAt = this.#options.now();
+    this.#attestedAt = this.#options.clock.now();
     return attested;
   }
 
@@ -174,27 +174,28 @@ export class EnclaveClient {
    * Verify a certificate (e.g. from gossip); on an unknown kid re-attest once,
    * at most once per `reattestIntervalMs`.
    */
-  verifyCertificate(token: string): Promise<LeaderCertificateClaims> {
+  verifyCertificate(token: string): Promise<LeaderCertificate> {
     return this.#verify(token, true);
   }
 
-  async #verify(token: string, throttled: boolean): Promise<LeaderCertificateClaims> {
+  async #verify(token: string, throttled: boolean): Promise<LeaderCertificate> {
     try {
       return this.#verifyObserved(token);
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
-      if (throttled && this.#options.now() - this.#attestedAt < this.#options.reattestIntervalMs) throw error;
+      if (throttled && this.#options.clock.now() - this.#attestedAt < this.#options.reattestIntervalMs)
+        throw error;
     }
     await this.attest();
     return this.#verifyObserved(token);
   }
 
-  #verifyObserved(token: string): LeaderCertificateClaims {
+  #verifyObserved(token: string): LeaderCertificate {
     const hits = this.#verifier.hits;
     try {
-      const claims = this.#verifier.verify(token);
+      const certificate = this.#verifier.verify(token);
       this.#observer.certificateVerified('valid', this.#verifier.hits > hits);
-      return claims;
+      return certificate;
     } catch (error) {
       if (error instanceof VerificationError) {
         const result = error.code === 'E_CERT_UNKNOWN_KID' ? 'unknown_kid' : 'invalid';
@@ -206,13 +207,17 @@ export class EnclaveClient {
 
   /** Time a request (its verification included) and report its outcome. */
   async #observed<T>(operation: EnclaveOperation, call: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+    const started = this.#options.clock.now();
     try {
       const result = await call();
-      this.#observer.enclaveRequest(operation, 'ok', (performance.now() - started) / 1000);
+      this.#observer.enclaveRequest(operation, 'ok', (this.#options.clock.now() - started) / 1000);
       return result;
     } catch (error) {
-      this.#observer.enclaveRequest(operation, requestOutcome(error), (performance.now() - started) / 1000);
+      this.#observer.enclaveRequest(
+        operation,
+        requestOutcome(error),
+        (this.#options.clock.now() - started) / 1000,
+      );
       throw error;
     }
   }
@@ -221,7 +226,7 @@ export class EnclaveClient {
     members: MemberEntry[];
     knownEpoch?: number;
     waitMs?: number;
-  }): Promise<VerifiedLease> {
+  }): Promise<LeaderCertificate> {
     const waitMs = input.waitMs ?? 0;
     const body = {
       cluster_id: this.#options.clusterId,
@@ -235,7 +240,7 @@ export class EnclaveClient {
     );
   }
 
-  async renew(action: LeaseAction): Promise<VerifiedLease> {
+  async renew(action: LeaseAction): Promise<LeaderCertificate> {
     await this.#ensureAttested();
     return this.#observed('renew', async () => {
       const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
@@ -244,7 +249,7 @@ export class EnclaveClient {
   }
 
   /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
-  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<VerifiedLease | null> {
+  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<LeaderCertificate | null> {
     await this.#ensureAttested();
     return this.#observed('resign', async () => {
       const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
@@ -255,9 +260,9 @@ export class EnclaveClient {
   #signed(op: LeaseOp, action: LeaseAction & { members?: MemberEntry[] }) {
     const fields = {
       cluster_id: this.#options.clusterId,
-      epoch: action.lease.epoch,
-      seq: action.lease.seq,
-      leader: action.lease.leader.name,
+      epoch: action.certificate.claims.epoch,
+      seq: action.certificate.claims.seq,
+      leader: action.certificate.claims.leader.name,
       ...(action.members ? { members: action.members } : {}),
     };
     return { ...fields, sig: signLeaseRequest(op, fields, action.signer) };
@@ -274,10 +279,10 @@ export class EnclaveClient {
     return reply.certificate;
   }
 
-  async #verified(token: string | null, path: string): Promise<VerifiedLease> {
+  #verified(token: string | null, path: string): Promise<LeaderCertificate> {
     if (token === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
     // The enclave's own answer: a new kid means it restarted, so re-attest unthrottled.
-    return { token, claims: await this.#verify(token, false) };
+    return this.#verify(token, false);
   }
 
   async #request(
@@ -300,9 +305,10 @@ export class EnclaveClient {
     };
     let response: Response;
     try {
-      response = await fetch(`${this.#options.url}${path}`, init).catch((error: unknown) => {
+      const send = this.#options.fetch;
+      response = await send(`${this.#options.url}${path}`, init).catch((error: unknown) => {
         // The connection closed under us (e.g. the enclave restarted): one fresh try.
-        if (socketClosed(error)) return fetch(`${this.#options.url}${path}`, init);
+        if (socketClosed(error)) return send(`${this.#options.url}${path}`, init);
         throw error;
       });
     } catch (error) {

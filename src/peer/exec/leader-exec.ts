@@ -4,7 +4,7 @@
 // so the child has stopped before the peer's own window ends; at once when the
 // peer stops acting. Its output and exit are logged as events. Time and the
 // process are injected, so the lifecycle is tested under a manual clock.
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock, TimerHandle } from '../../time/clock.ts';
 import { DEFAULT_TERM_GRACE_MS, execDeadlines, mayStart } from './exec-timing.ts';
 
 export interface ExecLeadership {
@@ -53,7 +53,7 @@ export interface LeaderExecOptions {
   /** Environment for the child beside the leadership variables (PATH, HOME...). */
   baseEnv?: Record<string, string>;
   /** Where the child can fetch a fresh token (the token in its env is good for one lease). */
-  tokenUrl?: string;
+  tokenUrl?: () => string;
   termGraceMs?: number;
   log(event: ExecLogEvent): void;
 }
@@ -147,7 +147,7 @@ export class LeaderExec {
       ...this.#o.baseEnv,
       [EXEC_ENV.token]: lead.token!,
       [EXEC_ENV.epoch]: String(lead.epoch),
-      ...(this.#o.tokenUrl ? { [EXEC_ENV.tokenUrl]: this.#o.tokenUrl } : {}),
+      ...(this.#o.tokenUrl ? { [EXEC_ENV.tokenUrl]: this.#o.tokenUrl() } : {}),
     };
     const running: Running = { child: undefined as unknown as ChildHandle, signalled: null };
     this.#running = running;

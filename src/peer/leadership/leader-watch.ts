@@ -2,7 +2,7 @@
 // view every `pollMs` (the lease ending is a change no one announces) and at
 // once when poked (the election adopted a certificate or changed its mind), so
 // a watcher hears of a change within one poll interval at worst.
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock, TimerHandle } from '../../time/clock.ts';
 import {
   currentState,
   initialWatchState,
@@ -14,9 +14,8 @@ import type { LeadershipSource } from './leadership-view.ts';
 
 export interface LeaderWatchOptions {
   source: LeadershipSource;
+  /** Its wallNow() judges lease ends (wall times); its timers drive the poll. */
   clock: Clock;
-  /** Wall time, ms since the Unix epoch (lease ends are wall times). */
-  wallNow?: () => number;
   /** Default 25: a quarter of the 100 ms watch-latency target. */
   pollMs?: number;
 }
@@ -36,8 +35,8 @@ export class LeaderWatch {
   #timer: TimerHandle | undefined;
 
   constructor(options: LeaderWatchOptions) {
-    this.#o = { wallNow: Date.now, pollMs: 25, ...options };
-    this.#state = initialWatchState(options.source.view(), this.#o.wallNow());
+    this.#o = { pollMs: 25, ...options };
+    this.#state = initialWatchState(options.source.view(), options.clock.wallNow());
     this.#releases = options.source.releases().count;
   }
 
@@ -62,7 +61,7 @@ export class LeaderWatch {
   /** Tell `listener` the current state now, then every change. Returns the unsubscribe. */
   subscribe(listener: Listener, options: WatchSubscription = {}): () => void {
     this.poke(); // bring everyone else up to date first, so the new watcher's first event is current
-    listener(currentState(this.#state.view, this.#o.wallNow()));
+    listener(currentState(this.#state.view, this.#o.clock.wallNow()));
     this.#listeners.set(listener, options);
     return () => this.#listeners.delete(listener);
   }
@@ -72,7 +71,12 @@ export class LeaderWatch {
     const release = this.#o.source.releases();
     const reason = release.count !== this.#releases ? release.reason : null;
     this.#releases = release.count;
-    const { state, events } = leaderEvents(this.#state, this.#o.source.view(), this.#o.wallNow(), reason);
+    const { state, events } = leaderEvents(
+      this.#state,
+      this.#o.source.view(),
+      this.#o.clock.wallNow(),
+      reason,
+    );
     this.#state = state;
     for (const event of events) {
       for (const [listener, options] of this.#listeners) {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type StartedAdminServer, startAdminServer } from '../../../src/peer/admin/admin-server.ts';
 import { leaderApiRoutes } from '../../../src/peer/admin/leader-api.ts';
-import { systemClock } from '../../../src/peer/clock.ts';
 import { LeaderWatch } from '../../../src/peer/leadership/leader-watch.ts';
 import { type LeadershipView, NO_LEADERSHIP } from '../../../src/peer/leadership/leadership-view.ts';
+import { systemClock } from '../../../src/time/clock.ts';
 
 class FakeLeadership {
   current: LeadershipView = NO_LEADERSHIP;

@@ -4,7 +4,6 @@
 // signalled at once on release, and never runs while the peer is not leader.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../../src/peer/clock.ts';
 import { execDeadlines, STOP_MARGIN_MS } from '../../../src/peer/exec/exec-timing.ts';
 import {
   type ChildEvents,
@@ -12,6 +11,7 @@ import {
   type ExecLogEvent,
   LeaderExec,
 } from '../../../src/peer/exec/leader-exec.ts';
+import { ManualClock } from '../../../src/time/clock.ts';
 
 const GRACE = 300;
 
@@ -49,7 +49,7 @@ function setup(obeys: string[] = ['SIGTERM', 'SIGKILL']) {
     clock,
     termGraceMs: GRACE,
     leadership: () => lead,
-    tokenUrl: 'http://127.0.0.1:7947/v1/token',
+    tokenUrl: () => 'http://127.0.0.1:7947/v1/token',
     spawn: (_command, env, events) => {
       const child = new FakeChild(env, events, new Set(obeys));
       children.push(child);

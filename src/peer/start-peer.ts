@@ -1,28 +1,30 @@
-// `enclave-elect peer`: one cluster member. Wires the membership runtime to a
-// UDP socket, seed discovery, the admin HTTP server and the logger, and leaves
-// the cluster gracefully on stop.
+// Start one cluster member (what `enclave-elect peer` runs): wires the membership
+// runtime to a UDP socket, seed discovery, the election, the admin HTTP server
+// and the logger, and leaves the cluster gracefully on stop.
 import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { EnclaveElectError } from '../../../errors.ts';
-import type { Logger } from '../../../log/logger.ts';
-import { AddressWatch, firstExternalIpv4 } from '../../../peer/address-watch.ts';
+import { EnclaveElectError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { createKeyring } from '../protocol/gossip-keyring.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { systemClock } from '../time/clock.ts';
+import { AddressWatch, firstExternalIpv4 } from './address-watch.ts';
 import {
   evaluateReadiness,
   type ReadinessCheck,
   type StartedAdminServer,
   startAdminServer,
-} from '../../../peer/admin/admin-server.ts';
-import { PeerMetrics } from '../../../peer/admin/peer-metrics.ts';
-import { systemClock } from '../../../peer/clock.ts';
-import { membershipConfig, type PeerConfig } from '../../../peer/config.ts';
-import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
-import type { ElectionConfig } from '../../../peer/election/election-config.ts';
-import { PeerElection } from '../../../peer/election/peer-election.ts';
-import type { MembershipEvent } from '../../../peer/membership/membership-events.ts';
-import { seededRandom } from '../../../peer/membership/random.ts';
-import { MembershipNode } from '../../../peer/membership-node.ts';
-import { UdpTransport } from '../../../peer/transport/udp-transport.ts';
-import { createKeyring } from '../../../protocol/gossip-keyring.ts';
+} from './admin/admin-server.ts';
+import { leaderApiRoutes } from './admin/leader-api.ts';
+import { PeerMetrics } from './admin/peer-metrics.ts';
+import { membershipConfig, type PeerConfig } from './config.ts';
+import { type Lookup, parseSeeds, SeedDiscovery } from './discovery/seed-discovery.ts';
+import type { ElectionConfig } from './election/election-config.ts';
+import { PeerElection } from './election/peer-election.ts';
+import { PeerLeadership } from './leadership/peer-leadership.ts';
+import type { MembershipEvent } from './membership/membership-events.ts';
+import { MembershipNode } from './membership-node.ts';
+import { UdpTransport } from './transport/udp-transport.ts';
 
 export interface PeerIdentity {
   name: string;
@@ -165,6 +167,7 @@ export async function startPeer(
   // Readiness checks are added below; the metrics read them when scraped.
   const readiness: ReadinessCheck[] = [];
   let election: PeerElection | undefined;
+  let adminPort = config.adminPort;
   const metrics = new PeerMetrics({
     counters: node.counters,
     memberStates: () => node.members().map((m) => m.state),
@@ -174,8 +177,20 @@ export async function startPeer(
     leadership: () => {
       if (!election) return null;
       const { certificate, isLeader } = election.election.status();
-      return { isLeader, epoch: certificate?.epoch ?? 0, leaseEndsAt: certificate?.leaseEndsAt ?? null };
+      return {
+        isLeader,
+        epoch: certificate?.claims.epoch ?? 0,
+        leaseEndsAt: certificate?.claims.lease_end ?? null,
+      };
     },
+  });
+  const leadership = new PeerLeadership({
+    clock: systemClock,
+    metrics,
+    logger: log,
+    execCommand: config.exec,
+    execGraceMs: config.execGraceMs,
+    tokenUrl: () => `http://127.0.0.1:${adminPort}/v1/token`,
   });
   election = options.election
     ? new PeerElection({
@@ -189,9 +204,10 @@ export async function startPeer(
         requestTimeoutMs: options.election.requestTimeoutMs,
         joined: () => node.joined || discovery.alone,
         logger: log,
-        observer: metrics,
+        observer: leadership.observer,
       })
     : undefined;
+  leadership.attach(election);
 
   readiness.push({
     name: 'membership',
@@ -209,6 +225,7 @@ export async function startPeer(
       port: config.adminPort,
       readiness,
       metrics,
+      routes: leaderApiRoutes({ source: leadership, watch: leadership.watch }),
       status: () => ({
         name: node.name,
         incarnation: node.self.incarnation,
@@ -237,6 +254,7 @@ export async function startPeer(
       { cause: error },
     );
   }
+  adminPort = admin.port;
   log.info({
     event: 'peer.started',
     address: node.address,
@@ -247,9 +265,11 @@ export async function startPeer(
     enclave: options.election?.enclaveUrl ?? null,
     pinnedChecksum: options.election?.pinnedChecksum ?? null,
     pinnedChecksumSource: options.election?.checksumSource ?? null,
+    exec: config.exec || null,
   });
   await discovery.start();
   addressWatch?.start();
+  leadership.start();
   if (election) {
     readiness.push(election.readiness());
     election.start();
@@ -262,6 +282,8 @@ export async function startPeer(
     stopping ??= (async () => {
       discovery.stop();
       addressWatch?.stop();
+      // The --exec child stops before the leader resigns: it must not outlive the leadership.
+      await leadership.stop();
       if (election) {
         // A leader resigns first and gossips the hand-over certificate.
         const wasLeader = election.election.status().isLeader;
@@ -278,7 +300,7 @@ export async function startPeer(
     identity,
     node,
     adminPort: admin.port,
-    epoch: () => election?.election.status().certificate?.epoch ?? 0,
+    epoch: () => election?.election.status().certificate?.claims.epoch ?? 0,
     addReadinessCheck: (check) => readiness.push(check),
     stop,
     [Symbol.asyncDispose]: stop,
