@@ -171,7 +171,12 @@ export class LeaderExec {
     const running = this.#running;
     if (!running || running.signalled === signal || running.signalled === 'SIGKILL') return;
     running.signalled = signal;
-    this.#o.log({ event: 'exec.signalled', signal, why, windowLeftMs });
+    this.#o.log({
+      event: 'exec.signalled',
+      signal,
+      why,
+      windowLeftMs: windowLeftMs === null ? null : Math.round(windowLeftMs),
+    });
     running.child.signal(signal);
   }
 

@@ -38,7 +38,7 @@ export class PeerLeadership implements LeadershipSource {
 
   constructor(options: PeerLeadershipOptions) {
     this.watch = new LeaderWatch({ source: this, clock: options.clock });
-    const log = options.logger.child({ component: 'exec' });
+    const log = options.logger;
     this.exec = options.execCommand
       ? new LeaderExec({
           command: options.execCommand,
@@ -56,7 +56,7 @@ export class PeerLeadership implements LeadershipSource {
               token: this.#election?.token() ?? null,
             };
           },
-          log: (event) => (event.event === 'exec.output' ? log.info(event) : log.warn(event)),
+          log: (event) => (event.event === 'exec.signalled' ? log.warn(event) : log.info(event)),
         })
       : undefined;
     const metrics = options.metrics;
