@@ -54,6 +54,11 @@ export const commands: CommandEntry[] = [
     describe: 'Fencing tokens: verify one offline with the pinned root and function checksum',
     load: async () => (await import('./token/cli.ts')).tokenCommand,
   },
+  {
+    command: 'ledger',
+    describe: 'Demo fenced resource: serve an append-only ledger that refuses stale tokens, or write to it',
+    load: async () => (await import('./ledger/cli.ts')).ledgerCommand,
+  },
 ];
 
 export function commandName(entry: CommandEntry): string {
