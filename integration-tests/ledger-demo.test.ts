@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { demultiplex } from '../src/orchestrator/docker-stream.ts';
 import type { PeerStatus } from '../src/orchestrator/peer-status.ts';
 import { docker, newRunId, TEST_LABEL } from './support/docker.ts';
 import { until } from './support/election-cluster.ts';
@@ -136,10 +137,10 @@ describe('demo profile: the ledger refuses every append of a deposed leader', { 
     leader = await writingLeader();
     faults.push(`partition ${leader.name} (epoch ${leader.epoch})`);
     const net = docker.getNetwork(network);
-    const ip = await ipOf(leader.id);
     await net.disconnect({ Container: leader.id, Force: true });
     await sleep(3 * LEASE_MS);
-    await net.connect({ Container: leader.id, EndpointConfig: { IPAMConfig: { IPv4Address: ip } } });
+    // Back with whatever address the network gives it: the peer announces a new one itself.
+    await net.connect({ Container: leader.id });
     await successorWrites(leader.epoch);
 
     leader = await writingLeader();
@@ -147,11 +148,16 @@ describe('demo profile: the ledger refuses every append of a deposed leader', { 
     await docker.getContainer(leader.id).kill();
     await successorWrites(leader.epoch);
 
-    const { stdout } = await compose('logs', '--no-log-prefix', '--no-color', 'ledger', 'writer');
-    const events = stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as LogEvent);
+    const services = ['com.docker.compose.service=ledger', 'com.docker.compose.service=writer'];
+    const events: LogEvent[] = [];
+    for (const service of services) {
+      for (const c of await docker.listContainers({ all: true, filters: projectFilter([service]) })) {
+        const raw = await docker.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: false });
+        for (const line of demultiplex(raw).stdout.split('\n')) {
+          if (line.startsWith('{')) events.push(JSON.parse(line) as LogEvent);
+        }
+      }
+    }
     const accepted = events.filter((e) => e.event === 'ledger.accepted');
     const rejected = events.filter((e) => e.event === 'ledger.rejected');
     const staleCodes = new Set(['E_TOKEN_STALE', 'E_TOKEN_EXPIRED']);
@@ -167,7 +173,10 @@ describe('demo profile: the ledger refuses every append of a deposed leader', { 
     });
     const exits = events
       .filter((e) => e.event === 'exec.exited')
-      .map((e) => `${e.peer}: ${e.signal ?? e.code}, ${e.windowLeftMs} ms before its window's end`);
+      .map(
+        (e) =>
+          `${String(e.peer).replace(`${project}-`, '')} ${e.why ?? 'own exit'} ${e.signal ?? e.code}: ${e.windowLeftMs} ms left`,
+      );
     console.log(
       `# demo: ${faults.join('; ')}\n# appends attempted ${accepted.length + rejected.length}, accepted ${accepted.length}, ` +
         `rejected stale ${staleRejected.length} (${[...new Set(staleRejected.map((e) => e.code))].join(', ') || 'none'}), ` +

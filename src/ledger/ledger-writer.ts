@@ -13,15 +13,19 @@ export interface WriterOptions {
   print?: (line: string) => void;
 }
 
+/** Give up after `ms`, or at once when the writer is told to stop: SIGTERM must end it within its grace. */
+const deadline = (stop: AbortSignal, ms: number) => AbortSignal.any([stop, AbortSignal.timeout(ms)]);
+
 async function postJson(
   url: string,
   body: unknown,
+  stop: AbortSignal,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
+    signal: deadline(stop, 5000),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
@@ -34,18 +38,26 @@ export async function runWriter(options: WriterOptions): Promise<void> {
     let epoch: number | undefined;
     let seq: number | undefined;
     try {
-      const response = await fetch(options.tokenUrl, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(options.tokenUrl, { signal: deadline(options.signal, 2000) });
       const body = (await response.json()) as { token?: string; epoch?: number; seq?: number };
       if (response.ok) ({ token, epoch, seq } = body);
     } catch {
       token = undefined;
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, options.intervalMs);
+      options.signal.addEventListener('abort', wake, { once: true });
+    });
     if (options.signal.aborted) break;
     if (token === undefined) continue;
     const entry = `${options.name}#${++n}`;
     try {
-      const result = await postJson(`${options.ledgerUrl}/v1/append`, { token, entry });
+      const result = await postJson(`${options.ledgerUrl}/v1/append`, { token, entry }, options.signal);
       const error = result.body.error as { code?: string } | undefined;
       print(
         JSON.stringify({
@@ -58,6 +70,7 @@ export async function runWriter(options: WriterOptions): Promise<void> {
         }),
       );
     } catch (err) {
+      if (options.signal.aborted) break;
       print(JSON.stringify({ event: 'append', entry, epoch, seq, status: null, code: (err as Error).name }));
     }
   }

@@ -24,7 +24,19 @@ export function execDeadlines(windowEnd: number, termGraceMs: number): ExecDeadl
   return { termAt: killAt - termGraceMs, killAt };
 }
 
-/** Room left in the window for a new child: start one only before its SIGTERM time. */
-export function mayStart(now: number, windowEnd: number, termGraceMs: number): boolean {
-  return now < execDeadlines(windowEnd, termGraceMs).termAt;
+/**
+ * Room left in the window for a new child: start one only before its SIGTERM
+ * time. After a child was stopped because the window was ending, ask for twice
+ * the stop lead: on a starved host renewals land late, and restarting a child
+ * each time the window barely reopens only adds load (seen in the demo test).
+ */
+export function mayStart(
+  now: number,
+  windowEnd: number,
+  termGraceMs: number,
+  afterForcedStop = false,
+): boolean {
+  const { termAt } = execDeadlines(windowEnd, termGraceMs);
+  const lead = windowEnd - termAt;
+  return now < (afterForcedStop ? termAt - lead : termAt);
 }

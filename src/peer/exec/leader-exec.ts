@@ -40,6 +40,8 @@ export type ExecLogEvent =
       event: 'exec.exited';
       code: number | null;
       signal: string | null;
+      /** Why it was signalled; null: it exited on its own. */
+      why: 'released' | 'window-ending' | null;
       /** How long before the acting window's end it stopped (null: the peer was not acting by then). */
       windowLeftMs: number | null;
     };
@@ -67,6 +69,7 @@ export const EXEC_ENV = {
 interface Running {
   child: ChildHandle;
   signalled: 'SIGTERM' | 'SIGKILL' | null;
+  why: 'released' | 'window-ending' | null;
 }
 
 export class LeaderExec {
@@ -75,6 +78,8 @@ export class LeaderExec {
   #timer: TimerHandle | undefined;
   /** The child left on its own during this acting period: not restarted until the next one. */
   #exitedOnItsOwn = false;
+  /** A child was stopped because the window was ending, in this acting period. */
+  #forcedStop = false;
   #wasActing = false;
   #stopped = false;
   /** The last acting window's end, kept after release to report how early a child stopped. */
@@ -95,7 +100,10 @@ export class LeaderExec {
     const lead = this.#o.leadership();
     const acting = lead.acting && lead.windowEnd !== null && now < lead.windowEnd;
     if (acting) this.#lastWindowEnd = lead.windowEnd;
-    if (!acting && this.#wasActing) this.#exitedOnItsOwn = false;
+    if (!acting && this.#wasActing) {
+      this.#exitedOnItsOwn = false;
+      this.#forcedStop = false;
+    }
     this.#wasActing = acting;
     this.#timer?.cancel();
     this.#timer = undefined;
@@ -107,7 +115,8 @@ export class LeaderExec {
     const windowEnd = lead.windowEnd!;
     const { termAt, killAt } = execDeadlines(windowEnd, this.#o.termGraceMs);
     if (!this.#running) {
-      if (!this.#exitedOnItsOwn && mayStart(now, windowEnd, this.#o.termGraceMs) && lead.token !== null) {
+      const room = mayStart(now, windowEnd, this.#o.termGraceMs, this.#forcedStop);
+      if (!this.#exitedOnItsOwn && room && lead.token !== null) {
         this.#start(lead);
       }
       if (!this.#running) return;
@@ -149,7 +158,7 @@ export class LeaderExec {
       [EXEC_ENV.epoch]: String(lead.epoch),
       ...(this.#o.tokenUrl ? { [EXEC_ENV.tokenUrl]: this.#o.tokenUrl() } : {}),
     };
-    const running: Running = { child: undefined as unknown as ChildHandle, signalled: null };
+    const running: Running = { child: undefined as unknown as ChildHandle, signalled: null, why: null };
     this.#running = running;
     running.child = this.#o.spawn(this.#o.command, env, {
       output: (stream, line) => this.#o.log({ event: 'exec.output', stream, line }),
@@ -171,6 +180,7 @@ export class LeaderExec {
     const running = this.#running;
     if (!running || running.signalled === signal || running.signalled === 'SIGKILL') return;
     running.signalled = signal;
+    running.why ??= why;
     this.#o.log({
       event: 'exec.signalled',
       signal,
@@ -190,9 +200,11 @@ export class LeaderExec {
       event: 'exec.exited',
       code,
       signal,
+      why: running.why,
       windowLeftMs: windowEnd === null ? null : windowEnd - now,
     });
     if (running.signalled === null) this.#exitedOnItsOwn = true;
+    if (running.why === 'window-ending') this.#forcedStop = true;
     this.#onExit?.();
     this.#onExit = undefined;
     // A child stopped because the window was ending may be followed by a new one

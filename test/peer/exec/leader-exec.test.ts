@@ -163,11 +163,14 @@ describe('--exec lifecycle', () => {
     assert.deepEqual(exited && exited.event === 'exec.exited' && [exited.code, exited.signal], [1, null]);
   });
 
-  it('restarts after a forced stop when a late renewal reopens the window', () => {
+  it('restarts after a forced stop once a late renewal reopens the window with twice the stop lead', () => {
     const t = setup(['SIGTERM']);
     t.acting(2, 1800);
     t.clock.advance(execDeadlines(t.lead.windowEnd!, GRACE).termAt - t.clock.now());
     assert.equal(t.running().length, 0);
+    t.clock.advance(10);
+    t.acting(2, 1000); // a renewal landed, but the window is barely past the stop lead: wait
+    assert.equal(t.children.length, 1);
     t.acting(2, 1800); // the renewal landed late, the window is long again
     assert.equal(t.children.length, 2);
   });
