@@ -1,0 +1,263 @@
+// deploy/swarm/stack.yml across a real swarm of four engines (Docker-in-Docker
+// nodes on this host): node1 manages and holds the enclave, nodes 2-4 run the
+// five peers. Then whole-node faults: the leader's node is killed (power cut),
+// a node is cut off with iptables and healed, a node is drained. DESIGN.md §5's
+// invariants are checked on every peer's logged events at the end. Figures
+// (convergence, failover, spread, verdicts, wall time) are printed as
+// diagnostics. Every node container, volume and network is removed afterwards;
+// the host's engine never joins a swarm.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FaultRecord, HistoryEvent } from '../src/chaos/history.ts';
+import { equivocations, overlappingLeaders } from '../src/chaos/invariants.ts';
+import { docker } from './support/docker.ts';
+import { buildProjectImage, TEST_IMAGE } from './support/image.ts';
+import { buildNodeImage, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
+import { nodeHostname, type PeerReading, STACK_IMAGE_TAG, SwarmStack } from './support/swarm-stack.ts';
+
+const PEERS = 5;
+const LEASE_MS = 2000;
+/** DESIGN.md §5, invariant 3: agreement within lease + 2 s of the last fault's heal. */
+const AGREEMENT_MS = LEASE_MS + 2000;
+/** How long a cut-off node stays cut: several leases, yet short of the swarm's ~13 s node-down verdict. */
+const CUT_MS = 6000;
+
+interface Agreement {
+  leader: string;
+  epoch: number;
+  peers: string[];
+}
+
+/** The leader every answering peer names, verified, with the named peer acting; null if they differ. */
+function agreementOf(readings: PeerReading[], expectedPeers: number): Agreement | null {
+  const answered = readings.filter((r) => r.status);
+  if (answered.length < expectedPeers) return null;
+  const first = answered[0]?.status?.leader;
+  if (!first) return null;
+  for (const { status } of answered) {
+    const leader = status?.leader;
+    if (!leader || leader.name !== first.name || leader.epoch !== first.epoch || leader.verified === false) {
+      return null;
+    }
+  }
+  const acting = answered.filter((r) => r.status?.isLeader).map((r) => r.status?.name);
+  if (acting.length !== 1 || acting[0] !== first.name) return null;
+  return { leader: first.name, epoch: first.epoch, peers: answered.map((r) => r.status?.name ?? r.ip) };
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== null) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+function mergeEvents(into: Map<string, HistoryEvent>, events: HistoryEvent[]): void {
+  for (const e of events) into.set(`${e.t}|${e.peer}|${e.event}|${e.epoch ?? ''}`, e);
+}
+
+describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
+  const startedAt = Date.now();
+  const swarm = new SwarmNodes();
+  const stack = new SwarmStack(swarm);
+  const events = new Map<string, HistoryEvent>();
+  const faults: FaultRecord[] = [];
+  const up = new Set<SwarmNode>();
+  let deployedAt = 0;
+
+  before(async () => {
+    await Promise.all([buildNodeImage(), buildProjectImage()]);
+    const imageId = (await docker.getImage(TEST_IMAGE).inspect()).Id;
+    await swarm.start(4);
+    for (const node of swarm.nodes) up.add(node);
+    await swarm.loadImage(imageId, STACK_IMAGE_TAG);
+    deployedAt = Date.now();
+    await stack.deploy();
+  });
+
+  after(async () => {
+    await swarm.dispose();
+    const left = await docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`io.enclave-elect.test=${swarm.runId}`] }),
+    });
+    assert.equal(left.length, 0, 'no node container is left behind');
+    const info = await docker.info();
+    assert.equal(info.Swarm?.LocalNodeState, 'inactive', "the host's own engine is in no swarm");
+  });
+
+  /** The peer nodes that are up, by hostname. */
+  const upPeerNodes = () => [...up].filter((n) => n !== swarm.manager);
+  const nodeNamed = (hostname: string) => swarm.nodes.find((n) => nodeHostname(n) === hostname)!;
+  const agreed = (expected: number) => async () => agreementOf(await stack.readPeers(), expected);
+  const snapshot = async () => mergeEvents(events, await stack.events([...up]));
+
+  it('spreads the peers over the peer nodes and agrees on one verified leader', async (t) => {
+    const agreement = await waitFor('five peers to agree', 90_000, agreed(PEERS));
+    t.diagnostic(
+      `convergence: ${Date.now() - deployedAt} ms from stack deploy to ${PEERS}/${PEERS} agreeing`,
+    );
+    const byNode = await stack.runningByNode();
+    const spread = Object.fromEntries([...byNode].map(([node, tasks]) => [node, tasks.length]));
+    t.diagnostic(`spread: ${JSON.stringify(spread)}; leader ${agreement.leader}, epoch ${agreement.epoch}`);
+    assert.equal(byNode.has(nodeHostname(swarm.manager)), false, 'no peer on the enclave node');
+    assert.equal(byNode.size, 3, 'peers on each of the three peer nodes');
+    assert.equal([...byNode.values()].flat().length, PEERS);
+  });
+
+  it("fails over when the leader's node is killed, detected by gossip, not by the swarm", async (t) => {
+    const before = await waitFor('agreement before the kill', 30_000, agreed(PEERS));
+    const tasks = await stack.tasks();
+    const leaderTask = tasks.find((task) => task.name === before.leader);
+    assert.ok(leaderTask, `the leader ${before.leader} is a task of the peer service`);
+    const node = nodeNamed(leaderTask.node);
+    const lost = tasks.filter((task) => task.node === leaderTask.node && task.desired === 'Running');
+    const survivors = before.peers.length - lost.length;
+    await snapshot();
+    const killedAt = Date.now();
+    await swarm.kill(node);
+    up.delete(node);
+    for (const task of lost) {
+      faults.push({
+        kind: 'node-kill',
+        target: task.name,
+        start: killedAt,
+        heal: null,
+        endsProcess: true,
+        processEndedAt: killedAt,
+      });
+    }
+    const after = await waitFor('the survivors to agree on a new leader', 30_000, async () => {
+      const readings = (await stack.readPeers()).filter(
+        (r) => !lost.some((task) => task.name === r.status?.name),
+      );
+      const agreement = agreementOf(readings, survivors);
+      return agreement && agreement.epoch > before.epoch ? agreement : null;
+    });
+    const observedMs = Date.now() - killedAt;
+    await snapshot();
+    // From the survivors' own logs: when the last of them accepted the new certificate.
+    const accepted = [...events.values()].filter(
+      (e) => e.event === 'certificate.accepted' && e.epoch === after.epoch && e.t >= killedAt,
+    );
+    const lastAcceptMs =
+      Math.max(...after.peers.map((p) => Math.min(...accepted.filter((e) => e.peer === p).map((e) => e.t)))) -
+      killedAt;
+    t.diagnostic(
+      `failover: ${lastAcceptMs} ms (last survivor's certificate.accepted), ${observedMs} ms (status poll); ` +
+        `${node.name} held ${lost.length} peer(s) with the leader; new leader ${after.leader}, epoch ${after.epoch}`,
+    );
+    assert.notEqual(after.leader, before.leader);
+    assert.ok(
+      lastAcceptMs <= AGREEMENT_MS,
+      `survivors agreed ${lastAcceptMs} ms after the kill (<= ${AGREEMENT_MS})`,
+    );
+  });
+
+  it("keeps the invariants when a node is cut off and healed, and the node's peers rejoin", async (t) => {
+    // The killed node's tasks are rescheduled once the swarm calls it down.
+    await waitFor('five agreeing peers on the surviving nodes', 90_000, agreed(PEERS));
+    const byNode = await stack.runningByNode();
+    const leader = (await waitFor('agreement', 10_000, agreed(PEERS))).leader;
+    // Cut the node with the leader if it has one, else the busiest.
+    const target = upPeerNodes().sort(
+      (a, b) =>
+        Number((byNode.get(nodeHostname(b)) ?? []).some((task) => task.name === leader)) -
+          Number((byNode.get(nodeHostname(a)) ?? []).some((task) => task.name === leader)) ||
+        (byNode.get(nodeHostname(b))?.length ?? 0) - (byNode.get(nodeHostname(a))?.length ?? 0),
+    )[0]!;
+    const cut = (byNode.get(nodeHostname(target)) ?? []).map((task) => task.name);
+    await snapshot();
+    const cutAt = Date.now();
+    await swarm.cutOff(target);
+    await new Promise((r) => setTimeout(r, CUT_MS));
+    await swarm.heal(target);
+    const healedAt = Date.now();
+    faults.push({ kind: 'node-partition', target: target.name, start: cutAt, heal: healedAt, peers: cut });
+    const agreement = await waitFor('every peer to agree after the heal', 30_000, agreed(PEERS));
+    const agreedMs = Date.now() - healedAt;
+    const rejoined = await waitFor('the cut-off peers to be alive members everywhere', 30_000, async () => {
+      const readings = await stack.readPeers();
+      const everywhere = readings.every((r) =>
+        cut.every((name) => r.status?.members?.some((m) => m.name === name && m.state === 'alive')),
+      );
+      return everywhere && readings.length === PEERS ? Date.now() - healedAt : null;
+    });
+    t.diagnostic(
+      `partition of ${target.name} (${cut.length} peer(s), ${CUT_MS} ms): agreement ${agreedMs} ms after heal ` +
+        `on ${agreement.leader}, epoch ${agreement.epoch}; its peers alive everywhere after ${rejoined} ms`,
+    );
+    assert.ok(cut.length > 0);
+  });
+
+  it('reschedules the peers of a drained node, which rejoin under new addresses', async (t) => {
+    await waitFor('agreement before the drain', 30_000, agreed(PEERS));
+    const byNode = await stack.runningByNode();
+    const target = upPeerNodes().sort(
+      (a, b) => (byNode.get(nodeHostname(b))?.length ?? 0) - (byNode.get(nodeHostname(a))?.length ?? 0),
+    )[0]!;
+    const drained = (byNode.get(nodeHostname(target)) ?? []).map((task) => task.name);
+    const readingsBefore = await stack.readPeers();
+    const namesBefore = new Set(readingsBefore.map((r) => r.status?.name));
+    const oldAddresses = new Set(
+      readingsBefore.filter((r) => drained.includes(r.status?.name ?? '')).map((r) => r.ip),
+    );
+    await snapshot();
+    const drainAt = Date.now();
+    await swarm.exec(swarm.manager, [
+      'docker',
+      'node',
+      'update',
+      '--availability',
+      'drain',
+      nodeHostname(target),
+    ]);
+    const replaced = await waitFor('replacement peers to join and agree', 90_000, async () => {
+      const readings = await stack.readPeers();
+      const agreement = agreementOf(readings, PEERS);
+      if (!agreement || readings.some((r) => drained.includes(r.status?.name ?? ''))) return null;
+      const fresh = readings.filter((r) => !namesBefore.has(r.status?.name));
+      const seenByAll = readings.every((r) =>
+        fresh.every((f) => r.status?.members?.some((m) => m.name === f.status?.name && m.state === 'alive')),
+      );
+      return seenByAll ? fresh : null;
+    });
+    for (const name of drained) {
+      faults.push({
+        kind: 'node-drain',
+        target: name,
+        start: drainAt,
+        heal: null,
+        endsProcess: true,
+        processEndedAt: Date.now(),
+      });
+    }
+    const byNodeAfter = await stack.runningByNode();
+    t.diagnostic(
+      `drain of ${target.name}: ${drained.length} peer(s) replaced by ${replaced.map((r) => `${r.status?.name}@${r.ip}`).join(', ')} ` +
+        `in ${Date.now() - drainAt} ms`,
+    );
+    assert.equal(byNodeAfter.has(nodeHostname(target)), false, 'no peer runs on the drained node');
+    assert.equal(replaced.length, drained.length, 'one new member per drained peer');
+    for (const r of replaced) assert.equal(oldAddresses.has(r.ip), false, `${r.ip} is a new address`);
+  });
+
+  it('holds DESIGN.md §5 invariants across the node faults', async (t) => {
+    await snapshot();
+    const history = {
+      leaseMs: LEASE_MS,
+      startedAt: deployedAt,
+      endedAt: Date.now(),
+      events: [...events.values()],
+      faults,
+      observations: [],
+    };
+    const verdicts = [equivocations(history), overlappingLeaders(history)];
+    for (const v of verdicts) t.diagnostic(`${v.name}: ${v.ok ? 'ok' : 'FAILED'} (${v.summary})`);
+    t.diagnostic(`wall time so far: ${Date.now() - startedAt} ms`);
+    for (const v of verdicts) assert.ok(v.ok, `${v.name}: ${v.summary} ${JSON.stringify(v.offending)}`);
+  });
+});
