@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import type { FaultRecord, HistoryEvent } from '../src/chaos/history.ts';
 import { equivocations, overlappingLeaders } from '../src/chaos/invariants.ts';
 import { docker } from './support/docker.ts';
-import { buildProjectImage, TEST_IMAGE } from './support/image.ts';
-import { buildNodeImage, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
-import { nodeHostname, type PeerReading, STACK_IMAGE_TAG, SwarmStack } from './support/swarm-stack.ts';
+import { buildProjectImage, PROJECT_ROOT, TEST_IMAGE } from './support/image.ts';
+import { buildNodeImage, runOk, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
+import { nodeHostname, type PeerReading, STACK, STACK_IMAGE_TAG, SwarmStack } from './support/swarm-stack.ts';
 
 const PEERS = 5;
 const LEASE_MS = 2000;
@@ -106,6 +106,23 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
     assert.equal(byNode.has(nodeHostname(swarm.manager)), false, 'no peer on the enclave node');
     assert.equal(byNode.size, 3, 'peers on each of the three peer nodes');
     assert.equal([...byNode.values()].flat().length, PEERS);
+  });
+
+  it('cluster status --swarm reads every peer across the nodes through the manager alone', async () => {
+    await waitFor('agreement', 30_000, agreed(PEERS));
+    const out = await runOk(
+      'node',
+      [`${PROJECT_ROOT}src/cli/main.ts`, 'cluster', 'status', '--swarm', STACK, '--json'],
+      undefined,
+      {
+        DOCKER_HOST: swarm.managerEngine,
+      },
+    );
+    const report = JSON.parse(out) as { agreed: boolean; peers: { container: string; name: string }[] };
+    assert.equal(report.agreed, true);
+    assert.equal(report.peers.length, PEERS);
+    const nodes = new Set(report.peers.map((p) => p.container.split('@')[1]));
+    assert.equal(nodes.size, 3, `peers read on three nodes: ${[...nodes].join(', ')}`);
   });
 
   it("fails over when the leader's node is killed, detected by gossip, not by the swarm", async (t) => {

@@ -5,6 +5,9 @@
 // Everything carries the test label; dispose() removes it, and the host's own
 // engine never joins or leaves a swarm.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { docker, newRunId, sweep, testLabels } from './docker.ts';
 
 /** The node image: Debian's Docker engine on the project's base image. */
@@ -66,7 +69,10 @@ const NODE_BOOT = [
   'mount -o remount,rw /sys',
   // The cgroup hierarchies are read-only bind mounts: only a bind remount lifts that.
   'for d in /sys/fs/cgroup/*; do mount -o remount,bind,rw "$d"; done',
-  'exec dockerd --storage-driver overlay2 --host unix:///var/run/docker.sock >/var/log/dockerd.log 2>&1',
+  // A second socket under /engine (bind-mounted from the host on the manager): the
+  // host's CLI reaches the manager's engine API with no TCP port opened.
+  'mkdir -p /engine',
+  'exec dockerd --storage-driver overlay2 --host unix:///var/run/docker.sock --host unix:///engine/docker.sock >/var/log/dockerd.log 2>&1',
 ].join('; ');
 
 export interface CommandResult {
@@ -75,14 +81,15 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Run a host command; stdin may be a string or a readable stream. */
+/** Run a host command; stdin may be a string or a readable stream; `env` adds to this process's environment. */
 export function run(
   command: string,
   args: string[],
   stdin?: string | NodeJS.ReadableStream,
+  env: Record<string, string> = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -104,8 +111,9 @@ export async function runOk(
   command: string,
   args: string[],
   stdin?: string | NodeJS.ReadableStream,
+  env: Record<string, string> = {},
 ): Promise<string> {
-  const result = await run(command, args, stdin);
+  const result = await run(command, args, stdin, env);
   if (result.code !== 0) {
     throw new Error(
       `${command} ${args.join(' ')} exited ${result.code}: ${result.stderr.trim().slice(-800)}`,
@@ -130,6 +138,8 @@ export class SwarmNodes implements AsyncDisposable {
   readonly runId: string;
   readonly network: string;
   readonly nodes: SwarmNode[] = [];
+  /** Host directory holding the manager engine's socket (docker.sock). */
+  readonly managerSocketDir = mkdtempSync(join(tmpdir(), 'enclave-elect-swarm-'));
 
   constructor(runId = newRunId()) {
     this.runId = runId;
@@ -138,6 +148,11 @@ export class SwarmNodes implements AsyncDisposable {
 
   get manager(): SwarmNode {
     return this.nodes[0]!;
+  }
+
+  /** DOCKER_HOST for the manager's engine, from this host. */
+  get managerEngine(): string {
+    return `unix://${join(this.managerSocketDir, 'docker.sock')}`;
   }
 
   /** Start `count` engines and form a swarm: the first node manages, the rest join as workers. */
@@ -191,7 +206,7 @@ export class SwarmNodes implements AsyncDisposable {
         DeviceCgroupRules: ['a *:* rwm'],
         Tmpfs: { '/run': '' },
         // overlay2 does not work on the container's own overlay filesystem; on a volume it does.
-        Binds: [`${volume}:/var/lib/docker`],
+        Binds: [`${volume}:/var/lib/docker`, ...(index === 1 ? [`${this.managerSocketDir}:/engine`] : [])],
         NetworkMode: this.network,
       },
     });
@@ -262,6 +277,7 @@ export class SwarmNodes implements AsyncDisposable {
   /** Remove every node container, volume and the network of this run (by label, so a failed start is swept too). */
   async dispose(): Promise<void> {
     await sweep(this.runId);
+    rmSync(this.managerSocketDir, { recursive: true, force: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

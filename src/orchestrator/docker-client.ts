@@ -20,6 +20,10 @@ export type DockerClient = Pick<
   | 'getImage'
   | 'buildImage'
   | 'modem'
+  // Swarm reads (`cluster status --swarm`), answered by a manager's engine.
+  | 'listServices'
+  | 'listTasks'
+  | 'listNodes'
 >;
 
 export function connectDocker(): Docker {
