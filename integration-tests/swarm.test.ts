@@ -68,7 +68,10 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
   const up = new Set<SwarmNode>();
   let deployedAt = 0;
 
+  let hostSwarmState: string | undefined;
+
   before(async () => {
+    hostSwarmState = (await docker.info()).Swarm?.LocalNodeState;
     await Promise.all([buildNodeImage(), buildProjectImage()]);
     const imageId = (await docker.getImage(TEST_IMAGE).inspect()).Id;
     await swarm.start(4);
@@ -86,7 +89,7 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
     });
     assert.equal(left.length, 0, 'no node container is left behind');
     const info = await docker.info();
-    assert.equal(info.Swarm?.LocalNodeState, 'inactive', "the host's own engine is in no swarm");
+    assert.equal(info.Swarm?.LocalNodeState, hostSwarmState, "the host's own swarm state is unchanged");
   });
 
   /** The peer nodes that are up, by hostname. */
@@ -260,6 +263,37 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
     assert.equal(byNodeAfter.has(nodeHostname(target)), false, 'no peer runs on the drained node');
     assert.equal(replaced.length, drained.length, 'one new member per drained peer');
     for (const r of replaced) assert.equal(oldAddresses.has(r.ip), false, `${r.ip} is a new address`);
+  });
+
+  it('cluster kill leader --swarm kills the leader on its node, and the others fail over', async (t) => {
+    const before = await waitFor('agreement before the kill', 30_000, agreed(PEERS));
+    await snapshot();
+    const out = await runOk(
+      'node',
+      [`${PROJECT_ROOT}src/cli/main.ts`, 'cluster', 'kill', 'leader', '--swarm', STACK, '--json'],
+      undefined,
+      { DOCKER_HOST: swarm.managerEngine },
+    );
+    const result = JSON.parse(out) as { name: string; task: string; at: string };
+    const killedAt = Date.parse(result.at);
+    faults.push({
+      kind: 'swarm-kill',
+      target: result.name,
+      start: killedAt,
+      heal: null,
+      endsProcess: true,
+      processEndedAt: killedAt,
+    });
+    assert.equal(result.name, before.leader);
+    const after = await waitFor('a new leader', 30_000, async () => {
+      const readings = (await stack.readPeers()).filter((r) => r.status?.name !== before.leader);
+      const agreement = agreementOf(readings, PEERS - 1);
+      return agreement && agreement.epoch > before.epoch ? agreement : null;
+    });
+    t.diagnostic(
+      `cluster kill leader --swarm: ${result.name} (${result.task}) killed; ${after.leader} leads epoch ${after.epoch} ` +
+        `${Date.now() - killedAt} ms later`,
+    );
   });
 
   it('holds DESIGN.md §5 invariants across the node faults', async (t) => {

@@ -20,10 +20,11 @@ export type DockerClient = Pick<
   | 'getImage'
   | 'buildImage'
   | 'modem'
-  // Swarm reads (`cluster status --swarm`), answered by a manager's engine.
+  // Swarm (`--swarm`), answered by a manager's engine: reads, and fault jobs.
   | 'listServices'
   | 'listTasks'
   | 'listNodes'
+  | 'createService'
 >;
 
 export function connectDocker(): Docker {

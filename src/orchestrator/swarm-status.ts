@@ -92,15 +92,12 @@ export function stackPeerReports(tasks: StackTask[], statuses: StatusByAddress):
   });
 }
 
-/** The report, and the stack's other tasks (the enclave) as the table's footer lines. */
-export async function collectSwarmView(
+/** The stack's current tasks and a report row per peer task, read as `status --swarm` reads them. */
+export async function readStack(
   docker: StackReadClient,
   stack: string,
   options: ReadOptions = {},
-): Promise<{
-  report: ClusterStatusReport;
-  others: Pick<ClusterContainer, 'name' | 'container' | 'statusText'>[];
-}> {
+): Promise<{ tasks: StackTask[]; reports: PeerReport[] }> {
   const tasks = currentTasks(await listStackTasks(docker, stack));
   const peers = tasks.filter((t) => t.service === 'peer');
   const reachable = peers.filter((t) => t.state === 'running' && t.address !== undefined);
@@ -114,7 +111,19 @@ export async function collectSwarmView(
         options,
       )
     : {};
-  const reports = stackPeerReports(peers, statuses);
+  return { tasks, reports: stackPeerReports(peers, statuses) };
+}
+
+/** The report, and the stack's other tasks (the enclave) as the table's footer lines. */
+export async function collectSwarmView(
+  docker: StackReadClient,
+  stack: string,
+  options: ReadOptions = {},
+): Promise<{
+  report: ClusterStatusReport;
+  others: Pick<ClusterContainer, 'name' | 'container' | 'statusText'>[];
+}> {
+  const { tasks, reports } = await readStack(docker, stack, options);
   const { agreed, leader, epoch } = agreementOf(reports);
   return {
     report: { cluster: stack, peers: reports, agreed, leader, epoch },

@@ -20,6 +20,9 @@ export interface StackTask {
   name: string;
   /** The node's hostname. */
   node: string;
+  nodeId: string;
+  /** The task's container on its node's engine, once it has one. */
+  containerId: string | undefined;
   /** running, starting, shutdown, failed, ... */
   state: string;
   desiredState: string;
@@ -44,7 +47,7 @@ interface RawTask {
   NodeID?: string;
   Slot?: number;
   DesiredState?: string;
-  Status?: { State?: string; Message?: string; Err?: string };
+  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
   Spec?: { ContainerSpec?: { Image?: string } };
   NetworksAttachments?: {
     Network?: { Spec?: { Name?: string; Labels?: Record<string, string> } };
@@ -53,12 +56,14 @@ interface RawTask {
 }
 
 /** The task's address on the stack's own network (not ingress), as a bare IPv4. */
-function stackAddress(task: RawTask, stack: string): { address?: string; network?: string } {
+function stackAddress(
+  task: RawTask,
+  stack: string,
+): { address?: string | undefined; network?: string | undefined } {
   for (const attachment of task.NetworksAttachments ?? []) {
     const spec = attachment.Network?.Spec;
     if (spec?.Labels?.[STACK_LABEL] !== stack) continue;
-    const address = attachment.Addresses?.[0]?.split('/')[0];
-    return { ...(address ? { address } : {}), ...(spec.Name ? { network: spec.Name } : {}) };
+    return { address: attachment.Addresses?.[0]?.split('/')[0], network: spec.Name };
   }
   return {};
 }
@@ -95,18 +100,22 @@ export async function listStackTasks(docker: SwarmClient, stack: string): Promis
   return tasks
     .map((task): StackTask => {
       const full = serviceNames.get(task.ServiceID ?? '') ?? '';
+      const where = stackAddress(task, stack);
       const service = full.startsWith(`${stack}_`) ? full.slice(stack.length + 1) : full;
       return {
         id: task.ID ?? '',
         service,
         name: `${full}.${task.Slot ?? task.NodeID ?? ''}`,
         node: nodes.get(task.NodeID ?? '') ?? task.NodeID ?? '-',
+        nodeId: task.NodeID ?? '',
+        containerId: task.Status?.ContainerStatus?.ContainerID || undefined,
         state: task.Status?.State ?? 'unknown',
         desiredState: task.DesiredState ?? 'unknown',
         message: task.Status?.Err || task.Status?.Message || '',
         image: task.Spec?.ContainerSpec?.Image ?? '',
-        ...stackAddress(task, stack),
-      } as StackTask;
+        address: where.address,
+        network: where.network,
+      };
     })
     .sort(
       (a, b) => Number(a.service === 'peer') - Number(b.service === 'peer') || compareNames(a.name, b.name),

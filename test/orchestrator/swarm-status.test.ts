@@ -162,6 +162,8 @@ describe('cluster status --swarm', () => {
       service: 'peer',
       name: 'ee_peer.4',
       node: 'node3',
+      nodeId: 'n3',
+      containerId: undefined,
       state: 'starting',
       desiredState: 'running',
       message: 'starting',
