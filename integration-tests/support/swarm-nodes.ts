@@ -263,15 +263,21 @@ export class SwarmNodes implements AsyncDisposable {
     await docker.getContainer(node.id).kill();
   }
 
-  /** Drop everything on the node's link to the others (swarm control, VXLAN, gossip). */
+  /** Drop everything on the node's link to the others (swarm control, VXLAN, gossip), both ways at once. */
   async cutOff(node: SwarmNode): Promise<void> {
-    await this.exec(node, ['iptables', '-I', 'INPUT', '-i', 'eth0', '-j', 'DROP']);
-    await this.exec(node, ['iptables', '-I', 'OUTPUT', '-o', 'eth0', '-j', 'DROP']);
+    await this.exec(node, [
+      'sh',
+      '-c',
+      'iptables -I INPUT -i eth0 -j DROP && iptables -I OUTPUT -o eth0 -j DROP',
+    ]);
   }
 
   async heal(node: SwarmNode): Promise<void> {
-    await this.exec(node, ['iptables', '-D', 'INPUT', '-i', 'eth0', '-j', 'DROP']);
-    await this.exec(node, ['iptables', '-D', 'OUTPUT', '-o', 'eth0', '-j', 'DROP']);
+    await this.exec(node, [
+      'sh',
+      '-c',
+      'iptables -D INPUT -i eth0 -j DROP && iptables -D OUTPUT -o eth0 -j DROP',
+    ]);
   }
 
   /** Remove every node container, volume and the network of this run (by label, so a failed start is swept too). */
