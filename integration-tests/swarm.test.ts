@@ -297,6 +297,41 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
     for (const r of replaced) assert.equal(oldAddresses.has(r.ip), false, `${r.ip} is a new address`);
   });
 
+  it('cluster pause leader --swarm --for 5s: the others elect a leader, and the paused one yields on waking', async (t) => {
+    const before = await waitFor('agreement before the pause', 30_000, agreed(PEERS));
+    await snapshot();
+    const out = await runOk(
+      'node',
+      [
+        `${PROJECT_ROOT}src/cli/main.ts`,
+        'cluster',
+        'pause',
+        'leader',
+        '--swarm',
+        STACK,
+        '--for',
+        '5s',
+        '--json',
+      ],
+      undefined,
+      { DOCKER_HOST: swarm.managerEngine },
+    );
+    const result = JSON.parse(out) as { name: string; task: string };
+    assert.equal(result.name, before.leader);
+    const after = await waitFor(
+      'every peer, the woken one too, to agree on a newer epoch',
+      30_000,
+      async () => {
+        const agreement = agreementOf(await stack.readPeers(), PEERS);
+        return agreement && agreement.epoch > before.epoch ? agreement : null;
+      },
+    );
+    t.diagnostic(
+      `pause of ${result.name} (${result.task}) for 5 s: ${after.leader} leads epoch ${after.epoch}`,
+    );
+    assert.notEqual(after.leader, before.leader, 'a peer paused past its lease does not lead again at once');
+  });
+
   it('cluster kill leader --swarm kills the leader on its node, and the others fail over', async (t) => {
     const before = await waitFor('agreement before the kill', 30_000, agreed(PEERS));
     await snapshot();
