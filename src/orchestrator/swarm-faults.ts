@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnclaveElectError } from '../errors.ts';
+import { newSeed, seededRandom } from '../random/seeded-random.ts';
 import { compareNames } from './cluster-inventory.ts';
 import type { DockerClient } from './docker-client.ts';
 import { dockerMessage } from './docker-client.ts';
 import { LABEL } from './labels.ts';
-import { newSeed, seededRandom } from './seeded-random.ts';
 import { agreementOf, type PeerReport } from './status-report.ts';
 import { readStack, type StackReadClient } from './swarm-status.ts';
 import type { StackTask } from './swarm-tasks.ts';
@@ -110,7 +110,7 @@ export function resolveSwarmTarget(
       throw new EnclaveElectError('E_NOT_FOUND', `no running peer task to pick. ${listing}`);
     const chosenSeed = seed ?? newSeed();
     const sorted = [...peers].sort((a, b) => compareNames(a.name, b.name));
-    const task = sorted[Math.floor(seededRandom(chosenSeed)() * sorted.length)]!;
+    const task = sorted[Math.floor(seededRandom(chosenSeed).next() * sorted.length)]!;
     return {
       task,
       name: memberName(task),
