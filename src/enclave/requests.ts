@@ -4,7 +4,7 @@
 // nothing is changed. Schemas: docs/protocol/enclave.md.
 import { decodeBase64url } from '../crypto/base64url.ts';
 import type { MemberEntry } from '../crypto/member-digest.ts';
-import { EnclaveElectError } from '../errors.ts';
+import { EnclaveElectError, type ErrorCode } from '../errors.ts';
 
 export const MAX_MEMBERS = 1024;
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -15,7 +15,7 @@ const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export class RequestError extends EnclaveElectError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super(code, message);
     this.status = status;
   }

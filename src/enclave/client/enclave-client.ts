@@ -11,7 +11,7 @@ import type { MemberEntry } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
-import { EnclaveElectError } from '../../errors.ts';
+import { EnclaveElectError, isErrorCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../time/clock.ts';
 import { type LeaseOp, signLeaseRequest } from '../lease-signature.ts';
 
@@ -43,11 +43,14 @@ export interface EnclaveClientOptions {
   reattestIntervalMs?: number;
 }
 
-/** The enclave answered with a coded error. */
+/**
+ * The enclave answered with a coded error. A code this version does not know
+ * (a newer enclave's) becomes E_ENCLAVE_ERROR; the message keeps it as sent.
+ */
 export class EnclaveRequestError extends EnclaveElectError {
   readonly status: number;
   constructor(status: number, code: string, message: string) {
-    super(code, `enclave refused (${status} ${code}): ${message}`);
+    super(isErrorCode(code) ? code : 'E_ENCLAVE_ERROR', `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
   }
 }
