@@ -16,8 +16,11 @@ import { VerificationError } from './verification-error.ts';
 import { vrfIndex, vrfVerify } from './vrf.ts';
 
 export const CERTIFICATE_TYP = 'enclave-elect-leader+jwt';
-export const POLICIES = ['highest-id', 'round-robin', 'vrf'] as const;
+/** The leader-choice policies (DESIGN.md §5): the one list every option and check derives from. */
+export const POLICIES = ['vrf', 'highest-id', 'round-robin'] as const;
 export type Policy = (typeof POLICIES)[number];
+/** Verifiable, so no one (the enclave included) can bias the choice unseen. */
+export const DEFAULT_POLICY: Policy = 'vrf';
 
 export interface LeaderClaims {
   v: 1;
