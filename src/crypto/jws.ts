@@ -24,7 +24,7 @@ export interface ParsedJws {
 }
 
 /** Maximum size of a token we are willing to parse (bytes of text). */
-export const MAX_JWS_LENGTH = 64 * 1024;
+const MAX_JWS_LENGTH = 64 * 1024;
 
 export class JwsFormatError extends EnclaveElectError {
   constructor(message: string) {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { decodeBase64url } from './base64url.ts';
 import { canonicalBytes } from './canonical-json.ts';
-import { parseJws, parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
+import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
 import { type MemberEntry, memberDigest, sortMembers } from './member-digest.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 import { VerificationError } from './verification-error.ts';
@@ -99,16 +99,6 @@ function readClaims(p: Record<string, unknown>): LeaderClaims {
     throw invalid('func_checksum/kid missing');
   if (!isCount(p.iat) || !isCount(p.lease_end) || p.lease_end < p.iat) throw invalid('iat/lease_end invalid');
   return p as unknown as LeaderClaims;
-}
-
-/** The kid a certificate names, without verifying anything else. */
-export function certificateKid(token: string): string | undefined {
-  try {
-    const kid = parseJws(token).header.kid;
-    return typeof kid === 'string' ? kid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Check the policy's choice: for `vrf` the proof and index, for `highest-id` the last index. */

@@ -55,7 +55,7 @@ export async function freeTcpPort(): Promise<number> {
   });
 }
 
-export async function freeUdpPort(): Promise<number> {
+async function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4');
     socket.once('error', reject);

@@ -142,10 +142,6 @@ export function encodeMessage(message: GossipMessage): Uint8Array {
   return bytes;
 }
 
-export function encodedSize(message: GossipMessage): number {
-  return encodeMessage(message).length;
-}
-
 /** Bytes a datagram spends on everything but its messages. */
 export function datagramOverhead(keyring: Keyring | undefined): number {
   return ENVELOPE_OVERHEAD + (keyring ? keyring.overhead : 0);

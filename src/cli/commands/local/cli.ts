@@ -15,7 +15,7 @@ export interface LocalOptions {
   json: boolean;
 }
 
-export const MAX_LOCAL_PEERS = 64;
+const MAX_LOCAL_PEERS = 64;
 
 export const localCommand: CommandModule<object, LocalOptions> = {
   command: 'local',
