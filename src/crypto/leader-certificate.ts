@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { decodeBase64url } from './base64url.ts';
 import { canonicalBytes } from './canonical-json.ts';
 import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
-import { type MemberEntry, memberDigest, sortMembers } from './member-digest.ts';
+import { type MemberIdentity, memberDigest, sortMembers } from './member-digest.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 import { VerificationError } from './verification-error.ts';
 import { vrfIndex, vrfVerify } from './vrf.ts';
@@ -28,7 +28,7 @@ export interface LeaderClaims {
   epoch: number;
   /** Renewal sequence within the epoch: 0 when elected, +1 per renewal. */
   seq: number;
-  leader: MemberEntry;
+  leader: MemberIdentity;
   /** Digest of the candidates the leader was chosen from (member-digest.ts). */
   members_digest: string;
   member_count: number;
@@ -81,7 +81,7 @@ function invalid(message: string): VerificationError {
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 function readClaims(p: Record<string, unknown>): LeaderClaims {
-  const leader = p.leader as Partial<MemberEntry> | null;
+  const leader = p.leader as Partial<MemberIdentity> | null;
   if (p.v !== 1) throw invalid('v must be 1');
   if (typeof p.cluster_id !== 'string') throw invalid('cluster_id missing');
   if (!isCount(p.epoch) || p.epoch < 1 || !isCount(p.seq)) throw invalid('epoch/seq must be integers');
@@ -141,7 +141,10 @@ export function verifyCertificate(
 }
 
 /** With the candidate list in hand, check digest and that the leader sits at leader_index. */
-export function certificateMatchesMembers(claims: LeaderClaims, candidates: readonly MemberEntry[]): boolean {
+export function certificateMatchesMembers(
+  claims: LeaderClaims,
+  candidates: readonly MemberIdentity[],
+): boolean {
   if (candidates.length !== claims.member_count || memberDigest(candidates) !== claims.members_digest)
     return false;
   const chosen = sortMembers(candidates)[claims.leader_index];

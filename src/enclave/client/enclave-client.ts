@@ -7,7 +7,7 @@ import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../crypto/member-digest.ts';
+import type { MemberIdentity } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
@@ -161,7 +161,7 @@ export class EnclaveClient {
   }
 
   async elect(input: {
-    members: MemberEntry[];
+    members: MemberIdentity[];
     knownEpoch?: number;
     waitMs?: number;
   }): Promise<LeaderCertificate> {
@@ -182,13 +182,13 @@ export class EnclaveClient {
   }
 
   /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
-  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<LeaderCertificate | null> {
+  async resign(action: LeaseAction & { members: MemberIdentity[] }): Promise<LeaderCertificate | null> {
     await this.#ensureAttested();
     const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
     return token === null ? null : this.#verified(token, '/v1/resign');
   }
 
-  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberEntry[] }) {
+  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberIdentity[] }) {
     const fields = {
       cluster_id: this.#options.clusterId,
       epoch: action.certificate.claims.epoch,
