@@ -11,7 +11,7 @@ import {
   signLeaderCertificate,
   vrfAlpha,
 } from '../crypto/leader-certificate.ts';
-import { type MemberEntry, memberDigest, sortMembers } from '../crypto/member-digest.ts';
+import { type MemberIdentity, memberDigest, sortMembers } from '../crypto/member-digest.ts';
 import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from '../crypto/rsa-keys.ts';
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
@@ -211,7 +211,7 @@ export class EnclaveService {
 
   #electNew(
     epoch: number,
-    submitted: MemberEntry[],
+    submitted: MemberIdentity[],
     previousLeader: string | null,
     now: number,
   ): LeaseRecord {
@@ -262,7 +262,7 @@ export class EnclaveService {
   #grant(
     epoch: number,
     seq: number,
-    leader: MemberEntry,
+    leader: MemberIdentity,
     basis: CertificateBasis,
     leaseEnd: number,
   ): EpochState {

@@ -77,7 +77,7 @@ export async function startLedgerServer(options: {
       return;
     }
     if (req.method !== 'GET')
-      return json(res, 405, { error: { code: 'E_METHOD', message: 'GET or POST /v1/append' } });
+      return json(res, 405, { error: { code: 'E_METHOD_NOT_ALLOWED', message: 'GET, or POST /v1/append' } });
     switch (path) {
       case '/healthz':
         return json(res, 200, { ok: true });

@@ -8,7 +8,7 @@
 // the lease has not ended; (epoch, seq) is not older than the caller's minimum.
 import { type AttestedEnclave, verifyAttestationEvidence } from '../crypto/attestation.ts';
 import { type LeaderClaims, verifyCertificate } from '../crypto/leader-certificate.ts';
-import type { MemberEntry } from '../crypto/member-digest.ts';
+import type { MemberIdentity } from '../crypto/member-digest.ts';
 import { VerificationError } from '../crypto/verification-error.ts';
 import type { Certificate } from '../crypto/x509.ts';
 import { compareTokenOrder, splitFencingToken, type TokenOrder } from './fencing-token.ts';
@@ -33,7 +33,7 @@ export interface VerifiedFencingToken {
   clusterId: string;
   epoch: number;
   seq: number;
-  leader: MemberEntry;
+  leader: MemberIdentity;
   /** Lease end and issue time, ms since the Unix epoch. */
   leaseEnd: number;
   issuedAt: number;

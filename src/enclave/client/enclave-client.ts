@@ -7,11 +7,11 @@ import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../crypto/member-digest.ts';
+import type { MemberIdentity } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
-import { EnclaveElectError } from '../../errors.ts';
+import { EnclaveElectError, isErrorCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../time/clock.ts';
 import { type LeaseOp, signLeaseRequest } from '../lease-signature.ts';
 
@@ -64,11 +64,14 @@ function requestOutcome(error: unknown): string {
   return 'error';
 }
 
-/** The enclave answered with a coded error. */
+/**
+ * The enclave answered with a coded error. A code this version does not know
+ * (a newer enclave's) becomes E_ENCLAVE_ERROR; the message keeps it as sent.
+ */
 export class EnclaveRequestError extends EnclaveElectError {
   readonly status: number;
   constructor(status: number, code: string, message: string) {
-    super(code, `enclave refused (${status} ${code}): ${message}`);
+    super(isErrorCode(code) ? code : 'E_ENCLAVE_ERROR', `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
   }
 }
@@ -223,7 +226,7 @@ export class EnclaveClient {
   }
 
   async elect(input: {
-    members: MemberEntry[];
+    members: MemberIdentity[];
     knownEpoch?: number;
     waitMs?: number;
   }): Promise<LeaderCertificate> {
@@ -249,7 +252,7 @@ export class EnclaveClient {
   }
 
   /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
-  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<LeaderCertificate | null> {
+  async resign(action: LeaseAction & { members: MemberIdentity[] }): Promise<LeaderCertificate | null> {
     await this.#ensureAttested();
     return this.#observed('resign', async () => {
       const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
@@ -257,7 +260,7 @@ export class EnclaveClient {
     });
   }
 
-  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberEntry[] }) {
+  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberIdentity[] }) {
     const fields = {
       cluster_id: this.#options.clusterId,
       epoch: action.certificate.claims.epoch,

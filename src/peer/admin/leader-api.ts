@@ -56,7 +56,7 @@ export function leaderApiRoutes(options: LeaderApiOptions): Record<string, Route
       const reason = hasLiveLeader(view, wallNow())
         ? `not acting as leader: the leader is ${view.leader!.name} (epoch ${view.epoch})`
         : 'not acting as leader: there is no leader with a live lease';
-      json(res, 409, { error: { code: 'E_NOT_LEADER', message: reason } });
+      json(res, 409, { error: { code: 'E_NOT_ACTING_LEADER', message: reason } });
     },
     '/v1/leader/watch': (req, res, url) => {
       const renewals = ['1', 'true'].includes(url.searchParams.get('renewals') ?? '');

@@ -130,7 +130,10 @@ describe('leader API', () => {
     const none = await fetch(`${base}/v1/token`);
     assert.equal(none.status, 409);
     assert.deepEqual(await none.json(), {
-      error: { code: 'E_NOT_LEADER', message: 'not acting as leader: there is no leader with a live lease' },
+      error: {
+        code: 'E_NOT_ACTING_LEADER',
+        message: 'not acting as leader: there is no leader with a live lease',
+      },
     });
     leadership.set(5, 0, 'peer-c');
     const follower = await fetch(`${base}/v1/token`);
