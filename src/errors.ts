@@ -38,6 +38,16 @@ export const ERROR_CODES = {
   E_ENCLAVE_UNTRUSTED: 'the attested function checksum differs from the pin',
   E_CERT_UNKNOWN_KID: 'a leader certificate is signed by a key no attestation vouched for',
   E_CERT_INVALID: 'a leader certificate was refused',
+  // Fencing tokens, as a resource server verifies them (src/token/)
+  E_TOKEN_MALFORMED: 'a fencing token is not a certificate and an attestation joined by ~',
+  E_TOKEN_UNTRUSTED: "a fencing token's attestation does not chain to the pinned root or does not verify",
+  E_TOKEN_CHECKSUM: "a fencing token's attestation vouches for another function checksum than the pin",
+  E_TOKEN_INVALID: "a fencing token's certificate is not signed by the attested key or is malformed",
+  E_TOKEN_CLUSTER: 'a fencing token names another cluster',
+  E_TOKEN_EXPIRED: "a fencing token's lease has ended",
+  E_TOKEN_STALE: 'a fencing token is older than the newest the verifier has accepted',
+  E_NOT_ACTING_LEADER: 'this peer does not act as leader, so it has no fencing token to give',
+  E_ENTRY_INVALID: 'a ledger append carries no entry, or one over the size limit',
   // The enclave client
   E_ENCLAVE_UNREACHABLE: 'the enclave does not answer',
   E_ENCLAVE_PROTOCOL: 'the enclave answered outside its protocol',

@@ -68,7 +68,8 @@ export function signLeaderCertificate(claims: LeaderClaims, key: RsaPrivateKey):
 }
 
 export interface CertificateExpectations {
-  clusterId: string;
+  /** The cluster the certificate must name; null leaves that check to the caller. */
+  clusterId: string | null;
   pinnedChecksum: string;
   /** The attested enclave keys by kid. */
   keys: ReadonlyMap<string, RsaPublicKey>;
@@ -133,7 +134,7 @@ export function verifyCertificate(
   if (!verifyJwsSignature(parsed, key)) throw invalid('signature does not verify');
   const claims = readClaims(parsed.payload);
   if (claims.kid !== kid) throw invalid('kid in claims differs from header');
-  if (claims.cluster_id !== expect.clusterId)
+  if (expect.clusterId !== null && claims.cluster_id !== expect.clusterId)
     throw invalid(`cluster ${claims.cluster_id} is not ${expect.clusterId}`);
   if (claims.func_checksum !== expect.pinnedChecksum) throw invalid('func_checksum differs from the pin');
   verifyChoice(claims, key);

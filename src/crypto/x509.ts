@@ -75,7 +75,7 @@ export function certificateToX5c(cert: Certificate): string {
   );
 }
 
-function certificateFromX5c(entry: string): Certificate {
+export function certificateFromX5c(entry: string): Certificate {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(entry)) throw new TypeError('x5c entry is not base64');
   const der = Buffer.from(entry, 'base64').toString('binary');
   return forge.pki.certificateFromAsn1(forge.asn1.fromDer(der));

@@ -251,6 +251,24 @@ export const PEER_SETTINGS = {
     describe:
       'How often a peer that chose its own address (no --advertise-address, bind 0.0.0.0) checks it is still on an interface',
   },
+  exec: {
+    flag: 'exec',
+    env: 'EXEC_COMMAND',
+    default: '',
+    parse: (raw: string) => raw.trim(),
+    reason: 'none: run nothing; a sidecar-style job that must run on the leader only sets it',
+    describe:
+      'Command (run by /bin/sh -c) while this peer acts as leader; env ENCLAVE_ELECT_TOKEN, ENCLAVE_ELECT_EPOCH, ENCLAVE_ELECT_TOKEN_URL; stopped >= 200 ms before its acting window ends',
+  },
+  execGraceMs: {
+    flag: 'exec-grace-ms',
+    env: 'EXEC_GRACE_MS',
+    default: 300,
+    parse: integer(0, 10_000),
+    reason:
+      'time for the command to stop cleanly between SIGTERM and SIGKILL; with the 250 ms stop margin the command is signalled after about two missed renewals (lease 2 s)',
+    describe: 'Between SIGTERM and SIGKILL of the --exec command',
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export type PeerConfig = SettingValues<typeof PEER_SETTINGS>;

@@ -227,4 +227,33 @@ describe('EnclaveClient', () => {
       busy.server.close();
     }
   });
+  it('tells its observer the operation, outcome and latency of each request and the result of each verification', async () => {
+    const enclave = await startTestEnclave({ pki });
+    const requests: string[] = [];
+    const verifications: string[] = [];
+    try {
+      const client = makeClient(enclave, pki, BUILT_IN, {
+        observer: {
+          enclaveRequest: (operation, outcome, seconds) => {
+            assert.ok(seconds >= 0 && seconds < 5, `latency ${seconds} s`);
+            requests.push(`${operation}:${outcome}`);
+          },
+          certificateVerified: (result, cached) => verifications.push(`${result}:${cached ? 'hit' : 'miss'}`),
+        },
+      });
+      const lease = await client.elect({ members: entries(peers) });
+      await client.verifyCertificate(lease.compact);
+      await assert.rejects(
+        client.renew({
+          certificate: lease,
+          signer: peers.find((p) => p.name !== lease.claims.leader.name)!.privateKey,
+        }),
+      );
+      assert.deepEqual(requests, ['attest:ok', 'elect:ok', 'renew:refused']);
+      assert.deepEqual(verifications, ['valid:miss', 'valid:hit']);
+    } finally {
+      await enclave.close();
+      removeDir(enclave.stateDir);
+    }
+  });
 });

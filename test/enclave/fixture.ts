@@ -31,9 +31,9 @@ export interface TestPki {
   root: Certificate;
 }
 
-export function makePki(): TestPki {
+export function makePki(keyBits = TEST_KEY_BITS): TestPki {
   const dir = tempDir('pki');
-  initPki(dir, { keyBits: TEST_KEY_BITS });
+  initPki(dir, { keyBits });
   return { dir, root: loadRootCertificate(dir) };
 }
 

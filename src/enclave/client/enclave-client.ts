@@ -41,6 +41,27 @@ export interface EnclaveClientOptions {
    * flood of attestation requests. Default 1000.
    */
   reattestIntervalMs?: number;
+  /** Told of every request and certificate verification (the peer's metrics). */
+  observer?: EnclaveClientObserver;
+}
+
+export type EnclaveOperation = 'attest' | 'elect' | 'renew' | 'resign';
+
+export interface EnclaveClientObserver {
+  /** outcome: ok, refused (the enclave said no), timeout, unreachable, unverified (its answer failed verification), error. */
+  enclaveRequest(operation: EnclaveOperation, outcome: string, seconds: number): void;
+  certificateVerified(result: 'valid' | 'invalid' | 'unknown_kid', cached: boolean): void;
+}
+
+const NO_OBSERVER: EnclaveClientObserver = { enclaveRequest: () => {}, certificateVerified: () => {} };
+
+function requestOutcome(error: unknown): string {
+  if (error instanceof EnclaveRequestError) return 'refused';
+  if (error instanceof VerificationError) return 'unverified';
+  const code = (error as { code?: unknown }).code;
+  if (code === 'E_TIMEOUT') return 'timeout';
+  if (code === 'E_ENCLAVE_UNREACHABLE') return 'unreachable';
+  return 'error';
 }
 
 /**
@@ -63,8 +84,13 @@ export interface LeaseAction {
 }
 
 export class EnclaveClient {
-  readonly #options: Required<Omit<EnclaveClientOptions, 'minKeyBits'>> & { minKeyBits?: number };
+  readonly #options: Required<Omit<EnclaveClientOptions, 'minKeyBits' | 'observer'>> & {
+    minKeyBits?: number;
+  };
+  readonly #observer: EnclaveClientObserver;
   readonly #keys = new Map<string, RsaPublicKey>();
+  /** The attestation document that vouched for each key: a fencing token's evidence. */
+  readonly #evidence = new Map<string, string>();
   readonly #verifier: CertificateVerifier;
   #attested: AttestedEnclave | undefined;
   #attesting: Promise<AttestedEnclave> | undefined;
@@ -81,6 +107,7 @@ export class EnclaveClient {
       attestTimeoutMs: options.attestTimeoutMs ?? Math.max(5000, options.timeoutMs ?? 0),
       url: options.url.replace(/\/+$/, ''),
     };
+    this.#observer = options.observer ?? NO_OBSERVER;
     this.#verifier = new CertificateVerifier({
       clusterId: options.clusterId,
       pinnedChecksum: options.pinnedChecksum,
@@ -90,6 +117,11 @@ export class EnclaveClient {
 
   get attested(): AttestedEnclave | undefined {
     return this.#attested;
+  }
+
+  /** The verified attestation document that vouched for key `kid`, if any did. */
+  attestationFor(kid: string): string | undefined {
+    return this.#evidence.get(kid);
   }
 
   get verifier(): CertificateVerifier {
@@ -103,7 +135,7 @@ export class EnclaveClient {
    * requests until one passes.
    */
   attest(): Promise<AttestedEnclave> {
-    this.#attesting ??= this.#attestOnce()
+    this.#attesting ??= this.#observed('attest', () => this.#attestOnce())
       .catch((error: unknown) => {
         this.#attested = undefined;
         throw error;
@@ -131,6 +163,7 @@ export class EnclaveClient {
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
+    this.#evidence.set(attested.kid, attested.token);
     this.#attested = attested;
     this.#attestedAt = this.#options.clock.now();
     return attested;
@@ -150,14 +183,46 @@ export class EnclaveClient {
 
   async #verify(token: string, throttled: boolean): Promise<LeaderCertificate> {
     try {
-      return this.#verifier.verify(token);
+      return this.#verifyObserved(token);
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
       if (throttled && this.#options.clock.now() - this.#attestedAt < this.#options.reattestIntervalMs)
         throw error;
     }
     await this.attest();
-    return this.#verifier.verify(token);
+    return this.#verifyObserved(token);
+  }
+
+  #verifyObserved(token: string): LeaderCertificate {
+    const hits = this.#verifier.hits;
+    try {
+      const certificate = this.#verifier.verify(token);
+      this.#observer.certificateVerified('valid', this.#verifier.hits > hits);
+      return certificate;
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        const result = error.code === 'E_CERT_UNKNOWN_KID' ? 'unknown_kid' : 'invalid';
+        this.#observer.certificateVerified(result, this.#verifier.hits > hits);
+      }
+      throw error;
+    }
+  }
+
+  /** Time a request (its verification included) and report its outcome. */
+  async #observed<T>(operation: EnclaveOperation, call: () => Promise<T>): Promise<T> {
+    const started = this.#options.clock.now();
+    try {
+      const result = await call();
+      this.#observer.enclaveRequest(operation, 'ok', (this.#options.clock.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      this.#observer.enclaveRequest(
+        operation,
+        requestOutcome(error),
+        (this.#options.clock.now() - started) / 1000,
+      );
+      throw error;
+    }
   }
 
   async elect(input: {
@@ -172,20 +237,27 @@ export class EnclaveClient {
       members: input.members,
       wait_ms: waitMs,
     };
-    return this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect');
+    await this.#ensureAttested(); // timed on its own, as 'attest'
+    return this.#observed('elect', async () =>
+      this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect'),
+    );
   }
 
   async renew(action: LeaseAction): Promise<LeaderCertificate> {
     await this.#ensureAttested();
-    const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
-    return this.#verified(token, '/v1/renew');
+    return this.#observed('renew', async () => {
+      const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
+      return this.#verified(token, '/v1/renew');
+    });
   }
 
   /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
   async resign(action: LeaseAction & { members: MemberIdentity[] }): Promise<LeaderCertificate | null> {
     await this.#ensureAttested();
-    const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
-    return token === null ? null : this.#verified(token, '/v1/resign');
+    return this.#observed('resign', async () => {
+      const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
+      return token === null ? null : this.#verified(token, '/v1/resign');
+    });
   }
 
   #signed(op: LeaseOp, action: LeaseAction & { members?: MemberIdentity[] }) {
