@@ -2,9 +2,11 @@
 // key's RFC 7638 thumbprint) over one epoch's grant. Verification checks the
 // signature with an attested key, the cluster, the pinned checksum and the
 // policy's choice (for `vrf`, the RFC 9381 proof). Format: docs/protocol/enclave.md.
+
+import { verifyAttestedJws } from './attested-jws.ts';
 import { decodeBase64url } from './base64url.ts';
 import { canonicalBytes } from './canonical-json.ts';
-import { parseJws, parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
+import { parseJws, signJws } from './jws.ts';
 import { type MemberEntry, memberDigest, sortMembers } from './member-digest.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 import { VerificationError } from './verification-error.ts';
@@ -107,14 +109,13 @@ function verifyChoice(claims: LeaderCertificateClaims, key: RsaPublicKey): void 
 
 /** Verify a leader certificate; throws VerificationError (E_CERT_UNKNOWN_KID for a key not attested). */
 export function verifyCertificate(token: string, expect: CertificateExpectations): LeaderCertificateClaims {
-  const parsed = parseJwsOr(token, invalid);
-  if (parsed.header.typ !== CERTIFICATE_TYP) throw invalid(`typ must be ${CERTIFICATE_TYP}`);
-  const kid = parsed.header.kid;
-  if (typeof kid !== 'string') throw invalid('kid missing');
-  const key = expect.keys.get(kid);
-  if (!key)
-    throw new VerificationError('E_CERT_UNKNOWN_KID', `leader certificate names key ${kid}, not attested`);
-  if (!verifyJwsSignature(parsed, key)) throw invalid('signature does not verify');
+  const { parsed, kid, key } = verifyAttestedJws(
+    token,
+    CERTIFICATE_TYP,
+    expect.keys,
+    invalid,
+    'leader certificate',
+  );
   const claims = readClaims(parsed.payload);
   if (claims.kid !== kid) throw invalid('kid in claims differs from header');
   if (claims.cluster_id !== expect.clusterId)

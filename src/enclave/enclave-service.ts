@@ -16,6 +16,8 @@ import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
+import type { AdmissionPersistence } from './admission-store.ts';
 import type { Clock } from './clock.ts';
 import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
@@ -34,6 +36,8 @@ export interface EnclaveServiceOptions {
   logger: Logger;
   /** Enclave key size; below 2048 only in tests. */
   keyBits?: number;
+  /** Admission of members (join secret and rules); without it /v1/admit answers 503. */
+  admission?: { settings: AdmissionSettings; store: AdmissionPersistence };
 }
 
 export interface LeaseResponse {
@@ -61,6 +65,7 @@ export class EnclaveService {
   #lock: Promise<unknown> = Promise.resolve();
   #changed = Promise.withResolvers<void>();
   readonly #closing = new AbortController();
+  readonly #admission: AdmissionService | undefined;
 
   constructor(options: EnclaveServiceOptions) {
     this.clusterId = options.clusterId;
@@ -83,6 +88,34 @@ export class EnclaveService {
       );
     }
     this.#state = saved ?? { clusterId: this.clusterId, epoch: 0, generation: 0, lease: null };
+    this.#admission =
+      options.admission &&
+      new AdmissionService({
+        ...options.admission,
+        clusterId: this.clusterId,
+        clock: this.#clock,
+        logger: this.#log,
+        kid: this.kid,
+        key: this.#keys.privateKey,
+      });
+  }
+
+  /** The public half of the signing key (the attestation vouches for it); for tests and tools. */
+  get attestedPublicKey(): RsaKeyPair['publicKey'] {
+    return this.#keys.publicKey;
+  }
+
+  get admission(): AdmissionService | undefined {
+    return this.#admission;
+  }
+
+  /** Admit a member's key under its name, bound to the TCP source `address` the server saw. */
+  async admit(body: unknown, address: string): Promise<AdmitResponse> {
+    const admission = this.#admission;
+    if (!admission) {
+      throw new RequestError(503, 'E_ADMISSION_DISABLED', 'this enclave was started without a join secret');
+    }
+    return this.#exclusive(() => admission.admit(body, address));
   }
 
   get state(): Readonly<EpochState> {

@@ -4,6 +4,7 @@
 // passes it sends no elect/renew/resign. Certificates are verified against the
 // attested keys (cached by hash); an unknown kid triggers one re-attestation.
 import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
+import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-certificate.ts';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
 import type { LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
@@ -12,7 +13,8 @@ import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveElectError } from '../../errors.ts';
-import { type LeaseOp, signLeaseRequest } from '../lease-signature.ts';
+import { signAdmissionRequest } from '../admission-proof.ts';
+import { type LeaseOp, memberKeyOf, signLeaseRequest } from '../lease-signature.ts';
 
 export const NONCE_BYTES = 32;
 
@@ -46,6 +48,18 @@ export class EnclaveRequestError extends EnclaveElectError {
     super(code, `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
   }
+}
+
+export interface AdmitInput {
+  name: string;
+  /** The member's Ed25519 private key: the key admitted, and the proof of holding it. */
+  signer: KeyObject;
+  /** The cluster join secret (never sent; an HMAC proves it). */
+  joinSecret: Uint8Array;
+}
+
+export interface Admitted extends VerifiedAdmission {
+  token: string;
 }
 
 export interface VerifiedLease {
@@ -154,6 +168,59 @@ export class EnclaveClient {
     }
     await this.attest();
     return this.#verifier.verify(token);
+  }
+
+  /**
+   * Ask the attested enclave to admit this member's key under its name. The
+   * answer is checked like any peer would check it, and must name this member
+   * and key.
+   */
+  async admit(input: AdmitInput): Promise<Admitted> {
+    await this.#ensureAttested();
+    const key = memberKeyOf(input.signer);
+    const body = signAdmissionRequest(
+      {
+        cluster_id: this.#options.clusterId,
+        name: input.name,
+        key,
+        ts: this.#options.now(),
+        nonce: this.#options.randomBytes(16).toString('hex'),
+      },
+      input.joinSecret,
+      input.signer,
+    );
+    const response = await this.#request('POST', '/v1/admit', body, this.#options.timeoutMs);
+    const reply = (await response.json()) as { admission?: unknown };
+    if (typeof reply.admission !== 'string') {
+      throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', '/v1/admit answered without an admission');
+    }
+    const verified = await this.#verifyAdmission(reply.admission, false);
+    if (verified.claims.name !== input.name || verified.claims.key !== key) {
+      throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', '/v1/admit answered an admission for someone else');
+    }
+    return { token: reply.admission, ...verified };
+  }
+
+  /** Verify another member's admission (e.g. from gossip); an unknown kid re-attests, throttled. */
+  verifyAdmission(token: string): Promise<VerifiedAdmission> {
+    return this.#verifyAdmission(token, true);
+  }
+
+  async #verifyAdmission(token: string, throttled: boolean): Promise<VerifiedAdmission> {
+    const expect = () => ({ clusterId: this.#options.clusterId, keys: this.#keys, now: this.#options.now() });
+    try {
+      return verifyAdmission(token, expect());
+    } catch (error) {
+      if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
+      if (throttled && this.#options.now() - this.#attestedAt < this.#options.reattestIntervalMs) throw error;
+    }
+    await this.attest();
+    return verifyAdmission(token, expect());
+  }
+
+  /** The attested enclave keys by kid (grows as the enclave restarts and is re-attested). */
+  get attestedKeys(): ReadonlyMap<string, RsaPublicKey> {
+    return this.#keys;
   }
 
   async elect(input: {
