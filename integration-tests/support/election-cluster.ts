@@ -128,6 +128,8 @@ export class ElectionCluster {
   readonly startedAt = Date.now();
   #lastViews: [string, PeerStatus | string][] = [];
   readonly #addresses = new Map<string, string>();
+  /** Containers started by startOutsider, removed with the cluster. */
+  readonly outsiders: StartedTestContainer[] = [];
 
   private constructor(
     layout: Layout,
@@ -183,9 +185,26 @@ export class ElectionCluster {
     return new ElectionCluster(layout, network, enclave, peers);
   }
 
+  /**
+   * An outsider on the cluster network: this project's own `peer`, joining by
+   * the alias `peer`, holding only the published root certificate (no join
+   * secret). Not counted among the cluster's peers.
+   */
+  async startOutsider(name: string): Promise<StartedTestContainer> {
+    const { cmd, env } = peerCommand(name, { cluster: this.clusterId });
+    const container = await hardened(this.#layout, cmd)
+      .withEnvironment(Object.fromEntries(env.map((e) => e.split('=', 2) as [string, string])))
+      .withNetworkAliases(name)
+      .withBindMounts([{ source: this.#layout.volumes.trust, target: TRUST_DIR, mode: 'ro' }])
+      .withWaitStrategy(Wait.forLogMessage(/"event":"peer\.started"/))
+      .start();
+    this.outsiders.push(container);
+    return container;
+  }
+
   /** Remove this cluster's containers, network and volumes (by the run's label). */
   async close(): Promise<void> {
-    for (const container of [...this.peers.values(), this.enclave]) {
+    for (const container of [...this.peers.values(), ...this.outsiders, this.enclave]) {
       await docker
         .getContainer(container.getId())
         .remove({ force: true, v: true })

@@ -47,8 +47,18 @@ export class SimulatedCluster {
     return `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}:7946`;
   }
 
-  /** Start peer `i` (name peer-i) and join it through the given seed addresses. */
-  start(i: number, seeds: string[], incarnation = 1, address = SimulatedCluster.addressOf(i)): SimulatedPeer {
+  /**
+   * Start peer `i` (name peer-i) and join it through the given seed addresses.
+   * `admitted: false` makes it an outsider: this project's peer code, but no
+   * admission from the cluster's enclave (it never held the join secret).
+   */
+  start(
+    i: number,
+    seeds: string[],
+    incarnation = 1,
+    address = SimulatedCluster.addressOf(i),
+    _options: { admitted?: boolean } = {},
+  ): SimulatedPeer {
     const node = new MembershipNode({
       name: `peer-${i}`,
       publicKey: publicKey(i),
