@@ -44,9 +44,12 @@ export interface EnclaveClientOptions {
 /** The enclave answered with a coded error. */
 export class EnclaveRequestError extends EnclaveElectError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  /** When the refusal may no longer hold (admission: the holder's expiry), ms since the epoch. */
+  readonly retryAt: number | undefined;
+  constructor(status: number, code: string, message: string, retryAt?: number) {
     super(code, `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
+    this.retryAt = retryAt;
   }
 }
 
@@ -324,14 +327,18 @@ export class EnclaveClient {
     if (!response.ok) {
       let code = 'E_ENCLAVE_ERROR';
       let message = response.statusText;
+      let retryAt: number | undefined;
       try {
-        const reply = (await response.json()) as { error?: { code?: string; message?: string } };
+        const reply = (await response.json()) as {
+          error?: { code?: string; message?: string; retry_at?: unknown };
+        };
         code = reply.error?.code ?? code;
         message = reply.error?.message ?? message;
+        if (Number.isSafeInteger(reply.error?.retry_at)) retryAt = reply.error?.retry_at as number;
       } catch {
         // not JSON: keep the status text
       }
-      throw new EnclaveRequestError(response.status, code, message);
+      throw new EnclaveRequestError(response.status, code, message, retryAt);
     }
     return response;
   }
