@@ -12,6 +12,7 @@ import {
   ENCLAVE_ALIAS,
   ENCLAVE_PORT,
   enclaveCommand,
+  JOIN_DIR,
   PEER_ALIAS,
   PKI_DIR,
   peerCommand,
@@ -77,7 +78,7 @@ interface Layout {
   runId: string;
   clusterId: string;
   network: string;
-  volumes: { pki: string; trust: string; state: string };
+  volumes: { pki: string; trust: string; state: string; join: string };
 }
 
 /** A container of the project image on the cluster network, with compose's hardening where testcontainers offers it. */
@@ -105,6 +106,7 @@ function startEnclaveContainer(
     .withBindMounts([
       { source: layout.volumes.pki, target: PKI_DIR, mode: 'ro' },
       { source: layout.volumes.state, target: STATE_DIR },
+      { source: layout.volumes.join, target: JOIN_DIR, mode: 'ro' },
     ])
     .withWaitStrategy(Wait.forLogMessage(/"event":"enclave\.listening"/));
   return (
@@ -156,12 +158,15 @@ export class ElectionCluster {
       await docker.createVolume({ Name: name, Labels: labels });
       return name;
     };
-    const [pki, trust, state] = await Promise.all([volume('pki'), volume('trust'), volume('state')]);
-    const layout: Layout = { runId, clusterId, network: network.name, volumes: { pki, trust, state } };
+    const [pki, trust, state, join] = (await Promise.all(
+      ['pki', 'trust', 'state', 'join'].map((kind) => volume(kind)),
+    )) as [string, string, string, string];
+    const layout: Layout = { runId, clusterId, network: network.name, volumes: { pki, trust, state, join } };
     await hardened(layout, pkiInitCommand())
       .withBindMounts([
         { source: pki, target: PKI_DIR },
         { source: trust, target: TRUST_DIR },
+        { source: join, target: JOIN_DIR },
       ])
       .withWaitStrategy(Wait.forOneShotStartup())
       .start();
@@ -176,7 +181,10 @@ export class ElectionCluster {
         const container = await hardened(layout, cmd)
           .withEnvironment(Object.fromEntries(env.map((e) => e.split('=', 2) as [string, string])))
           .withNetworkAliases(PEER_ALIAS, name)
-          .withBindMounts([{ source: trust, target: TRUST_DIR, mode: 'ro' }])
+          .withBindMounts([
+            { source: trust, target: TRUST_DIR, mode: 'ro' },
+            { source: join, target: JOIN_DIR, mode: 'ro' },
+          ])
           .withWaitStrategy(Wait.forLogMessage(/"event":"peer\.started"/))
           .start();
         peers.set(name, container);
