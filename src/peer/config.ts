@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.ts';
 import { parseAddress } from '../protocol/gossip-codec.ts';
 import { parseGossipKey } from '../protocol/gossip-keyring.ts';
 import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
-import type { MembershipConfig } from './membership/membership.ts';
+import type { MembershipConfig } from './membership/types.ts';
 
 export interface Setting<T> {
   flag: string;
