@@ -145,6 +145,7 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
     case 'admission-request':
       if (m.names.length < 1 || m.names.length > WIRE_LIMITS.admissionNamesMax)
         throw new WireFormatError('bad-field', 'admission-request names');
+      writeString(w, m.source, NAME_PATTERN, 'source');
       w.u8(m.names.length);
       for (const name of m.names) writeString(w, name, NAME_PATTERN, 'name');
       return;
@@ -369,12 +370,13 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, token };
     }
     case 'admission-request': {
+      const source = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
       const count = r.u8();
       if (count < 1 || count > WIRE_LIMITS.admissionNamesMax)
         throw new WireFormatError('bad-field', 'admission-request names');
       const names: string[] = [];
       for (let i = 0; i < count; i++) names.push(readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name'));
-      return { type, names };
+      return { type, source, names };
     }
     case 'broadcast': {
       const topic = readString(r, WIRE_LIMITS.topicMaxBytes, 'bad-field');

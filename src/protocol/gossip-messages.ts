@@ -125,9 +125,13 @@ export interface AdmissionMessage {
   token: string;
 }
 
-/** "Send me the admissions of these members": answered only to a listed member at its address. */
+/**
+ * "I am `source`; send me the admissions of these members": answered only when
+ * `source` is a live listed member at the address the request came from.
+ */
 export interface AdmissionRequestMessage {
   type: 'admission-request';
+  source: string;
   names: string[];
 }
 

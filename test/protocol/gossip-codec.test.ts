@@ -42,7 +42,7 @@ const samples: GossipMessage[] = [
   { type: 'broadcast', topic: 'leader-cert', key: 'epoch', payload: new Uint8Array([1, 2, 3]) },
   { type: 'alive', member: { ...record, signature: new Uint8Array(64).fill(9) } },
   { type: 'admission', token: 'eyJh.eyJ2IjoxfQ.c2ln' },
-  { type: 'admission-request', names: ['peer-1', 'peer-2'] },
+  { type: 'admission-request', source: 'peer-3', names: ['peer-1', 'peer-2'] },
 ];
 
 function decodeOk(bytes: Uint8Array, keyring?: ReturnType<typeof createKeyring>): GossipMessage[] {
@@ -92,15 +92,17 @@ describe('gossip codec: admissions and signed records', () => {
   it('refuses an admission that is not a compact JWS or is over its bound, and more than 4 names per request', () => {
     assert.throws(() => encodeMessage({ type: 'admission', token: 'not a jws' }));
     assert.throws(() => encodeMessage({ type: 'admission', token: `a.b.${'c'.repeat(1200)}` }));
-    assert.throws(() => encodeMessage({ type: 'admission-request', names: [] }));
-    assert.throws(() => encodeMessage({ type: 'admission-request', names: ['a', 'b', 'c', 'd', 'e'] }));
+    assert.throws(() => encodeMessage({ type: 'admission-request', source: 's', names: [] }));
+    assert.throws(() =>
+      encodeMessage({ type: 'admission-request', source: 's', names: ['a', 'b', 'c', 'd', 'e'] }),
+    );
     const good = encodeDatagram([{ type: 'admission', token: 'aa.bb.cc' }]);
     const bent = good.slice();
     bent[bent.length - 1] = 0x2e; // "aa.bb.c.": not three base64url parts
     assert.deepEqual(decodeDatagram(bent), { ok: false, reason: 'bad-field' });
-    const request = encodeDatagram([{ type: 'admission-request', names: ['a'] }]);
+    const request = encodeDatagram([{ type: 'admission-request', source: 's', names: ['a'] }]);
     const many = request.slice();
-    many[ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD] = 5;
+    many[ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD + 2] = 5; // the count, after the source name 's'
     assert.equal(decodeDatagram(many).ok, false);
   });
 });

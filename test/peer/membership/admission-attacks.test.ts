@@ -10,6 +10,7 @@ import type { MembershipEvent } from '../../../src/peer/membership/membership-ev
 import { encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../../src/protocol/gossip-messages.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
+import { newIdentity } from '../support/test-admissions.ts';
 
 const addr = SimulatedCluster.addressOf;
 const ATTACKER = '10.66.6.6:7946';
@@ -27,10 +28,10 @@ function honestCluster(seed: number): SimulatedCluster {
   return c;
 }
 
-/** Every honest peer still sees `name` alive, at its own address, with its own key. */
-function viewIntact(c: SimulatedCluster, i: number): void {
+/** Every honest peer (all live ones unless named) still sees peer-i alive, at its own address, with its own key. */
+function viewIntact(c: SimulatedCluster, i: number, honest?: Set<string>): void {
   for (const p of c.live()) {
-    if (p.node.name === `peer-${i}`) continue;
+    if (p.node.name === `peer-${i}` || (honest && !honest.has(p.node.name))) continue;
     const seen = p.node.member(`peer-${i}`);
     assert.ok(seen, `${p.node.name} lost peer-${i} (seed ${c.seed})`);
     assert.deepEqual(
@@ -70,7 +71,7 @@ describe('membership under attack (simulated)', () => {
     c.start(9, [addr(0)], 1, addr(9), { admitted: false });
     c.run(15_000);
     onlyHonestListed(c, honest);
-    for (let i = 0; i < 4; i++) viewIntact(c, i);
+    for (let i = 0; i < 4; i++) viewIntact(c, i, honest);
   });
 
   it("identity theft: an alive record with a huge incarnation and the attacker's key changes nobody's view", () => {
@@ -135,5 +136,35 @@ describe('membership under attack (simulated)', () => {
     for (const i of [0, 1, 2]) inject(c, addr(3), addr(i), [{ type: 'alive', member: twin }]);
     c.run(10_000);
     onlyHonestListed(c, honest);
+  });
+
+  it('a restarted member with a new key and a newer admission gets back in under its new key', async () => {
+    const c = honestCluster(1306);
+    await c.kill('peer-2');
+    c.runUntil(() => c.allSee('peer-2', 'dead'), 8000, 'detection');
+    const fresh = newIdentity();
+    c.start(2, [addr(0)], 1, addr(2), { identity: fresh });
+    c.runUntil(() => c.converged(), 10_000, 'rejoin with a new key');
+    for (const p of c.live()) {
+      if (p.node.name === 'peer-2') continue;
+      assert.deepEqual(
+        p.node.member('peer-2')?.publicKey,
+        fresh.publicKey,
+        `${p.node.name} (seed ${c.seed})`,
+      );
+    }
+  });
+
+  it('suspicion stays possible and the suspect refutes with a signed record', () => {
+    const c = honestCluster(1307);
+    const before = c.peer('peer-1').node.self.incarnation;
+    inject(c, ATTACKER, addr(0), [{ type: 'suspect', name: 'peer-1', incarnation: before, from: 'peer-3' }]);
+    c.runUntil(
+      () => c.live().every((p) => (p.node.member('peer-1')?.incarnation ?? 0) > before),
+      5000,
+      'refutation',
+    );
+    viewIntact(c, 1);
+    assert.equal(c.falseDeaths(), 0);
   });
 });
