@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createAttestation } from '../crypto/attestation.ts';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import {
-  type LeaderCertificateClaims,
+  type LeaderClaims,
   type Policy,
   signLeaderCertificate,
   vrfAlpha,
@@ -16,9 +16,11 @@ import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+
+import type { Clock } from '../time/clock.ts';
 import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
 import type { AdmissionPersistence } from './admission-store.ts';
-import type { Clock } from './clock.ts';
+
 import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
 import type { EnclavePki } from './pki.ts';
@@ -127,7 +129,7 @@ export class EnclaveService {
       attestationKey: this.#pki.attestationKey,
       chain: [this.#pki.attestationCert, this.#pki.root],
       moduleId: this.moduleId,
-      timestamp: this.#clock.now(),
+      timestamp: this.#clock.wallNow(),
       enclaveKey: this.#keys.publicKey,
       funcChecksum: this.checksum,
       nonce,
@@ -137,11 +139,11 @@ export class EnclaveService {
   async elect(body: unknown): Promise<LeaseResponse> {
     const request = parseElectRequest(body, this.leaseMs);
     this.#checkCluster(request.cluster_id);
-    const deadline = this.#clock.now() + request.wait_ms;
+    const deadline = this.#clock.wallNow() + request.wait_ms;
     for (;;) {
       const changed = this.#changed.promise;
       const outcome = await this.#exclusive(() => {
-        const now = this.#clock.now();
+        const now = this.#clock.wallNow();
         const decision = decideElect(this.#state, request, now, deadline, this.kid);
         if (decision.kind === 'wait') return decision;
         if (decision.kind === 'inherited') {
@@ -162,7 +164,7 @@ export class EnclaveService {
       const wake = new AbortController();
       await Promise.race([
         this.#clock.sleep(
-          outcome.until - this.#clock.now(),
+          outcome.until - this.#clock.wallNow(),
           AbortSignal.any([wake.signal, this.#closing.signal]),
         ),
         changed,
@@ -176,7 +178,7 @@ export class EnclaveService {
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('renew', this.#state, request, this.kid);
-      const now = this.#clock.now();
+      const now = this.#clock.wallNow();
       const renewed = this.#grant(
         lease.epoch,
         lease.seq + 1,
@@ -200,7 +202,7 @@ export class EnclaveService {
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
-      const now = this.#clock.now();
+      const now = this.#clock.wallNow();
       const others = request.members.filter((m) => m.name !== lease.leader.name);
       const resigned = { event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name };
       if (others.length === 0) {
@@ -299,7 +301,7 @@ export class EnclaveService {
     basis: CertificateBasis,
     leaseEnd: number,
   ): EpochState {
-    const claims: LeaderCertificateClaims = {
+    const claims: LeaderClaims = {
       v: 1,
       cluster_id: this.clusterId,
       epoch,
@@ -309,7 +311,7 @@ export class EnclaveService {
       policy: this.policy,
       func_checksum: this.checksum,
       kid: this.kid,
-      iat: this.#clock.now(),
+      iat: this.#clock.wallNow(),
       lease_end: leaseEnd,
     };
     const token = signLeaderCertificate(claims, this.#keys.privateKey);
@@ -340,10 +342,7 @@ export class EnclaveService {
   }
 }
 
-type CertificateBasis = Pick<
-  LeaderCertificateClaims,
-  'members_digest' | 'member_count' | 'leader_index' | 'proof'
->;
+type CertificateBasis = Pick<LeaderClaims, 'members_digest' | 'member_count' | 'leader_index' | 'proof'>;
 
 function leaseResponse(lease: LeaseRecord): LeaseResponse {
   return {

@@ -4,9 +4,9 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { verifyAdmission } from '../../src/crypto/admission-certificate.ts';
 import { signAdmissionRequest } from '../../src/enclave/admission-proof.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { createJoinSecret, loadJoinSecret } from '../../src/enclave/join-secret.ts';
 import { memberKeyOf } from '../../src/enclave/lease-signature.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   CLUSTER,
   makeClient,
@@ -54,11 +54,12 @@ describe('admission at the enclave (POST /v1/admit)', () => {
   let joinDir: string;
   let secret: Buffer;
   let enclave: TestEnclave;
-  const clock = new ManualClock(1_800_000_000_000);
+  // Wall time now: the PKI made for the test is valid from now on.
+  const clock = new ManualClock(0, Date.now());
 
   const proof = (who: ReturnType<typeof identity>, overrides: { secret?: Buffer; ts?: number } = {}) =>
     signAdmissionRequest(
-      { cluster_id: CLUSTER, name: who.name, key: who.key, ts: overrides.ts ?? clock.now() },
+      { cluster_id: CLUSTER, name: who.name, key: who.key, ts: overrides.ts ?? clock.wallNow() },
       overrides.secret ?? secret,
       who.privateKey,
     );
@@ -83,7 +84,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     const { claims } = verifyAdmission(reply.body.admission!, {
       clusterId: CLUSTER,
       keys: new Map([[enclave.service.kid, enclave.service.attestedPublicKey]]),
-      now: clock.now(),
+      now: clock.wallNow(),
     });
     assert.deepEqual(
       { name: claims.name, key: claims.key, address: claims.address },
@@ -104,7 +105,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     // The HMAC covers the key too: a changed key fails there first, for the same outcome.
     assert.equal(reply.status, 403);
     const signedByOther = signAdmissionRequest(
-      { cluster_id: CLUSTER, name: 'beta', key: member.key, ts: clock.now() },
+      { cluster_id: CLUSTER, name: 'beta', key: member.key, ts: clock.wallNow() },
       secret,
       identity('x').privateKey,
     );
@@ -118,7 +119,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     assert.equal((await admitFrom(enclave, '127.0.0.14', body)).status, 200);
     const replay = await admitFrom(enclave, '127.0.0.15', body);
     assert.deepEqual([replay.status, replay.body.error?.code], [403, 'E_REPLAYED']);
-    const stale = await admitFrom(enclave, '127.0.0.14', proof(member, { ts: clock.now() - 31_000 }));
+    const stale = await admitFrom(enclave, '127.0.0.14', proof(member, { ts: clock.wallNow() - 31_000 }));
     assert.deepEqual([stale.status, stale.body.error?.code], [403, 'E_STALE_REQUEST']);
   });
 
@@ -133,7 +134,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     const thief = identity('victim');
     const theft = await admitFrom(enclave, '127.0.0.32', proof(thief));
     assert.deepEqual([theft.status, theft.body.error?.code], [409, 'E_NAME_HELD']);
-    assert.equal(theft.body.error?.retry_at, clock.now() + 60_000);
+    assert.equal(theft.body.error?.retry_at, clock.wallNow() + 60_000);
   });
 
   it('a restarted member (same name and address, new key) gets a newer serial that supersedes', async () => {
@@ -145,13 +146,13 @@ describe('admission at the enclave (POST /v1/admit)', () => {
 
   it('the client admits through the attested enclave and checks the answer names its own key', async () => {
     const peer = identity('zeta');
-    const client = makeClient(enclave, pki, enclave.service.checksum, { now: () => clock.now() });
+    const client = makeClient(enclave, pki, enclave.service.checksum, { clock });
     const admitted = await client.admit({ name: 'zeta', signer: peer.privateKey, joinSecret: secret });
     assert.equal(admitted.claims.key, peer.key);
     assert.equal(admitted.claims.address, '127.0.0.1');
     const verified = await client.verifyAdmission(admitted.token);
     assert.equal(verified.claims.serial, admitted.claims.serial);
-    const outsider = makeClient(enclave, pki, enclave.service.checksum, { now: () => clock.now() });
+    const outsider = makeClient(enclave, pki, enclave.service.checksum, { clock });
     await assert.rejects(
       outsider.admit({ name: 'eta', signer: identity('eta').privateKey, joinSecret: randomBytes(32) }),
       { code: 'E_NOT_ADMITTED' },

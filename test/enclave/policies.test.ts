@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { certificateMatchesMembers, type Policy } from '../../src/crypto/leader-certificate.ts';
 import { sortMembers } from '../../src/crypto/member-digest.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { LeaderFunction } from '../../src/enclave/leader-function.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   CLUSTER,
   entries,

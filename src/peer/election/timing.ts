@@ -1,6 +1,7 @@
 // Election timing: the defaults with their reasons, and the pure arithmetic of
 // lease windows, so the rules can be table-tested without a clock.
 import { ConfigError } from '../../errors.ts';
+import type { Random } from '../../random/seeded-random.ts';
 
 export interface ElectionTiming {
   /** How long before a known lease ends a follower asks the enclave (which holds the request until the end). */
@@ -37,6 +38,13 @@ export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
   // Three gossip rounds (200 ms each): a new epoch's certificate reaches ~27 peers per asker by then.
   followerGraceMs: 600,
 };
+
+/**
+ * The acting leader gossips its whole certificate again, for members that
+ * come back, at most once a second: churn must not turn into a flood of
+ * ~1.1 KB broadcasts (each returning member still gets it directly).
+ */
+export const REOFFER_INTERVAL_MS = 1000;
 
 export function validateTiming(timing: ElectionTiming): ElectionTiming {
   for (const [key, value] of Object.entries(timing)) {
@@ -120,7 +128,7 @@ export function followerGraceMs(base: number, leaseMs: number, members: number):
 }
 
 /** Exponential backoff with full jitter: attempt 0 -> [0, min), 1 -> [0, 2min), ... capped. */
-export function backoffMs(attempt: number, timing: ElectionTiming, random: () => number): number {
+export function backoffMs(attempt: number, timing: ElectionTiming, random: Random): number {
   const ceiling = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(attempt, 20));
-  return Math.max(timing.minBackoffMs / 2, Math.floor(random() * ceiling));
+  return Math.max(timing.minBackoffMs / 2, Math.floor(random.next() * ceiling));
 }

@@ -11,11 +11,13 @@ import type {
   MemberRecord,
   MemberState,
 } from '../../protocol/gossip-messages.ts';
+
+import { type Random, randomInt } from '../../random/seeded-random.ts';
 import type { RecordVerdict } from '../admission/admission-book.ts';
 import type { MemberAuthority } from '../admission/member-authority.ts';
+
 import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { MembershipEvent } from './membership-events.ts';
-import { type Random, randomInt } from './random.ts';
 import { Suspicion } from './suspicion.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 

@@ -12,16 +12,16 @@ import {
   startAdminServer,
 } from '../../../peer/admin/admin-server.ts';
 import { renderMetrics } from '../../../peer/admin/metrics.ts';
-import { systemClock } from '../../../peer/clock.ts';
 import { membershipConfig, type PeerConfig } from '../../../peer/config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
 import type { ElectionConfig } from '../../../peer/election/election-config.ts';
 import { PeerElection } from '../../../peer/election/peer-election.ts';
 import type { MembershipEvent } from '../../../peer/membership/membership-events.ts';
-import { seededRandom } from '../../../peer/membership/random.ts';
 import { MembershipNode } from '../../../peer/membership-node.ts';
 import { UdpTransport } from '../../../peer/transport/udp-transport.ts';
 import { createKeyring } from '../../../protocol/gossip-keyring.ts';
+import { seededRandom } from '../../../random/seeded-random.ts';
+import { systemClock } from '../../../time/clock.ts';
 
 export interface PeerIdentity {
   name: string;
@@ -263,7 +263,7 @@ export async function startPeer(
     identity,
     node,
     adminPort: admin.port,
-    epoch: () => election?.election.status().certificate?.epoch ?? 0,
+    epoch: () => election?.election.status().certificate?.claims.epoch ?? 0,
     addReadinessCheck: (check) => readiness.push(check),
     stop,
     [Symbol.asyncDispose]: stop,
