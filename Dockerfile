@@ -47,6 +47,6 @@ USER node
 # 7946/udp: gossip; 7947/tcp: peer admin HTTP (status, metrics, health).
 EXPOSE 7946/udp 7947/tcp
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "/app/src/healthcheck.ts"]
+  CMD ["node", "/app/src/peer/admin/healthcheck.ts"]
 ENTRYPOINT ["node", "/app/src/cli/main.ts"]
 CMD ["--help"]

@@ -9,14 +9,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPkiInit } from '../cli/commands/pki/pki-init.ts';
 import type { Policy } from '../crypto/leader-certificate.ts';
 import { PKI_FILES } from '../enclave/pki.ts';
+import { runPkiInit } from '../enclave/pki-init.ts';
 import { EnclaveElectError } from '../errors.ts';
 import { type PeerStatus, parseStatus } from '../orchestrator/peer-status.ts';
 import type { PeerReport } from '../orchestrator/status-report.ts';
 
-const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+// The entry point beside this module: main.ts from the sources, main.js where compiled (the image).
+const MAIN = fileURLToPath(new URL(`../cli/main${import.meta.url.slice(-3)}`, import.meta.url));
 
 export interface LocalClusterOptions {
   peers: number;
