@@ -137,7 +137,7 @@ export class EnclaveService {
   }
 
   async elect(body: unknown): Promise<LeaseResponse> {
-    const request = parseElectRequest(body, this.leaseMs);
+    const request = this.#onlyAdmitted(parseElectRequest(body, this.leaseMs));
     this.#checkCluster(request.cluster_id);
     const deadline = this.#clock.wallNow() + request.wait_ms;
     for (;;) {
@@ -198,7 +198,7 @@ export class EnclaveService {
   }
 
   async resign(body: unknown): Promise<LeaseResponse> {
-    const request = parseResignRequest(body);
+    const request = this.#onlyAdmitted(parseResignRequest(body), true);
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
@@ -226,6 +226,29 @@ export class EnclaveService {
   /** Stop holding waiting requests (they get 503). */
   close(): void {
     this.#closing.abort();
+  }
+
+  /**
+   * With admission on, only admitted members (name and key as admitted, not
+   * expired) can be candidates, whatever a caller lists: an outsider is never
+   * chosen. A resign may leave nobody (the answer then grants no one).
+   */
+  #onlyAdmitted<T extends { members: MemberEntry[] }>(request: T, mayBeEmpty = false): T {
+    const registry = this.#admission?.registry;
+    if (!registry) return request;
+    const now = this.#clock.wallNow();
+    const members = request.members.filter((m) => {
+      const binding = registry.get(m.name);
+      return binding !== undefined && binding.key === m.key && binding.exp > now;
+    });
+    if (members.length === 0 && !mayBeEmpty) {
+      throw new RequestError(
+        409,
+        'E_NO_ADMITTED_CANDIDATES',
+        'none of the members is admitted with that key',
+      );
+    }
+    return { ...request, members };
   }
 
   #checkCluster(clusterId: string): void {

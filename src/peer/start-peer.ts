@@ -3,6 +3,7 @@
 // and the logger, and leaves the cluster gracefully on stop.
 import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
+import { EnclaveClient } from '../enclave/client/enclave-client.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createKeyring } from '../protocol/gossip-keyring.ts';
@@ -11,6 +12,7 @@ import { systemClock } from '../time/clock.ts';
 import { AddressWatch, firstExternalIpv4 } from './address-watch.ts';
 import { type ReadinessCheck, type StartedAdminServer, startAdminServer } from './admin/admin-server.ts';
 import { renderMetrics } from './admin/metrics.ts';
+import { PeerAdmission } from './admission/peer-admission.ts';
 import { membershipConfig, type PeerConfig } from './config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from './discovery/seed-discovery.ts';
 import type { ElectionConfig } from './election/election-config.ts';
@@ -113,7 +115,31 @@ export async function startPeer(
       { cause: error },
     );
   });
+  // One attested enclave client for admission and election alike.
+  const client = options.election
+    ? new EnclaveClient({
+        url: options.election.enclaveUrl,
+        root: options.election.root,
+        pinnedChecksum: options.election.pinnedChecksum,
+        clusterId: options.election.clusterId,
+        clock: systemClock,
+        timeoutMs: options.election.requestTimeoutMs,
+      })
+    : undefined;
+  const admission =
+    options.election && client
+      ? new PeerAdmission({
+          name: identity.name,
+          signer: identity.privateKey,
+          clusterId: options.election.clusterId,
+          client,
+          joinSecret: options.election.joinSecret,
+          clock: systemClock,
+          logger: log,
+        })
+      : undefined;
   const node = new MembershipNode({
+    ...(admission ? { authority: admission.authority } : {}),
     name: identity.name,
     publicKey: identity.publicKey,
     // Wall-clock ms: a restarted peer outranks every rumour about its former self.
@@ -124,7 +150,10 @@ export async function startPeer(
     random: seededRandom(randomInt(2 ** 32)),
     keyring: config.gossipKeys.length > 0 ? createKeyring(config.gossipKeys) : undefined,
   });
-  node.on((event) => logMembershipEvent(log, event));
+  node.on((event) => {
+    if (event.event === 'admission.refused') admission?.unknownKey();
+    else logMembershipEvent(log, event);
+  });
 
   const port = Number(transport.address.split(':')[1]);
   const addressWatch =
@@ -169,6 +198,7 @@ export async function startPeer(
         requestTimeoutMs: options.election.requestTimeoutMs,
         joined: () => node.joined || discovery.alone,
         logger: log,
+        ...(client ? { client } : {}),
       })
     : undefined;
 
@@ -203,6 +233,7 @@ export async function startPeer(
           incarnation,
           publicKey: Buffer.from(publicKey).toString('base64url'),
         })),
+        admission: admission ? admission.status() : null,
         counters: {
           ...node.counters.snapshot(),
           ...(election ? { certificatesDropped: election.droppedCertificates() } : {}),
@@ -229,7 +260,27 @@ export async function startPeer(
     pinnedChecksum: options.election?.pinnedChecksum ?? null,
     pinnedChecksumSource: options.election?.checksumSource ?? null,
   });
-  await discovery.start();
+  if (admission) {
+    readiness.push({
+      name: 'admission',
+      check: () =>
+        admission.admitted
+          ? { ready: true }
+          : { ready: false, detail: 'not admitted (yet): no other member lists this peer' },
+    });
+  }
+  let stopRequested = false;
+  if (admission?.joinsLater) {
+    // Join only once admitted (the join hands our admission to the seed); the
+    // admin port answers meanwhile, and an enclave that is down only delays it.
+    admission
+      .start()
+      .then(() => (stopRequested ? undefined : discovery.start()))
+      .catch((error: Error) => log.info({ event: 'admission.abandoned', error: error.message }));
+  } else {
+    await admission?.start();
+    await discovery.start();
+  }
   addressWatch?.start();
   if (election) {
     readiness.push(election.readiness());
@@ -241,8 +292,10 @@ export async function startPeer(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      stopRequested = true;
       discovery.stop();
       addressWatch?.stop();
+      admission?.stop();
       if (election) {
         // A leader resigns first and gossips the hand-over certificate.
         const wasLeader = election.election.status().isLeader;

@@ -11,6 +11,7 @@ import {
   CLUSTER,
   makeClient,
   makePki,
+  postJson,
   removeDir,
   startTestEnclave,
   type TestEnclave,
@@ -157,6 +158,26 @@ describe('admission at the enclave (POST /v1/admit)', () => {
       outsider.admit({ name: 'eta', signer: identity('eta').privateKey, joinSecret: randomBytes(32) }),
       { code: 'E_NOT_ADMITTED' },
     );
+  });
+
+  it('elects only admitted members, whatever the caller lists: an outsider is never a candidate', async () => {
+    const member = identity('kappa');
+    assert.equal((await admitFrom(enclave, '127.0.0.71', proof(member))).status, 200);
+    const ghost = identity('ghost');
+    const url = `${enclave.url}/v1/elect`;
+    const only = await postJson(url, { cluster_id: CLUSTER, members: [{ name: 'ghost', key: ghost.key }] });
+    assert.deepEqual([only.status, only.body.error?.code], [409, 'E_NO_ADMITTED_CANDIDATES']);
+    const both = await postJson(url, {
+      cluster_id: CLUSTER,
+      members: [
+        { name: 'ghost', key: ghost.key },
+        { name: 'kappa', key: member.key },
+      ],
+    });
+    assert.equal(both.status, 200);
+    assert.equal(both.body.leader, 'kappa');
+    const claims = JSON.parse(Buffer.from(both.body.certificate!.split('.')[1]!, 'base64url').toString());
+    assert.equal(claims.member_count, 1, 'the outsider was not among the candidates');
   });
 
   it('keeps who holds which name across an enclave restart', async () => {

@@ -47,6 +47,8 @@ export interface PeerElectionOptions {
   fetch?: typeof fetch;
   /** How often the core is ticked. Default 50 ms. */
   tickMs?: number;
+  /** An enclave client to share (the peer's admission uses the same attestation); default: its own. */
+  client?: EnclaveClient;
 }
 
 export interface LeaderStatus {
@@ -97,16 +99,18 @@ export class PeerElection {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#tickMs = options.tickMs ?? 50;
-    this.#client = new EnclaveClient({
-      url: options.enclaveUrl,
-      root: options.root,
-      pinnedChecksum: options.pinnedChecksum,
-      clusterId: options.clusterId,
-      clock: this.#clock,
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
-      ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
-    });
+    this.#client =
+      options.client ??
+      new EnclaveClient({
+        url: options.enclaveUrl,
+        root: options.root,
+        pinnedChecksum: options.pinnedChecksum,
+        clusterId: options.clusterId,
+        clock: this.#clock,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+        ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
+      });
     this.#trust = new EnclaveTrust(this.#client, options.enclaveUrl, options.pinnedChecksum, options.logger);
     this.election = new Election({
       self: { name: options.node.name, publicKey: b64url(options.node.self.publicKey) },
