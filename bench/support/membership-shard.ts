@@ -2,7 +2,7 @@
 // own sockets, in a LoopbackCluster. Every method takes and returns small,
 // cloneable values (counts, a few names, absolute times), so the same shard
 // serves in the main thread (one shard) or behind a worker's message port.
-import type { SignatureCost } from './bench-admissions.ts';
+import { type SignatureCost, threadCpuMs } from './bench-admissions.ts';
 import { LoopbackCluster, type LoopbackKnowledge } from './loopback-cluster.ts';
 
 export interface ShardOptions {
@@ -110,7 +110,9 @@ export class MembershipShard {
 
   /** Time this shard's peers spent signing and checking records (zeros without admissions). */
   signatureCost(): SignatureCost {
-    return { ...(this.peers().admissions?.cost ?? { checks: 0, checkMs: 0, signs: 0, signMs: 0 }) };
+    const admissions = this.peers().admissions;
+    if (!admissions) return { checks: 0, checkMs: 0, signs: 0, signMs: 0, threadMs: 0 };
+    return { ...admissions.cost, threadMs: threadCpuMs() - admissions.startedCpuMs };
   }
 
   falsePositives(): { count: number; log: string[] } {

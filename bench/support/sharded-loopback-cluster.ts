@@ -166,6 +166,7 @@ export class ShardedLoopbackCluster {
       checkMs: sum(parts.map((p) => p.checkMs)),
       signs: sum(parts.map((p) => p.signs)),
       signMs: sum(parts.map((p) => p.signMs)),
+      threadMs: sum(parts.map((p) => p.threadMs)),
     };
   }
 

@@ -221,16 +221,29 @@ export class MemberTable {
    */
   applyAlive(record: MemberRecord, now: number, quiet = false): void {
     const authority = this.ctx.authority;
+    const current = this.byName.get(record.name);
     if (authority) {
-      // Before anything else, also for claims about ourselves: a forged record
-      // (not signed by the admitted key) is not even worth a refutation.
+      // A record no newer than ours changes nothing, so it is not verified (a
+      // signature check costs more than all the rest): only its echo counts.
+      const known = record.name === this.selfName ? this.self : current;
+      if (known && record.incarnation <= known.record.incarnation) {
+        const echo =
+          !quiet &&
+          record.name !== this.selfName &&
+          record.incarnation === known.record.incarnation &&
+          known.state === 'alive' &&
+          sameKey(record.publicKey, known.record.publicKey);
+        if (echo) this.echo('alive', record.name, record.incarnation);
+        return;
+      }
+      // News, also about ourselves: a forged record (not signed by the admitted
+      // key) is refused before it can change anything or draw a refutation.
       const verdict = authority.check(record);
       if (verdict !== 'ok') {
         this.ctx.onRefused?.(record, verdict);
         return;
       }
     }
-    const current = this.byName.get(record.name);
     if (record.name === this.selfName) {
       const self = this.self.record;
       if (record.incarnation < self.incarnation) return;
