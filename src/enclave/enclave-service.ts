@@ -11,7 +11,7 @@ import {
   signLeaderCertificate,
   vrfAlpha,
 } from '../crypto/leader-certificate.ts';
-import { type MemberEntry, memberDigest, sortMembers } from '../crypto/member-digest.ts';
+import { type MemberIdentity, memberDigest, sortMembers } from '../crypto/member-digest.ts';
 import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from '../crypto/rsa-keys.ts';
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
@@ -233,7 +233,7 @@ export class EnclaveService {
    * expired) can be candidates, whatever a caller lists: an outsider is never
    * chosen. A resign may leave nobody (the answer then grants no one).
    */
-  #onlyAdmitted<T extends { members: MemberEntry[] }>(request: T, mayBeEmpty = false): T {
+  #onlyAdmitted<T extends { members: MemberIdentity[] }>(request: T, mayBeEmpty = false): T {
     const registry = this.#admission?.registry;
     if (!registry) return request;
     const now = this.#clock.wallNow();
@@ -269,7 +269,7 @@ export class EnclaveService {
 
   #electNew(
     epoch: number,
-    submitted: MemberEntry[],
+    submitted: MemberIdentity[],
     previousLeader: string | null,
     now: number,
   ): LeaseRecord {
@@ -320,7 +320,7 @@ export class EnclaveService {
   #grant(
     epoch: number,
     seq: number,
-    leader: MemberEntry,
+    leader: MemberIdentity,
     basis: CertificateBasis,
     leaseEnd: number,
   ): EpochState {

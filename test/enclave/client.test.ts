@@ -214,13 +214,13 @@ describe('EnclaveClient', () => {
   it('opens a fresh connection for every request (no pooled socket to go stale across a partition)', async () => {
     const busy = await listen((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'E_BUSY', message: 'try later' } }));
+      res.end(JSON.stringify({ error: { code: 'E_SHUTTING_DOWN', message: 'the enclave is stopping' } }));
     });
     let connections = 0;
     busy.server.on('connection', () => connections++);
     try {
       const client = makeClient(busy, pki, BUILT_IN);
-      for (let i = 0; i < 3; i++) await assert.rejects(client.attest(), { code: 'E_BUSY' });
+      for (let i = 0; i < 3; i++) await assert.rejects(client.attest(), { code: 'E_SHUTTING_DOWN' });
       assert.equal(connections, 3, 'one new connection per request');
     } finally {
       busy.server.closeAllConnections();

@@ -8,12 +8,11 @@ import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../crypto/member-digest.ts';
+import type { MemberIdentity } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
-import { EnclaveElectError } from '../../errors.ts';
-
+import { EnclaveElectError, isErrorCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../time/clock.ts';
 import { signAdmissionRequest } from '../admission-proof.ts';
 import { type LeaseOp, memberKeyOf, signLeaseRequest } from '../lease-signature.ts';
@@ -46,13 +45,16 @@ export interface EnclaveClientOptions {
   reattestIntervalMs?: number;
 }
 
-/** The enclave answered with a coded error. */
+/**
+ * The enclave answered with a coded error. A code this version does not know
+ * (a newer enclave's) becomes E_ENCLAVE_ERROR; the message keeps it as sent.
+ */
 export class EnclaveRequestError extends EnclaveElectError {
   readonly status: number;
   /** When the refusal may no longer hold (admission: the holder's expiry), ms since the epoch. */
   readonly retryAt: number | undefined;
   constructor(status: number, code: string, message: string, retryAt?: number) {
-    super(code, `enclave refused (${status} ${code}): ${message}`);
+    super(isErrorCode(code) ? code : 'E_ENCLAVE_ERROR', `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
     this.retryAt = retryAt;
   }
@@ -234,7 +236,7 @@ export class EnclaveClient {
   }
 
   async elect(input: {
-    members: MemberEntry[];
+    members: MemberIdentity[];
     knownEpoch?: number;
     waitMs?: number;
   }): Promise<LeaderCertificate> {
@@ -255,13 +257,13 @@ export class EnclaveClient {
   }
 
   /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
-  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<LeaderCertificate | null> {
+  async resign(action: LeaseAction & { members: MemberIdentity[] }): Promise<LeaderCertificate | null> {
     await this.#ensureAttested();
     const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
     return token === null ? null : this.#verified(token, '/v1/resign');
   }
 
-  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberEntry[] }) {
+  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberIdentity[] }) {
     const fields = {
       cluster_id: this.#options.clusterId,
       epoch: action.certificate.claims.epoch,

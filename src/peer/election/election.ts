@@ -398,7 +398,7 @@ export class Election {
 }
 
 /** Order by (epoch, seq): positive when a is newer. */
-export function compareCertificates(a: LeaderCertificate, b: LeaderCertificate): number {
+function compareCertificates(a: LeaderCertificate, b: LeaderCertificate): number {
   return a.claims.epoch !== b.claims.epoch ? a.claims.epoch - b.claims.epoch : a.claims.seq - b.claims.seq;
 }
 

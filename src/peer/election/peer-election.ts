@@ -8,6 +8,7 @@ import { type KeyObject, randomInt } from 'node:crypto';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveClient } from '../../enclave/client/enclave-client.ts';
+import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { seededRandom } from '../../random/seeded-random.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
@@ -75,7 +76,7 @@ interface Failure {
 function asFailure(error: unknown): Failure {
   const e = error as { code?: unknown; message?: unknown };
   return {
-    code: typeof e?.code === 'string' ? e.code : 'E_ENCLAVE_REQUEST',
+    code: typeof e?.code === 'string' ? e.code : ('E_ENCLAVE_REQUEST' satisfies ErrorCode),
     message: typeof e?.message === 'string' ? e.message : String(error),
   };
 }
