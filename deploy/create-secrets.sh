@@ -12,9 +12,9 @@
 # secret store. With --pki DIR, an existing PKI (`enclave-elect pki init --out DIR`)
 # is used, e.g. to keep the root that running peers pin.
 #
-# Object names match deploy/swarm/stack.yml and deploy/kubernetes/*.yaml. One more
-# secret (such as the admission credential the peers will mount) is one more entry
-# in the lists below.
+# Object names match deploy/swarm/stack.yml and deploy/kubernetes/*.yaml. The cluster
+# join secret (join.key, `pki init --join DIR`) goes to the enclave and the peers
+# (docs/security.md).
 set -euo pipefail
 
 usage() { sed -n '2,16p' "$0"; }
@@ -42,12 +42,15 @@ SWARM_SECRETS=(
   "enclave-elect-root-cert:root.crt.pem"
   "enclave-elect-attestation-cert:attestation.crt.pem"
   "enclave-elect-attestation-key:attestation.key.pem"
+  "enclave-elect-join-secret:join.key"
 )
 SWARM_CONFIGS=(
   "enclave-elect-root-cert:root.crt.pem"
 )
 # Kubernetes: one Secret holding the enclave's files, mounted as a directory (enclave.yaml).
-KUBERNETES_PKI_SECRET="enclave-elect-pki:root.crt.pem,attestation.crt.pem,attestation.key.pem"
+KUBERNETES_PKI_SECRET="enclave-elect-pki:root.crt.pem,attestation.crt.pem,attestation.key.pem,join.key"
+# Kubernetes: the join secret again, in a Secret only the peers mount (peer.yaml).
+KUBERNETES_ADMISSION_SECRET="enclave-elect-admission:join.key"
 KUBERNETES_TRUST_CONFIGMAP="enclave-elect-trust:root.crt.pem"
 
 if [ -z "$pki_dir" ]; then
@@ -55,7 +58,7 @@ if [ -z "$pki_dir" ]; then
   trap 'rm -rf "$pki_dir"' EXIT
   # The image runs as uid 1000: let it write into the temporary directory.
   chmod 0777 "$pki_dir"
-  docker run --rm --read-only --cap-drop ALL -v "$pki_dir:/pki" "$image" pki init --out /pki >&2
+  docker run --rm --read-only --cap-drop ALL -v "$pki_dir:/pki" "$image" pki init --out /pki --join /pki >&2
 fi
 
 # "name:file1,file2" -> --from-file arguments, each file checked.
@@ -79,8 +82,11 @@ if [ "$target" = swarm ]; then
   done
 else
   from_files "$KUBERNETES_PKI_SECRET" >/dev/null && from_files "$KUBERNETES_TRUST_CONFIGMAP" >/dev/null
+  from_files "$KUBERNETES_ADMISSION_SECRET" >/dev/null
   mapfile -t pki_args < <(from_files "$KUBERNETES_PKI_SECRET")
+  mapfile -t admission_args < <(from_files "$KUBERNETES_ADMISSION_SECRET")
   mapfile -t trust_args < <(from_files "$KUBERNETES_TRUST_CONFIGMAP")
   kubectl "${namespace[@]}" create secret generic "${KUBERNETES_PKI_SECRET%%:*}" "${pki_args[@]}"
   kubectl "${namespace[@]}" create configmap "${KUBERNETES_TRUST_CONFIGMAP%%:*}" "${trust_args[@]}"
+  kubectl "${namespace[@]}" create secret generic "${KUBERNETES_ADMISSION_SECRET%%:*}" "${admission_args[@]}"
 fi

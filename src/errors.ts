@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   E_TOKEN_STALE: 'a fencing token is older than the newest the verifier has accepted',
   E_NOT_ACTING_LEADER: 'this peer does not act as leader, so it has no fencing token to give',
   E_ENTRY_INVALID: 'a ledger append carries no entry, or one over the size limit',
+  E_ADMISSION_INVALID: 'an admission certificate was refused',
+  E_ADMISSION_EXPIRED: 'an admission certificate is past its expiry',
   // The enclave client
   E_ENCLAVE_UNREACHABLE: 'the enclave does not answer',
   E_ENCLAVE_PROTOCOL: 'the enclave answered outside its protocol',
@@ -78,6 +80,14 @@ export const ERROR_CODES = {
   E_STALE_SEQUENCE: "the request names a sequence that is not the lease's current one",
   E_LEASE_ENDED: 'the lease was resigned',
   E_LEASE_INHERITED: 'the lease was granted before the enclave restarted',
+  // The enclave service: admission (docs/security.md)
+  E_ADMISSION_DISABLED: 'the enclave was started without a join secret',
+  E_NOT_ADMITTED: 'an admit request does not prove the cluster join secret',
+  E_STALE_REQUEST: "an admit request's time is too far from the enclave's clock",
+  E_REPLAYED: 'an admit request was used before',
+  E_ADDRESS_BOUND: 'the source address already holds another live admitted identity',
+  E_NAME_HELD: 'the name is admitted with another key at another address',
+  E_NO_ADMITTED_CANDIDATES: 'none of the members listed is admitted with that key',
 } as const satisfies Record<`E_${string}`, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -12,6 +12,7 @@ import {
   ENCLAVE_ALIAS,
   ENCLAVE_PORT,
   enclaveCommand,
+  JOIN_DIR,
   PEER_ALIAS,
   PKI_DIR,
   peerCommand,
@@ -77,7 +78,7 @@ interface Layout {
   runId: string;
   clusterId: string;
   network: string;
-  volumes: { pki: string; trust: string; state: string };
+  volumes: { pki: string; trust: string; state: string; join: string };
 }
 
 /** A container of the project image on the cluster network, with compose's hardening where testcontainers offers it. */
@@ -105,6 +106,7 @@ function startEnclaveContainer(
     .withBindMounts([
       { source: layout.volumes.pki, target: PKI_DIR, mode: 'ro' },
       { source: layout.volumes.state, target: STATE_DIR },
+      { source: layout.volumes.join, target: JOIN_DIR, mode: 'ro' },
     ])
     .withWaitStrategy(Wait.forLogMessage(/"event":"enclave\.listening"/));
   return (
@@ -128,6 +130,8 @@ export class ElectionCluster {
   readonly startedAt = Date.now();
   #lastViews: [string, PeerStatus | string][] = [];
   readonly #addresses = new Map<string, string>();
+  /** Containers started by startOutsider, removed with the cluster. */
+  readonly outsiders: StartedTestContainer[] = [];
 
   private constructor(
     layout: Layout,
@@ -154,12 +158,15 @@ export class ElectionCluster {
       await docker.createVolume({ Name: name, Labels: labels });
       return name;
     };
-    const [pki, trust, state] = await Promise.all([volume('pki'), volume('trust'), volume('state')]);
-    const layout: Layout = { runId, clusterId, network: network.name, volumes: { pki, trust, state } };
+    const [pki, trust, state, join] = (await Promise.all(
+      ['pki', 'trust', 'state', 'join'].map((kind) => volume(kind)),
+    )) as [string, string, string, string];
+    const layout: Layout = { runId, clusterId, network: network.name, volumes: { pki, trust, state, join } };
     await hardened(layout, pkiInitCommand())
       .withBindMounts([
         { source: pki, target: PKI_DIR },
         { source: trust, target: TRUST_DIR },
+        { source: join, target: JOIN_DIR },
       ])
       .withWaitStrategy(Wait.forOneShotStartup())
       .start();
@@ -174,7 +181,10 @@ export class ElectionCluster {
         const container = await hardened(layout, cmd)
           .withEnvironment(Object.fromEntries(env.map((e) => e.split('=', 2) as [string, string])))
           .withNetworkAliases(PEER_ALIAS, name)
-          .withBindMounts([{ source: trust, target: TRUST_DIR, mode: 'ro' }])
+          .withBindMounts([
+            { source: trust, target: TRUST_DIR, mode: 'ro' },
+            { source: join, target: JOIN_DIR, mode: 'ro' },
+          ])
           .withWaitStrategy(Wait.forLogMessage(/"event":"peer\.started"/))
           .start();
         peers.set(name, container);
@@ -183,9 +193,28 @@ export class ElectionCluster {
     return new ElectionCluster(layout, network, enclave, peers);
   }
 
+  /**
+   * An outsider on the cluster network: this project's own `peer`, joining by
+   * the alias `peer`, holding only the published root certificate (no join
+   * secret). Not counted among the cluster's peers.
+   */
+  async startOutsider(name: string): Promise<StartedTestContainer> {
+    const { cmd, env } = peerCommand(name, { cluster: this.clusterId });
+    // No join secret: it holds nothing but what is public.
+    const publicEnv = env.filter((e) => !e.startsWith('JOIN_SECRET='));
+    const container = await hardened(this.#layout, cmd)
+      .withEnvironment(Object.fromEntries(publicEnv.map((e) => e.split('=', 2) as [string, string])))
+      .withNetworkAliases(name)
+      .withBindMounts([{ source: this.#layout.volumes.trust, target: TRUST_DIR, mode: 'ro' }])
+      .withWaitStrategy(Wait.forLogMessage(/"event":"peer\.started"/))
+      .start();
+    this.outsiders.push(container);
+    return container;
+  }
+
   /** Remove this cluster's containers, network and volumes (by the run's label). */
   async close(): Promise<void> {
-    for (const container of [...this.peers.values(), this.enclave]) {
+    for (const container of [...this.peers.values(), ...this.outsiders, this.enclave]) {
       await docker
         .getContainer(container.getId())
         .remove({ force: true, v: true })

@@ -7,9 +7,11 @@
 // a `LeaderCertificate` is a verified certificate: its compact JWS, the hash
 // that identifies it, and its claims, so nobody re-verifies to read a field.
 import { createHash } from 'node:crypto';
+import { verifyAttestedJws } from './attested-jws.ts';
+
 import { decodeBase64url } from './base64url.ts';
 import { canonicalBytes } from './canonical-json.ts';
-import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
+import { signJws } from './jws.ts';
 import { type MemberIdentity, memberDigest, sortMembers } from './member-digest.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 import { VerificationError } from './verification-error.ts';
@@ -124,14 +126,13 @@ export function verifyCertificate(
   expect: CertificateExpectations,
   hash = certificateHash(token),
 ): LeaderCertificate {
-  const parsed = parseJwsOr(token, invalid);
-  if (parsed.header.typ !== CERTIFICATE_TYP) throw invalid(`typ must be ${CERTIFICATE_TYP}`);
-  const kid = parsed.header.kid;
-  if (typeof kid !== 'string') throw invalid('kid missing');
-  const key = expect.keys.get(kid);
-  if (!key)
-    throw new VerificationError('E_CERT_UNKNOWN_KID', `leader certificate names key ${kid}, not attested`);
-  if (!verifyJwsSignature(parsed, key)) throw invalid('signature does not verify');
+  const { parsed, kid, key } = verifyAttestedJws(
+    token,
+    CERTIFICATE_TYP,
+    expect.keys,
+    invalid,
+    'leader certificate',
+  );
   const claims = readClaims(parsed.payload);
   if (claims.kid !== kid) throw invalid('kid in claims differs from header');
   if (expect.clusterId !== null && claims.cluster_id !== expect.clusterId)

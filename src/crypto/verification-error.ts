@@ -4,13 +4,17 @@
 //   E_ENCLAVE_UNTRUSTED    attested function checksum differs from the pin
 //   E_CERT_UNKNOWN_KID     certificate signed by a key no attestation vouched for
 //   E_CERT_INVALID         certificate malformed, bad signature, wrong cluster/pin/choice
+//   E_ADMISSION_INVALID    admission certificate malformed, bad signature, wrong cluster
+//   E_ADMISSION_EXPIRED    admission certificate past its expiry (re-admission needed)
 import { EnclaveElectError } from '../errors.ts';
 
 export type VerificationCode =
   | 'E_ATTESTATION_INVALID'
   | 'E_ENCLAVE_UNTRUSTED'
   | 'E_CERT_UNKNOWN_KID'
-  | 'E_CERT_INVALID';
+  | 'E_CERT_INVALID'
+  | 'E_ADMISSION_INVALID'
+  | 'E_ADMISSION_EXPIRED';
 
 export class VerificationError extends EnclaveElectError {
   /** For E_ENCLAVE_UNTRUSTED: the pinned and the attested checksum. */

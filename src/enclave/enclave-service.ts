@@ -16,7 +16,11 @@ import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+
 import type { Clock } from '../time/clock.ts';
+import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
+import type { AdmissionPersistence } from './admission-store.ts';
+
 import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
 import type { EnclavePki } from './pki.ts';
@@ -34,6 +38,8 @@ export interface EnclaveServiceOptions {
   logger: Logger;
   /** Enclave key size; below 2048 only in tests. */
   keyBits?: number;
+  /** Admission of members (join secret and rules); without it /v1/admit answers 503. */
+  admission?: { settings: AdmissionSettings; store: AdmissionPersistence };
 }
 
 export interface LeaseResponse {
@@ -61,6 +67,7 @@ export class EnclaveService {
   #lock: Promise<unknown> = Promise.resolve();
   #changed = Promise.withResolvers<void>();
   readonly #closing = new AbortController();
+  readonly #admission: AdmissionService | undefined;
 
   constructor(options: EnclaveServiceOptions) {
     this.clusterId = options.clusterId;
@@ -83,6 +90,34 @@ export class EnclaveService {
       );
     }
     this.#state = saved ?? { clusterId: this.clusterId, epoch: 0, generation: 0, lease: null };
+    this.#admission =
+      options.admission &&
+      new AdmissionService({
+        ...options.admission,
+        clusterId: this.clusterId,
+        clock: this.#clock,
+        logger: this.#log,
+        kid: this.kid,
+        key: this.#keys.privateKey,
+      });
+  }
+
+  /** The public half of the signing key (the attestation vouches for it); for tests and tools. */
+  get attestedPublicKey(): RsaKeyPair['publicKey'] {
+    return this.#keys.publicKey;
+  }
+
+  get admission(): AdmissionService | undefined {
+    return this.#admission;
+  }
+
+  /** Admit a member's key under its name, bound to the TCP source `address` the server saw. */
+  async admit(body: unknown, address: string): Promise<AdmitResponse> {
+    const admission = this.#admission;
+    if (!admission) {
+      throw new RequestError(503, 'E_ADMISSION_DISABLED', 'this enclave was started without a join secret');
+    }
+    return this.#exclusive(() => admission.admit(body, address));
   }
 
   get state(): Readonly<EpochState> {
@@ -102,7 +137,7 @@ export class EnclaveService {
   }
 
   async elect(body: unknown): Promise<LeaseResponse> {
-    const request = parseElectRequest(body, this.leaseMs);
+    const request = this.#onlyAdmitted(parseElectRequest(body, this.leaseMs));
     this.#checkCluster(request.cluster_id);
     const deadline = this.#clock.wallNow() + request.wait_ms;
     for (;;) {
@@ -163,7 +198,7 @@ export class EnclaveService {
   }
 
   async resign(body: unknown): Promise<LeaseResponse> {
-    const request = parseResignRequest(body);
+    const request = this.#onlyAdmitted(parseResignRequest(body), true);
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
@@ -191,6 +226,29 @@ export class EnclaveService {
   /** Stop holding waiting requests (they get 503). */
   close(): void {
     this.#closing.abort();
+  }
+
+  /**
+   * With admission on, only admitted members (name and key as admitted, not
+   * expired) can be candidates, whatever a caller lists: an outsider is never
+   * chosen. A resign may leave nobody (the answer then grants no one).
+   */
+  #onlyAdmitted<T extends { members: MemberIdentity[] }>(request: T, mayBeEmpty = false): T {
+    const registry = this.#admission?.registry;
+    if (!registry) return request;
+    const now = this.#clock.wallNow();
+    const members = request.members.filter((m) => {
+      const binding = registry.get(m.name);
+      return binding !== undefined && binding.key === m.key && binding.exp > now;
+    });
+    if (members.length === 0 && !mayBeEmpty) {
+      throw new RequestError(
+        409,
+        'E_NO_ADMITTED_CANDIDATES',
+        'none of the members is admitted with that key',
+      );
+    }
+    return { ...request, members };
   }
 
   #checkCluster(clusterId: string): void {

@@ -61,6 +61,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 async function handlePost(service: EnclaveService, req: IncomingMessage, route: keyof typeof POST_ROUTES) {
+  return POST_ROUTES[route](service, await readJsonBody(req));
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json(\s*;|$)/i.test(type)) {
     throw new RequestError(415, 'E_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
@@ -72,7 +76,21 @@ async function handlePost(service: EnclaveService, req: IncomingMessage, route: 
   } catch {
     throw new RequestError(400, 'E_BAD_JSON', 'the request body is not valid JSON');
   }
-  return POST_ROUTES[route](service, body);
+  return body;
+}
+
+/** Admission binds to the TCP source address seen here, never to anything the body says. */
+export const ADMIT_PATH = '/v1/admit';
+
+async function handleAdmit(service: EnclaveService, req: IncomingMessage) {
+  const body = await readJsonBody(req);
+  return service.admit(body, sourceAddress(req.socket.remoteAddress));
+}
+
+/** The peer's IP as the socket reports it; an IPv4-mapped IPv6 address is shown as IPv4. */
+export function sourceAddress(remote: string | undefined): string {
+  if (!remote) throw new RequestError(400, 'E_BAD_REQUEST', 'no source address');
+  return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
 }
 
 function status(service: EnclaveService) {
@@ -97,6 +115,11 @@ async function route(
   path: string,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://enclave');
+  if (path === ADMIT_PATH) {
+    if (req.method !== 'POST') throw new RequestError(405, 'E_METHOD_NOT_ALLOWED', `${path} takes POST`);
+    sendJson(res, 200, await handleAdmit(service, req));
+    return;
+  }
   if (path in POST_ROUTES) {
     if (req.method !== 'POST') throw new RequestError(405, 'E_METHOD_NOT_ALLOWED', `${path} takes POST`);
     sendJson(res, 200, await handlePost(service, req, path as keyof typeof POST_ROUTES));
@@ -130,10 +153,13 @@ export async function startEnclaveServer(
     route(service, req, res, path)
       .catch((error: unknown) => {
         if (error instanceof RequestError) {
+          const retryAt = (error as { retryAt?: number }).retryAt;
           sendJson(
             res,
             error.status,
-            { error: { code: error.code, message: error.message } },
+            {
+              error: { code: error.code, message: error.message, ...(retryAt ? { retry_at: retryAt } : {}) },
+            },
             error.status === 413,
           );
         } else {

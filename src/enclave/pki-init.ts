@@ -3,6 +3,7 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnclaveElectError } from '../errors.ts';
+import { createJoinSecret } from './join-secret.ts';
 import { certificateFingerprint, initPki, loadRootCertificate, PKI_FILES } from './pki.ts';
 
 export interface PkiInitReport {
@@ -14,12 +15,16 @@ export interface PkiInitReport {
   root_fingerprint: string;
   /** Where the root certificate was copied for peers (--publish), if anywhere. */
   published: string | null;
+  /** The cluster join secret (--join): kept if present, never printed. */
+  join_secret: string | null;
 }
 
 export interface PkiInitFlags {
   force?: boolean;
   ifMissing?: boolean;
   publish?: string;
+  /** Directory for the cluster join secret, mounted only by the enclave and the peers. */
+  join?: string;
 }
 
 export function runPkiInit(dir: string, flags: PkiInitFlags = {}): PkiInitReport {
@@ -45,6 +50,8 @@ export function runPkiInit(dir: string, flags: PkiInitFlags = {}): PkiInitReport
     published = join(flags.publish, PKI_FILES.rootCert);
     copyFileSync(rootCertificate, published);
   }
+  // An existing secret is kept even under --force: replacing it locks every running peer out.
+  const joinSecret = flags.join ? createJoinSecret(flags.join) : null;
   return {
     dir,
     created,
@@ -52,5 +59,6 @@ export function runPkiInit(dir: string, flags: PkiInitFlags = {}): PkiInitReport
     root_certificate: rootCertificate,
     root_fingerprint: fingerprint,
     published,
+    join_secret: joinSecret,
   };
 }

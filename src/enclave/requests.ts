@@ -145,3 +145,32 @@ export function parseResignRequest(value: unknown): ResignRequest {
   const body = object(value, 'resign request', fields, fields);
   return { ...leaseFields(body), members: members(body) };
 }
+
+export interface AdmitRequest {
+  cluster_id: string;
+  name: string;
+  key: string;
+  ts: number;
+  nonce: string;
+  mac: string;
+  sig: string;
+}
+
+const ADMIT_FIELDS = ['cluster_id', 'name', 'key', 'ts', 'nonce', 'mac', 'sig'] as const;
+
+export function parseAdmitRequest(value: unknown): AdmitRequest {
+  const body = object(value, 'admit request', ADMIT_FIELDS, ADMIT_FIELDS);
+  const key = body.key;
+  if (typeof key !== 'string' || !isEd25519Key(key)) {
+    throw bad('key must be an Ed25519 public key: 32 bytes, base64url without padding');
+  }
+  return {
+    cluster_id: text(body, 'cluster_id', CLUSTER, 'a cluster id'),
+    name: text(body, 'name', NAME, NAME_HINT),
+    key,
+    ts: integer(body, 'ts', 0),
+    nonce: text(body, 'nonce', /^[0-9a-f]{32}$/, '16 random bytes as lowercase hex'),
+    mac: text(body, 'mac', /^[A-Za-z0-9_-]{43}$/, 'an HMAC-SHA256, base64url without padding'),
+    sig: text(body, 'sig', SIG, 'an Ed25519 signature, base64url without padding'),
+  };
+}

@@ -3,9 +3,14 @@
 // and the benchmark alike.
 import type { Policy } from '../crypto/leader-certificate.ts';
 import type { Logger } from '../log/logger.ts';
+
 import { type Clock, systemClock } from '../time/clock.ts';
+import { ADMISSION_DEFAULTS } from './admission-service.ts';
+import { SealedAdmissionStore } from './admission-store.ts';
+
 import { EnclaveService } from './enclave-service.ts';
 import { type StartedEnclaveServer, startEnclaveServer } from './http-server.ts';
+import { loadJoinSecret } from './join-secret.ts';
 import { BUILT_IN_FUNCTION_PATH, LeaderFunction } from './leader-function.ts';
 import { attestationKeyDer, loadEnclavePki } from './pki.ts';
 import { SealedStateStore, sealKeyFrom } from './state-store.ts';
@@ -23,11 +28,26 @@ export interface EnclaveSettings {
   clock?: Clock;
   /** Test-only: enclave key size below 2048 bits. */
   keyBits?: number;
+  /** The cluster join secret (file or directory of join.key); without it nobody is admitted. */
+  joinSecretPath?: string;
+  admissionTtlMs?: number;
+  /** Live identities per source address; above 1 only where peers share one address (local mode). */
+  identitiesPerAddress?: number;
 }
 
 export async function startEnclave(settings: EnclaveSettings): Promise<StartedEnclaveServer> {
   const pki = loadEnclavePki(settings.pkiDir);
-  const store = new SealedStateStore(settings.stateDir, sealKeyFrom(attestationKeyDer(pki)));
+  const sealKey = sealKeyFrom(attestationKeyDer(pki));
+  const store = new SealedStateStore(settings.stateDir, sealKey);
+  const admission = settings.joinSecretPath && {
+    settings: {
+      joinSecret: loadJoinSecret(settings.joinSecretPath),
+      ttlMs: settings.admissionTtlMs ?? ADMISSION_DEFAULTS.ttlMs,
+      identitiesPerAddress: settings.identitiesPerAddress ?? ADMISSION_DEFAULTS.identitiesPerAddress,
+      skewMs: ADMISSION_DEFAULTS.skewMs,
+    },
+    store: new SealedAdmissionStore(settings.stateDir, sealKey),
+  };
   const logger = settings.logger.child({ component: 'enclave' });
   const service = new EnclaveService({
     pki,
@@ -39,6 +59,7 @@ export async function startEnclave(settings: EnclaveSettings): Promise<StartedEn
     clock: settings.clock ?? systemClock,
     logger,
     ...(settings.keyBits === undefined ? {} : { keyBits: settings.keyBits }),
+    ...(admission ? { admission } : {}),
   });
   return startEnclaveServer(service, {
     logger,

@@ -50,7 +50,7 @@ function tampered(path: string, why: string): EnclaveElectError {
   );
 }
 
-function readSealed(path: string, key: Buffer): Record<string, unknown> | undefined {
+export function readSealed(path: string, key: Buffer): Record<string, unknown> | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -78,6 +78,11 @@ function readSealed(path: string, key: Buffer): Record<string, unknown> | undefi
     throw tampered(path, 'fails its seal (edited, or sealed under another attestation key)');
   }
   return doc.body as Record<string, unknown>;
+}
+
+/** Write `body` sealed under `key` to DIR/name, atomically. */
+export function writeSealed(dir: string, name: string, key: Buffer, body: unknown): void {
+  writeAtomic(dir, name, JSON.stringify({ v: 1, body, mac: mac(key, body) }));
 }
 
 function writeAtomic(dir: string, name: string, text: string): void {

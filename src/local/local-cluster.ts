@@ -99,7 +99,7 @@ export class LocalCluster {
   /** PKI, enclave (waits until healthy), then the peers. */
   async start(onProgress: (message: string) => void = () => {}): Promise<void> {
     onProgress(`creating the mock attestation PKI in ${join(this.dir, 'pki')}`);
-    runPkiInit(join(this.dir, 'pki'), { ifMissing: true });
+    runPkiInit(join(this.dir, 'pki'), { ifMissing: true, join: join(this.dir, 'join') });
     await this.startEnclave();
     onProgress(`enclave listening on ${this.enclaveUrl}`);
     this.#seedPorts = [];
@@ -126,6 +126,12 @@ export class LocalCluster {
       String(this.options.leaseMs),
       '--cluster-id',
       this.clusterId,
+      '--join-secret',
+      join(this.dir, 'join'),
+      // Every local peer connects from 127.0.0.1: one address, many identities.
+      // On one machine the operator holds every member (docs/security.md §2).
+      '--identities-per-address',
+      '4096',
     ];
     const enclave = this.#spawn('enclave', 'enclave', args, port);
     if (this.#enclave) this.processes.splice(this.processes.indexOf(this.#enclave), 1);
@@ -166,6 +172,8 @@ export class LocalCluster {
       join(this.dir, 'pki', PKI_FILES.rootCert),
       '--cluster-id',
       this.clusterId,
+      '--join-secret',
+      join(this.dir, 'join'),
     ];
     const peer = this.#spawn(name, 'peer', args, adminPort);
     peer.gossipPort = gossipPort;

@@ -10,6 +10,11 @@ export const PKI_DIR = '/pki';
 /** Where the peers' trust volume is mounted: only the root certificate, never a key. */
 export const TRUST_DIR = '/trust';
 export const ROOT_CERT_FILE = 'root.crt.pem';
+/**
+ * The cluster join secret (docs/security.md): on its own volume, mounted only
+ * by the PKI step (to create it), the enclave and the peers, never published.
+ */
+export const JOIN_DIR = '/join';
 /** The enclave's sealed state (epoch counter), on its own volume so it survives restarts. */
 export const STATE_DIR = '/state';
 export const ENCLAVE_PORT = 8000;
@@ -32,7 +37,7 @@ export interface ElectionSettings {
  * to its user, so fresh volumes there start writable by it.
  */
 export function pkiInitCommand(): string[] {
-  return ['pki', 'init', '--out', PKI_DIR, '--if-missing', '--publish', TRUST_DIR];
+  return ['pki', 'init', '--out', PKI_DIR, '--if-missing', '--publish', TRUST_DIR, '--join', JOIN_DIR];
 }
 
 /** The enclave's environment: the image HEALTHCHECK asks the peer admin port unless told the enclave's. */
@@ -55,14 +60,15 @@ export function enclaveCommand(settings: ElectionSettings): string[] {
     STATE_DIR,
     '--cluster-id',
     settings.cluster,
+    '--join-secret',
+    JOIN_DIR,
   ];
 }
 
 /**
  * The peer's command line and environment. The election settings (enclave
- * URL, pinned root, cluster id) go by the environment variables the peer's
- * config reads (src/peer/election/election-config.ts: ENCLAVE_URL, PKI_ROOT,
- * CLUSTER_ID), so the same container also starts with a peer build that does
+ * URL, pinned root, cluster id, join secret) go by the environment variables
+ * the peer's config reads (ENCLAVE_URL, PKI_ROOT, CLUSTER_ID, JOIN_SECRET), so the same container also starts with a peer build that does
  * not know them yet.
  */
 export function peerCommand(
@@ -75,6 +81,7 @@ export function peerCommand(
       `ENCLAVE_URL=http://${ENCLAVE_ALIAS}:${ENCLAVE_PORT}`,
       `PKI_ROOT=${TRUST_DIR}/${ROOT_CERT_FILE}`,
       `CLUSTER_ID=${settings.cluster}`,
+      `JOIN_SECRET=${JOIN_DIR}`,
     ],
   };
 }

@@ -7,6 +7,7 @@ import {
   ENCLAVE_ALIAS,
   enclaveCommand,
   enclaveEnv,
+  JOIN_DIR,
   PEER_ALIAS,
   PKI_DIR,
   peerCommand,
@@ -23,7 +24,7 @@ export interface ClusterSettings extends ElectionSettings {
   extraLabels: Record<string, string>;
 }
 
-export type VolumeKind = 'pki' | 'trust' | 'state';
+export type VolumeKind = 'pki' | 'trust' | 'state' | 'join';
 
 export function networkName(cluster: string): string {
   return resourcePrefix(cluster);
@@ -108,6 +109,7 @@ export function pkiContainerSpec(settings: ClusterSettings): ContainerCreateOpti
       ...hostConfig([
         `${volumeName(settings.cluster, 'pki')}:${PKI_DIR}`,
         `${volumeName(settings.cluster, 'trust')}:${TRUST_DIR}`,
+        `${volumeName(settings.cluster, 'join')}:${JOIN_DIR}`,
       ]),
       NetworkMode: net.NetworkMode,
     },
@@ -125,6 +127,7 @@ export function enclaveContainerSpec(settings: ClusterSettings): ContainerCreate
       ...hostConfig([
         `${volumeName(settings.cluster, 'pki')}:${PKI_DIR}:ro`,
         `${volumeName(settings.cluster, 'state')}:${STATE_DIR}`,
+        `${volumeName(settings.cluster, 'join')}:${JOIN_DIR}:ro`,
       ]),
       NetworkMode: net.NetworkMode,
     },
@@ -141,7 +144,10 @@ export function peerContainerSpec(settings: ClusterSettings, index: number): Con
     Cmd: cmd,
     Env: env,
     HostConfig: {
-      ...hostConfig([`${volumeName(settings.cluster, 'trust')}:${TRUST_DIR}:ro`]),
+      ...hostConfig([
+        `${volumeName(settings.cluster, 'trust')}:${TRUST_DIR}:ro`,
+        `${volumeName(settings.cluster, 'join')}:${JOIN_DIR}:ro`,
+      ]),
       NetworkMode: net.NetworkMode,
     },
     NetworkingConfig: net.networking,

@@ -153,7 +153,7 @@ export async function upCluster(
   const network = networkSpec(options);
   await createMainNetwork(docker, network);
   progress(`network ${network.Name}`);
-  for (const kind of ['pki', 'trust', 'state'] as VolumeKind[])
+  for (const kind of ['pki', 'trust', 'state', 'join'] as VolumeKind[])
     await docker.createVolume(volumeSpec(options, kind));
   await runPki(docker, options, progress);
   const enclave = await createContainer(docker, enclaveContainerSpec(options));

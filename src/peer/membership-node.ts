@@ -4,8 +4,11 @@
 // datagram contains can make it throw.
 import { datagramOverhead, decodeDatagram, encodeDatagram } from '../protocol/gossip-codec.ts';
 import type { Keyring } from '../protocol/gossip-keyring.ts';
+
 import type { Random } from '../random/seeded-random.ts';
 import type { Clock, TimerHandle } from '../time/clock.ts';
+import type { MemberAuthority } from './admission/member-authority.ts';
+
 import { Membership } from './membership/membership.ts';
 import type { MembershipEvent } from './membership/membership-events.ts';
 import type { MembershipConfig, MembershipEffect, MemberView } from './membership/types.ts';
@@ -23,6 +26,8 @@ export interface MembershipNodeOptions {
   clock: Clock;
   random: Random;
   keyring?: Keyring;
+  /** Admitted identities and signed records (docs/security.md); without it membership is open. */
+  authority?: MemberAuthority;
 }
 
 export type MembershipListener = (event: MembershipEvent) => void;
@@ -57,6 +62,7 @@ export class MembershipNode {
       random: options.random,
       now: options.clock.now(),
       datagramOverhead: datagramOverhead(options.keyring),
+      authority: options.authority,
     });
     this.transport.onPacket((bytes, from) => this.onPacket(bytes, from));
     this.schedule();
@@ -179,6 +185,20 @@ export class MembershipNode {
   }
 
   private emit(event: MembershipEvent): void {
+    // Refusals are counted, not logged: an attacker must not be able to flood the logs.
+    if (event.event === 'record.refused') {
+      this.counters.drop(`record-${event.reason}`);
+      return;
+    }
+    if (event.event === 'admission.request_ignored') {
+      this.counters.drop('admission-request-unproven');
+      return;
+    }
+    if (event.event === 'admission.refused') {
+      this.counters.drop(`admission-${event.reason}`);
+      // A kid not yet attested may be the enclave's new key: the shell re-attests (throttled).
+      if (event.reason !== 'unknown-kid') return;
+    }
     for (const listener of this.listeners) listener(event);
   }
 

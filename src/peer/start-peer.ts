@@ -3,6 +3,7 @@
 // and the logger, and leaves the cluster gracefully on stop.
 import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
+import { EnclaveClient } from '../enclave/client/enclave-client.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { createKeyring } from '../protocol/gossip-keyring.ts';
@@ -17,6 +18,7 @@ import {
 } from './admin/admin-server.ts';
 import { leaderApiRoutes } from './admin/leader-api.ts';
 import { PeerMetrics } from './admin/peer-metrics.ts';
+import { PeerAdmission } from './admission/peer-admission.ts';
 import { membershipConfig, type PeerConfig } from './config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from './discovery/seed-discovery.ts';
 import type { ElectionConfig } from './election/election-config.ts';
@@ -120,7 +122,37 @@ export async function startPeer(
       { cause: error },
     );
   });
+  // One attested enclave client for admission and election alike.
+  const client = options.election
+    ? new EnclaveClient({
+        url: options.election.enclaveUrl,
+        root: options.election.root,
+        pinnedChecksum: options.election.pinnedChecksum,
+        clusterId: options.election.clusterId,
+        clock: systemClock,
+        timeoutMs: options.election.requestTimeoutMs,
+        // The leadership observer (metrics) exists only further down: forward to it.
+        observer: {
+          enclaveRequest: (operation, outcome, seconds) =>
+            leadership.observer.enclaveRequest(operation, outcome, seconds),
+          certificateVerified: (result, cached) => leadership.observer.certificateVerified(result, cached),
+        },
+      })
+    : undefined;
+  const admission =
+    options.election && client
+      ? new PeerAdmission({
+          name: identity.name,
+          signer: identity.privateKey,
+          clusterId: options.election.clusterId,
+          client,
+          joinSecret: options.election.joinSecret,
+          clock: systemClock,
+          logger: log,
+        })
+      : undefined;
   const node = new MembershipNode({
+    ...(admission ? { authority: admission.authority } : {}),
     name: identity.name,
     publicKey: identity.publicKey,
     // Wall-clock ms: a restarted peer outranks every rumour about its former self.
@@ -131,7 +163,10 @@ export async function startPeer(
     random: seededRandom(randomInt(2 ** 32)),
     keyring: config.gossipKeys.length > 0 ? createKeyring(config.gossipKeys) : undefined,
   });
-  node.on((event) => logMembershipEvent(log, event));
+  node.on((event) => {
+    if (event.event === 'admission.refused') admission?.unknownKey();
+    else logMembershipEvent(log, event);
+  });
 
   const port = Number(transport.address.split(':')[1]);
   const addressWatch =
@@ -205,6 +240,7 @@ export async function startPeer(
         joined: () => node.joined || discovery.alone,
         logger: log,
         observer: leadership.observer,
+        ...(client ? { client } : {}),
       })
     : undefined;
   leadership.attach(election);
@@ -239,6 +275,7 @@ export async function startPeer(
           incarnation,
           publicKey: Buffer.from(publicKey).toString('base64url'),
         })),
+        admission: admission ? admission.status() : null,
         counters: {
           ...node.counters.snapshot(),
           ...(election ? { certificatesDropped: election.droppedCertificates() } : {}),
@@ -267,7 +304,27 @@ export async function startPeer(
     pinnedChecksumSource: options.election?.checksumSource ?? null,
     exec: config.exec || null,
   });
-  await discovery.start();
+  if (admission) {
+    readiness.push({
+      name: 'admission',
+      check: () =>
+        admission.admitted
+          ? { ready: true }
+          : { ready: false, detail: 'not admitted (yet): no other member lists this peer' },
+    });
+  }
+  let stopRequested = false;
+  if (admission?.joinsLater) {
+    // Join only once admitted (the join hands our admission to the seed); the
+    // admin port answers meanwhile, and an enclave that is down only delays it.
+    admission
+      .start()
+      .then(() => (stopRequested ? undefined : discovery.start()))
+      .catch((error: Error) => log.info({ event: 'admission.abandoned', error: error.message }));
+  } else {
+    await admission?.start();
+    await discovery.start();
+  }
   addressWatch?.start();
   leadership.start();
   if (election) {
@@ -280,10 +337,12 @@ export async function startPeer(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      stopRequested = true;
       discovery.stop();
       addressWatch?.stop();
       // The --exec child stops before the leader resigns: it must not outlive the leadership.
       await leadership.stop();
+      admission?.stop();
       if (election) {
         // A leader resigns first and gossips the hand-over certificate.
         const wasLeader = election.election.status().isLeader;

@@ -45,6 +45,7 @@ export type DropReason =
   | 'bad-key'
   | 'bad-number'
   | 'bad-state'
+  | 'bad-signature'
   | 'bad-field';
 
 export type DecodeResult =
@@ -77,7 +78,19 @@ function writeRecord(w: ByteWriter, m: MemberRecord): void {
   writeAddress(w, m.address);
   if (m.publicKey.length !== WIRE_LIMITS.publicKeyBytes) throw new WireFormatError('bad-key');
   w.bytes(m.publicKey);
+  writeSignature(w, m.signature);
 }
+
+const NO_SIGNATURE = new Uint8Array(WIRE_LIMITS.signatureBytes);
+
+function writeSignature(w: ByteWriter, signature: Uint8Array | undefined): void {
+  if (signature && signature.length !== WIRE_LIMITS.signatureBytes)
+    throw new WireFormatError('bad-signature');
+  w.bytes(signature ?? NO_SIGNATURE);
+}
+
+/** JWS compact serialisation: base64url parts and dots. */
+const JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function writeBody(w: ByteWriter, m: GossipMessage): void {
   switch (m.type) {
@@ -123,6 +136,19 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       w.u32(m.syncId).u8(m.bucket).u8(m.buckets).u16(m.hashes.length);
       for (const hash of m.hashes) w.u32(hash);
       return;
+    case 'admission':
+      if (m.token.length > WIRE_LIMITS.admissionMaxBytes || !JWS_PATTERN.test(m.token))
+        throw new WireFormatError('bad-field', 'admission token');
+      w.u16(m.token.length);
+      for (let i = 0; i < m.token.length; i++) w.u8(m.token.charCodeAt(i));
+      return;
+    case 'admission-request':
+      if (m.names.length < 1 || m.names.length > WIRE_LIMITS.admissionNamesMax)
+        throw new WireFormatError('bad-field', 'admission-request names');
+      writeString(w, m.source, NAME_PATTERN, 'source');
+      w.u8(m.names.length);
+      for (const name of m.names) writeString(w, name, NAME_PATTERN, 'name');
+      return;
     case 'broadcast':
       writeString(w, m.topic, TOPIC_PATTERN, 'topic');
       writeString(w, m.key, NAME_PATTERN, 'key');
@@ -134,7 +160,9 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
 
 /** One message with its type code and length prefix. Throws on unencodable values (a bug, not input). */
 export function encodeMessage(message: GossipMessage): Uint8Array {
-  const w = new ByteWriter(message.type === 'alive' || message.type === 'broadcast' ? 160 : 64);
+  const w = new ByteWriter(
+    message.type === 'admission' ? 1024 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64,
+  );
   w.u8(MESSAGE_CODES[message.type]).u16(0);
   writeBody(w, message);
   const bytes = w.finish();
@@ -177,7 +205,7 @@ export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring
 
 /** One push-pull entry (state + record), cacheable per member. */
 export function encodeMemberSyncEntry(entry: MemberSyncEntry): Uint8Array {
-  const w = new ByteWriter(96);
+  const w = new ByteWriter(160);
   w.u8(STATE_CODES[entry.state]);
   writeRecord(w, entry);
   return w.finish();
@@ -253,7 +281,10 @@ function readRecord(r: ByteReader): MemberRecord {
   const address = readAddress(r);
   // A view into the datagram: whoever keeps it copies it (most entries are discarded).
   const publicKey = r.bytesOf(WIRE_LIMITS.publicKeyBytes);
-  return { name, incarnation, address, publicKey };
+  const signature = r.bytesOf(WIRE_LIMITS.signatureBytes);
+  return signature.every((b) => b === 0)
+    ? { name, incarnation, address, publicKey }
+    : { name, incarnation, address, publicKey, signature };
 }
 
 function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
@@ -326,6 +357,22 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       const hashes: number[] = [];
       for (let i = 0; i < count; i++) hashes.push(r.u32());
       return { type, syncId, bucket, buckets, hashes };
+    }
+    case 'admission': {
+      const length = r.u16();
+      if (length > WIRE_LIMITS.admissionMaxBytes) throw new WireFormatError('bad-field', 'admission length');
+      const token = String.fromCharCode(...r.bytesOf(length));
+      if (!JWS_PATTERN.test(token)) throw new WireFormatError('bad-field', 'admission token');
+      return { type, token };
+    }
+    case 'admission-request': {
+      const source = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
+      const count = r.u8();
+      if (count < 1 || count > WIRE_LIMITS.admissionNamesMax)
+        throw new WireFormatError('bad-field', 'admission-request names');
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) names.push(readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name'));
+      return { type, source, names };
     }
     case 'broadcast': {
       const topic = readString(r, WIRE_LIMITS.topicMaxBytes, 'bad-field');

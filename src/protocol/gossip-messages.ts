@@ -14,6 +14,11 @@ export interface MemberRecord {
   address: string;
   /** Raw 32-byte Ed25519 public key. */
   publicKey: Uint8Array;
+  /**
+   * Ed25519 signature (64 bytes) by `publicKey` over the other fields
+   * (src/crypto/member-record-signature.ts); absent on the wire as 64 zero bytes.
+   */
+  signature?: Uint8Array;
 }
 
 /** One member and its state, as a push-pull state sync carries it. */
@@ -114,6 +119,23 @@ export interface UserBroadcastMessage {
   payload: Uint8Array;
 }
 
+/** An admission certificate (docs/security.md): the enclave vouches for a member's name and key. */
+export interface AdmissionMessage {
+  type: 'admission';
+  /** Compact JWS, ASCII. */
+  token: string;
+}
+
+/**
+ * "I am `source`; send me the admissions of these members": answered only when
+ * `source` is a live listed member at the address the request came from.
+ */
+export interface AdmissionRequestMessage {
+  type: 'admission-request';
+  source: string;
+  names: string[];
+}
+
 export type GossipMessage =
   | PingMessage
   | IndirectPingMessage
@@ -125,7 +147,9 @@ export type GossipMessage =
   | LeftMessage
   | PushPullMessage
   | PullMessage
-  | UserBroadcastMessage;
+  | UserBroadcastMessage
+  | AdmissionMessage
+  | AdmissionRequestMessage;
 
 /** Wire type codes. Codes not listed are skipped by length (room for new kinds). */
 export const MESSAGE_CODES = {
@@ -140,6 +164,8 @@ export const MESSAGE_CODES = {
   'push-pull': 9,
   broadcast: 10,
   pull: 11,
+  admission: 12,
+  'admission-request': 13,
 } as const satisfies Record<GossipMessage['type'], number>;
 
 export const WIRE_LIMITS = {
@@ -156,6 +182,12 @@ export const WIRE_LIMITS = {
   /** A broadcast payload must fit one datagram; larger ones need a fragment kind (reserved, see docs). */
   payloadMaxBytes: 8192,
   datagramMaxBytes: 65_507,
+  /** Record signatures: Ed25519, 64 bytes. */
+  signatureBytes: 64,
+  /** An admission JWS is about 800 bytes with a 2048-bit enclave key; 4096-bit keys fit too. */
+  admissionMaxBytes: 1200,
+  /** Names per admission request: the answers to one request stay a few datagrams. */
+  admissionNamesMax: 4,
 } as const;
 
 export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

@@ -8,12 +8,18 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { JOIN_SECRET_FILE } from '../../src/enclave/join-secret.ts';
 import { PKI_FILES } from '../../src/enclave/pki.ts';
 import { kubernetesObject, REPO, stackFile, type Yaml } from './support/manifests.ts';
 
 const SCRIPT = join(REPO, 'deploy', 'create-secrets.sh');
-/** What the enclave loads from its PKI directory (the root's key stays off the platform). */
-const ENCLAVE_FILES = [PKI_FILES.rootCert, PKI_FILES.attestationCert, PKI_FILES.attestationKey];
+/** What the enclave loads (the root's key stays off the platform), and the join secret that admits members. */
+const ENCLAVE_FILES = [
+  PKI_FILES.rootCert,
+  PKI_FILES.attestationCert,
+  PKI_FILES.attestationKey,
+  JOIN_SECRET_FILE,
+];
 
 let dir: string;
 let pki: string;
@@ -34,7 +40,8 @@ before(() => {
   pki = join(dir, 'pki');
   calls = join(dir, 'calls');
   spawnSync('mkdir', ['-p', pki, join(dir, 'bin')]);
-  for (const file of Object.values(PKI_FILES)) writeFileSync(join(pki, file), `${file}\n`);
+  for (const file of [...Object.values(PKI_FILES), JOIN_SECRET_FILE])
+    writeFileSync(join(pki, file), `${file}\n`);
   for (const tool of ['docker', 'kubectl']) {
     const path = join(dir, 'bin', tool);
     writeFileSync(path, `#!/bin/sh\necho "${tool} $*" >> '${calls}'\n`);
@@ -101,6 +108,15 @@ describe('create-secrets.sh kubernetes', () => {
       .split('/')
       .pop();
     assert.deepEqual(keys(configMap), [pinned]);
+
+    // The join secret, again, in the Secret only the peers mount, at the path their flag names.
+    const admission = result.calls.filter((c) => c.includes('secret'))[1];
+    const admissionVolume = peerPod.volumes.find((v: Yaml) => v.secret);
+    assert.ok(admission, `kubectl calls: ${JSON.stringify(result.calls)}`);
+    assert.equal(admission[admission.indexOf('generic') + 1], admissionVolume.secret.secretName);
+    assert.deepEqual(keys(admission), [JOIN_SECRET_FILE]);
+    const joinFlag = peerPod.containers[0].args.find((a: string) => a.startsWith('--join-secret='));
+    assert.equal(joinFlag.split('/').pop(), JOIN_SECRET_FILE);
   });
 });
 

@@ -21,12 +21,14 @@ function shape(command: string[]): string[] {
   return out;
 }
 
-// Seeds and URLs name a platform's service; paths are mount points: keep the port or file name.
+// Seeds and URLs name a platform's service; paths are mount points: keep the port or file name
+// (the join secret is a directory in compose, a file where secrets are files).
 function invariantPart(flag: string, value: string): string {
   if (flag === '--join') return '<seed service>';
   if (flag === '--enclave-url') return `<enclave service>:${new URL(value).port}`;
   if (flag === '--pki-root') return value.slice(value.lastIndexOf('/') + 1);
   if (flag === '--pki') return '<pki dir>';
+  if (flag === '--join-secret') return '<join secret>';
   return value;
 }
 

@@ -74,6 +74,27 @@ describe('enclave-elect pki init', () => {
       removeDir(work);
     }
   });
+
+  it('--join creates the cluster join secret once (0600, never printed) and keeps it on later runs', async () => {
+    const work = tempDir('cli-pki-join');
+    try {
+      const args = ['pki', 'init', '--out', join(work, 'keys'), '--if-missing', '--join', join(work, 'join')];
+      const first = await runBinary([...args, '--json']);
+      assert.equal(first.code, 0, first.stderr);
+      const secretPath = join(work, 'join', 'join.key');
+      assert.equal(JSON.parse(first.stdout).join_secret, secretPath);
+      assert.equal(statSync(secretPath).mode & 0o777, 0o600);
+      const secret = readFileSync(secretPath, 'utf8').trim();
+      assert.match(secret, /^[0-9a-f]{64}$/);
+      assert.ok(!first.stdout.includes(secret), 'the secret is not printed');
+      const again = await runBinary(args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(readFileSync(secretPath, 'utf8').trim(), secret);
+      assert.deepEqual(readdirSync(join(work, 'keys')).includes('join.key'), false);
+    } finally {
+      removeDir(work);
+    }
+  });
 });
 
 describe('enclave-elect enclave', () => {

@@ -51,6 +51,10 @@ export interface TestEnclaveOptions {
   functionPath?: string;
   keyBits?: number;
   port?: number;
+  /** Join secret file or directory: admission on. */
+  joinSecretPath?: string;
+  identitiesPerAddress?: number;
+  admissionTtlMs?: number;
 }
 
 export async function startTestEnclave(options: TestEnclaveOptions): Promise<TestEnclave> {
@@ -73,6 +77,9 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
     keyBits: options.keyBits ?? TEST_KEY_BITS,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.functionPath ? { functionPath: options.functionPath } : {}),
+    ...(options.joinSecretPath ? { joinSecretPath: options.joinSecretPath } : {}),
+    ...(options.identitiesPerAddress ? { identitiesPerAddress: options.identitiesPerAddress } : {}),
+    ...(options.admissionTtlMs ? { admissionTtlMs: options.admissionTtlMs } : {}),
   });
   return Object.assign(started, { logs, stateDir });
 }

@@ -59,8 +59,8 @@ describe('what `cluster up` creates', () => {
     ]);
     assert.deepEqual(
       peer.HostConfig?.Binds,
-      ['enclave-elect-demo-trust:/trust:ro'],
-      'peers see the root certificate only',
+      ['enclave-elect-demo-trust:/trust:ro', 'enclave-elect-demo-join:/join:ro'],
+      'peers see the root certificate and the join secret, no key of the PKI',
     );
   });
 
@@ -80,6 +80,8 @@ describe('what `cluster up` creates', () => {
       '/state',
       '--cluster-id',
       'demo',
+      '--join-secret',
+      '/join',
     ]);
     assert.deepEqual(enclave.NetworkingConfig?.EndpointsConfig?.['enclave-elect-demo']?.Aliases, ['enclave']);
     assert.deepEqual(
@@ -90,16 +92,28 @@ describe('what `cluster up` creates', () => {
     assert.deepEqual(enclave.HostConfig?.Binds, [
       'enclave-elect-demo-pki:/pki:ro',
       'enclave-elect-demo-state:/state',
+      'enclave-elect-demo-join:/join:ro',
     ]);
   });
 
-  it('makes the PKI once, publishing only the root certificate to the volume peers mount', () => {
+  it('makes the PKI and the join secret once, publishing only the root certificate to the volume peers mount', () => {
     const pki = pkiContainerSpec(settings);
     assert.equal(pki.User, undefined, 'as the image user');
-    assert.deepEqual(pki.Cmd, ['pki', 'init', '--out', '/pki', '--if-missing', '--publish', '/trust']);
+    assert.deepEqual(pki.Cmd, [
+      'pki',
+      'init',
+      '--out',
+      '/pki',
+      '--if-missing',
+      '--publish',
+      '/trust',
+      '--join',
+      '/join',
+    ]);
     assert.deepEqual(pki.HostConfig?.Binds, [
       'enclave-elect-demo-pki:/pki',
       'enclave-elect-demo-trust:/trust',
+      'enclave-elect-demo-join:/join',
     ]);
   });
 
@@ -131,6 +145,7 @@ describe('cluster up', () => {
       'create volume enclave-elect-demo-pki',
       'create volume enclave-elect-demo-trust',
       'create volume enclave-elect-demo-state',
+      'create volume enclave-elect-demo-join',
       'create enclave-elect-demo-pki',
       'start enclave-elect-demo-pki',
       'create enclave-elect-demo-enclave',

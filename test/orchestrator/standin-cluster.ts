@@ -44,7 +44,7 @@ export async function startStandinCluster(
   await createMainNetwork(docker, networkSpec(settings));
   // The specs bind the cluster's named volumes: create them labelled, or Docker
   // would create them unlabelled and no sweep would find them.
-  for (const kind of ['pki', 'trust', 'state'] as VolumeKind[])
+  for (const kind of ['pki', 'trust', 'state', 'join'] as VolumeKind[])
     await docker.createVolume(volumeSpec(settings, kind));
   const specs = [
     { spec: enclaveContainerSpec(settings), name: 'enclave' },

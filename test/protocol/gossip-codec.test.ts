@@ -40,6 +40,9 @@ const samples: GossipMessage[] = [
   { type: 'pull', syncId: 14, bucket: 2, buckets: 6, hashes: [0, 1, 0xffff_ffff] },
   { type: 'pull', syncId: 15, bucket: 0, buckets: 1, hashes: [] },
   { type: 'broadcast', topic: 'leader-cert', key: 'epoch', payload: new Uint8Array([1, 2, 3]) },
+  { type: 'alive', member: { ...record, signature: new Uint8Array(64).fill(9) } },
+  { type: 'admission', token: 'eyJh.eyJ2IjoxfQ.c2ln' },
+  { type: 'admission-request', source: 'peer-3', names: ['peer-1', 'peer-2'] },
 ];
 
 function decodeOk(bytes: Uint8Array, keyring?: ReturnType<typeof createKeyring>): GossipMessage[] {
@@ -65,8 +68,44 @@ const REASONS = new Set([
   'bad-key',
   'bad-number',
   'bad-state',
+  'bad-signature',
   'bad-field',
 ]);
+
+describe('gossip codec: admissions and signed records', () => {
+  it('carries a record signature in 64 bytes, and no signature as 64 zero bytes', () => {
+    const signed = encodeMessage({
+      type: 'alive',
+      member: { ...record, signature: new Uint8Array(64).fill(1) },
+    });
+    const unsigned = encodeMessage({ type: 'alive', member: record });
+    assert.equal(signed.length, unsigned.length);
+    assert.equal(
+      Object.hasOwn((decodeOk(encodeDatagram([unsigned]))[0] as { member: object }).member, 'signature'),
+      false,
+    );
+    assert.throws(() =>
+      encodeMessage({ type: 'alive', member: { ...record, signature: new Uint8Array(63) } }),
+    );
+  });
+
+  it('refuses an admission that is not a compact JWS or is over its bound, and more than 4 names per request', () => {
+    assert.throws(() => encodeMessage({ type: 'admission', token: 'not a jws' }));
+    assert.throws(() => encodeMessage({ type: 'admission', token: `a.b.${'c'.repeat(1200)}` }));
+    assert.throws(() => encodeMessage({ type: 'admission-request', source: 's', names: [] }));
+    assert.throws(() =>
+      encodeMessage({ type: 'admission-request', source: 's', names: ['a', 'b', 'c', 'd', 'e'] }),
+    );
+    const good = encodeDatagram([{ type: 'admission', token: 'aa.bb.cc' }]);
+    const bent = good.slice();
+    bent[bent.length - 1] = 0x2e; // "aa.bb.c.": not three base64url parts
+    assert.deepEqual(decodeDatagram(bent), { ok: false, reason: 'bad-field' });
+    const request = encodeDatagram([{ type: 'admission-request', source: 's', names: ['a'] }]);
+    const many = request.slice();
+    many[ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD + 2] = 5; // the count, after the source name 's'
+    assert.equal(decodeDatagram(many).ok, false);
+  });
+});
 
 describe('gossip codec', () => {
   it('round-trips every message kind, alone and compounded in one datagram', () => {

@@ -4,6 +4,7 @@
 // passes it sends no elect/renew/resign. Certificates are verified against the
 // attested keys (cached by hash); an unknown kid triggers one re-attestation.
 import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
+import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-certificate.ts';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
@@ -13,7 +14,8 @@ import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveElectError, isErrorCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../time/clock.ts';
-import { type LeaseOp, signLeaseRequest } from '../lease-signature.ts';
+import { signAdmissionRequest } from '../admission-proof.ts';
+import { type LeaseOp, memberKeyOf, signLeaseRequest } from '../lease-signature.ts';
 
 export const NONCE_BYTES = 32;
 
@@ -70,10 +72,25 @@ function requestOutcome(error: unknown): string {
  */
 export class EnclaveRequestError extends EnclaveElectError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  /** When the refusal may no longer hold (admission: the holder's expiry), ms since the epoch. */
+  readonly retryAt: number | undefined;
+  constructor(status: number, code: string, message: string, retryAt?: number) {
     super(isErrorCode(code) ? code : 'E_ENCLAVE_ERROR', `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
+    this.retryAt = retryAt;
   }
+}
+
+export interface AdmitInput {
+  name: string;
+  /** The member's Ed25519 private key: the key admitted, and the proof of holding it. */
+  signer: KeyObject;
+  /** The cluster join secret (never sent; an HMAC proves it). */
+  joinSecret: Uint8Array;
+}
+
+export interface Admitted extends VerifiedAdmission {
+  token: string;
 }
 
 export interface LeaseAction {
@@ -225,6 +242,64 @@ export class EnclaveClient {
     }
   }
 
+  /**
+   * Ask the attested enclave to admit this member's key under its name. The
+   * answer is checked like any peer would check it, and must name this member
+   * and key.
+   */
+  async admit(input: AdmitInput): Promise<Admitted> {
+    await this.#ensureAttested();
+    const key = memberKeyOf(input.signer);
+    const body = signAdmissionRequest(
+      {
+        cluster_id: this.#options.clusterId,
+        name: input.name,
+        key,
+        ts: this.#options.clock.wallNow(),
+        nonce: this.#options.randomBytes(16).toString('hex'),
+      },
+      input.joinSecret,
+      input.signer,
+    );
+    const response = await this.#request('POST', '/v1/admit', body, this.#options.timeoutMs);
+    const reply = (await response.json()) as { admission?: unknown };
+    if (typeof reply.admission !== 'string') {
+      throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', '/v1/admit answered without an admission');
+    }
+    const verified = await this.#verifyAdmission(reply.admission, false);
+    if (verified.claims.name !== input.name || verified.claims.key !== key) {
+      throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', '/v1/admit answered an admission for someone else');
+    }
+    return { token: reply.admission, ...verified };
+  }
+
+  /** Verify another member's admission (e.g. from gossip); an unknown kid re-attests, throttled. */
+  verifyAdmission(token: string): Promise<VerifiedAdmission> {
+    return this.#verifyAdmission(token, true);
+  }
+
+  async #verifyAdmission(token: string, throttled: boolean): Promise<VerifiedAdmission> {
+    const expect = () => ({
+      clusterId: this.#options.clusterId,
+      keys: this.#keys,
+      now: this.#options.clock.wallNow(),
+    });
+    try {
+      return verifyAdmission(token, expect());
+    } catch (error) {
+      if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
+      if (throttled && this.#options.clock.now() - this.#attestedAt < this.#options.reattestIntervalMs)
+        throw error;
+    }
+    await this.attest();
+    return verifyAdmission(token, expect());
+  }
+
+  /** The attested enclave keys by kid (grows as the enclave restarts and is re-attested). */
+  get attestedKeys(): ReadonlyMap<string, RsaPublicKey> {
+    return this.#keys;
+  }
+
   async elect(input: {
     members: MemberIdentity[];
     knownEpoch?: number;
@@ -334,14 +409,18 @@ export class EnclaveClient {
     if (!response.ok) {
       let code = 'E_ENCLAVE_ERROR';
       let message = response.statusText;
+      let retryAt: number | undefined;
       try {
-        const reply = (await response.json()) as { error?: { code?: string; message?: string } };
+        const reply = (await response.json()) as {
+          error?: { code?: string; message?: string; retry_at?: unknown };
+        };
         code = reply.error?.code ?? code;
         message = reply.error?.message ?? message;
+        if (Number.isSafeInteger(reply.error?.retry_at)) retryAt = reply.error?.retry_at as number;
       } catch {
         // not JSON: keep the status text
       }
-      throw new EnclaveRequestError(response.status, code, message);
+      throw new EnclaveRequestError(response.status, code, message, retryAt);
     }
     return response;
   }

@@ -51,6 +51,11 @@ export interface PeerElectionOptions {
   tickMs?: number;
   /** Told of enclave requests, verifications and leadership changes (metrics, leader API, --exec). */
   observer?: ElectionObserver;
+  /**
+   * An enclave client to share (the peer's admission uses the same attestation);
+   * default: its own. A shared client carries its own observer.
+   */
+  client?: EnclaveClient;
 }
 
 export interface ElectionObserver extends EnclaveClientObserver {
@@ -108,17 +113,19 @@ export class PeerElection {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#tickMs = options.tickMs ?? 50;
-    this.#client = new EnclaveClient({
-      url: options.enclaveUrl,
-      root: options.root,
-      pinnedChecksum: options.pinnedChecksum,
-      clusterId: options.clusterId,
-      clock: this.#clock,
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-      ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
-      ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
-      ...(options.observer === undefined ? {} : { observer: options.observer }),
-    });
+    this.#client =
+      options.client ??
+      new EnclaveClient({
+        url: options.enclaveUrl,
+        root: options.root,
+        pinnedChecksum: options.pinnedChecksum,
+        clusterId: options.clusterId,
+        clock: this.#clock,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+        ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
+        ...(options.observer === undefined ? {} : { observer: options.observer }),
+      });
     this.#trust = new EnclaveTrust(this.#client, options.enclaveUrl, options.pinnedChecksum, options.logger);
     this.election = new Election({
       self: { name: options.node.name, publicKey: b64url(options.node.self.publicKey) },

@@ -11,7 +11,11 @@ import type {
   MemberState,
   MemberSyncEntry,
 } from '../../protocol/gossip-messages.ts';
+
 import { type Random, randomInt } from '../../random/seeded-random.ts';
+import type { RecordVerdict } from '../admission/admission-book.ts';
+import type { MemberAuthority } from '../admission/member-authority.ts';
+
 import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { MembershipEvent } from './membership-events.ts';
 import { Suspicion } from './suspicion.ts';
@@ -43,6 +47,14 @@ export interface MemberTableContext {
   onSuspect(name: string): void;
   /** A rumour told us nothing new: `tag` says what (see BroadcastQueue.heardAgain). */
   onEcho(key: string, tag: string): void;
+  /**
+   * Identities (docs/security.md §3): with it, an alive record counts only if
+   * its member's admission names its key and its signature verifies, and this
+   * peer signs its own records. Without it, membership is open (no enclave).
+   */
+  authority?: MemberAuthority | undefined;
+  /** An alive record was refused by the authority (not admitted, wrong key, bad or no signature). */
+  onRefused?(record: MemberRecord, reason: Exclude<RecordVerdict, 'ok'>): void;
 }
 
 /** Alive or suspect: still probed, still counted among the n of SWIM's formulas. */
@@ -75,8 +87,15 @@ export class MemberTable {
   constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
     this.selfName = self.name;
     this.ctx = ctx;
-    this.insert({ record: self, state: 'alive', stateChangedAt: now });
-    this.broadcast({ type: 'alive', member: self });
+    const signed = this.signed(self);
+    this.insert({ record: signed, state: 'alive', stateChangedAt: now });
+    this.broadcast({ type: 'alive', member: signed });
+  }
+
+  /** Our own record with our signature (only our key can make one). */
+  private signed(record: MemberRecord): MemberRecord {
+    const { signature: _old, ...fields } = record;
+    return this.ctx.authority ? { ...fields, signature: this.ctx.authority.sign(fields) } : fields;
   }
 
   get self(): Member {
@@ -201,7 +220,30 @@ export class MemberTable {
    * the sender already spreads), except changes that others must hear about.
    */
   applyAlive(record: MemberRecord, now: number, quiet = false): void {
+    const authority = this.ctx.authority;
     const current = this.byName.get(record.name);
+    if (authority) {
+      // A record no newer than ours changes nothing, so it is not verified (a
+      // signature check costs more than all the rest): only its echo counts.
+      const known = record.name === this.selfName ? this.self : current;
+      if (known && record.incarnation <= known.record.incarnation) {
+        const echo =
+          !quiet &&
+          record.name !== this.selfName &&
+          record.incarnation === known.record.incarnation &&
+          known.state === 'alive' &&
+          sameKey(record.publicKey, known.record.publicKey);
+        if (echo) this.echo('alive', record.name, record.incarnation);
+        return;
+      }
+      // News, also about ourselves: a forged record (not signed by the admitted
+      // key) is refused before it can change anything or draw a refutation.
+      const verdict = authority.check(record);
+      if (verdict !== 'ok') {
+        this.ctx.onRefused?.(record, verdict);
+        return;
+      }
+    }
     if (record.name === this.selfName) {
       const self = this.self.record;
       if (record.incarnation < self.incarnation) return;
@@ -211,7 +253,11 @@ export class MemberTable {
       return;
     }
     // Decoded keys are views into a datagram: keep a copy (only of what is kept).
-    const keep = () => ({ ...record, publicKey: new Uint8Array(record.publicKey) });
+    const keep = (): MemberRecord => ({
+      ...record,
+      publicKey: new Uint8Array(record.publicKey),
+      ...(record.signature ? { signature: new Uint8Array(record.signature) } : {}),
+    });
     if (!current) {
       const stored = keep();
       this.insert({ record: stored, state: 'alive', stateChangedAt: now });
@@ -355,8 +401,9 @@ export class MemberTable {
   }
 
   /** Take a newer record of ourselves and gossip it as alive. */
-  private announceSelf(record: MemberRecord, now: number): void {
+  private announceSelf(unsigned: MemberRecord, now: number): void {
     const self = this.self;
+    const record = this.signed(unsigned);
     self.record = record;
     self.entryBytes = undefined;
     self.entryHash = undefined;

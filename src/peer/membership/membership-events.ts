@@ -16,4 +16,11 @@ export type MembershipEvent =
   | { event: 'probe.failed'; member: string; nacks: number; expectedNacks: number }
   | { event: 'message.ignored'; reason: 'wrong-target' }
   | { event: 'internal.error'; error: string }
+  | {
+      event: 'record.refused';
+      member: string;
+      reason: 'unsigned' | 'no-admission' | 'wrong-key' | 'bad-signature';
+    }
+  | { event: 'admission.refused'; reason: 'unknown-kid' | 'invalid' | 'expired' | 'superseded' }
+  | { event: 'admission.request_ignored'; from: string }
   | { event: 'broadcast.received'; topic: string; key: string; payload: Uint8Array; from: string };

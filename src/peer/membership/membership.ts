@@ -7,7 +7,11 @@
 // goes out (outbox.ts), join and anti-entropy (state-sync.ts).
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage, MemberRecord } from '../../protocol/gossip-messages.ts';
+
 import { type Random, randomInt } from '../../random/seeded-random.ts';
+import type { MemberAuthority } from '../admission/member-authority.ts';
+import { AdmissionExchange } from './admission-exchange.ts';
+
 import { Awareness } from './awareness.ts';
 import { isLive, type Member, MemberTable } from './member-table.ts';
 import { Outbox } from './outbox.ts';
@@ -23,6 +27,8 @@ export interface MembershipOptions {
   now: number;
   /** Bytes each datagram spends outside its messages (envelope, encryption). */
   datagramOverhead: number;
+  /** Admitted identities and signed records (docs/security.md); without it membership is open. */
+  authority?: MemberAuthority | undefined;
 }
 
 const REAP_EVERY_MS = 1000;
@@ -34,9 +40,13 @@ export class Membership {
   private readonly awareness: Awareness;
   private readonly prober: Prober;
   private readonly sync: StateSync;
+  private readonly admissions: AdmissionExchange | undefined;
+  /** Where the datagram being handled came from (a refused record's admission is asked there). */
+  private from: string | undefined;
   private seq = 0;
   private nextGossipAt: number;
   private nextReapAt: number;
+  private lastNow: number;
 
   constructor(options: MembershipOptions) {
     const { config, random, now } = options;
@@ -56,15 +66,25 @@ export class Membership {
       onRefute: () => this.awareness.apply(1),
       onSuspect: (name) => this.prober.suspected(name),
       onEcho: (key, tag) => this.outbox.echo(key, tag),
+      authority: options.authority,
+      onRefused: (record, reason) => {
+        this.outbox.emit({ event: 'record.refused', member: record.name, reason });
+        // Perhaps only its admission is missing here (new member, restarted one): ask.
+        if ((reason === 'no-admission' || reason === 'wrong-key') && this.from !== undefined)
+          this.admissions?.wait(record, this.from, this.lastNow);
+      },
     });
+    this.admissions = options.authority && new AdmissionExchange(options.authority, this.table, this.outbox);
     const nextSeq = () => this.nextSeq();
     const parts = { config, table: this.table, random, outbox: this.outbox, nextSeq };
     // The order of these random draws is part of a seed's replay: probe, gossip, sync.
     this.prober = new Prober({ ...parts, awareness: this.awareness }, now);
     // Staggered like the first probe, so peers started together do not beat in step.
     this.nextGossipAt = now + randomInt(random, config.gossipIntervalMs);
-    this.sync = new StateSync({ ...parts, overhead: options.datagramOverhead }, now);
+    const introduce = this.admissions && ((to: string) => this.admissions?.introduce(to));
+    this.sync = new StateSync({ ...parts, overhead: options.datagramOverhead, introduce }, now);
     this.nextReapAt = now + REAP_EVERY_MS;
+    this.lastNow = now;
   }
 
   // ---- queries ---------------------------------------------------------------
@@ -126,6 +146,8 @@ export class Membership {
         this.gossip(now);
       }
       this.sync.tick(now);
+      this.lastNow = now;
+      this.admissions?.tick(now);
     }
     if (now >= this.nextReapAt) {
       this.nextReapAt = now + REAP_EVERY_MS;
@@ -136,7 +158,14 @@ export class Membership {
 
   receive(from: string, messages: readonly GossipMessage[], now: number): MembershipEffect[] {
     if (this.table.leaving) return this.outbox.flush();
-    for (const message of messages) this.handle(from, message, now);
+    this.from = from;
+    this.lastNow = now;
+    try {
+      for (const message of messages) this.handle(from, message, now);
+    } finally {
+      this.from = undefined;
+    }
+    this.admissions?.flush();
     return this.outbox.flush();
   }
 
@@ -242,6 +271,12 @@ export class Membership {
         return;
       case 'pull':
         this.sync.answerPull(from, message);
+        return;
+      case 'admission':
+        this.admissions?.offer(message.token, now);
+        return;
+      case 'admission-request':
+        this.admissions?.answer(from, message);
         return;
       case 'broadcast': {
         const { topic, key, payload } = message;

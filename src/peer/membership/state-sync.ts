@@ -57,6 +57,8 @@ export interface StateSyncContext {
   overhead: number;
   outbox: Outbox;
   nextSeq: () => number;
+  /** Before a join message: hand over our admission, so the other side can list us at once. */
+  introduce?: ((to: string) => void) | undefined;
 }
 
 export class StateSync {
@@ -126,6 +128,7 @@ export class StateSync {
 
   merge(from: string, message: PushPullMessage, now: number): void {
     const { table } = this.ctx;
+    const before = table.self.record.incarnation;
     for (const entry of message.entries) {
       const { state, ...record } = entry;
       switch (state) {
@@ -142,6 +145,12 @@ export class StateSync {
           table.applyLeft(record.name, record.incarnation, now);
           break;
       }
+    }
+    if (table.self.record.incarnation > before) {
+      // We refuted something the sender holds about us: tell it first-hand. A
+      // restarted member may list nobody yet (their admissions are still on
+      // the way), so its refutation would otherwise reach no one.
+      this.ctx.outbox.send(from, [encodeMessage({ type: 'alive', member: table.self.record })]);
     }
     if (!message.response && message.part === 0) this.send(from, false, true);
     if (message.response) this.markJoined(from, now, true);
@@ -302,6 +311,7 @@ export class StateSync {
     members: readonly Member[] = this.ctx.table.all(),
   ): void {
     const { config, overhead } = this.ctx;
+    if (join) this.ctx.introduce?.(to);
     const entries = members.map((m) => this.bytes(m));
     const head = { syncId: this.ctx.nextSeq(), join, response };
     const parts = encodePushPull(head, entries, config.maxDatagramBytes - overhead - 1);

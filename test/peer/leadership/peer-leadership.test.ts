@@ -68,6 +68,9 @@ describe('a leading peer, for applications', () => {
           clusterId: CLUSTER,
           requestTimeoutMs: 2000,
           timing: DEFAULT_ELECTION_TIMING,
+          // A cluster of one without admission: this test is about leadership for applications.
+          joinSecret: null,
+          joinSecretPath: null,
         },
       },
     );

@@ -1,7 +1,8 @@
 // A cluster of MembershipNodes on the in-memory network with a manual clock:
 // everything (timers, delivery, loss) runs from one seed, so a failing
 // simulation is replayed by its seed.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { PeerAuthority } from '../../../src/peer/admission/member-authority.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
 import type { MembershipConfig } from '../../../src/peer/membership/types.ts';
@@ -10,15 +11,13 @@ import { MemoryNetwork } from '../../../src/peer/transport/memory-network.ts';
 import type { Keyring } from '../../../src/protocol/gossip-keyring.ts';
 import { seededRandom } from '../../../src/random/seeded-random.ts';
 import { ManualClock } from '../../../src/time/clock.ts';
+import { newIdentity, SIM_CLUSTER, TestAdmissions, type TestIdentity } from './test-admissions.ts';
 
-const keyCache: { publicKey: Uint8Array; privateKey: KeyObject }[] = [];
+const identities: TestIdentity[] = [];
 /** Peer i's Ed25519 identity (generated once per test process; generation is slow-ish). */
-function identity(i: number): { publicKey: Uint8Array; privateKey: KeyObject } {
-  while (keyCache.length <= i) {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    keyCache.push({ publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32), privateKey });
-  }
-  return keyCache[i]!;
+export function identity(i: number): TestIdentity {
+  while (identities.length <= i) identities.push(newIdentity());
+  return identities[i]!;
 }
 
 /** Raw Ed25519 public key of peer i. */
@@ -26,9 +25,34 @@ export function publicKey(i: number): Uint8Array {
   return identity(i).publicKey;
 }
 
-/** Peer i's private key, which signs its renew/resign requests to the enclave. */
+/** Peer i's private key, which signs its records and its renew/resign requests to the enclave. */
 export function privateKey(i: number): KeyObject {
   return identity(i).privateKey;
+}
+
+/** The cluster's stand-in enclave, and an outsider's own (never attested). Made once per process. */
+let enclaves: { cluster: TestAdmissions; outsider: TestAdmissions } | undefined;
+export function simulatedEnclaves(): { cluster: TestAdmissions; outsider: TestAdmissions } {
+  enclaves ??= { cluster: new TestAdmissions(), outsider: new TestAdmissions() };
+  return enclaves;
+}
+
+/** A modified peer that hands out an admission of its own making (signed by a key nobody attested). */
+class OutsiderAuthority extends PeerAuthority {
+  readonly #forged: string;
+  constructor(settings: ConstructorParameters<typeof PeerAuthority>[0], forged: string) {
+    super(settings);
+    this.#forged = forged;
+  }
+  override own(): string {
+    return this.#forged;
+  }
+}
+
+export interface SimulatedClusterOptions {
+  keyring?: Keyring;
+  /** Admission on (the default): every peer checks records against admissions, signs its own. */
+  admission?: boolean;
 }
 
 export interface SimulatedPeer {
@@ -43,25 +67,60 @@ export class SimulatedCluster {
   readonly peers = new Map<string, SimulatedPeer>();
   private readonly config: MembershipConfig;
   private readonly keyring: Keyring | undefined;
+  private readonly admission: boolean;
   private nextRandom: number;
 
-  constructor(seed: number, overrides: Partial<MembershipConfig> = {}, keyring?: Keyring) {
+  constructor(
+    seed: number,
+    overrides: Partial<MembershipConfig> = {},
+    options: SimulatedClusterOptions = {},
+  ) {
     this.seed = seed;
     this.nextRandom = seed;
     this.network = new MemoryNetwork(this.clock, seededRandom(seed));
     this.config = { ...membershipConfig(PEER_DEFAULTS), ...overrides };
-    this.keyring = keyring;
+    this.keyring = options.keyring;
+    this.admission = options.admission ?? true;
+  }
+
+  /**
+   * Peer i's authority: admitted by the cluster's enclave, or (an outsider) by
+   * an enclave key nobody attested, which is the most an outsider can make.
+   */
+  private authorityOf(i: number, admitted: boolean, own: TestIdentity): PeerAuthority {
+    const { cluster, outsider } = simulatedEnclaves();
+    const now = () => this.clock.now();
+    const settings = { clusterId: SIM_CLUSTER, keys: cluster.keys, now, signer: own.privateKey };
+    if (!admitted)
+      return new OutsiderAuthority(settings, outsider.issue(`peer-${i}`, own.publicKey, { now: 0 }));
+    const authority = new PeerAuthority(settings);
+    authority.setOwn(cluster.issue(`peer-${i}`, own.publicKey, { now: 0 }));
+    return authority;
   }
 
   static addressOf(i: number): string {
     return `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}:7946`;
   }
 
-  /** Start peer `i` (name peer-i) and join it through the given seed addresses. */
-  start(i: number, seeds: string[], incarnation = 1, address = SimulatedCluster.addressOf(i)): SimulatedPeer {
+  /**
+   * Start peer `i` (name peer-i) and join it through the given seed addresses.
+   * `admitted: false` makes it an outsider: this project's peer code, but no
+   * admission from the cluster's enclave (it never held the join secret).
+   * `identity`: another key than peer i's usual one (a restarted container).
+   */
+  start(
+    i: number,
+    seeds: string[],
+    incarnation = 1,
+    address = SimulatedCluster.addressOf(i),
+    options: { admitted?: boolean; identity?: TestIdentity } = {},
+  ): SimulatedPeer {
+    const own = options.identity ?? identity(i);
+    const authority = this.admission ? this.authorityOf(i, options.admitted ?? true, own) : undefined;
     const node = new MembershipNode({
+      ...(authority ? { authority } : {}),
       name: `peer-${i}`,
-      publicKey: publicKey(i),
+      publicKey: own.publicKey,
       incarnation,
       config: this.config,
       transport: this.network.attach(address),

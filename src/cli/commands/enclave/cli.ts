@@ -3,6 +3,7 @@
 // an environment variable; precedence is flag, then environment, then default.
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
+import { ADMISSION_DEFAULTS } from '../../../enclave/admission-service.ts';
 import { createLogger } from '../../../log/logger.ts';
 import { runEnclave, validateEnclaveOptions } from './enclave.ts';
 import { functionChecksumReport } from './function-checksum.ts';
@@ -16,6 +17,9 @@ export interface EnclaveOptions {
   'lease-ms': number;
   function: string | undefined;
   'cluster-id': string;
+  'join-secret': string | undefined;
+  'admission-ttl-ms': number;
+  'identities-per-address': number;
 }
 
 export interface ChecksumOptions {
@@ -86,6 +90,25 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
       type: 'string',
       default: env.CLUSTER_ID ?? 'default',
       describe: 'Cluster id certificates are issued for [$CLUSTER_ID]',
+    })
+    .option('join-secret', {
+      type: 'string',
+      default: env.JOIN_SECRET,
+      defaultDescription: 'none: nobody is admitted',
+      describe:
+        'Cluster join secret (join.key or its directory, from `pki init --join DIR`); members prove it to be admitted [$JOIN_SECRET]',
+    })
+    .option('admission-ttl-ms', {
+      type: 'number',
+      default: Number(env.ADMISSION_TTL_MS ?? ADMISSION_DEFAULTS.ttlMs),
+      describe:
+        'How long an admission stands; members re-admit at half of it, and a name held at another address is free again after it [$ADMISSION_TTL_MS]',
+    })
+    .option('identities-per-address', {
+      type: 'number',
+      default: Number(env.IDENTITIES_PER_ADDRESS ?? ADMISSION_DEFAULTS.identitiesPerAddress),
+      describe:
+        'Live admitted identities one TCP source address may hold: 1 where every member has its own address (containers); more only where peers share one host address (local mode) [$IDENTITIES_PER_ADDRESS]',
     }) as unknown as Argv<EnclaveOptions>;
 }
 

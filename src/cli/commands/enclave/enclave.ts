@@ -18,7 +18,14 @@ export interface EnclaveArgs {
   'lease-ms': number;
   function: string | undefined;
   'cluster-id': string;
+  'join-secret'?: string | undefined;
+  'admission-ttl-ms'?: number;
+  'identities-per-address'?: number;
 }
+
+/** Admission TTL bounds: long enough to keep re-admission rare, short enough to free a dead member's name. */
+export const MIN_ADMISSION_TTL_MS = 10_000;
+export const MAX_ADMISSION_TTL_MS = 86_400_000;
 
 export function validateEnclaveOptions(args: EnclaveArgs): Omit<EnclaveSettings, 'logger'> {
   if (!args.pki)
@@ -36,6 +43,20 @@ export function validateEnclaveOptions(args: EnclaveArgs): Omit<EnclaveSettings,
   if (!CLUSTER.test(args['cluster-id'])) {
     throw new ConfigError('--cluster-id', 'must be 1-63 characters of [A-Za-z0-9._-], starting alphanumeric');
   }
+  const ttl = args['admission-ttl-ms'];
+  if (
+    ttl !== undefined &&
+    (!Number.isInteger(ttl) || ttl < MIN_ADMISSION_TTL_MS || ttl > MAX_ADMISSION_TTL_MS)
+  ) {
+    throw new ConfigError(
+      '--admission-ttl-ms',
+      `must be an integer from ${MIN_ADMISSION_TTL_MS} to ${MAX_ADMISSION_TTL_MS}, got ${ttl}`,
+    );
+  }
+  const perAddress = args['identities-per-address'];
+  if (perAddress !== undefined && (!Number.isInteger(perAddress) || perAddress < 1 || perAddress > 4096)) {
+    throw new ConfigError('--identities-per-address', `must be an integer from 1 to 4096, got ${perAddress}`);
+  }
   return {
     pkiDir: args.pki,
     stateDir: args['state-dir'],
@@ -45,6 +66,9 @@ export function validateEnclaveOptions(args: EnclaveArgs): Omit<EnclaveSettings,
     host: args.host,
     port: args.port,
     ...(args.function ? { functionPath: args.function } : {}),
+    ...(args['join-secret'] ? { joinSecretPath: args['join-secret'] } : {}),
+    ...(ttl === undefined ? {} : { admissionTtlMs: ttl }),
+    ...(perAddress === undefined ? {} : { identitiesPerAddress: perAddress }),
   };
 }
 

@@ -10,6 +10,7 @@ export interface PkiInitOptions {
   force: boolean;
   'if-missing': boolean;
   publish: string | undefined;
+  join: string | undefined;
   json: boolean;
 }
 
@@ -40,6 +41,13 @@ const initCommand: CommandModule<object, PkiInitOptions> = {
         defaultDescription: '$PKI_PUBLISH_DIR',
         describe: 'Also copy root.crt.pem here, for peers to pin without access to the keys',
       })
+      .option('join', {
+        type: 'string',
+        default: process.env.PKI_JOIN_DIR,
+        defaultDescription: '$PKI_JOIN_DIR',
+        describe:
+          'Also create the cluster join secret DIR/join.key (kept if present): members prove it to be admitted; mount it only into the enclave and the peers',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
   handler: (args) => {
     if (!args.out) throw new UsageError('pki init needs --out DIR (or PKI_DIR)');
@@ -50,6 +58,7 @@ const initCommand: CommandModule<object, PkiInitOptions> = {
       force: args.force,
       ifMissing: args['if-missing'],
       ...(args.publish ? { publish: args.publish } : {}),
+      ...(args.join ? { join: args.join } : {}),
     });
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -59,8 +68,9 @@ const initCommand: CommandModule<object, PkiInitOptions> = {
       ? `Wrote ${result.files.length} files to ${result.dir} (keys mode 0600).`
       : `Kept the existing PKI in ${result.dir}.`;
     const published = result.published ? `\nPublished the root for peers: ${result.published}` : '';
+    const join = result.join_secret ? `\nCluster join secret: ${result.join_secret}` : '';
     process.stdout.write(
-      `${what}\nPin the root: ${result.root_certificate}${published}\nRoot SHA-256 fingerprint: ${result.root_fingerprint}\n`,
+      `${what}\nPin the root: ${result.root_certificate}${published}\nRoot SHA-256 fingerprint: ${result.root_fingerprint}${join}\n`,
     );
   },
 };

@@ -1,0 +1,126 @@
+// Member records signed by the member's own Ed25519 key: only X's key can
+// announce X alive, move X, raise X's incarnation or refute for X. The signed
+// bytes are a domain tag then name, incarnation, address and key, each length-
+// prefixed, so no two records share signed bytes. A record's signature is
+// checked once: RecordVerifier remembers the verdict per member and
+// incarnation (the record's bytes must match too, or it checks again).
+import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+
+const DOMAIN = Buffer.from('enclave-elect/member-record/v1\0');
+export const RECORD_SIGNATURE_BYTES = 64;
+
+export interface SignableRecord {
+  name: string;
+  incarnation: number;
+  address: string;
+  /** Raw 32-byte Ed25519 public key. */
+  publicKey: Uint8Array;
+}
+
+export function recordSigningBytes(record: SignableRecord): Buffer {
+  const name = Buffer.from(record.name, 'utf8');
+  const address = Buffer.from(record.address, 'utf8');
+  const out = Buffer.alloc(
+    DOMAIN.length + 1 + name.length + 8 + 1 + address.length + 1 + record.publicKey.length,
+  );
+  let at = DOMAIN.copy(out, 0);
+  at = out.writeUInt8(name.length, at);
+  at += name.copy(out, at);
+  at = out.writeBigUInt64BE(BigInt(record.incarnation), at);
+  at = out.writeUInt8(address.length, at);
+  at += address.copy(out, at);
+  at = out.writeUInt8(record.publicKey.length, at);
+  out.set(record.publicKey, at);
+  return out;
+}
+
+export function signRecord(record: SignableRecord, privateKey: KeyObject): Uint8Array {
+  return new Uint8Array(sign(null, recordSigningBytes(record), privateKey));
+}
+
+/** An Ed25519 public key from its 32 raw bytes, or undefined if it is not one. */
+export function ed25519FromRaw(raw: Uint8Array): KeyObject | undefined {
+  if (raw.length !== 32) return undefined;
+  try {
+    const x = Buffer.from(raw).toString('base64url');
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `signature` is the record's own key's signature over the record. */
+export function verifyRecordSignature(
+  record: SignableRecord,
+  signature: Uint8Array,
+  key?: KeyObject,
+): boolean {
+  if (signature.length !== RECORD_SIGNATURE_BYTES) return false;
+  const publicKey = key ?? ed25519FromRaw(record.publicKey);
+  if (!publicKey) return false;
+  try {
+    return verify(null, recordSigningBytes(record), publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+interface Verdict {
+  incarnation: number;
+  signed: Buffer;
+  signature: Buffer;
+  ok: boolean;
+}
+
+/**
+ * Verify each record once: per member the last verdict, reused while name,
+ * incarnation, record bytes and signature are the same. Key objects are kept
+ * per raw key. Bounded: at most `maxMembers` verdicts, oldest dropped.
+ */
+export class RecordVerifier {
+  readonly #verdicts = new Map<string, Verdict>();
+  readonly #keys = new Map<string, KeyObject | undefined>();
+  readonly #maxMembers: number;
+  /** Signature checks actually made (cache misses). */
+  checks = 0;
+  /** Records answered from the cache. */
+  hits = 0;
+
+  constructor(maxMembers = 4096) {
+    this.#maxMembers = maxMembers;
+  }
+
+  verify(record: SignableRecord, signature: Uint8Array): boolean {
+    const signed = recordSigningBytes(record);
+    const cached = this.#verdicts.get(record.name);
+    if (
+      cached &&
+      cached.incarnation === record.incarnation &&
+      cached.signed.equals(signed) &&
+      cached.signature.equals(signature)
+    ) {
+      this.hits++;
+      return cached.ok;
+    }
+    this.checks++;
+    const ok = verifyRecordSignature(record, signature, this.#key(record.publicKey));
+    this.#verdicts.delete(record.name);
+    if (this.#verdicts.size >= this.#maxMembers) this.#verdicts.delete(this.#verdicts.keys().next().value!);
+    this.#verdicts.set(record.name, {
+      incarnation: record.incarnation,
+      signed,
+      signature: Buffer.from(signature),
+      ok,
+    });
+    return ok;
+  }
+
+  #key(raw: Uint8Array): KeyObject | undefined {
+    const id = Buffer.from(raw).toString('base64url');
+    if (!this.#keys.has(id)) {
+      if (this.#keys.size >= this.#maxMembers) this.#keys.delete(this.#keys.keys().next().value!);
+      this.#keys.set(id, ed25519FromRaw(raw));
+    }
+    return this.#keys.get(id);
+  }
+}

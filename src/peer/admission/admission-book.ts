@@ -1,0 +1,124 @@
+// What a peer knows about who is admitted: for each member name the newest
+// admission certificate it has verified (highest serial), and whether a signed
+// member record matches it. Pure and synchronous, so the membership core can
+// ask it for every record; the attested enclave keys come from the enclave
+// client (a kid not yet attested is reported, and the shell re-attests).
+import { createHash } from 'node:crypto';
+import { type AdmissionClaims, supersedes, verifyAdmission } from '../../crypto/admission-certificate.ts';
+import { RecordVerifier, type SignableRecord } from '../../crypto/member-record-signature.ts';
+import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
+import { VerificationError } from '../../crypto/verification-error.ts';
+
+export interface AdmissionBookOptions {
+  clusterId: string;
+  /** The attested enclave keys by kid (a live view: it grows when the shell re-attests). */
+  keys: ReadonlyMap<string, RsaPublicKey>;
+  /** Wall clock (admissions expire by wall time). */
+  now: () => number;
+  /** Members kept at most (the membership table's bound); the oldest admission is dropped first. */
+  maxMembers?: number;
+}
+
+export type OfferResult =
+  | { ok: true; claims: AdmissionClaims; changed: boolean }
+  | { ok: false; reason: 'unknown-kid' | 'invalid' | 'expired' | 'superseded' };
+
+/** Why a record is refused, or 'ok'. Each refusal is counted under `record-<reason>`. */
+export type RecordVerdict = 'ok' | 'unsigned' | 'no-admission' | 'wrong-key' | 'bad-signature';
+
+interface Held {
+  claims: AdmissionClaims;
+  token: string;
+}
+
+export class AdmissionBook {
+  readonly #options: Required<AdmissionBookOptions>;
+  readonly #byName = new Map<string, Held>();
+  /** Verdicts on tokens already seen (by SHA-256), so each is checked once. */
+  readonly #seen = new Map<
+    string,
+    { ok: true; claims: AdmissionClaims } | { ok: false; reason: 'invalid' }
+  >();
+  readonly records: RecordVerifier;
+
+  constructor(options: AdmissionBookOptions) {
+    this.#options = { maxMembers: 4096, ...options };
+    this.records = new RecordVerifier(this.#options.maxMembers);
+  }
+
+  get size(): number {
+    return this.#byName.size;
+  }
+
+  /** Verify an admission certificate and keep it if it is the newest for its name. */
+  offer(token: string): OfferResult {
+    const verified = this.#verified(token);
+    if (!verified.ok) return verified;
+    const { claims } = verified;
+    if (claims.exp <= this.#options.now()) return { ok: false, reason: 'expired' };
+    const held = this.#byName.get(claims.name);
+    if (held?.claims.serial === claims.serial) return { ok: true, claims, changed: false };
+    if (held && !supersedes(claims, held.claims)) return { ok: false, reason: 'superseded' };
+    this.#byName.delete(claims.name);
+    if (this.#byName.size >= this.#options.maxMembers) this.#byName.delete(this.#byName.keys().next().value!);
+    this.#byName.set(claims.name, { claims, token });
+    return { ok: true, claims, changed: true };
+  }
+
+  /** The signature and claims check, once per token (an unknown kid is not remembered: attesting it later helps). */
+  #verified(
+    token: string,
+  ): { ok: true; claims: AdmissionClaims } | { ok: false; reason: 'unknown-kid' | 'invalid' } {
+    const hash = createHash('sha256').update(token).digest('base64url');
+    const seen = this.#seen.get(hash);
+    if (seen) return seen;
+    let result: { ok: true; claims: AdmissionClaims } | { ok: false; reason: 'invalid' };
+    try {
+      // Expiry is judged on every offer, not cached: verify as of time 0.
+      const { claims } = verifyAdmission(token, {
+        clusterId: this.#options.clusterId,
+        keys: this.#options.keys,
+        now: 0,
+      });
+      result = { ok: true, claims };
+    } catch (error) {
+      if (error instanceof VerificationError && error.code === 'E_CERT_UNKNOWN_KID') {
+        return { ok: false, reason: 'unknown-kid' };
+      }
+      result = { ok: false, reason: 'invalid' };
+    }
+    if (this.#seen.size >= 2 * this.#options.maxMembers) this.#seen.delete(this.#seen.keys().next().value!);
+    this.#seen.set(hash, result);
+    return result;
+  }
+
+  /** The current admission of `name` (not expired), if this peer holds one. */
+  admission(name: string): AdmissionClaims | undefined {
+    const held = this.#byName.get(name);
+    return held && held.claims.exp > this.#options.now() ? held.claims : undefined;
+  }
+
+  /** The certificate itself, to hand to a member that asks. */
+  token(name: string): string | undefined {
+    return this.admission(name) && this.#byName.get(name)?.token;
+  }
+
+  /** Whether `name` is admitted with exactly this raw Ed25519 key. */
+  admits(name: string, publicKey: Uint8Array): boolean {
+    const claims = this.admission(name);
+    return claims !== undefined && claims.key === Buffer.from(publicKey).toString('base64url');
+  }
+
+  /** Check a record against its member's admission, then its signature (once per incarnation). */
+  check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordVerdict {
+    if (!record.signature) return 'unsigned';
+    const claims = this.admission(record.name);
+    if (!claims) return 'no-admission';
+    if (claims.key !== Buffer.from(record.publicKey).toString('base64url')) return 'wrong-key';
+    return this.records.verify(record, record.signature) ? 'ok' : 'bad-signature';
+  }
+
+  forget(name: string): void {
+    this.#byName.delete(name);
+  }
+}

@@ -1,0 +1,137 @@
+// How admission certificates travel (docs/security.md §3): they are too large
+// to ride in records, so a record whose member's admission this peer lacks (or
+// holds for another key, as after a restart) waits here while the peer asks
+// whoever sent it; the admission that arrives releases it. Requests are tiny,
+// throttled per name, and go only to the address a record came from; answers
+// go only to a live member listed at the address its request came from, so no
+// unproven address ever gets more bytes than it sent. Members whose admission
+// is in the last third of its life are asked for their renewed one.
+import { encodeMessage } from '../../protocol/gossip-codec.ts';
+import {
+  type AdmissionRequestMessage,
+  type MemberRecord,
+  WIRE_LIMITS,
+} from '../../protocol/gossip-messages.ts';
+import type { MemberAuthority } from '../admission/member-authority.ts';
+import { isLive, type MemberTable } from './member-table.ts';
+import type { Outbox } from './outbox.ts';
+
+/** Records waiting for their admission, at most (the newest incarnation per name). */
+const PENDING_MAX = 1024;
+/** How long a waiting record is kept, and how often one name is asked for. */
+const PENDING_MS = 10_000;
+const ASK_AGAIN_MS = 2_000;
+/** How often the table is swept for admissions about to lapse. */
+const REFRESH_EVERY_MS = 5_000;
+
+interface Pending {
+  record: MemberRecord;
+  at: number;
+}
+
+export class AdmissionExchange {
+  readonly #authority: MemberAuthority;
+  readonly #table: MemberTable;
+  readonly #outbox: Outbox;
+  readonly #pending = new Map<string, Pending>();
+  readonly #askedAt = new Map<string, number>();
+  /** Names to ask for, by the address to ask, collected during one input. */
+  readonly #asks = new Map<string, Set<string>>();
+  #nextRefreshAt = 0;
+
+  constructor(authority: MemberAuthority, table: MemberTable, outbox: Outbox) {
+    this.#authority = authority;
+    this.#table = table;
+    this.#outbox = outbox;
+  }
+
+  /** A record refused for want of its admission: keep it, ask `from` for the admission. */
+  wait(record: MemberRecord, from: string, now: number): void {
+    const held = this.#pending.get(record.name);
+    if (!held || held.record.incarnation <= record.incarnation) {
+      if (!held && this.#pending.size >= PENDING_MAX)
+        this.#pending.delete(this.#pending.keys().next().value!);
+      this.#pending.set(record.name, {
+        record: {
+          ...record,
+          publicKey: new Uint8Array(record.publicKey),
+          ...(record.signature ? { signature: new Uint8Array(record.signature) } : {}),
+        },
+        at: now,
+      });
+    }
+    this.#ask(from, record.name, now);
+  }
+
+  /** An admission arrived: keep it if it checks out, and apply the record that waited for it. */
+  offer(token: string, now: number): void {
+    const result = this.#authority.offer(token);
+    if (!result.ok) {
+      this.#outbox.emit({ event: 'admission.refused', reason: result.reason });
+      return;
+    }
+    const waiting = this.#pending.get(result.claims.name);
+    if (!waiting) return;
+    this.#pending.delete(result.claims.name);
+    if (now - waiting.at <= PENDING_MS) this.#table.applyAlive(waiting.record, now);
+  }
+
+  /** Answer a request only for a live member listed at the address it came from. */
+  answer(from: string, request: AdmissionRequestMessage): void {
+    const asker = this.#table.get(request.source);
+    if (!asker || !isLive(asker) || asker.record.address !== from) {
+      this.#outbox.emit({ event: 'admission.request_ignored', from });
+      return;
+    }
+    for (const name of request.names) {
+      const token = name === this.#table.selfName ? this.#authority.own() : this.#authority.token(name);
+      if (token) this.#outbox.sendAlone(from, encodeMessage({ type: 'admission', token }));
+    }
+  }
+
+  /** Our own admission, to go first to a seed we join through (so it lists us at once). */
+  introduce(to: string): void {
+    const token = this.#authority.own();
+    if (token) this.#outbox.sendAlone(to, encodeMessage({ type: 'admission', token }));
+  }
+
+  /** Send what this input collected: one request per address, up to 4 names each. */
+  flush(): void {
+    for (const [to, names] of this.#asks) {
+      const list = [...names];
+      for (let i = 0; i < list.length; i += WIRE_LIMITS.admissionNamesMax) {
+        const message = {
+          type: 'admission-request' as const,
+          source: this.#table.selfName,
+          names: list.slice(i, i + WIRE_LIMITS.admissionNamesMax),
+        };
+        this.#outbox.sendAlone(to, encodeMessage(message));
+      }
+    }
+    this.#asks.clear();
+  }
+
+  /** Forget stale waiting records; ask members whose admission is about to lapse for their new one. */
+  tick(now: number): void {
+    if (now < this.#nextRefreshAt) return;
+    this.#nextRefreshAt = now + REFRESH_EVERY_MS;
+    for (const [name, waiting] of this.#pending)
+      if (now - waiting.at > PENDING_MS) this.#pending.delete(name);
+    for (const [name, at] of this.#askedAt) if (now - at > ASK_AGAIN_MS) this.#askedAt.delete(name);
+    for (const m of this.#table.all()) {
+      if (m.record.name !== this.#table.selfName && isLive(m) && this.#authority.stale(m.record.name)) {
+        this.#ask(m.record.address, m.record.name, now);
+      }
+    }
+    this.flush();
+  }
+
+  #ask(to: string, name: string, now: number): void {
+    const last = this.#askedAt.get(name);
+    if (last !== undefined && now - last < ASK_AGAIN_MS) return;
+    if (this.#askedAt.size >= PENDING_MAX) this.#askedAt.delete(this.#askedAt.keys().next().value!);
+    this.#askedAt.set(name, now);
+    const names = this.#asks.get(to) ?? new Set<string>();
+    this.#asks.set(to, names.add(name));
+  }
+}
