@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
 import { parseAddress } from '../protocol/gossip-codec.ts';
 import { parseGossipKey } from '../protocol/gossip-keyring.ts';
-import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
+import { isMemberName, MEMBER_NAME_RULE, memberNameFrom } from '../protocol/member-name.ts';
 import type { MembershipConfig } from './membership/membership.ts';
 
 export interface Setting<T> {
@@ -52,8 +52,8 @@ function ipv4OrEmpty(raw: string, option: string): string {
 }
 
 function peerName(raw: string, option: string): string {
-  if (NAME_PATTERN.test(raw)) return raw;
-  throw new ConfigError(option, `'${raw}' must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  if (isMemberName(raw)) return raw;
+  throw new ConfigError(option, `'${raw}' must be ${MEMBER_NAME_RULE}`);
 }
 
 function gossipKeys(raw: string, option: string): Buffer[] {
@@ -71,8 +71,8 @@ export const PEER_SETTINGS = {
     default: '',
     parse: peerName,
     reason:
-      'the hostname (it survives restarts of the same container); where that is a container id, as in a scaled compose service, the container name from Docker DNS',
-    describe: 'Member name (identity, with the key), unique in the cluster',
+      'the hostname (it survives restarts of the same container), made to fit the name rule; where that is a container id, as in a scaled compose service, the container name from Docker DNS',
+    describe: `Member name (identity, with the key), unique in the cluster: ${MEMBER_NAME_RULE}`,
   },
   bindAddress: {
     flag: 'bind-address',
@@ -307,8 +307,8 @@ export function resolvePeerConfig(
     config[key] = raw === undefined ? setting.default : setting.parse(raw, optionName(setting));
   }
   const resolved = config as PeerConfig;
-  if (resolved.name === '')
-    resolved.name = peerName(hostname().split('.')[0] ?? '', optionName(PEER_SETTINGS.name));
+  // A hostname need not fit the name rule (64 characters, a leading '_'): derive one that does.
+  if (resolved.name === '') resolved.name = memberNameFrom(hostname().split('.')[0] ?? '');
   if (resolved.probeTimeoutMs >= resolved.probeIntervalMs) {
     throw new ConfigError(
       optionName(PEER_SETTINGS.probeTimeoutMs),

@@ -6,15 +6,16 @@ import { ByteReader, ByteWriter, WireFormatError } from './byte-buffer.ts';
 import type { Keyring } from './gossip-keyring.ts';
 import {
   type GossipMessage,
+  KEY_PATTERN,
   MEMBER_STATES,
   MESSAGE_CODES,
   type MemberEntry,
   type MemberRecord,
   type MemberState,
-  NAME_PATTERN,
   TOPIC_PATTERN,
   WIRE_LIMITS,
 } from './gossip-messages.ts';
+import { MEMBER_NAME_PATTERN as NAME_PATTERN } from './member-name.ts';
 
 export const WIRE_MAGIC = 0xe7;
 export const WIRE_VERSION = 1;
@@ -125,7 +126,7 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       return;
     case 'broadcast':
       writeString(w, m.topic, TOPIC_PATTERN, 'topic');
-      writeString(w, m.key, NAME_PATTERN, 'key');
+      writeString(w, m.key, KEY_PATTERN, 'key');
       if (m.payload.length > WIRE_LIMITS.payloadMaxBytes) throw new WireFormatError('bad-field', 'payload');
       w.u16(m.payload.length).bytes(m.payload);
       return;
@@ -242,6 +243,21 @@ function readString(r: ByteReader, maxBytes: number, reason: DropReason): string
   return value;
 }
 
+const isAlphanumeric = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** A member name by the one rule (member-name.ts): as readString, and starting with a letter or digit. */
+function readName(r: ByteReader): string {
+  const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
+  if (!isAlphanumeric(name.charCodeAt(0))) throw new WireFormatError('bad-name', 'first character');
+  return name;
+}
+
+function readIncarnation(r: ByteReader): number {
+  const incarnation = r.u53();
+  if (incarnation > WIRE_LIMITS.incarnationMax) throw new WireFormatError('bad-number', 'incarnation');
+  return incarnation;
+}
+
 function readAddress(r: ByteReader): string {
   const family = r.u8();
   if (family !== 4) throw new WireFormatError('bad-address', `family ${family}`);
@@ -252,8 +268,8 @@ function readAddress(r: ByteReader): string {
 }
 
 function readRecord(r: ByteReader): MemberRecord {
-  const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-  const incarnation = r.u53();
+  const name = readName(r);
+  const incarnation = readIncarnation(r);
   const address = readAddress(r);
   // A view into the datagram: whoever keeps it copies it (most entries are discarded).
   const publicKey = r.bytesOf(WIRE_LIMITS.publicKeyBytes);
@@ -264,19 +280,19 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
   switch (type) {
     case 'ping': {
       const seq = r.u32();
-      const target = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-      return { type, seq, target, source: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name') };
+      const target = readName(r);
+      return { type, seq, target, source: readName(r) };
     }
     case 'indirect-ping': {
       const seq = r.u32();
-      const target = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
+      const target = readName(r);
       const targetAddress = readAddress(r);
       return {
         type,
         seq,
         target,
         targetAddress,
-        source: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name'),
+        source: readName(r),
       };
     }
     case 'ack':
@@ -286,13 +302,13 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, member: readRecord(r) };
     case 'suspect':
     case 'dead': {
-      const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-      const incarnation = r.u53();
-      return { type, name, incarnation, from: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name') };
+      const name = readName(r);
+      const incarnation = readIncarnation(r);
+      return { type, name, incarnation, from: readName(r) };
     }
     case 'left': {
-      const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-      return { type, name, incarnation: r.u53() };
+      const name = readName(r);
+      return { type, name, incarnation: readIncarnation(r) };
     }
     case 'push-pull': {
       const syncId = r.u32();

@@ -2,6 +2,7 @@
 // (gossip-codec.ts) turns these into bytes and back; docs/protocol/gossip.md
 // describes the layout. Addresses are "a.b.c.d:port" strings; identity is a
 // name plus an Ed25519 public key, never an address.
+import { MEMBER_NAME_MAX_BYTES } from './member-name.ts';
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 export const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
@@ -142,11 +143,18 @@ export const MESSAGE_CODES = {
 } as const satisfies Record<GossipMessage['type'], number>;
 
 export const WIRE_LIMITS = {
-  /** Names: 1..64 bytes of [A-Za-z0-9._-]; container hostnames and "peer-123" fit. */
-  nameMaxBytes: 64,
+  /** Member names follow the one rule of member-name.ts (1..63 bytes, starting alphanumeric). */
+  nameMaxBytes: MEMBER_NAME_MAX_BYTES,
   topicMaxBytes: 32,
   keyMaxBytes: 64,
   publicKeyBytes: 32,
+  /**
+   * Incarnations above this are refused on the wire. A start incarnation is
+   * wall-clock ms (about 2^41 in 2026), so this leaves room for centuries of
+   * restarts, while a refutation (one above any accepted claim, clamped here)
+   * always stays a safe integer the codec can write.
+   */
+  incarnationMax: 2 ** 48,
   /** Messages per datagram: a full 1400-byte datagram of the smallest messages stays below this. */
   messagesMax: 255,
   pushPullPartsMax: 4096,
@@ -157,5 +165,6 @@ export const WIRE_LIMITS = {
   datagramMaxBytes: 65_507,
 } as const;
 
-export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Broadcast keys (not member names): 1..64 bytes of [A-Za-z0-9._-]. */
+export const KEY_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;

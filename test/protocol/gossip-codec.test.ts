@@ -14,7 +14,7 @@ import {
   WIRE_VERSION,
 } from '../../src/protocol/gossip-codec.ts';
 import { createKeyring, parseGossipKey } from '../../src/protocol/gossip-keyring.ts';
-import type { GossipMessage, MemberEntry } from '../../src/protocol/gossip-messages.ts';
+import { type GossipMessage, type MemberEntry, WIRE_LIMITS } from '../../src/protocol/gossip-messages.ts';
 
 const key32 = new Uint8Array(32).fill(7);
 const record = { name: 'peer-1', incarnation: 1_764_000_000_123, address: '10.1.2.3:7946', publicKey: key32 };
@@ -26,7 +26,7 @@ const samples: GossipMessage[] = [
   { type: 'nack', seq: 99 },
   { type: 'alive', member: record },
   { type: 'suspect', name: 'peer-2', incarnation: 5, from: 'peer-1' },
-  { type: 'dead', name: 'peer-2', incarnation: Number.MAX_SAFE_INTEGER, from: 'peer-3' },
+  { type: 'dead', name: 'peer-2', incarnation: WIRE_LIMITS.incarnationMax, from: 'peer-3' },
   { type: 'left', name: 'a.b_c-d', incarnation: 0 },
   {
     type: 'push-pull',
@@ -156,6 +156,16 @@ describe('gossip codec', () => {
     assert.deepEqual(decodeDatagram(zeroPort), { ok: false, reason: 'bad-address' });
     assert.throws(() => encodeMessage({ type: 'left', name: 'x'.repeat(65), incarnation: 1 }));
     assert.throws(() => encodeMessage({ type: 'left', name: 'ok', incarnation: 2 ** 53 }));
+  });
+
+  it('refuses incarnations above the bound, so one above any accepted claim is still a safe integer', () => {
+    // Issue 13: an alive at 2^53-1 left its victim no encodable refutation.
+    for (const incarnation of [WIRE_LIMITS.incarnationMax + 1, Number.MAX_SAFE_INTEGER]) {
+      const datagram = encodeDatagram([{ type: 'alive', member: { ...record, incarnation } }]);
+      assert.deepEqual(decodeDatagram(datagram), { ok: false, reason: 'bad-number' });
+    }
+    assert.ok(Number.isSafeInteger(WIRE_LIMITS.incarnationMax * 2), 'far below 2^53');
+    assert.ok(WIRE_LIMITS.incarnationMax > Date.now() * 100, 'wall-clock start incarnations fit for long');
   });
 
   it('never throws on random bytes and names a known reason when it refuses', () => {
