@@ -4,6 +4,12 @@
 // naming the option (exit 2). Precedence: flag, then environment, then default.
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
+import {
+  HTTP_LIMIT_BOUNDS,
+  HTTP_LIMIT_DEFAULTS,
+  type HttpLimits,
+  httpLimitsProblem,
+} from '../http/http-limits.ts';
 import { parseAddress } from '../protocol/gossip-codec.ts';
 import { parseGossipKey } from '../protocol/gossip-keyring.ts';
 import { isMemberName, MEMBER_NAME_RULE, memberNameFrom } from '../protocol/member-name.ts';
@@ -114,6 +120,39 @@ export const PEER_SETTINGS = {
     parse: integer(0, 65535),
     reason: 'next to the gossip port; the image HEALTHCHECK asks 127.0.0.1:7947/healthz',
     describe: 'TCP port for /status, /metrics, /healthz, /readyz',
+  },
+  adminHeadersTimeoutMs: {
+    flag: 'admin-headers-timeout-ms',
+    env: 'ADMIN_HEADERS_TIMEOUT_MS',
+    default: HTTP_LIMIT_DEFAULTS.headersTimeoutMs.value,
+    parse: integer(HTTP_LIMIT_BOUNDS.timeoutMs.min, HTTP_LIMIT_BOUNDS.timeoutMs.max),
+    reason: HTTP_LIMIT_DEFAULTS.headersTimeoutMs.reason,
+    describe: 'Admin HTTP: a request line and headers must arrive within this (then 408, closed)',
+  },
+  adminRequestTimeoutMs: {
+    flag: 'admin-request-timeout-ms',
+    env: 'ADMIN_REQUEST_TIMEOUT_MS',
+    default: HTTP_LIMIT_DEFAULTS.requestTimeoutMs.value,
+    parse: integer(HTTP_LIMIT_BOUNDS.timeoutMs.min, HTTP_LIMIT_BOUNDS.timeoutMs.max),
+    reason: HTTP_LIMIT_DEFAULTS.requestTimeoutMs.reason,
+    describe: 'Admin HTTP: a whole request, headers and body, must arrive within this',
+  },
+  adminIdleTimeoutMs: {
+    flag: 'admin-idle-timeout-ms',
+    env: 'ADMIN_IDLE_TIMEOUT_MS',
+    default: HTTP_LIMIT_DEFAULTS.idleTimeoutMs.value,
+    parse: integer(HTTP_LIMIT_BOUNDS.timeoutMs.min, HTTP_LIMIT_BOUNDS.timeoutMs.max),
+    reason: HTTP_LIMIT_DEFAULTS.idleTimeoutMs.reason,
+    describe: 'Admin HTTP: a kept-alive connection with no request is closed after this',
+  },
+  adminMaxConnections: {
+    flag: 'admin-max-connections',
+    env: 'ADMIN_MAX_CONNECTIONS',
+    default: 64,
+    parse: integer(HTTP_LIMIT_BOUNDS.maxConnections.min, HTTP_LIMIT_BOUNDS.maxConnections.max),
+    reason:
+      'the orchestrator, a healthcheck and a few scrapers or watchers need a handful; more is an attack',
+    describe: 'Admin HTTP: connections open at once; one more is closed when accepted',
   },
   join: {
     flag: 'join',
@@ -309,6 +348,8 @@ export function resolvePeerConfig(
   const resolved = config as PeerConfig;
   // A hostname need not fit the name rule (64 characters, a leading '_'): derive one that does.
   if (resolved.name === '') resolved.name = memberNameFrom(hostname().split('.')[0] ?? '');
+  const httpProblem = httpLimitsProblem(adminHttpLimits(resolved));
+  if (httpProblem) throw new ConfigError(optionName(PEER_SETTINGS.adminHeadersTimeoutMs), httpProblem);
   if (resolved.probeTimeoutMs >= resolved.probeIntervalMs) {
     throw new ConfigError(
       optionName(PEER_SETTINGS.probeTimeoutMs),
@@ -338,4 +379,14 @@ const MEMBERSHIP_KEYS = [
 /** The part of the peer's settings the SWIM core reads. */
 export function membershipConfig(config: PeerConfig): MembershipConfig {
   return Object.fromEntries(MEMBERSHIP_KEYS.map((key) => [key, config[key]])) as unknown as MembershipConfig;
+}
+
+/** The admin HTTP server's timeouts and connection cap. */
+export function adminHttpLimits(config: PeerConfig): HttpLimits {
+  return {
+    headersTimeoutMs: config.adminHeadersTimeoutMs,
+    requestTimeoutMs: config.adminRequestTimeoutMs,
+    idleTimeoutMs: config.adminIdleTimeoutMs,
+    maxConnections: config.adminMaxConnections,
+  };
 }

@@ -12,6 +12,7 @@ import type { Clock } from '../../src/enclave/clock.ts';
 import type { StartedEnclaveServer } from '../../src/enclave/http-server.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
+import type { HttpLimits } from '../../src/http/http-limits.ts';
 import { createLogger } from '../../src/log/logger.ts';
 
 /** Enclave keys in unit tests: 1024 bits, test-only, to keep pure-JS RSA signing fast. */
@@ -51,6 +52,7 @@ export interface TestEnclaveOptions {
   functionPath?: string;
   keyBits?: number;
   port?: number;
+  httpLimits?: HttpLimits;
 }
 
 export async function startTestEnclave(options: TestEnclaveOptions): Promise<TestEnclave> {
@@ -73,6 +75,7 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
     keyBits: options.keyBits ?? TEST_KEY_BITS,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.functionPath ? { functionPath: options.functionPath } : {}),
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   return Object.assign(started, { logs, stateDir });
 }

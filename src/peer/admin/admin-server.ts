@@ -2,8 +2,8 @@
 // /healthz (the process serves), /readyz (every readiness check passes).
 // Readiness is a list of named checks, so later layers (a verified leader
 // certificate) add theirs without touching this file.
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLimitedServer, type HttpLimits } from '../../http/http-limits.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -16,10 +16,14 @@ export interface AdminServerOptions {
   status(): unknown;
   metrics(ready: boolean): string;
   readiness: ReadinessCheck[];
+  /** Timeouts and the connection cap (http-limits.ts). */
+  limits: HttpLimits;
 }
 
 export interface StartedAdminServer {
   readonly port: number;
+  /** Connections closed at once because the cap was reached. */
+  readonly refusedConnections: number;
   close(): Promise<void>;
 }
 
@@ -32,7 +36,7 @@ export function evaluateReadiness(checks: readonly ReadinessCheck[]): {
 }
 
 export async function startAdminServer(options: AdminServerOptions): Promise<StartedAdminServer> {
-  const server: Server = createServer((req, res) => {
+  const limited = createLimitedServer(options.limits, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -67,6 +71,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Sta
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`);
     }
   });
+  const server = limited.server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -76,6 +81,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Sta
   });
   return {
     port: (server.address() as AddressInfo).port,
+    get refusedConnections() {
+      return limited.refusedConnections;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

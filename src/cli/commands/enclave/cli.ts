@@ -3,6 +3,8 @@
 // an environment variable; precedence is flag, then environment, then default.
 import type { Argv, CommandModule } from 'yargs';
 import { POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
+import { ENCLAVE_HTTP_LIMITS } from '../../../enclave/http-server.ts';
+import { HTTP_LIMIT_DEFAULTS } from '../../../http/http-limits.ts';
 import { createLogger } from '../../../log/logger.ts';
 import { runEnclave, validateEnclaveOptions } from './enclave.ts';
 import { functionChecksumReport } from './function-checksum.ts';
@@ -16,6 +18,10 @@ export interface EnclaveOptions {
   'lease-ms': number;
   function: string | undefined;
   'cluster-id': string;
+  'headers-timeout-ms': number;
+  'request-timeout-ms': number;
+  'idle-timeout-ms': number;
+  'max-connections': number;
 }
 
 export interface ChecksumOptions {
@@ -86,6 +92,27 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
       type: 'string',
       default: env.CLUSTER_ID ?? 'default',
       describe: 'Cluster id certificates are issued for [$CLUSTER_ID]',
+    })
+    .option('headers-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_HEADERS_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.headersTimeoutMs),
+      describe: `HTTP: a request line and headers must arrive within this, then 408 (${HTTP_LIMIT_DEFAULTS.headersTimeoutMs.reason}) [$ENCLAVE_HEADERS_TIMEOUT_MS]`,
+    })
+    .option('request-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_REQUEST_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.requestTimeoutMs),
+      describe: `HTTP: a whole request, headers and body, must arrive within this (${HTTP_LIMIT_DEFAULTS.requestTimeoutMs.reason}) [$ENCLAVE_REQUEST_TIMEOUT_MS]`,
+    })
+    .option('idle-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_IDLE_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.idleTimeoutMs),
+      describe: `HTTP: a kept-alive connection with no request is closed after this (${HTTP_LIMIT_DEFAULTS.idleTimeoutMs.reason}) [$ENCLAVE_IDLE_TIMEOUT_MS]`,
+    })
+    .option('max-connections', {
+      type: 'number',
+      default: Number(env.ENCLAVE_MAX_CONNECTIONS ?? ENCLAVE_HTTP_LIMITS.maxConnections),
+      describe:
+        'HTTP: connections open at once, one more is closed when accepted (held elect requests count: at a lease end every peer without a lease asks) [$ENCLAVE_MAX_CONNECTIONS]',
     }) as unknown as Argv<EnclaveOptions>;
 }
 

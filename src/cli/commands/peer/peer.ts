@@ -13,7 +13,7 @@ import {
 } from '../../../peer/admin/admin-server.ts';
 import { renderMetrics } from '../../../peer/admin/metrics.ts';
 import { systemClock } from '../../../peer/clock.ts';
-import { membershipConfig, type PeerConfig } from '../../../peer/config.ts';
+import { adminHttpLimits, membershipConfig, type PeerConfig } from '../../../peer/config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
 import type { ElectionConfig } from '../../../peer/election/election-config.ts';
 import { PeerElection } from '../../../peer/election/peer-election.ts';
@@ -192,6 +192,7 @@ export async function startPeer(
     admin = await startAdminServer({
       host: config.adminAddress,
       port: config.adminPort,
+      limits: adminHttpLimits(config),
       readiness,
       metrics: (ready) => renderMetrics(node, ready),
       status: () => ({
