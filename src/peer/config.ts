@@ -13,6 +13,7 @@ import {
 import { parseAddress } from '../protocol/gossip-codec.ts';
 import { parseGossipKey } from '../protocol/gossip-keyring.ts';
 import { isMemberName, MEMBER_NAME_RULE, memberNameFrom } from '../protocol/member-name.ts';
+import { DEFAULT_REPLAY_WINDOW_MS } from '../protocol/replay-window.ts';
 import type { MembershipConfig } from './membership/membership.ts';
 
 export interface Setting<T> {
@@ -170,6 +171,16 @@ export const PEER_SETTINGS = {
     reason:
       'none: plaintext, as on a private Docker network; set one to keep outsiders from injecting rumours',
     describe: 'AES-256-GCM keys (base64 or hex, comma separated); the first encrypts, all decrypt',
+  },
+  gossipReplayWindowMs: {
+    flag: 'gossip-replay-window-ms',
+    env: 'GOSSIP_REPLAY_WINDOW_MS',
+    default: DEFAULT_REPLAY_WINDOW_MS,
+    parse: integer(1000, 3_600_000),
+    reason:
+      "wide enough for hosts whose clocks differ by tens of seconds; a sealed datagram's nonce is remembered this long, so a replay is refused",
+    describe:
+      'With --gossip-key: a sealed datagram is accepted only this close to our clock, once, and only at one of our addresses',
   },
   probeIntervalMs: {
     flag: 'probe-interval-ms',

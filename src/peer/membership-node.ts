@@ -2,8 +2,14 @@
 // Transport, feeds them and the clock to the core, encodes and sends what it
 // returns, counts traffic and drops, and hands events to listeners. Nothing a
 // datagram contains can make it throw.
-import { datagramOverhead, decodeDatagram, encodeDatagram } from '../protocol/gossip-codec.ts';
+import {
+  datagramOverhead,
+  decodeDatagram,
+  encodeDatagram,
+  type OpenChecks,
+} from '../protocol/gossip-codec.ts';
 import type { Keyring } from '../protocol/gossip-keyring.ts';
+import { DEFAULT_REPLAY_WINDOW_MS, ReplayWindow } from '../protocol/replay-window.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import {
   Membership,
@@ -27,6 +33,16 @@ export interface MembershipNodeOptions {
   clock: Clock;
   random: Random;
   keyring?: Keyring;
+  /** With a keyring: how far a sealed datagram's time may be from ours, and how long its nonce is remembered. */
+  replayWindowMs?: number;
+  /** Wall clock (ms) for sealing times; sender and receiver compare them. Date.now unless given. */
+  wallClock?: () => number;
+  /**
+   * With a keyring: whether "ip:port" is also ours (another interface), beyond
+   * the transport's and the advertised address. A datagram sealed for any
+   * other address is refused.
+   */
+  isLocalAddress?: (address: string) => boolean;
 }
 
 export type MembershipListener = (event: MembershipEvent) => void;
@@ -39,6 +55,8 @@ export class MembershipNode {
   /** A tick is deferred until pending I/O is read (see onTimer). */
   private tickPending = false;
   private readonly keyring: Keyring | undefined;
+  private readonly openChecks: (() => OpenChecks) | undefined;
+  private readonly wallClock: () => number;
   private readonly maxDatagramBytes: number;
   private readonly listeners: MembershipListener[] = [];
   private timer: TimerHandle | undefined;
@@ -49,6 +67,13 @@ export class MembershipNode {
     this.transport = options.transport;
     this.clock = options.clock;
     this.keyring = options.keyring;
+    this.wallClock = options.wallClock ?? Date.now;
+    if (options.keyring) {
+      const replay = new ReplayWindow(options.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS);
+      const isLocalAddress = (address: string) =>
+        address === this.address || address === this.transport.address || !!options.isLocalAddress?.(address);
+      this.openChecks = () => ({ now: this.wallClock(), isLocalAddress, replay });
+    }
     this.maxDatagramBytes = options.config.maxDatagramBytes;
     this.core = new Membership({
       self: {
@@ -151,7 +176,7 @@ export class MembershipNode {
     if (this.stopped) return;
     this.counters.datagramsIn++;
     this.counters.bytesIn += bytes.length;
-    const decoded = decodeDatagram(bytes, this.keyring, this.maxDatagramBytes);
+    const decoded = decodeDatagram(bytes, this.keyring, this.maxDatagramBytes, this.openChecks?.());
     if (!decoded.ok) {
       this.counters.drop(decoded.reason);
       return;
@@ -170,7 +195,11 @@ export class MembershipNode {
     for (const effect of effects) {
       if (effect.type === 'send') {
         if (effect.messages.length === 0) continue;
-        const datagram = encodeDatagram(effect.messages, this.keyring);
+        const datagram = encodeDatagram(
+          effect.messages,
+          this.keyring,
+          this.keyring && { to: effect.to, sealedAt: this.wallClock() },
+        );
         this.counters.datagramsOut++;
         this.counters.bytesOut += datagram.length;
         this.transport.send(datagram, effect.to);

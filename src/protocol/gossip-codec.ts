@@ -16,11 +16,16 @@ import {
   WIRE_LIMITS,
 } from './gossip-messages.ts';
 import { MEMBER_NAME_PATTERN as NAME_PATTERN } from './member-name.ts';
+import type { ReplayWindow } from './replay-window.ts';
 
 export const WIRE_MAGIC = 0xe7;
 export const WIRE_VERSION = 1;
 const FLAG_ENCRYPTED = 0x01;
+/** Sealed with a binding (time sealed, destination) under the seal: replay-proof. */
+const FLAG_BOUND = 0x02;
 const HEADER_BYTES = 3;
+/** Binding inside a sealed body: sealed-at ms (8) and destination address (7). */
+const BINDING_BYTES = 8 + 7;
 /** Header plus the message count byte. */
 export const ENVELOPE_OVERHEAD = HEADER_BYTES + 1;
 /** Per message: type code (1) and body length (2). */
@@ -38,6 +43,10 @@ export type DropReason =
   | 'unencrypted'
   | 'encrypted-without-key'
   | 'decrypt-failed'
+  | 'unbound'
+  | 'stale'
+  | 'replayed'
+  | 'misdirected'
   | 'bad-count'
   | 'truncated'
   | 'trailing-bytes'
@@ -149,11 +158,35 @@ export function encodedSize(message: GossipMessage): number {
 
 /** Bytes a datagram spends on everything but its messages. */
 export function datagramOverhead(keyring: Keyring | undefined): number {
-  return ENVELOPE_OVERHEAD + (keyring ? keyring.overhead : 0);
+  return ENVELOPE_OVERHEAD + (keyring ? keyring.overhead + BINDING_BYTES : 0);
 }
 
-/** Encode messages (already encoded with encodeMessage, or plain) into one datagram. */
-export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring?: Keyring): Uint8Array {
+/** What a sealed datagram binds under its seal, so a replay or a redirect is refused. */
+export interface SealBinding {
+  /** The address it is sent to, "ip:port". */
+  to: string;
+  /** Sender's wall clock, ms. */
+  sealedAt: number;
+}
+
+/** What a receiver checks a sealed datagram's binding against. */
+export interface OpenChecks {
+  /** Receiver's wall clock, ms. */
+  now: number;
+  /** Whether "ip:port" is one of the receiver's own addresses. */
+  isLocalAddress(address: string): boolean;
+  replay: ReplayWindow;
+}
+
+/**
+ * Encode messages (already encoded with encodeMessage, or plain) into one
+ * datagram. With a keyring it is sealed and `binding` is required.
+ */
+export function encodeDatagram(
+  messages: (GossipMessage | Uint8Array)[],
+  keyring?: Keyring,
+  binding?: SealBinding,
+): Uint8Array {
   if (messages.length === 0 || messages.length > WIRE_LIMITS.messagesMax) {
     throw new WireFormatError('bad-count', `${messages.length} messages`);
   }
@@ -161,12 +194,19 @@ export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring
   const encoded = messages.map((m) => (m instanceof Uint8Array ? m : encodeMessage(m)));
   let size = ENVELOPE_OVERHEAD;
   for (const m of encoded) size += m.length;
-  const out = new Uint8Array(size);
+  if (keyring && !binding) throw new Error('a sealed datagram needs its binding (destination, time)');
+  const bound = keyring ? BINDING_BYTES : 0;
+  const out = new Uint8Array(size + bound);
   out[0] = WIRE_MAGIC;
   out[1] = WIRE_VERSION;
-  out[2] = keyring ? FLAG_ENCRYPTED : 0;
-  out[HEADER_BYTES] = encoded.length;
-  let at = ENVELOPE_OVERHEAD;
+  out[2] = keyring ? FLAG_ENCRYPTED | FLAG_BOUND : 0;
+  if (keyring && binding) {
+    const w = new ByteWriter(BINDING_BYTES).u53(binding.sealedAt);
+    writeAddress(w, binding.to);
+    out.set(w.finish(), HEADER_BYTES);
+  }
+  out[HEADER_BYTES + bound] = encoded.length;
+  let at = ENVELOPE_OVERHEAD + bound;
   for (const m of encoded) {
     out.set(m, at);
     at += m.length;
@@ -379,31 +419,52 @@ function decodeMessages(body: ByteReader): { messages: GossipMessage[]; unknownT
   return { messages, unknownTypes };
 }
 
-/** Decode one datagram. Never throws: malformed input yields `{ ok: false, reason }`. */
+/** The binding under a seal: refuse a datagram sealed for another address, out of time, or seen before. */
+function checkBinding(opened: ByteReader, nonce: Uint8Array, checks: OpenChecks): DropReason | undefined {
+  const sealedAt = opened.u53();
+  const to = readAddress(opened);
+  if (!checks.isLocalAddress(to)) return 'misdirected';
+  return checks.replay.check(sealedAt, nonce, checks.now);
+}
+
+/**
+ * Decode one datagram. Never throws on input: malformed input yields
+ * `{ ok: false, reason }`. With a keyring, `checks` is required.
+ */
 export function decodeDatagram(
   bytes: Uint8Array,
   keyring?: Keyring,
   maxBytes: number = WIRE_LIMITS.datagramMaxBytes,
+  checks?: OpenChecks,
 ): DecodeResult {
+  if (keyring && !checks) throw new Error('opening sealed datagrams needs the replay checks');
   try {
     if (bytes.length < ENVELOPE_OVERHEAD) return { ok: false, reason: 'too-short' };
     if (bytes.length > maxBytes) return { ok: false, reason: 'too-long' };
     if (bytes[0] !== WIRE_MAGIC) return { ok: false, reason: 'bad-magic' };
     if (bytes[1] !== WIRE_VERSION) return { ok: false, reason: 'bad-version' };
     const flags = bytes[2]!;
-    if ((flags & ~FLAG_ENCRYPTED) !== 0) return { ok: false, reason: 'bad-flags' };
-    const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
-    let body: Uint8Array;
-    if (keyring) {
-      if (!encrypted) return { ok: false, reason: 'unencrypted' };
-      const opened = keyring.open(bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES));
-      if (!opened) return { ok: false, reason: 'decrypt-failed' };
-      body = opened;
-    } else {
-      if (encrypted) return { ok: false, reason: 'encrypted-without-key' };
-      body = bytes.subarray(HEADER_BYTES);
+    if ((flags & ~(FLAG_ENCRYPTED | FLAG_BOUND)) !== 0 || flags === FLAG_BOUND) {
+      return { ok: false, reason: 'bad-flags' };
     }
-    return { ok: true, ...decodeMessages(new ByteReader(body)) };
+    const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
+    if (!keyring || !checks) {
+      if (encrypted) return { ok: false, reason: 'encrypted-without-key' };
+      return { ok: true, ...decodeMessages(new ByteReader(bytes.subarray(HEADER_BYTES))) };
+    }
+    if (!encrypted) return { ok: false, reason: 'unencrypted' };
+    // A sealed body without a binding (an older peer's) could be replayed at will.
+    if ((flags & FLAG_BOUND) === 0) return { ok: false, reason: 'unbound' };
+    const opened = keyring.open(bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES));
+    if (!opened) return { ok: false, reason: 'decrypt-failed' };
+    const body = new ByteReader(opened);
+    const refused = checkBinding(
+      body,
+      bytes.subarray(HEADER_BYTES, HEADER_BYTES + keyring.nonceBytes),
+      checks,
+    );
+    if (refused) return { ok: false, reason: refused };
+    return { ok: true, ...decodeMessages(body) };
   } catch (error) {
     if (error instanceof WireFormatError) return { ok: false, reason: error.reason as DropReason };
     return { ok: false, reason: 'bad-field' };

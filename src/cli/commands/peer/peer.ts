@@ -5,7 +5,7 @@ import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { EnclaveElectError } from '../../../errors.ts';
 import type { Logger } from '../../../log/logger.ts';
-import { AddressWatch, firstExternalIpv4 } from '../../../peer/address-watch.ts';
+import { AddressWatch, firstExternalIpv4, isInterfaceAddress } from '../../../peer/address-watch.ts';
 import {
   type ReadinessCheck,
   type StartedAdminServer,
@@ -127,6 +127,8 @@ export async function startPeer(
     clock: systemClock,
     random: seededRandom(randomInt(2 ** 32)),
     keyring: config.gossipKeys.length > 0 ? createKeyring(config.gossipKeys) : undefined,
+    replayWindowMs: config.gossipReplayWindowMs,
+    isLocalAddress: (address) => isInterfaceAddress(address, transport.address, networkInterfaces),
   });
   node.on((event) => logMembershipEvent(log, event));
 
