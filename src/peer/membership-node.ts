@@ -195,6 +195,11 @@ export class MembershipNode {
     for (const effect of effects) {
       if (effect.type === 'send') {
         if (effect.messages.length === 0) continue;
+        // A rumour can name our own address for another member: never talk to ourselves.
+        if (effect.to === this.address || effect.to === this.transport.address) {
+          this.counters.withhold('self-addressed');
+          continue;
+        }
         const datagram = encodeDatagram(
           effect.messages,
           this.keyring,

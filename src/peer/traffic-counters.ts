@@ -9,9 +9,15 @@ export class TrafficCounters {
   /** Messages of kinds this version does not know (skipped, datagram kept). */
   unknownMessages = 0;
   readonly dropped = new Map<string, number>();
+  /** Datagrams this peer chose not to send, by reason (to itself, over a budget). */
+  readonly withheld = new Map<string, number>();
 
   drop(reason: string): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  withhold(reason: string): void {
+    this.withheld.set(reason, (this.withheld.get(reason) ?? 0) + 1);
   }
 
   get droppedTotal(): number {
@@ -27,7 +33,11 @@ export class TrafficCounters {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       unknownMessages: this.unknownMessages,
-      dropped: Object.fromEntries([...this.dropped].sort(([a], [b]) => a.localeCompare(b))),
+      dropped: sorted(this.dropped),
+      withheld: sorted(this.withheld),
     };
   }
 }
+
+const sorted = (counts: Map<string, number>) =>
+  Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));

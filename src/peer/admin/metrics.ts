@@ -26,6 +26,12 @@ export function renderMetrics(node: MembershipNode, ready: boolean): string {
     'Gossip datagrams dropped, by reason.',
     [...c.dropped].map(([reason, n]) => [`{reason="${escapeLabel(reason)}"}`, n]),
   );
+  metric(
+    'gossip_datagrams_withheld_total',
+    'counter',
+    'Gossip datagrams this peer chose not to send, by reason.',
+    [...c.withheld].map(([reason, n]) => [`{reason="${escapeLabel(reason)}"}`, n]),
+  );
   metric('gossip_unknown_messages_total', 'counter', 'Messages of unknown kinds skipped.', [
     ['', c.unknownMessages],
   ]);
