@@ -3,7 +3,7 @@
 // every other peer. Timing-sensitive, so it lives here and not in test/.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { LoopbackCluster, waitFor } from '../src/peer/loopback-cluster.ts';
+import { LoopbackCluster, waitFor } from '../bench/support/loopback-cluster.ts';
 
 describe('membership over loopback UDP, 50 peers', () => {
   let cluster: LoopbackCluster | undefined;

@@ -2,7 +2,7 @@
 // own sockets, in a LoopbackCluster. Every method takes and returns small,
 // cloneable values (counts, a few names, absolute times), so the same shard
 // serves in the main thread (one shard) or behind a worker's message port.
-import { LoopbackCluster, type LoopbackKnowledge } from '../../src/peer/loopback-cluster.ts';
+import { LoopbackCluster, type LoopbackKnowledge } from './loopback-cluster.ts';
 
 export interface ShardOptions {
   /** Number in the first peer's name. */

@@ -9,7 +9,7 @@
 // s under that load), their 4 MB receive buffers filled and dropped their own
 // probes and acks, and the others declared them dead: an artifact of one
 // process, since a real seed has a machine and an event loop to itself.
-import type { LoopbackKnowledge } from '../../src/peer/loopback-cluster.ts';
+import type { LoopbackKnowledge } from './loopback-cluster.ts';
 import { MembershipShard } from './membership-shard.ts';
 import { inThreadShard, type ShardClient, WorkerShard } from './shard-client.ts';
 

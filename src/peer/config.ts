@@ -14,7 +14,7 @@ import { parseAddress } from '../protocol/gossip-codec.ts';
 import { parseGossipKey } from '../protocol/gossip-keyring.ts';
 import { isMemberName, MEMBER_NAME_RULE, memberNameFrom } from '../protocol/member-name.ts';
 import { DEFAULT_REPLAY_WINDOW_MS } from '../protocol/replay-window.ts';
-import type { MembershipConfig } from './membership/membership.ts';
+import type { MembershipConfig } from './membership/types.ts';
 
 export interface Setting<T> {
   flag: string;

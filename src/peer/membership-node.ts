@@ -11,14 +11,10 @@ import {
 import type { Keyring } from '../protocol/gossip-keyring.ts';
 import { DEFAULT_REPLAY_WINDOW_MS, ReplayWindow } from '../protocol/replay-window.ts';
 import type { Clock, TimerHandle } from './clock.ts';
-import {
-  Membership,
-  type MembershipConfig,
-  type MembershipEffect,
-  type MemberView,
-} from './membership/membership.ts';
+import { Membership } from './membership/membership.ts';
 import type { MembershipEvent } from './membership/membership-events.ts';
 import type { Random } from './membership/random.ts';
+import type { MembershipConfig, MembershipEffect, MemberView } from './membership/types.ts';
 import { TrafficCounters } from './traffic-counters.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -132,9 +128,9 @@ export class MembershipNode {
     if (!this.stopped) this.apply(this.core.join(addresses, this.clock.now()));
   }
 
-  /** Probe this member next (see Membership.probeNext). */
+  /** Probe this member next (see Prober.preferNext). */
   probeNext(name: string): void {
-    this.core.probeNext(name);
+    if (!this.stopped) this.apply(this.core.probeNext(name));
   }
 
   broadcast(
@@ -143,8 +139,9 @@ export class MembershipNode {
     payload: Uint8Array,
     options: { piggybackOnly?: boolean } = {},
   ): void {
-    this.core.broadcast(topic, key, payload, options);
-    this.schedule();
+    // Validated even when stopped: a payload too large is the caller's bug either way.
+    const effects = this.core.broadcast(topic, key, payload, options);
+    if (!this.stopped) this.apply(effects);
   }
 
   /** Send a payload to one live member now (see Membership.sendTo). */

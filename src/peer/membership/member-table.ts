@@ -1,6 +1,9 @@
 // The membership table and SWIM's merge rules: which alive/suspect/dead/left
 // claims win (incarnation numbers), when this peer must refute a claim about
 // itself, and which changes become rumours. Pure: time comes in as `now`.
+// Every claim about a member, from a rumour or a state exchange, enters
+// through an apply* method, and the table grows only in `insert`: the places
+// for checking a record's signature and for bounding the table.
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type {
   GossipMessage,
@@ -30,7 +33,7 @@ export interface Member {
 export interface MemberTableContext {
   settings: SuspicionSettings;
   queue: BroadcastQueue;
-  /** Rumours that only ride on datagrams sent anyway (see Membership.lazyQueue). */
+  /** Rumours that only ride on datagrams sent anyway (see Outbox.lazyQueue). */
   lazyQueue: BroadcastQueue;
   random: Random;
   emit(event: MembershipEvent): void;
@@ -41,6 +44,9 @@ export interface MemberTableContext {
   /** A rumour told us nothing new: `tag` says what (see BroadcastQueue.heardAgain). */
   onEcho(key: string, tag: string): void;
 }
+
+/** Alive or suspect: still probed, still counted among the n of SWIM's formulas. */
+export const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -359,7 +365,6 @@ export class MemberTable {
     this.broadcast({ type: 'alive', member: record });
   }
 
-  /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */
   /**
    * Stretch every suspicion's timeout by `factor` (local health score + 1): a
    * peer whose own timers run late gives suspects longer to refute, since
@@ -375,6 +380,7 @@ export class MemberTable {
     return suspicion.startedAt + (suspicion.deadline() - suspicion.startedAt) * this.stretch;
   }
 
+  /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */
   expireSuspicions(now: number): void {
     for (const member of [...this.suspects]) {
       if (member.suspicion && this.deadlineOf(member.suspicion) <= now) {

@@ -19,9 +19,10 @@ import {
 import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
 import { entryHash, nameHash } from './entry-hash.ts';
 import type { Member, MemberTable } from './member-table.ts';
-import type { MembershipConfig, MembershipEffect } from './membership.ts';
+import type { Outbox } from './outbox.ts';
 import { type Random, randomInt, shuffle } from './random.ts';
 import { pullIntervalMs, pushPullIntervalMs } from './timing.ts';
+import type { MembershipConfig } from './types.ts';
 
 /** How long a joiner waits for a seed's answer before asking the next seed. */
 const JOIN_ANSWER_WAIT_MS = 1000;
@@ -43,6 +44,8 @@ const QUICK_PULLS = QUICK_PULL_GAPS.length + 1;
  */
 const EXTRA_PULLS_MAX = 8;
 const EXTRA_PULL_GAP = 2;
+/** Table splits kept for answering pulls: pullers' tables of different sizes split differently. */
+const SPLITS_KEPT = 4;
 /** A pull message's bytes besides its hashes: type, length, syncId, bucket, buckets, count. */
 const PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 1 + 2;
 
@@ -52,8 +55,8 @@ export interface StateSyncContext {
   random: Random;
   /** Bytes each datagram spends outside its messages. */
   overhead: number;
-  out: (effect: MembershipEffect) => void;
-  nextId: () => number;
+  outbox: Outbox;
+  nextSeq: () => number;
 }
 
 export class StateSync {
@@ -63,6 +66,8 @@ export class StateSync {
   private quickPulls = 0;
   /** Extra pulls still allowed while the table keeps changing (see EXTRA_PULLS_MAX). */
   private extraPulls = 0;
+  /** The next sync is an extra pull after joining. */
+  private extraPullDue = false;
   /** The table's version when the previous pull after joining was sent. */
   private versionAtPull = -1;
   /** Addresses last given to `join`: the first pull after joining goes to one of them. */
@@ -71,6 +76,11 @@ export class StateSync {
   private untriedSeeds: string[] = [];
   private nextSeedAt = Number.POSITIVE_INFINITY;
   private hasJoined = false;
+
+  /** The table split by bucket count for answering pulls (see membersByBucket), oldest first. */
+  private readonly splits = new Map<number, Member[][]>();
+  /** The table's version the splits were made at. */
+  private splitsVersion = -1;
 
   /** Next push to a dead member (Serf's reconnect), if any is known then; set on joining. */
   private nextReconnectAt = Number.POSITIVE_INFINITY;
@@ -144,15 +154,13 @@ export class StateSync {
     this.hasJoined = true;
     this.untriedSeeds = [];
     this.nextSeedAt = Number.POSITIVE_INFINITY;
-    this.ctx.out({
-      type: 'event',
-      event: { event: 'join.succeeded', via: from, members: this.ctx.table.liveCount },
-    });
+    this.ctx.outbox.emit({ event: 'join.succeeded', via: from, members: this.ctx.table.liveCount });
     // A young view: pull the table again soon (first from a seed, whose view
     // grows as others join at the same time), then settle to the regular interval.
     const after = this.ctx.config.pushPullAfterJoinMs;
     this.quickPulls = QUICK_PULLS;
     this.extraPulls = EXTRA_PULLS_MAX;
+    this.extraPullDue = false;
     this.versionAtPull = -1;
     this.nextAt = now + after + randomInt(this.ctx.random, after);
     // The first reconnect waits a whole (randomised) interval for the table's size:
@@ -162,7 +170,7 @@ export class StateSync {
   }
 
   tick(now: number): void {
-    const { config, table, random } = this.ctx;
+    const { config, table } = this.ctx;
     if (!this.hasJoined && now >= this.nextSeedAt) this.askNextSeed(now);
     if (now >= this.nextReconnectAt) {
       // Serf's reconnect: push our table to one dead member, so a healed
@@ -173,29 +181,41 @@ export class StateSync {
     }
     if (now < this.nextAt) return;
     const regular = pullIntervalMs(config.pushPullIntervalMs, table.liveCount);
-    if (this.quickPulls > 0) {
-      const done = QUICK_PULLS - this.quickPulls;
-      const fromSeed = done === 0 && this.seeds.length > 0;
-      this.quickPulls--;
-      const target = fromSeed
-        ? this.seeds[randomInt(random, this.seeds.length)]
-        : table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
-      if (target) this.pull(target);
-      // The five are done but the table still changed since the previous pull: one more.
-      const changed = table.version !== this.versionAtPull;
-      this.versionAtPull = table.version;
-      if (this.quickPulls === 0 && changed && this.extraPulls > 0) {
-        this.extraPulls--;
-        this.quickPulls = 1;
-      }
-      // Past the five (done = 4 on every extra pull), the gap is EXTRA_PULL_GAP.
-      const gap = QUICK_PULL_GAPS[done] ?? EXTRA_PULL_GAP;
-      this.nextAt = now + (this.quickPulls > 0 ? gap * config.pushPullAfterJoinMs : regular);
+    if (this.quickPulls > 0 || this.extraPullDue) {
+      this.nextAt = now + this.pullAfterJoin(regular);
       return;
     }
     this.nextAt = now + regular;
-    const target = table.pick(1, (m) => m.state === 'alive')[0];
-    if (target) this.pull(target.record.address);
+    this.pull(this.randomAlive());
+  }
+
+  /** One of the pulls after joining (quick, then extra); returns the wait until the next sync. */
+  private pullAfterJoin(regular: number): number {
+    const unit = this.ctx.config.pushPullAfterJoinMs;
+    let gap: number | undefined;
+    if (this.quickPulls > 0) {
+      const done = QUICK_PULLS - this.quickPulls;
+      this.quickPulls--;
+      // The first goes to a seed: it saw the other joiners.
+      const fromSeed = done === 0 && this.seeds.length > 0;
+      this.pull(fromSeed ? this.seeds[randomInt(this.ctx.random, this.seeds.length)] : this.randomAlive());
+      gap = QUICK_PULL_GAPS[done];
+    } else {
+      this.pull(this.randomAlive());
+    }
+    const { version } = this.ctx.table;
+    const changed = version !== this.versionAtPull;
+    this.versionAtPull = version;
+    if (gap !== undefined) return gap * unit;
+    // The quick pulls are done, but the table changed since the previous pull: one more.
+    this.extraPullDue = changed && this.extraPulls > 0;
+    if (!this.extraPullDue) return regular;
+    this.extraPulls--;
+    return EXTRA_PULL_GAP * unit;
+  }
+
+  private randomAlive(): string | undefined {
+    return this.ctx.table.pick(1, (m) => m.state === 'alive')[0]?.record.address;
   }
 
   /**
@@ -203,7 +223,8 @@ export class StateSync {
    * buckets by name hash, each bucket one message (about half full, so skew
    * rarely overflows one; an overflowing bucket only gets a few entries twice).
    */
-  private pull(to: string): void {
+  private pull(to: string | undefined): void {
+    if (to === undefined) return;
     const { table, config, overhead } = this.ctx;
     const members = table.all();
     const room = config.maxDatagramBytes - overhead - 1 - PULL_HEADER;
@@ -211,7 +232,7 @@ export class StateSync {
     const buckets = Math.min(255, Math.max(1, Math.ceil((members.length * 2) / perMessage)));
     const lists: number[][] = Array.from({ length: buckets }, () => []);
     for (const m of members) lists[this.bucketOf(m, buckets)]!.push(this.hash(m));
-    const syncId = this.ctx.nextId();
+    const syncId = this.ctx.nextSeq();
     lists.forEach((hashes, bucket) => {
       const message = encodeMessage({
         type: 'pull',
@@ -220,17 +241,40 @@ export class StateSync {
         buckets,
         hashes: hashes.slice(0, perMessage),
       });
-      this.ctx.out({ type: 'send', to, messages: [message] });
+      this.ctx.outbox.sendAlone(to, message);
     });
   }
 
   /** Answer a pull with our entries in its bucket that the sender does not hold as we do. */
   answerPull(from: string, message: PullMessage): void {
     const have = new Set(message.hashes);
-    const differ = this.ctx.table
-      .all()
-      .filter((m) => this.bucketOf(m, message.buckets) === message.bucket && !have.has(this.hash(m)));
+    const bucket = this.membersByBucket(message.buckets)[message.bucket] ?? [];
+    const differ = bucket.filter((m) => !have.has(this.hash(m)));
     if (differ.length > 0) this.send(from, false, true, differ);
+  }
+
+  /**
+   * Our members split into `buckets` buckets by name hash, in table order.
+   * A pull arrives as one message per bucket: grouping once per table
+   * version makes answering one proportional to its bucket, not the table.
+   * Pullers whose tables differ in size split differently, so a few splits
+   * are kept (the table's version drops them all).
+   */
+  private membersByBucket(buckets: number): readonly Member[][] {
+    const { table } = this.ctx;
+    if (this.splitsVersion !== table.version) {
+      this.splits.clear();
+      this.splitsVersion = table.version;
+    }
+    let split = this.splits.get(buckets);
+    if (!split) {
+      const lists: Member[][] = Array.from({ length: buckets }, () => []);
+      for (const m of table.all()) lists[this.bucketOf(m, buckets)]!.push(m);
+      if (this.splits.size >= SPLITS_KEPT) this.splits.delete(this.splits.keys().next().value!);
+      this.splits.set(buckets, lists);
+      split = lists;
+    }
+    return split;
   }
 
   private bucketOf(m: Member, buckets: number): number {
@@ -259,8 +303,8 @@ export class StateSync {
   ): void {
     const { config, overhead } = this.ctx;
     const entries = members.map((m) => this.bytes(m));
-    const head = { syncId: this.ctx.nextId(), join, response };
+    const head = { syncId: this.ctx.nextSeq(), join, response };
     const parts = encodePushPull(head, entries, config.maxDatagramBytes - overhead - 1);
-    for (const part of parts) this.ctx.out({ type: 'send', to, messages: [part] });
+    for (const part of parts) this.ctx.outbox.sendAlone(to, part);
   }
 }

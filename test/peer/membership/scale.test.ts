@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
-import { Membership, type MembershipEffect } from '../../../src/peer/membership/membership.ts';
+import { nameHash } from '../../../src/peer/membership/entry-hash.ts';
+import { Membership } from '../../../src/peer/membership/membership.ts';
 import { seededRandom } from '../../../src/peer/membership/random.ts';
+import type { MembershipEffect } from '../../../src/peer/membership/types.ts';
 import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import type { GossipMessage, PushPullMessage } from '../../../src/protocol/gossip-messages.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
@@ -108,6 +110,53 @@ describe('joining at scale', () => {
       0,
       'same tables: no answer at all',
     );
+  });
+
+  it('answers each bucket of a pull with that bucket only, as the table stands when the bucket arrives', () => {
+    const a = core(0);
+    const member = (i: number) => ({
+      name: `p${i}`,
+      incarnation: 1,
+      address: `10.0.2.${i}:7946`,
+      publicKey: publicKey(i),
+    });
+    for (let i = 1; i <= 40; i++) a.receive(member(i).address, [{ type: 'alive', member: member(i) }], 1);
+    /** Names in a's answer to bucket `bucket` of `buckets`, from a puller that holds nothing. */
+    const answer = (bucket: number, buckets: number, now: number) =>
+      pushPulls(
+        sent(a.receive('10.0.9.9:7946', [{ type: 'pull', syncId: 1, bucket, buckets, hashes: [] }], now)),
+      )
+        .flatMap(({ m }) => m.entries.map((e) => e.name))
+        .sort();
+    const inBucket = (bucket: number, buckets: number) =>
+      a
+        .members()
+        .map((m) => m.name)
+        .filter((name) => nameHash(name) % buckets === bucket)
+        .sort();
+
+    // Pullers with tables of different sizes split into different bucket counts, interleaved.
+    const seen: string[] = [];
+    for (let bucket = 0; bucket < 4; bucket++) {
+      assert.deepEqual(answer(bucket, 4, 2), inBucket(bucket, 4));
+      assert.deepEqual(answer(bucket % 3, 3, 2), inBucket(bucket % 3, 3));
+      seen.push(...answer(bucket, 4, 2));
+    }
+    assert.deepEqual(
+      seen.sort(),
+      a
+        .members()
+        .map((m) => m.name)
+        .sort(),
+      'the buckets cover the table once',
+    );
+
+    // A member learned between two buckets of one pull is in its bucket's answer.
+    const late = member(41);
+    a.receive(late.address, [{ type: 'alive', member: late }], 3);
+    const lateBucket = nameHash(late.name) % 4;
+    assert.ok(answer(lateBucket, 4, 3).includes(late.name));
+    assert.deepEqual(answer(lateBucket, 4, 3), inBucket(lateBucket, 4));
   });
 
   it('keeps anti-entropy cheap: a pull every interval, no table pushed while nobody is dead', () => {

@@ -279,7 +279,7 @@ describe('piggyback-only broadcasts', () => {
     };
     // The same member four times in a row: impossible in round-robin order over three.
     for (const wanted of ['d', 'd', 'd', 'd']) {
-      c.probeNext(wanted);
+      assert.deepEqual(c.probeNext(wanted), [], 'the probe waits for its turn');
       now += 10;
       assert.equal(nextPingTarget(), wanted);
     }
@@ -287,7 +287,8 @@ describe('piggyback-only broadcasts', () => {
 
   it('an ordinary broadcast starts gossip rounds', () => {
     const c = core();
-    c.broadcast('leader', 'epoch', new Uint8Array(200));
+    // Like every input it returns effects; queueing alone sends nothing, the next tick does.
+    assert.deepEqual(c.broadcast('leader', 'epoch', new Uint8Array(200)), []);
     const sent = run(c, 10_000, 11_000);
     const gossip = sent.filter((messages) => !messages.some((m) => m.type === 'ping'));
     assert.ok(gossip.length >= 3, `${gossip.length} gossip datagrams`);

@@ -4,9 +4,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { ManualClock } from '../../../src/peer/clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
-import type { MembershipConfig } from '../../../src/peer/membership/membership.ts';
 import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
 import { seededRandom } from '../../../src/peer/membership/random.ts';
+import type { MembershipConfig } from '../../../src/peer/membership/types.ts';
 import { MembershipNode } from '../../../src/peer/membership-node.ts';
 import { MemoryNetwork } from '../../../src/peer/transport/memory-network.ts';
 import type { Keyring } from '../../../src/protocol/gossip-keyring.ts';

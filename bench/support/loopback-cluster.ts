@@ -5,12 +5,12 @@
 // may hold only a share of the peers (`firstIndex`), the rest living in other
 // threads; it is then told of their kills and restarts (noteKilled, noteRestarted).
 import { generateKeyPairSync, randomInt } from 'node:crypto';
-import { systemClock } from './clock.ts';
-import { membershipConfig, PEER_DEFAULTS } from './config.ts';
-import type { MembershipConfig } from './membership/membership.ts';
-import { seededRandom } from './membership/random.ts';
-import { MembershipNode } from './membership-node.ts';
-import { UdpTransport } from './transport/udp-transport.ts';
+import { systemClock } from '../../src/peer/clock.ts';
+import { membershipConfig, PEER_DEFAULTS } from '../../src/peer/config.ts';
+import { seededRandom } from '../../src/peer/membership/random.ts';
+import type { MembershipConfig } from '../../src/peer/membership/types.ts';
+import { MembershipNode } from '../../src/peer/membership-node.ts';
+import { UdpTransport } from '../../src/peer/transport/udp-transport.ts';
 
 export interface LoopbackPeer {
   readonly node: MembershipNode;

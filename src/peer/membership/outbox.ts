@@ -1,0 +1,124 @@
+// What the membership core sends, assembled: the effects of one input in
+// order, datagrams that carry their own messages plus as many queued rumours
+// as fit, the two rumour queues (urgent, and piggyback-only), echo feedback
+// on them, and gossip rounds. Knows addresses, never members: who to send to
+// is the caller's choice.
+import { EnclaveElectError } from '../../errors.ts';
+import { encodeMessage } from '../../protocol/gossip-codec.ts';
+import { BroadcastQueue } from './broadcast-queue.ts';
+import type { MembershipEvent } from './membership-events.ts';
+import { retransmitLimit } from './timing.ts';
+import type { MembershipConfig, MembershipEffect } from './types.ts';
+
+/** The wire's limit on messages in one datagram. */
+const MAX_MESSAGES = 255;
+/** Rumours queued beyond what one datagram carries (about 20 member rumours). */
+const ECHO_BACKLOG = 24;
+
+export interface OutboxContext {
+  config: MembershipConfig;
+  /** Bytes each datagram spends outside its messages (envelope, encryption). */
+  overhead: number;
+  /** Live members, this peer included: how often a rumour is retransmitted depends on it. */
+  liveCount: () => number;
+}
+
+export class Outbox {
+  /** Rumours that start gossip rounds: membership changes, higher layers' news. */
+  readonly queue = new BroadcastQueue();
+  /**
+   * Rumours that ride only on datagrams sent anyway (probes, acks, other
+   * rumours) and never start a gossip round: periodic payloads such as lease
+   * renewals, which would otherwise keep gossip rounds running forever.
+   */
+  readonly lazyQueue = new BroadcastQueue();
+  private readonly ctx: OutboxContext;
+  private effects: MembershipEffect[] = [];
+
+  constructor(ctx: OutboxContext) {
+    this.ctx = ctx;
+  }
+
+  /** Rumours waiting in either queue. */
+  get pending(): number {
+    return this.queue.size + this.lazyQueue.size;
+  }
+
+  /** Whether a gossip round has anything to send. */
+  get hasRumours(): boolean {
+    return this.queue.size > 0;
+  }
+
+  /** The effects gathered since the previous call, in order; starts afresh. */
+  flush(): MembershipEffect[] {
+    const effects = this.effects;
+    this.effects = [];
+    return effects;
+  }
+
+  emit(event: MembershipEvent): void {
+    this.effects.push({ type: 'event', event });
+  }
+
+  /** One datagram: the given messages, then as many queued rumours as fit. */
+  send(to: string, messages: Uint8Array[], onlyIfRumours = false): void {
+    const max = this.ctx.config.maxDatagramBytes;
+    let used = this.ctx.overhead;
+    for (const m of messages) used += m.length;
+    const room = MAX_MESSAGES - messages.length;
+    const rumours = room > 0 ? this.queue.take(max - used, this.limit()) : [];
+    if (onlyIfRumours && rumours.length === 0) return;
+    if (rumours.length < room) {
+      for (const r of rumours) used += r.length;
+      rumours.push(...this.lazyQueue.take(max - used, this.limit()));
+    }
+    this.effects.push({ type: 'send', to, messages: [...messages, ...rumours.slice(0, room)] });
+  }
+
+  /** One datagram holding only `message` (a state-sync part, which fills a datagram itself). */
+  sendAlone(to: string, message: Uint8Array): void {
+    this.effects.push({ type: 'send', to, messages: [message] });
+  }
+
+  /** A gossip round: one datagram of rumours to each address in turn, while any are queued. */
+  gossipTo(addresses: readonly string[]): void {
+    for (const address of addresses) {
+      if (!this.hasRumours) return;
+      this.send(address, [], true);
+    }
+  }
+
+  /**
+   * Queue a higher layer's payload (e.g. a leader certificate) as a rumour.
+   * `piggybackOnly`: never start a gossip round for it (see lazyQueue).
+   */
+  broadcast(topic: string, key: string, payload: Uint8Array, piggybackOnly: boolean): void {
+    const message = encodeMessage({ type: 'broadcast', topic, key, payload });
+    const room = this.ctx.config.maxDatagramBytes - this.ctx.overhead - 1;
+    if (message.length > room) {
+      // It could never be sent: refuse now rather than let it sit in the queue.
+      throw new EnclaveElectError(
+        'E_PAYLOAD_TOO_LARGE',
+        `broadcast '${topic}/${key}' needs ${message.length} bytes; a datagram has room for ${room}`,
+      );
+    }
+    (piggybackOnly ? this.lazyQueue : this.queue).push(`broadcast:${topic}:${key}`, message);
+  }
+
+  /**
+   * Echo feedback only under a backlog (more rumours queued than a datagram
+   * holds, as after a mass join): then an echo counts as half the retransmit
+   * budget. A short queue keeps every rumour's full budget, so refutations
+   * still reach everyone through heavy loss.
+   */
+  echo(key: string, tag: string): void {
+    const limit = this.limit();
+    for (const queue of [this.queue, this.lazyQueue]) {
+      if (queue.size > ECHO_BACKLOG) queue.heardAgain(key, tag, Math.ceil(limit / 2), limit);
+    }
+  }
+
+  private limit(): number {
+    return retransmitLimit(this.ctx.config.retransmitMult, this.ctx.liveCount());
+  }
+}

@@ -1,0 +1,252 @@
+// SWIM's failure detector: one probe at a time (a ping, then indirect pings
+// through k others, then a suspicion), the order members are probed in, and
+// the relays this peer runs for others' indirect probes. Lifeguard's parts
+// live here too: nacks, awareness on a missed or late probe, the buddy system.
+// Pure like the core: time comes in as `now`, datagrams go out through the Outbox.
+import { encodeMessage } from '../../protocol/gossip-codec.ts';
+import type { GossipMessage } from '../../protocol/gossip-messages.ts';
+import type { Awareness } from './awareness.ts';
+import { isLive, type Member, type MemberTable } from './member-table.ts';
+import type { Outbox } from './outbox.ts';
+import { type Random, randomInt, shuffle } from './random.ts';
+import { scaledByAwareness } from './timing.ts';
+import type { MembershipConfig } from './types.ts';
+
+/** The messages of probing, handled here. */
+export type ProbeMessage = Extract<GossipMessage, { type: 'ping' | 'indirect-ping' | 'ack' | 'nack' }>;
+
+/** Most members a higher layer may queue to be probed next (see preferNext). */
+const PREFERRED_MAX = 4;
+
+export interface ProberContext {
+  config: MembershipConfig;
+  table: MemberTable;
+  random: Random;
+  awareness: Awareness;
+  outbox: Outbox;
+  /** Sequence numbers shared with the other parts of the core. */
+  nextSeq: () => number;
+}
+
+interface Probe {
+  seq: number;
+  target: Member;
+  directDeadline: number;
+  finalDeadline: number;
+  indirectSent: boolean;
+  expectedNacks: number;
+  nacks: number;
+  /** Started well after it was due (see tick). */
+  late: boolean;
+}
+
+interface Relay {
+  requester: string;
+  seq: number;
+  deadline: number;
+}
+
+export class Prober {
+  private readonly ctx: ProberContext;
+  private probe: Probe | undefined;
+  private nextProbeAt: number;
+  private probeOrder: string[] = [];
+  private probeIndex = 0;
+  /**
+   * Suspects heard of from others, probed next: our ping carries the suspicion
+   * (buddy system) so a live suspect refutes to us first-hand, and a dead one
+   * gathers independent confirmations sooner.
+   */
+  private urgentProbes: string[] = [];
+  /** Live members a higher layer asked to be probed next (see preferNext). */
+  private preferredProbes: string[] = [];
+  private readonly relays = new Map<number, Relay>();
+
+  constructor(ctx: ProberContext, now: number) {
+    this.ctx = ctx;
+    // Stagger the first probe so peers started together do not beat in step.
+    this.nextProbeAt = now + randomInt(ctx.random, ctx.config.probeIntervalMs);
+  }
+
+  private get selfName(): string {
+    return this.ctx.table.selfName;
+  }
+
+  /** When `tick` next has work: the running probe's deadline or the next probe, or a relay's. */
+  wakeAt(): number {
+    const probe = this.probe;
+    let next = probe ? (probe.indirectSent ? probe.finalDeadline : probe.directDeadline) : this.nextProbeAt;
+    for (const relay of this.relays.values()) next = Math.min(next, relay.deadline);
+    return next;
+  }
+
+  /** A member became suspect here: probe it next (buddy system). */
+  suspected(name: string): void {
+    this.urgentProbes.push(name);
+  }
+
+  /**
+   * Probe this live member next (before the round-robin order), so what is
+   * queued for piggybacking reaches it within one probe interval. A leader
+   * uses it to bring its renewals to the followers that ask the enclave first.
+   */
+  preferNext(name: string): void {
+    if (name === this.selfName || this.preferredProbes.includes(name)) return;
+    if (this.preferredProbes.length >= PREFERRED_MAX) return;
+    this.preferredProbes.push(name);
+  }
+
+  tick(now: number): void {
+    this.advanceProbe(now);
+    this.expireRelays(now);
+  }
+
+  handle(from: string, message: ProbeMessage, now: number): void {
+    const { table, outbox } = this.ctx;
+    switch (message.type) {
+      case 'ping': {
+        if (message.target !== this.selfName) {
+          outbox.emit({ event: 'message.ignored', reason: 'wrong-target' });
+          return;
+        }
+        const reply: Uint8Array[] = [encodeMessage({ type: 'ack', seq: message.seq })];
+        // A prober we think suspect or dead hears it at once, so it can refute.
+        const source = table.get(message.source);
+        if (source && (source.state === 'suspect' || source.state === 'dead')) {
+          const { name, incarnation } = source.record;
+          reply.push(encodeMessage({ type: source.state, name, incarnation, from: this.selfName }));
+        }
+        outbox.send(from, reply);
+        return;
+      }
+      case 'indirect-ping': {
+        const seq = this.ctx.nextSeq();
+        this.relays.set(seq, {
+          requester: from,
+          seq: message.seq,
+          deadline: now + this.ctx.config.probeTimeoutMs,
+        });
+        outbox.send(message.targetAddress, [
+          encodeMessage({ type: 'ping', seq, target: message.target, source: this.selfName }),
+        ]);
+        return;
+      }
+      case 'ack': {
+        const relay = this.relays.get(message.seq);
+        if (relay) {
+          this.relays.delete(message.seq);
+          outbox.send(relay.requester, [encodeMessage({ type: 'ack', seq: relay.seq })]);
+          return;
+        }
+        if (this.probe && this.probe.seq === message.seq) {
+          // A probe that started late proves nothing about our health.
+          if (!this.probe.late) this.ctx.awareness.apply(-1);
+          this.probe = undefined;
+        }
+        return;
+      }
+      case 'nack':
+        if (this.probe && this.probe.seq === message.seq) this.probe.nacks++;
+        return;
+    }
+  }
+
+  private nextTarget(): Member | undefined {
+    const { table } = this.ctx;
+    while (this.urgentProbes.length > 0) {
+      const member = table.get(this.urgentProbes.shift()!);
+      if (member && member.state === 'suspect') return member;
+    }
+    while (this.preferredProbes.length > 0) {
+      const member = table.get(this.preferredProbes.shift()!);
+      if (member && isLive(member) && member.record.name !== this.selfName) return member;
+    }
+    for (let attempts = 0; attempts < 2; attempts++) {
+      while (this.probeIndex < this.probeOrder.length) {
+        const member = table.get(this.probeOrder[this.probeIndex++]!);
+        if (member && isLive(member) && member.record.name !== this.selfName) return member;
+      }
+      // End of a round: a fresh shuffled order of everyone live (memberlist).
+      this.probeOrder = shuffle(
+        this.ctx.random,
+        table
+          .all()
+          .filter((m) => isLive(m) && m.record.name !== this.selfName)
+          .map((m) => m.record.name),
+      );
+      this.probeIndex = 0;
+    }
+    return undefined;
+  }
+
+  /** Move the running probe past its deadlines, or start the next one when due. */
+  private advanceProbe(now: number): void {
+    const { config, table, awareness, outbox } = this.ctx;
+    const probe = this.probe;
+    if (probe && !probe.indirectSent && now >= probe.directDeadline) {
+      probe.indirectSent = true;
+      const helpers = table.pick(config.indirectChecks, (m) => m.state === 'alive' && m !== probe.target);
+      probe.expectedNacks = helpers.length;
+      const { name, address } = probe.target.record;
+      const request = encodeMessage({
+        type: 'indirect-ping',
+        seq: probe.seq,
+        target: name,
+        targetAddress: address,
+        source: this.selfName,
+      });
+      for (const helper of helpers) outbox.send(helper.record.address, [request]);
+    }
+    if (probe && now >= probe.finalDeadline) {
+      this.probe = undefined;
+      const missedNacks = probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1;
+      awareness.apply(Math.max(0, missedNacks));
+      const target = probe.target;
+      outbox.emit({
+        event: 'probe.failed',
+        member: target.record.name,
+        nacks: probe.nacks,
+        expectedNacks: probe.expectedNacks,
+      });
+      if (isLive(target) && table.get(target.record.name) === target) {
+        table.applySuspect(target.record.name, target.record.incarnation, this.selfName, now);
+      }
+    }
+    if (!this.probe && now >= this.nextProbeAt) {
+      // Woken this late for a probe: our own timing is off (a starved event loop),
+      // and so would our verdicts on others be. Lifeguard's local health rises.
+      const late = now - this.nextProbeAt > config.probeTimeoutMs / 2;
+      if (late) awareness.apply(1);
+      const score = awareness.score;
+      this.nextProbeAt = now + scaledByAwareness(config.probeIntervalMs, score);
+      const target = this.nextTarget();
+      if (!target) return;
+      const seq = this.ctx.nextSeq();
+      this.probe = {
+        seq,
+        target,
+        directDeadline: now + scaledByAwareness(config.probeTimeoutMs, score),
+        finalDeadline: this.nextProbeAt,
+        indirectSent: false,
+        expectedNacks: 0,
+        nacks: 0,
+        late,
+      };
+      const ping = [encodeMessage({ type: 'ping', seq, target: target.record.name, source: this.selfName })];
+      if (target.state === 'suspect') {
+        // Lifeguard's buddy system: tell a suspect directly, so it can refute at once.
+        const { name, incarnation } = target.record;
+        ping.push(encodeMessage({ type: 'suspect', name, incarnation, from: this.selfName }));
+      }
+      outbox.send(target.record.address, ping);
+    }
+  }
+
+  private expireRelays(now: number): void {
+    for (const [seq, relay] of this.relays) {
+      if (relay.deadline > now) continue;
+      this.relays.delete(seq);
+      this.ctx.outbox.send(relay.requester, [encodeMessage({ type: 'nack', seq: relay.seq })]);
+    }
+  }
+}
