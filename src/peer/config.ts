@@ -301,6 +301,15 @@ export const PEER_SETTINGS = {
     reason: 'DESIGN.md §4: below a 1500-byte Ethernet MTU with IP/UDP headers and tunnels (overlay networks)',
     describe: 'Largest datagram sent; state sync is split to fit',
   },
+  maxMembers: {
+    flag: 'max-members',
+    env: 'MAX_MEMBERS',
+    default: 1024,
+    parse: integer(2, 1_000_000),
+    reason:
+      "the enclave's limit for one elect request; past it new members are refused (counted as table-full) after dead and left ones make room",
+    describe: 'Most members the table holds, this peer included',
+  },
   joinRetryMaxMs: {
     flag: 'join-retry-max-ms',
     env: 'JOIN_RETRY_MAX_MS',
@@ -385,6 +394,7 @@ const MEMBERSHIP_KEYS = [
   'deadRetentionMs',
   'awarenessMax',
   'maxDatagramBytes',
+  'maxMembers',
 ] as const satisfies readonly (keyof MembershipConfig & keyof PeerConfig)[];
 
 /** The part of the peer's settings the SWIM core reads. */

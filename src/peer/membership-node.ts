@@ -1,7 +1,10 @@
 // The runtime shell around the pure SWIM core: decodes datagrams from a
 // Transport, feeds them and the clock to the core, encodes and sends what it
 // returns, counts traffic and drops, and hands events to listeners. Nothing a
-// datagram contains can make it throw.
+// datagram contains can make it throw, and no exception leaves it through a
+// socket handler, a timer or a caller's leave (guarded, counted, logged as
+// internal.error). To an address that has not proven it is a member it sends
+// at most the bytes it received from there (amplification-limit.ts).
 import {
   datagramOverhead,
   decodeDatagram,
@@ -10,6 +13,7 @@ import {
 } from '../protocol/gossip-codec.ts';
 import type { Keyring } from '../protocol/gossip-keyring.ts';
 import { DEFAULT_REPLAY_WINDOW_MS, ReplayWindow } from '../protocol/replay-window.ts';
+import { AmplificationLimit } from './amplification-limit.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { Membership } from './membership/membership.ts';
 import type { MembershipEvent } from './membership/membership-events.ts';
@@ -55,6 +59,7 @@ export class MembershipNode {
   private readonly wallClock: () => number;
   private readonly maxDatagramBytes: number;
   private readonly listeners: MembershipListener[] = [];
+  private readonly limit = new AmplificationLimit();
   private timer: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -125,12 +130,14 @@ export class MembershipNode {
   }
 
   join(addresses: readonly string[]): void {
-    if (!this.stopped) this.apply(this.core.join(addresses, this.clock.now()));
+    // Seeds come from this peer's configuration or DNS, never from a datagram:
+    // they may be sent to before they have sent anything.
+    if (!this.stopped) this.guarded(() => this.core.join(addresses, this.clock.now()), new Set(addresses));
   }
 
   /** Probe this member next (see Prober.preferNext). */
   probeNext(name: string): void {
-    if (!this.stopped) this.apply(this.core.probeNext(name));
+    if (!this.stopped) this.guarded(() => this.core.probeNext(name));
   }
 
   broadcast(
@@ -141,23 +148,23 @@ export class MembershipNode {
   ): void {
     // Validated even when stopped: a payload too large is the caller's bug either way.
     const effects = this.core.broadcast(topic, key, payload, options);
-    if (!this.stopped) this.apply(effects);
+    if (!this.stopped) this.guarded(() => effects);
   }
 
   /** Send a payload to one live member now (see Membership.sendTo). */
   sendTo(name: string, topic: string, key: string, payload: Uint8Array): void {
-    if (!this.stopped) this.apply(this.core.sendTo(name, topic, key, payload));
+    if (!this.stopped) this.guarded(() => this.core.sendTo(name, topic, key, payload));
   }
 
   /** Announce that this peer is now reachable at `address` ("ip:port"). */
   readdress(address: string): void {
-    if (!this.stopped) this.apply(this.core.readdress(address, this.clock.now()));
+    if (!this.stopped) this.guarded(() => this.core.readdress(address, this.clock.now()));
   }
 
   /** Graceful: announce leave, give the datagrams `lingerMs` to go out, close. */
   async leave(lingerMs = 50): Promise<void> {
     if (this.stopped) return;
-    this.apply(this.core.leave(this.clock.now()));
+    this.guarded(() => this.core.leave(this.clock.now()));
     await new Promise<void>((resolve) => this.clock.setTimer(lingerMs, resolve));
     await this.close();
   }
@@ -173,22 +180,37 @@ export class MembershipNode {
     if (this.stopped) return;
     this.counters.datagramsIn++;
     this.counters.bytesIn += bytes.length;
+    this.limit.received(from, bytes.length);
     const decoded = decodeDatagram(bytes, this.keyring, this.maxDatagramBytes, this.openChecks?.());
     if (!decoded.ok) {
       this.counters.drop(decoded.reason);
       return;
     }
     this.counters.unknownMessages += decoded.unknownTypes;
-    try {
-      this.apply(this.core.receive(from, decoded.messages, this.clock.now()));
-    } catch (error) {
-      // A bug, not input: count it and keep serving.
-      this.counters.drop('internal-error');
-      this.emit({ event: 'internal.error', error: error instanceof Error ? error.message : String(error) });
+    this.guarded(() => this.core.receive(from, decoded.messages, this.clock.now()));
+    // Its ack may just have proven the sender: what waited for it goes now.
+    if (this.limit.holds(from) && this.core.isProvenMember(from)) {
+      for (const datagram of this.limit.release(from, this.clock.now())) this.transmit(datagram, from);
     }
   }
 
-  private apply(effects: MembershipEffect[]): void {
+  /**
+   * Run one input of the core and apply its effects. An exception (a bug, not
+   * input: the codec refuses what the core cannot take) is counted and logged,
+   * and the peer keeps serving: it must not escape a socket handler, a timer
+   * or a signal handler.
+   */
+  private guarded(input: () => MembershipEffect[], seeds?: ReadonlySet<string>): void {
+    try {
+      this.apply(input(), seeds);
+    } catch (error) {
+      this.counters.drop('internal-error');
+      this.emit({ event: 'internal.error', error: error instanceof Error ? error.message : String(error) });
+    }
+    this.schedule();
+  }
+
+  private apply(effects: MembershipEffect[], seeds?: ReadonlySet<string>): void {
     for (const effect of effects) {
       if (effect.type === 'send') {
         if (effect.messages.length === 0) continue;
@@ -202,14 +224,30 @@ export class MembershipNode {
           this.keyring,
           this.keyring && { to: effect.to, sealedAt: this.wallClock() },
         );
-        this.counters.datagramsOut++;
-        this.counters.bytesOut += datagram.length;
-        this.transport.send(datagram, effect.to);
+        if (
+          effect.probe ||
+          seeds?.has(effect.to) ||
+          this.core.isProvenMember(effect.to) ||
+          this.limit.spend(effect.to, datagram.length)
+        ) {
+          this.transmit(datagram, effect.to);
+        } else {
+          // More than it sent us: hold it for the round trip its proof takes, or drop it.
+          this.counters.withhold(
+            this.limit.hold(effect.to, datagram, this.clock.now()) ? 'held' : 'unproven',
+          );
+        }
       } else {
+        if (effect.event.event === 'message.ignored') this.counters.ignore(effect.event.reason);
         this.emit(effect.event);
       }
     }
-    this.schedule();
+  }
+
+  private transmit(datagram: Uint8Array, to: string): void {
+    this.counters.datagramsOut++;
+    this.counters.bytesOut += datagram.length;
+    this.transport.send(datagram, to);
   }
 
   private emit(event: MembershipEvent): void {
@@ -237,7 +275,7 @@ export class MembershipNode {
     this.tickPending = true;
     this.clock.afterPendingIo(() => {
       this.tickPending = false;
-      if (!this.stopped) this.apply(this.core.tick(this.clock.now()));
+      if (!this.stopped) this.guarded(() => this.core.tick(this.clock.now()));
     });
   }
 }

@@ -9,11 +9,17 @@ export class TrafficCounters {
   /** Messages of kinds this version does not know (skipped, datagram kept). */
   unknownMessages = 0;
   readonly dropped = new Map<string, number>();
+  /** Well-formed messages that changed nothing, by reason (a full table, a reflection attempt). */
+  readonly ignored = new Map<string, number>();
   /** Datagrams this peer chose not to send, by reason (to itself, over a budget). */
   readonly withheld = new Map<string, number>();
 
   drop(reason: string): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  ignore(reason: string): void {
+    this.ignored.set(reason, (this.ignored.get(reason) ?? 0) + 1);
   }
 
   withhold(reason: string): void {
@@ -34,6 +40,7 @@ export class TrafficCounters {
       bytesOut: this.bytesOut,
       unknownMessages: this.unknownMessages,
       dropped: sorted(this.dropped),
+      ignored: sorted(this.ignored),
       withheld: sorted(this.withheld),
     };
   }

@@ -133,6 +133,9 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       w.u32(m.syncId).u8(m.bucket).u8(m.buckets).u16(m.hashes.length);
       for (const hash of m.hashes) w.u32(hash);
       return;
+    case 'padding':
+      w.bytes(new Uint8Array(m.bytes));
+      return;
     case 'broadcast':
       writeString(w, m.topic, TOPIC_PATTERN, 'topic');
       writeString(w, m.key, KEY_PATTERN, 'key');
@@ -387,6 +390,8 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       for (let i = 0; i < count; i++) hashes.push(r.u32());
       return { type, syncId, bucket, buckets, hashes };
     }
+    case 'padding':
+      return { type, bytes: r.bytesOf(r.remaining).length };
     case 'broadcast': {
       const topic = readString(r, WIRE_LIMITS.topicMaxBytes, 'bad-field');
       const key = readString(r, WIRE_LIMITS.keyMaxBytes, 'bad-field');

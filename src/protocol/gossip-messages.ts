@@ -114,6 +114,17 @@ export interface UserBroadcastMessage {
   payload: Uint8Array;
 }
 
+/**
+ * Bytes that carry nothing: a joiner pads its first push to a full datagram,
+ * so the seed may answer with as many bytes (no peer sends an address that
+ * has not proven itself more than it received from it; QUIC pads its first
+ * flight for the same reason).
+ */
+export interface PaddingMessage {
+  type: 'padding';
+  bytes: number;
+}
+
 export type GossipMessage =
   | PingMessage
   | IndirectPingMessage
@@ -125,7 +136,8 @@ export type GossipMessage =
   | LeftMessage
   | PushPullMessage
   | PullMessage
-  | UserBroadcastMessage;
+  | UserBroadcastMessage
+  | PaddingMessage;
 
 /** Wire type codes. Codes not listed are skipped by length (room for new kinds). */
 export const MESSAGE_CODES = {
@@ -140,6 +152,7 @@ export const MESSAGE_CODES = {
   'push-pull': 9,
   broadcast: 10,
   pull: 11,
+  padding: 255,
 } as const satisfies Record<GossipMessage['type'], number>;
 
 export const WIRE_LIMITS = {

@@ -20,6 +20,9 @@ export interface HostileTarget {
 }
 
 const INCARNATION_MAX = WIRE_LIMITS.incarnationMax;
+/** Senders no generated record or probe target ever names: never members, so never more than 1x. */
+export const STRANGERS = ['10.66.0.1:7946', '10.66.0.2:40000', '10.66.0.3:1'];
+const isStranger = (address: string) => address.startsWith('10.66.');
 
 export function hostileArbitraries(target: HostileTarget) {
   const knownNames = [target.selfName, ...target.members.map((m) => m.name)];
@@ -40,7 +43,13 @@ export function hostileArbitraries(target: HostileTarget) {
   const ip = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((octets) => octets.join('.'));
   const address = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...knownAddresses, '0.0.0.0:1', '255.255.255.255:65535') },
-    { weight: 1, arbitrary: fc.tuple(ip, fc.integer({ min: 1, max: 65535 })).map(([a, p]) => `${a}:${p}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(ip, fc.integer({ min: 1, max: 65535 }))
+        .map(([a, p]) => `${a}:${p}`)
+        .filter((a) => !isStranger(a)),
+    },
   );
   const publicKey = fc.oneof(
     fc.constant(new Uint8Array(32)),
@@ -102,8 +111,11 @@ export function hostileArbitraries(target: HostileTarget) {
     return { messages, bytes: encodeDatagram(fitting.length > 0 ? fitting : [encodeMessage(messages[0]!)]) };
   });
 
-  /** Who the datagram claims to come from: a member's address, the victim's own, or a stranger. */
-  const from = address;
+  /**
+   * Where the datagram comes from: a member's address, the victim's own, one
+   * the datagrams name, or a stranger no datagram ever names (STRANGERS).
+   */
+  const from = fc.oneof(address, fc.constantFrom(...STRANGERS));
 
   return { message, datagram, from };
 }

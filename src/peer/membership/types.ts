@@ -21,11 +21,23 @@ export interface MembershipConfig {
   deadRetentionMs: number;
   awarenessMax: number;
   maxDatagramBytes: number;
+  /** Most members the table holds, this peer included; more are refused and counted. */
+  maxMembers: number;
 }
 
 /** What the core asks its shell to do: send encoded messages in one datagram, or report an event. */
 export type MembershipEffect =
-  | { type: 'send'; to: string; messages: Uint8Array[] }
+  | {
+      type: 'send';
+      to: string;
+      messages: Uint8Array[];
+      /**
+       * A ping to a member at the address it announced, which is how an
+       * address proves itself (it acks): the shell sends it even to an address
+       * that has not proven itself yet. Such a ping carries no rumours.
+       */
+      probe?: boolean;
+    }
   | { type: 'event'; event: MembershipEvent };
 
 export interface MemberView {
