@@ -32,6 +32,12 @@ export function renderMetrics(node: MembershipNode, ready: boolean): string {
     'Gossip datagrams this peer chose not to send, by reason.',
     [...c.withheld].map(([reason, n]) => [`{reason="${escapeLabel(reason)}"}`, n]),
   );
+  metric(
+    'gossip_messages_ignored_total',
+    'counter',
+    'Well-formed gossip messages that changed nothing, by reason (table-full, indirect-target, sync-limit, ...).',
+    [...c.ignored].map(([reason, n]) => [`{reason="${escapeLabel(reason)}"}`, n]),
+  );
   metric('gossip_unknown_messages_total', 'counter', 'Messages of unknown kinds skipped.', [
     ['', c.unknownMessages],
   ]);
