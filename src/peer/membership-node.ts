@@ -130,9 +130,7 @@ export class MembershipNode {
   }
 
   join(addresses: readonly string[]): void {
-    // Seeds come from this peer's configuration or DNS, never from a datagram:
-    // they may be sent to before they have sent anything.
-    if (!this.stopped) this.guarded(() => this.core.join(addresses, this.clock.now()), new Set(addresses));
+    if (!this.stopped) this.guarded(() => this.core.join(addresses, this.clock.now()));
   }
 
   /** Probe this member next (see Prober.preferNext). */
@@ -200,9 +198,9 @@ export class MembershipNode {
    * and the peer keeps serving: it must not escape a socket handler, a timer
    * or a signal handler.
    */
-  private guarded(input: () => MembershipEffect[], seeds?: ReadonlySet<string>): void {
+  private guarded(input: () => MembershipEffect[]): void {
     try {
-      this.apply(input(), seeds);
+      this.apply(input());
     } catch (error) {
       this.counters.drop('internal-error');
       this.emit({ event: 'internal.error', error: error instanceof Error ? error.message : String(error) });
@@ -210,7 +208,7 @@ export class MembershipNode {
     this.schedule();
   }
 
-  private apply(effects: MembershipEffect[], seeds?: ReadonlySet<string>): void {
+  private apply(effects: MembershipEffect[]): void {
     for (const effect of effects) {
       if (effect.type === 'send') {
         if (effect.messages.length === 0) continue;
@@ -225,8 +223,7 @@ export class MembershipNode {
           this.keyring && { to: effect.to, sealedAt: this.wallClock() },
         );
         if (
-          effect.probe ||
-          seeds?.has(effect.to) ||
+          effect.chosen ||
           this.core.isProvenMember(effect.to) ||
           this.limit.spend(effect.to, datagram.length)
         ) {

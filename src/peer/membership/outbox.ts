@@ -66,11 +66,11 @@ export class Outbox {
    * One datagram: the given messages, then as many queued rumours as fit. To
    * an address that has not proven itself only the messages go: what it may
    * draw is what it sent (the shell's limit), and a reply must fit that.
-   * `probe`: a ping to a member at its announced address (see MembershipEffect).
+   * `chosen`: an address this peer chose itself (see MembershipEffect.chosen).
    */
-  send(to: string, messages: Uint8Array[], onlyIfRumours = false, probe = false): void {
+  send(to: string, messages: Uint8Array[], onlyIfRumours = false, chosen = false): void {
     if (!this.ctx.isProven(to)) {
-      if (!onlyIfRumours) this.effects.push({ type: 'send', to, messages, ...(probe ? { probe } : {}) });
+      if (!onlyIfRumours) this.effects.push({ type: 'send', to, messages, ...(chosen ? { chosen } : {}) });
       return;
     }
     const max = this.ctx.config.maxDatagramBytes;
@@ -93,7 +93,7 @@ export class Outbox {
    */
   sendAlone(to: string, message: Uint8Array | Uint8Array[], provenBefore = false): void {
     const messages = Array.isArray(message) ? message : [message];
-    this.effects.push({ type: 'send', to, messages, ...(provenBefore ? { probe: true } : {}) });
+    this.effects.push({ type: 'send', to, messages, ...(provenBefore ? { chosen: true } : {}) });
   }
 
   /**
@@ -104,7 +104,8 @@ export class Outbox {
   sendPadded(to: string, message: Uint8Array): void {
     const room = this.ctx.config.maxDatagramBytes - this.ctx.overhead - 1 - message.length - MESSAGE_OVERHEAD;
     const padding = room > 0 ? [encodeMessage({ type: 'padding', bytes: room })] : [];
-    this.effects.push({ type: 'send', to, messages: [message, ...padding] });
+    // Joins go to seeds this peer was configured with or found by DNS.
+    this.effects.push({ type: 'send', to, messages: [message, ...padding], chosen: true });
   }
 
   /** A gossip round: one datagram of rumours to each address in turn, while any are queued. */

@@ -309,7 +309,7 @@ export class StateSync {
     return m.entryBytes;
   }
 
-  /** `proven`: to an address that proved itself before (see MembershipEffect.probe). */
+  /** `proven`: to an address that proved itself before (see MembershipEffect.chosen). */
   private send(
     to: string,
     join: boolean,

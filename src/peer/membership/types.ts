@@ -32,11 +32,14 @@ export type MembershipEffect =
       to: string;
       messages: Uint8Array[];
       /**
-       * A ping to a member at the address it announced, which is how an
-       * address proves itself (it acks): the shell sends it even to an address
-       * that has not proven itself yet. Such a ping carries no rumours.
+       * This peer chose the address itself, so the shell sends even before
+       * the address has proven it is a member's: a probe of a member at its
+       * announced address (how it proves itself: it acks; such a ping carries
+       * no rumours), a join to a seed from this peer's configuration or DNS, a
+       * reconnect to a member that proved its address while alive. Never set
+       * for an address a received datagram supplied.
        */
-      probe?: boolean;
+      chosen?: boolean;
     }
   | { type: 'event'; event: MembershipEvent };
 

@@ -151,6 +151,23 @@ describe('attacks on membership by an outsider', () => {
   });
 });
 
+describe('the amplification limit leaves honest joins alone', () => {
+  it('asks the next seed from a timer, though no seed has sent anything yet', () => {
+    const c = new SimulatedCluster(simulationSeed(179));
+    c.start(2, []);
+    c.start(3, []);
+    // The first ask is lost; the second goes from the join timer a second later.
+    c.network.cut(addr(1), addr(2));
+    c.network.cut(addr(1), addr(3));
+    const joiner = c.start(1, [addr(2), addr(3)]).node;
+    c.run(500);
+    c.network.heal();
+    const took = c.runUntil(() => joiner.joined, 3000, 'join through the second seed');
+    assert.ok(took >= 400, `joined after ${took + 500} ms, through the retry`);
+    assert.equal(joiner.counters.snapshot().withheld.held ?? 0, 0);
+  });
+});
+
 describe('no exception escapes the membership shell', () => {
   it('keeps running when sending throws on a timer, and counts it', async () => {
     const clock = new ManualClock(1000);
