@@ -5,12 +5,12 @@
 // may hold only a share of the peers (`firstIndex`), the rest living in other
 // threads; it is then told of their kills and restarts (noteKilled, noteRestarted).
 import { generateKeyPairSync, randomInt } from 'node:crypto';
-import { systemClock } from '../../src/peer/clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../src/peer/config.ts';
-import { seededRandom } from '../../src/peer/membership/random.ts';
 import type { MembershipConfig } from '../../src/peer/membership/types.ts';
 import { MembershipNode } from '../../src/peer/membership-node.ts';
 import { UdpTransport } from '../../src/peer/transport/udp-transport.ts';
+import { seededRandom } from '../../src/random/seeded-random.ts';
+import { systemClock } from '../../src/time/clock.ts';
 
 export interface LoopbackPeer {
   readonly node: MembershipNode;

@@ -14,7 +14,7 @@ import {
 import { VerificationError } from './verification-error.ts';
 import { type Certificate, certificateToX5c, verifyChainToRoot } from './x509.ts';
 
-export const ATTESTATION_TYP = 'enclave-elect-attestation+jwt';
+const ATTESTATION_TYP = 'enclave-elect-attestation+jwt';
 const HEX_256 = /^[0-9a-f]{64}$/;
 /** Nonces are 16 to 64 bytes, lowercase hex. */
 export const NONCE_PATTERN = /^(?:[0-9a-f]{2}){16,64}$/;

@@ -3,6 +3,7 @@
 // (native-rsa.ts). The payload is the canonical JSON of the claims, so a
 // re-encoding never changes the bytes signed.
 // Parsing is strict: three parts, canonical base64url, JSON objects, alg RS256.
+import { EnclaveElectError } from '../errors.ts';
 import { decodeBase64url, encodeBase64url } from './base64url.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { rsaSignSha256, rsaVerifySha256 } from './native-rsa.ts';
@@ -23,10 +24,12 @@ export interface ParsedJws {
 }
 
 /** Maximum size of a token we are willing to parse (bytes of text). */
-export const MAX_JWS_LENGTH = 64 * 1024;
+const MAX_JWS_LENGTH = 64 * 1024;
 
-export class JwsFormatError extends Error {
-  override name = 'JwsFormatError';
+export class JwsFormatError extends EnclaveElectError {
+  constructor(message: string) {
+    super('E_JWS_FORMAT', message);
+  }
 }
 
 export function signJws(header: JwsHeader, claims: object, privateKey: RsaPrivateKey): string {

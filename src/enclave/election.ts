@@ -2,7 +2,7 @@
 // given the state, a validated request and the time, say what to do. The
 // service applies the decision (sign, persist, reply) under one lock, so every
 // decision sees the effect of the one before: one leader per epoch.
-import type { MemberEntry } from '../crypto/member-digest.ts';
+import type { MemberIdentity } from '../crypto/member-digest.ts';
 import { type LeaseOp, verifyLeaseRequest } from './lease-signature.ts';
 import { type RenewRequest, RequestError, type ResignRequest } from './requests.ts';
 import type { EpochState, LeaseRecord } from './state-store.ts';
@@ -11,7 +11,7 @@ export type ElectDecision =
   | { kind: 'current'; lease: LeaseRecord }
   | { kind: 'wait'; until: number }
   | { kind: 'inherited'; until: number }
-  | { kind: 'elect'; epoch: number; candidates: MemberEntry[]; previousLeader: string | null };
+  | { kind: 'elect'; epoch: number; candidates: MemberIdentity[]; previousLeader: string | null };
 
 export function leaseIsLive(lease: LeaseRecord | null, now: number): lease is LeaseRecord {
   return lease !== null && !lease.ended && now < lease.leaseEnd;
@@ -22,7 +22,10 @@ export function leaseIsLive(lease: LeaseRecord | null, now: number): lease is Le
  * leader (its lease ran out or it resigned). A view holding only that leader
  * still elects it, so a one-member cluster keeps a leader.
  */
-export function candidatesWithout(members: readonly MemberEntry[], excluded: string | null): MemberEntry[] {
+export function candidatesWithout(
+  members: readonly MemberIdentity[],
+  excluded: string | null,
+): MemberIdentity[] {
   const rest = members.filter((m) => m.name !== excluded);
   return rest.length > 0 ? rest : [...members];
 }
@@ -40,7 +43,7 @@ export function nextEpoch(state: EpochState, knownEpoch: number): number {
  */
 export function decideElect(
   state: EpochState,
-  request: { members: MemberEntry[]; known_epoch: number },
+  request: { members: MemberIdentity[]; known_epoch: number },
   now: number,
   waitDeadline: number,
   kid: string,

@@ -6,17 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { createAttestation } from '../crypto/attestation.ts';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import {
-  type LeaderCertificateClaims,
+  type LeaderClaims,
   type Policy,
   signLeaderCertificate,
   vrfAlpha,
 } from '../crypto/leader-certificate.ts';
-import { type MemberEntry, memberDigest, sortMembers } from '../crypto/member-digest.ts';
+import { type MemberIdentity, memberDigest, sortMembers } from '../crypto/member-digest.ts';
 import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from '../crypto/rsa-keys.ts';
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
 import type { EnclavePki } from './pki.ts';
@@ -94,7 +94,7 @@ export class EnclaveService {
       attestationKey: this.#pki.attestationKey,
       chain: [this.#pki.attestationCert, this.#pki.root],
       moduleId: this.moduleId,
-      timestamp: this.#clock.now(),
+      timestamp: this.#clock.wallNow(),
       enclaveKey: this.#keys.publicKey,
       funcChecksum: this.checksum,
       nonce,
@@ -104,11 +104,11 @@ export class EnclaveService {
   async elect(body: unknown): Promise<LeaseResponse> {
     const request = parseElectRequest(body, this.leaseMs);
     this.#checkCluster(request.cluster_id);
-    const deadline = this.#clock.now() + request.wait_ms;
+    const deadline = this.#clock.wallNow() + request.wait_ms;
     for (;;) {
       const changed = this.#changed.promise;
       const outcome = await this.#exclusive(() => {
-        const now = this.#clock.now();
+        const now = this.#clock.wallNow();
         const decision = decideElect(this.#state, request, now, deadline, this.kid);
         if (decision.kind === 'wait') return decision;
         if (decision.kind === 'inherited') {
@@ -129,7 +129,7 @@ export class EnclaveService {
       const wake = new AbortController();
       await Promise.race([
         this.#clock.sleep(
-          outcome.until - this.#clock.now(),
+          outcome.until - this.#clock.wallNow(),
           AbortSignal.any([wake.signal, this.#closing.signal]),
         ),
         changed,
@@ -143,7 +143,7 @@ export class EnclaveService {
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('renew', this.#state, request, this.kid);
-      const now = this.#clock.now();
+      const now = this.#clock.wallNow();
       const renewed = this.#grant(
         lease.epoch,
         lease.seq + 1,
@@ -167,7 +167,7 @@ export class EnclaveService {
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
-      const now = this.#clock.now();
+      const now = this.#clock.wallNow();
       const others = request.members.filter((m) => m.name !== lease.leader.name);
       const resigned = { event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name };
       if (others.length === 0) {
@@ -211,7 +211,7 @@ export class EnclaveService {
 
   #electNew(
     epoch: number,
-    submitted: MemberEntry[],
+    submitted: MemberIdentity[],
     previousLeader: string | null,
     now: number,
   ): LeaseRecord {
@@ -262,11 +262,11 @@ export class EnclaveService {
   #grant(
     epoch: number,
     seq: number,
-    leader: MemberEntry,
+    leader: MemberIdentity,
     basis: CertificateBasis,
     leaseEnd: number,
   ): EpochState {
-    const claims: LeaderCertificateClaims = {
+    const claims: LeaderClaims = {
       v: 1,
       cluster_id: this.clusterId,
       epoch,
@@ -276,7 +276,7 @@ export class EnclaveService {
       policy: this.policy,
       func_checksum: this.checksum,
       kid: this.kid,
-      iat: this.#clock.now(),
+      iat: this.#clock.wallNow(),
       lease_end: leaseEnd,
     };
     const token = signLeaderCertificate(claims, this.#keys.privateKey);
@@ -307,10 +307,7 @@ export class EnclaveService {
   }
 }
 
-type CertificateBasis = Pick<
-  LeaderCertificateClaims,
-  'members_digest' | 'member_count' | 'leader_index' | 'proof'
->;
+type CertificateBasis = Pick<LeaderClaims, 'members_digest' | 'member_count' | 'leader_index' | 'proof'>;
 
 function leaseResponse(lease: LeaseRecord): LeaseResponse {
   return {

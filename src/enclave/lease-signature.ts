@@ -6,7 +6,7 @@
 import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../crypto/base64url.ts';
 import { canonicalBytes } from '../crypto/canonical-json.ts';
-import type { MemberEntry } from '../crypto/member-digest.ts';
+import type { MemberIdentity } from '../crypto/member-digest.ts';
 
 export type LeaseOp = 'renew' | 'resign';
 
@@ -15,7 +15,7 @@ export interface LeaseRequestFields {
   epoch: number;
   seq: number;
   leader: string;
-  members?: MemberEntry[];
+  members?: MemberIdentity[];
 }
 
 export function leaseSigningBytes(op: LeaseOp, fields: LeaseRequestFields): Buffer {

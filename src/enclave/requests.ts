@@ -3,8 +3,8 @@
 // names. A refusal is a RequestError with an HTTP status and a stable code;
 // nothing is changed. Schemas: docs/protocol/enclave.md.
 import { decodeBase64url } from '../crypto/base64url.ts';
-import type { MemberEntry } from '../crypto/member-digest.ts';
-import { EnclaveElectError } from '../errors.ts';
+import type { MemberIdentity } from '../crypto/member-digest.ts';
+import { EnclaveElectError, type ErrorCode } from '../errors.ts';
 import { MEMBER_NAME_PATTERN, MEMBER_NAME_RULE } from '../protocol/member-name.ts';
 
 export const MAX_MEMBERS = 1024;
@@ -17,7 +17,7 @@ const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export class RequestError extends EnclaveElectError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super(code, message);
     this.status = status;
   }
@@ -28,7 +28,7 @@ const bad = (message: string) => new RequestError(400, 'E_BAD_REQUEST', message)
 export interface ElectRequest {
   cluster_id: string;
   known_epoch: number;
-  members: MemberEntry[];
+  members: MemberIdentity[];
   /** Hold the request up to this long for a live lease to end (capped at the lease length). */
   wait_ms: number;
 }
@@ -42,7 +42,7 @@ export interface RenewRequest {
 }
 
 export interface ResignRequest extends RenewRequest {
-  members: MemberEntry[];
+  members: MemberIdentity[];
 }
 
 type Body = Record<string, unknown>;
@@ -83,7 +83,7 @@ export function isEd25519Key(key: string): boolean {
   return decodeBase64url(key)?.length === 32;
 }
 
-function members(body: Body): MemberEntry[] {
+function members(body: Body): MemberIdentity[] {
   const list = body.members;
   if (!Array.isArray(list)) throw bad('members must be an array');
   if (list.length === 0) throw bad('members must not be empty');

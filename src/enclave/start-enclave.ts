@@ -4,7 +4,7 @@
 import type { Policy } from '../crypto/leader-certificate.ts';
 import type { HttpLimits } from '../http/http-limits.ts';
 import type { Logger } from '../log/logger.ts';
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock } from '../time/clock.ts';
 import { EnclaveService } from './enclave-service.ts';
 import { type StartedEnclaveServer, startEnclaveServer } from './http-server.ts';
 import { BUILT_IN_FUNCTION_PATH, LeaderFunction } from './leader-function.ts';

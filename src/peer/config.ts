@@ -1,7 +1,7 @@
 // Every setting of `enclave-elect peer`: one table with the default and the
 // reason for it, the flag and the environment variable that override it, and
-// its bounds. Values are validated once, at start; a bad one is a ConfigError
-// naming the option (exit 2). Precedence: flag, then environment, then default.
+// its bounds. ./settings.ts resolves it (flag, then environment, then default;
+// a bad value is a ConfigError naming the option, exit 2).
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
 import {
@@ -15,34 +15,7 @@ import { parseGossipKey } from '../protocol/gossip-keyring.ts';
 import { isMemberName, MEMBER_NAME_RULE, memberNameFrom } from '../protocol/member-name.ts';
 import { DEFAULT_REPLAY_WINDOW_MS } from '../protocol/replay-window.ts';
 import type { MembershipConfig } from './membership/types.ts';
-
-export interface Setting<T> {
-  flag: string;
-  env: string;
-  default: T;
-  /** Why this default. */
-  reason: string;
-  describe: string;
-  parse: (raw: string, option: string) => T;
-}
-
-export function integer(min: number, max: number) {
-  return (raw: string, option: string): number => {
-    const value = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value)) {
-      throw new ConfigError(option, `'${raw}' is not a whole number`);
-    }
-    if (value < min || value > max) throw new ConfigError(option, `${value} is outside ${min}..${max}`);
-    return value;
-  };
-}
-
-function list(raw: string): string[] {
-  return raw
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
+import { integer, list, optionName, resolveSettings, type Setting, type SettingValues } from './settings.ts';
 
 function ipv4OrEmpty(raw: string, option: string): string {
   if (raw === '') return raw;
@@ -339,33 +312,18 @@ export const PEER_SETTINGS = {
   },
 } satisfies Record<string, Setting<unknown>>;
 
-type Settings = typeof PEER_SETTINGS;
-export type PeerConfig = { [K in keyof Settings]: Settings[K]['default'] };
+export type PeerConfig = SettingValues<typeof PEER_SETTINGS>;
 
 export const PEER_DEFAULTS: PeerConfig = Object.fromEntries(
   Object.entries(PEER_SETTINGS).map(([key, s]) => [key, s.default]),
 ) as PeerConfig;
-
-export function optionName(s: { flag: string; env: string }): string {
-  return `--${s.flag} (${s.env})`;
-}
 
 /** Resolve and validate every setting from flags (raw strings) and the environment. */
 export function resolvePeerConfig(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): PeerConfig {
-  const config: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(PEER_SETTINGS) as [string, Setting<unknown>][]) {
-    const flag = flags[setting.flag];
-    const raw = Array.isArray(flag)
-      ? flag.map(String).join(',')
-      : flag !== undefined
-        ? String(flag)
-        : env[setting.env];
-    config[key] = raw === undefined ? setting.default : setting.parse(raw, optionName(setting));
-  }
-  const resolved = config as PeerConfig;
+  const resolved = resolveSettings(PEER_SETTINGS, flags, env);
   // A hostname need not fit the name rule (64 characters, a leading '_'): derive one that does.
   if (resolved.name === '') resolved.name = memberNameFrom(hostname().split('.')[0] ?? '');
   const httpProblem = httpLimitsProblem(adminHttpLimits(resolved));

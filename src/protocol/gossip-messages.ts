@@ -17,7 +17,8 @@ export interface MemberRecord {
   publicKey: Uint8Array;
 }
 
-export interface MemberEntry extends MemberRecord {
+/** One member and its state, as a push-pull state sync carries it. */
+export interface MemberSyncEntry extends MemberRecord {
   state: MemberState;
 }
 
@@ -84,7 +85,7 @@ export interface PushPullMessage {
   response: boolean;
   part: number;
   parts: number;
-  entries: MemberEntry[];
+  entries: MemberSyncEntry[];
 }
 
 /**

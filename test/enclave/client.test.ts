@@ -5,9 +5,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificate.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
+import type { LeaderClaims } from '../../src/crypto/leader-certificate.ts';
 import { BUILT_IN_FUNCTION_PATH, functionChecksum } from '../../src/enclave/leader-function.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   entries,
   makeClient,
@@ -57,15 +57,15 @@ describe('EnclaveClient', () => {
       assert.notEqual(enclave.service.checksum, BUILT_IN);
       const client = makeClient(enclave, pki, BUILT_IN);
       const peer = peers[0]!;
-      const lease = {
-        epoch: 1,
-        seq: 0,
-        leader: { name: peer.name, key: peer.key },
-      } as LeaderCertificateClaims;
+      const certificate = {
+        compact: 'never.sent.anywhere',
+        hash: 'none',
+        claims: { epoch: 1, seq: 0, leader: { name: peer.name, key: peer.key } } as LeaderClaims,
+      };
       for (const call of [
         () => client.elect({ members: entries(peers) }),
-        () => client.renew({ lease, signer: peer.privateKey }),
-        () => client.resign({ lease, signer: peer.privateKey, members: entries(peers) }),
+        () => client.renew({ certificate, signer: peer.privateKey }),
+        () => client.resign({ certificate, signer: peer.privateKey, members: entries(peers) }),
       ]) {
         await assert.rejects(
           call(),
@@ -146,8 +146,8 @@ describe('EnclaveClient', () => {
       assert.equal(attestCalls(second).length, 1);
       assert.equal(client.attested?.kid, second.service.kid);
       const misses = client.verifier.misses;
-      await client.verifyCertificate(next.token);
-      await client.verifyCertificate(granted.token);
+      await client.verifyCertificate(next.compact);
+      await client.verifyCertificate(granted.compact);
       assert.equal(client.verifier.misses, misses);
       assert.ok(client.verifier.hits >= 2);
     } finally {
@@ -187,7 +187,7 @@ describe('EnclaveClient', () => {
       const foreign = await makeClient(other, pki, other.service.checksum).elect({ members: entries(peers) });
       await client.attest();
       for (let i = 0; i < 5; i++) {
-        await assert.rejects(client.verifyCertificate(foreign.token), { code: 'E_CERT_UNKNOWN_KID' });
+        await assert.rejects(client.verifyCertificate(foreign.compact), { code: 'E_CERT_UNKNOWN_KID' });
       }
       assert.equal(attestCalls(enclave).length, 1);
     } finally {
@@ -214,13 +214,13 @@ describe('EnclaveClient', () => {
   it('opens a fresh connection for every request (no pooled socket to go stale across a partition)', async () => {
     const busy = await listen((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'E_BUSY', message: 'try later' } }));
+      res.end(JSON.stringify({ error: { code: 'E_SHUTTING_DOWN', message: 'the enclave is stopping' } }));
     });
     let connections = 0;
     busy.server.on('connection', () => connections++);
     try {
       const client = makeClient(busy, pki, BUILT_IN);
-      for (let i = 0; i < 3; i++) await assert.rejects(client.attest(), { code: 'E_BUSY' });
+      for (let i = 0; i < 3; i++) await assert.rejects(client.attest(), { code: 'E_SHUTTING_DOWN' });
       assert.equal(connections, 3, 'one new connection per request');
     } finally {
       busy.server.closeAllConnections();

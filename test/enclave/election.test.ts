@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificate.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
+import type { LeaderClaims } from '../../src/crypto/leader-certificate.ts';
 import { signLeaseRequest } from '../../src/enclave/lease-signature.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   CLUSTER,
   entries,
@@ -21,12 +21,12 @@ const LEASE_MS = 2000;
 const peers = makePeers(6);
 const byName = (name: string) => peers.find((p) => p.name === name)!;
 
-function renewBody(claims: LeaderCertificateClaims, signer: TestPeer, leader = claims.leader.name) {
+function renewBody(claims: LeaderClaims, signer: TestPeer, leader = claims.leader.name) {
   const fields = { cluster_id: CLUSTER, epoch: claims.epoch, seq: claims.seq, leader };
   return { ...fields, sig: signLeaseRequest('renew', fields, signer.privateKey) };
 }
 
-function resignBody(claims: LeaderCertificateClaims, signer: TestPeer, members = entries(peers)) {
+function resignBody(claims: LeaderClaims, signer: TestPeer, members = entries(peers)) {
   const fields = {
     cluster_id: CLUSTER,
     epoch: claims.epoch,
@@ -64,7 +64,7 @@ describe('election rules (DESIGN §5)', () => {
         client.elect({ members: entries(peers.slice(0, 1 + (i % peers.length))) }),
       ),
     );
-    assert.equal(new Set(results.map((r) => r.token)).size, 1);
+    assert.equal(new Set(results.map((r) => r.compact)).size, 1);
     assert.equal(new Set(results.map((r) => r.claims.epoch)).size, 1);
     assert.equal(results[0]!.claims.epoch, 1);
     assert.equal(enclave.service.state.epoch, 1);
@@ -75,7 +75,7 @@ describe('election rules (DESIGN §5)', () => {
     const first = await client.elect({ members: entries(peers) });
     clock.advance(LEASE_MS - 1);
     const second = await client.elect({ members: entries(peers.slice(0, 1)) });
-    assert.equal(second.token, first.token);
+    assert.equal(second.compact, first.compact);
   });
 
   it('starts a new epoch without the previous leader once its lease simply ran out', async () => {
@@ -115,11 +115,11 @@ describe('election rules (DESIGN §5)', () => {
     const waiting = client.elect({ members: entries(peers), waitMs: 500 });
     while (clock.sleeping === 0) await new Promise((r) => setTimeout(r, 5));
     const renewed = await client.renew({
-      lease: first.claims,
+      certificate: first,
       signer: byName(first.claims.leader.name).privateKey,
     });
     const answer = await waiting;
-    assert.equal(answer.token, renewed.token);
+    assert.equal(answer.compact, renewed.compact);
     assert.equal(answer.claims.epoch, 1);
     assert.equal(answer.claims.seq, 1);
   });
@@ -142,9 +142,9 @@ describe('election rules (DESIGN §5)', () => {
     const ok = await postJson(`${enclave.url}/v1/renew`, body);
     assert.equal(ok.status, 200);
     const renewed = await client.verifyCertificate(ok.body.certificate!);
-    assert.equal(renewed.seq, 1);
-    assert.equal(renewed.epoch, 1);
-    assert.equal(renewed.lease_end, clock.now() + LEASE_MS);
+    assert.equal(renewed.claims.seq, 1);
+    assert.equal(renewed.claims.epoch, 1);
+    assert.equal(renewed.claims.lease_end, clock.wallNow() + LEASE_MS);
     const replay = await postJson(`${enclave.url}/v1/renew`, body);
     assert.equal(replay.status, 409);
     assert.equal(replay.body.error?.code, 'E_STALE_SEQUENCE');
@@ -182,7 +182,7 @@ describe('election rules (DESIGN §5)', () => {
     const first = await client.elect({ members: entries(peers) });
     const leader = byName(first.claims.leader.name);
     const view = entries([...new Set([...peers.slice(0, 4), leader])]);
-    const next = await client.resign({ lease: first.claims, signer: leader.privateKey, members: view });
+    const next = await client.resign({ certificate: first, signer: leader.privateKey, members: view });
     assert.ok(next);
     assert.equal(next.claims.epoch, 2);
     assert.notEqual(next.claims.leader.name, leader.name);
@@ -196,7 +196,7 @@ describe('election rules (DESIGN §5)', () => {
     const first = await client.elect({ members: entries(peers) });
     const leader = byName(first.claims.leader.name);
     const none = await client.resign({
-      lease: first.claims,
+      certificate: first,
       signer: leader.privateKey,
       members: entries([leader]),
     });

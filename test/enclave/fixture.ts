@@ -5,15 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Policy } from '../../src/crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../src/crypto/member-digest.ts';
+import type { MemberIdentity } from '../../src/crypto/member-digest.ts';
 import type { Certificate } from '../../src/crypto/x509.ts';
 import { EnclaveClient, type EnclaveClientOptions } from '../../src/enclave/client/enclave-client.ts';
-import type { Clock } from '../../src/enclave/clock.ts';
 import type { StartedEnclaveServer } from '../../src/enclave/http-server.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
 import type { HttpLimits } from '../../src/http/http-limits.ts';
 import { createLogger } from '../../src/log/logger.ts';
+import type { Clock } from '../../src/time/clock.ts';
 
 /** Enclave keys in unit tests: 1024 bits, test-only, to keep pure-JS RSA signing fast. */
 export const TEST_KEY_BITS = 1024;
@@ -80,7 +80,7 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
   return Object.assign(started, { logs, stateDir });
 }
 
-export interface TestPeer extends MemberEntry {
+export interface TestPeer extends MemberIdentity {
   privateKey: KeyObject;
 }
 
@@ -92,7 +92,7 @@ export function makePeers(count: number, prefix = 'peer'): TestPeer[] {
   });
 }
 
-export const entries = (peers: readonly TestPeer[]): MemberEntry[] =>
+export const entries = (peers: readonly TestPeer[]): MemberIdentity[] =>
   peers.map(({ name, key }) => ({ name, key }));
 
 export function makeClient(

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { COUNTER_FILE, STATE_FILE } from '../../src/enclave/state-store.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   entries,
   makeClient,
@@ -68,7 +68,7 @@ describe('sealed epoch state', () => {
           code: 'E_LEASE_INHERITED',
         });
         const leader = peers.find((p) => p.name === before.claims.leader.name)!;
-        await assert.rejects(client.renew({ lease: before.claims, signer: leader.privateKey }), {
+        await assert.rejects(client.renew({ certificate: before, signer: leader.privateKey }), {
           code: 'E_LEASE_INHERITED',
         });
         const held = client.elect({ members: entries(peers), waitMs: LEASE_MS });

@@ -7,7 +7,7 @@ import {
   decodeDatagram,
   ENVELOPE_OVERHEAD,
   encodeDatagram,
-  encodeMemberEntry,
+  encodeMemberSyncEntry,
   encodeMessage,
   encodePushPull,
   MESSAGE_OVERHEAD,
@@ -16,7 +16,7 @@ import {
   WIRE_VERSION,
 } from '../../src/protocol/gossip-codec.ts';
 import { createKeyring, type Keyring, parseGossipKey } from '../../src/protocol/gossip-keyring.ts';
-import { type GossipMessage, type MemberEntry, WIRE_LIMITS } from '../../src/protocol/gossip-messages.ts';
+import { type GossipMessage, type MemberSyncEntry, WIRE_LIMITS } from '../../src/protocol/gossip-messages.ts';
 import { ReplayWindow } from '../../src/protocol/replay-window.ts';
 
 const key32 = new Uint8Array(32).fill(7);
@@ -86,7 +86,7 @@ describe('gossip codec', () => {
   });
 
   it('splits a large state sync into datagrams of at most 1400 bytes that recover every entry', () => {
-    const entries: MemberEntry[] = Array.from({ length: 300 }, (_, i) => ({
+    const entries: MemberSyncEntry[] = Array.from({ length: 300 }, (_, i) => ({
       ...record,
       name: `peer-${i}`,
       incarnation: i,
@@ -94,11 +94,11 @@ describe('gossip codec', () => {
     }));
     const parts = encodePushPull(
       { syncId: 1, join: false, response: true },
-      entries.map(encodeMemberEntry),
+      entries.map(encodeMemberSyncEntry),
       1400 - ENVELOPE_OVERHEAD,
     );
     assert.ok(parts.length > 10);
-    const seen: MemberEntry[] = [];
+    const seen: MemberSyncEntry[] = [];
     parts.forEach((part, i) => {
       const datagram = encodeDatagram([part]);
       assert.ok(datagram.length <= 1400, `part ${i}: ${datagram.length} bytes`);

@@ -6,12 +6,13 @@
 import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
-import type { LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../crypto/member-digest.ts';
+import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
+import type { MemberIdentity } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
-import { EnclaveElectError } from '../../errors.ts';
+import { EnclaveElectError, isErrorCode } from '../../errors.ts';
+import { type Clock, systemClock } from '../../time/clock.ts';
 import { type LeaseOp, signLeaseRequest } from '../lease-signature.ts';
 
 export const NONCE_BYTES = 32;
@@ -27,8 +28,11 @@ export interface EnclaveClientOptions {
   timeoutMs?: number;
   /** Timeout of an attestation, which is rare and may queue behind others' at start. Default 5000. */
   attestTimeoutMs?: number;
-  now?: () => number;
+  /** Wall time checks the attestation's validity; monotonic time throttles re-attestation. */
+  clock?: Clock;
   randomBytes?: (size: number) => Buffer;
+  /** How requests reach the enclave: HTTP by default; a test may answer in-process. */
+  fetch?: typeof fetch;
   /** Test-only: accept enclave keys below 2048 bits. */
   minKeyBits?: number;
   /**
@@ -39,23 +43,21 @@ export interface EnclaveClientOptions {
   reattestIntervalMs?: number;
 }
 
-/** The enclave answered with a coded error. */
+/**
+ * The enclave answered with a coded error. A code this version does not know
+ * (a newer enclave's) becomes E_ENCLAVE_ERROR; the message keeps it as sent.
+ */
 export class EnclaveRequestError extends EnclaveElectError {
   readonly status: number;
   constructor(status: number, code: string, message: string) {
-    super(code, `enclave refused (${status} ${code}): ${message}`);
+    super(isErrorCode(code) ? code : 'E_ENCLAVE_ERROR', `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
   }
 }
 
-export interface VerifiedLease {
-  token: string;
-  claims: LeaderCertificateClaims;
-}
-
 export interface LeaseAction {
-  /** The lease being renewed or resigned, as the leader holds it. */
-  lease: LeaderCertificateClaims;
+  /** The certificate whose lease is renewed or resigned, as the leader holds it. */
+  certificate: LeaderCertificate;
   /** The leader's Ed25519 private key. */
   signer: KeyObject;
 }
@@ -72,7 +74,8 @@ export class EnclaveClient {
     this.#options = {
       timeoutMs: 3000,
       reattestIntervalMs: 1000,
-      now: Date.now,
+      clock: systemClock,
+      fetch: (input, init) => fetch(input, init),
       randomBytes: cryptoRandomBytes,
       ...options,
       attestTimeoutMs: options.attestTimeoutMs ?? Math.max(5000, options.timeoutMs ?? 0),
@@ -124,12 +127,12 @@ export class EnclaveClient {
       root: this.#options.root,
       nonce,
       pinnedChecksum: this.#options.pinnedChecksum,
-      now: new Date(this.#options.now()),
+      now: new Date(this.#options.clock.wallNow()),
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
     this.#attested = attested;
-    this.#attestedAt = this.#options.now();
+    this.#attestedAt = this.#options.clock.now();
     return attested;
   }
 
@@ -141,26 +144,27 @@ export class EnclaveClient {
    * Verify a certificate (e.g. from gossip); on an unknown kid re-attest once,
    * at most once per `reattestIntervalMs`.
    */
-  verifyCertificate(token: string): Promise<LeaderCertificateClaims> {
+  verifyCertificate(token: string): Promise<LeaderCertificate> {
     return this.#verify(token, true);
   }
 
-  async #verify(token: string, throttled: boolean): Promise<LeaderCertificateClaims> {
+  async #verify(token: string, throttled: boolean): Promise<LeaderCertificate> {
     try {
       return this.#verifier.verify(token);
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
-      if (throttled && this.#options.now() - this.#attestedAt < this.#options.reattestIntervalMs) throw error;
+      if (throttled && this.#options.clock.now() - this.#attestedAt < this.#options.reattestIntervalMs)
+        throw error;
     }
     await this.attest();
     return this.#verifier.verify(token);
   }
 
   async elect(input: {
-    members: MemberEntry[];
+    members: MemberIdentity[];
     knownEpoch?: number;
     waitMs?: number;
-  }): Promise<VerifiedLease> {
+  }): Promise<LeaderCertificate> {
     const waitMs = input.waitMs ?? 0;
     const body = {
       cluster_id: this.#options.clusterId,
@@ -171,25 +175,25 @@ export class EnclaveClient {
     return this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect');
   }
 
-  async renew(action: LeaseAction): Promise<VerifiedLease> {
+  async renew(action: LeaseAction): Promise<LeaderCertificate> {
     await this.#ensureAttested();
     const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
     return this.#verified(token, '/v1/renew');
   }
 
   /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
-  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<VerifiedLease | null> {
+  async resign(action: LeaseAction & { members: MemberIdentity[] }): Promise<LeaderCertificate | null> {
     await this.#ensureAttested();
     const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
     return token === null ? null : this.#verified(token, '/v1/resign');
   }
 
-  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberEntry[] }) {
+  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberIdentity[] }) {
     const fields = {
       cluster_id: this.#options.clusterId,
-      epoch: action.lease.epoch,
-      seq: action.lease.seq,
-      leader: action.lease.leader.name,
+      epoch: action.certificate.claims.epoch,
+      seq: action.certificate.claims.seq,
+      leader: action.certificate.claims.leader.name,
       ...(action.members ? { members: action.members } : {}),
     };
     return { ...fields, sig: signLeaseRequest(op, fields, action.signer) };
@@ -206,10 +210,10 @@ export class EnclaveClient {
     return reply.certificate;
   }
 
-  async #verified(token: string | null, path: string): Promise<VerifiedLease> {
+  #verified(token: string | null, path: string): Promise<LeaderCertificate> {
     if (token === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
     // The enclave's own answer: a new kid means it restarted, so re-attest unthrottled.
-    return { token, claims: await this.#verify(token, false) };
+    return this.#verify(token, false);
   }
 
   async #request(
@@ -232,9 +236,10 @@ export class EnclaveClient {
     };
     let response: Response;
     try {
-      response = await fetch(`${this.#options.url}${path}`, init).catch((error: unknown) => {
+      const send = this.#options.fetch;
+      response = await send(`${this.#options.url}${path}`, init).catch((error: unknown) => {
         // The connection closed under us (e.g. the enclave restarted): one fresh try.
-        if (socketClosed(error)) return fetch(`${this.#options.url}${path}`, init);
+        if (socketClosed(error)) return send(`${this.#options.url}${path}`, init);
         throw error;
       });
     } catch (error) {

@@ -5,7 +5,7 @@
 // fixed interval, so scaled-up and restarted replicas are found.
 import { lookup } from 'node:dns/promises';
 import { ConfigError } from '../../errors.ts';
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock, TimerHandle } from '../../time/clock.ts';
 
 export interface SeedTarget {
   host: string;
@@ -15,7 +15,7 @@ export interface SeedTarget {
 /** Resolve a host name to IPv4 addresses (all of them). */
 export type Lookup = (host: string) => Promise<string[]>;
 
-export const dnsLookup: Lookup = async (host) =>
+const dnsLookup: Lookup = async (host) =>
   (await lookup(host, { all: true, family: 4 })).map((a) => a.address);
 
 const SEED = /^([A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/;

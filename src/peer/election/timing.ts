@@ -1,6 +1,6 @@
 // Election timing: the defaults with their reasons, and the pure arithmetic of
 // lease windows, so the rules can be table-tested without a clock.
-import { ConfigError } from '../../errors.ts';
+import type { Random } from '../../random/seeded-random.ts';
 
 export interface ElectionTiming {
   /** How long before a known lease ends a follower asks the enclave (which holds the request until the end). */
@@ -38,16 +38,12 @@ export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
   followerGraceMs: 600,
 };
 
-export function validateTiming(timing: ElectionTiming): ElectionTiming {
-  for (const [key, value] of Object.entries(timing)) {
-    if (!Number.isFinite(value) || value < 0)
-      throw new ConfigError(key, `must be a non-negative number, got ${value}`);
-  }
-  if (timing.minBackoffMs > timing.maxBackoffMs) {
-    throw new ConfigError('minBackoffMs', 'must not exceed maxBackoffMs');
-  }
-  return timing;
-}
+/**
+ * The acting leader gossips its whole certificate again, for members that
+ * come back, at most once a second: churn must not turn into a flood of
+ * ~1.1 KB broadcasts (each returning member still gets it directly).
+ */
+export const REOFFER_INTERVAL_MS = 1000;
 
 /** Length of the lease the enclave granted, from the certificate's own times. */
 export function leaseLengthMs(issuedAt: number, leaseEndsAt: number): number {
@@ -120,7 +116,7 @@ export function followerGraceMs(base: number, leaseMs: number, members: number):
 }
 
 /** Exponential backoff with full jitter: attempt 0 -> [0, min), 1 -> [0, 2min), ... capped. */
-export function backoffMs(attempt: number, timing: ElectionTiming, random: () => number): number {
+export function backoffMs(attempt: number, timing: ElectionTiming, random: Random): number {
   const ceiling = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(attempt, 20));
-  return Math.max(timing.minBackoffMs / 2, Math.floor(random() * ceiling));
+  return Math.max(timing.minBackoffMs / 2, Math.floor(random.next() * ceiling));
 }

@@ -7,11 +7,11 @@
 // goes out (outbox.ts), join and anti-entropy (state-sync.ts).
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage, MemberRecord } from '../../protocol/gossip-messages.ts';
+import { type Random, randomInt } from '../../random/seeded-random.ts';
 import { Awareness } from './awareness.ts';
 import { isLive, type Member, MemberTable } from './member-table.ts';
 import { Outbox } from './outbox.ts';
 import { Prober } from './probe.ts';
-import { type Random, randomInt } from './random.ts';
 import { SourceRate } from './source-rate.ts';
 import { StateSync } from './state-sync.ts';
 import { scaledByAwareness } from './timing.ts';
@@ -94,10 +94,6 @@ export class Membership {
 
   get awarenessScore(): number {
     return this.awareness.score;
-  }
-
-  get pendingBroadcasts(): number {
-    return this.outbox.pending;
   }
 
   members(): MemberView[] {

@@ -11,16 +11,16 @@
 // hold differently, nothing when views agree. Only Serf's reconnect to a dead
 // member pushes our whole table (it must hear what we think of it to refute).
 import {
-  encodeMemberEntry,
+  encodeMemberSyncEntry,
   encodeMessage,
   encodePushPull,
   MESSAGE_OVERHEAD,
 } from '../../protocol/gossip-codec.ts';
 import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
+import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import { entryHash, nameHash } from './entry-hash.ts';
 import type { Member, MemberTable } from './member-table.ts';
 import type { Outbox } from './outbox.ts';
-import { type Random, randomInt, shuffle } from './random.ts';
 import { pullIntervalMs, pushPullIntervalMs } from './timing.ts';
 import type { MembershipConfig } from './types.ts';
 
@@ -305,7 +305,7 @@ export class StateSync {
 
   /** The entry's encoded bytes, for a push or an answer (cached until the member changes). */
   private bytes(m: Member): Uint8Array {
-    m.entryBytes ??= encodeMemberEntry(this.ctx.table.entry(m));
+    m.entryBytes ??= encodeMemberSyncEntry(this.ctx.table.entry(m));
     return m.entryBytes;
   }
 

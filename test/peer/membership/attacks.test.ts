@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_MEMBERS } from '../../../src/enclave/requests.ts';
-import { ManualClock } from '../../../src/peer/clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
-import { seededRandom } from '../../../src/peer/membership/random.ts';
 import { MembershipNode } from '../../../src/peer/membership-node.ts';
 import type { Transport } from '../../../src/peer/transport/transport.ts';
 import { encodeDatagram, encodeMessage } from '../../../src/protocol/gossip-codec.ts';
 import { type GossipMessage, WIRE_LIMITS } from '../../../src/protocol/gossip-messages.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
+import { ManualClock } from '../../../src/time/clock.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
 import { tapNetwork } from '../support/traffic-tap.ts';
 

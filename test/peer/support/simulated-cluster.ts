@@ -1,24 +1,34 @@
 // A cluster of MembershipNodes on the in-memory network with a manual clock:
 // everything (timers, delivery, loss) runs from one seed, so a failing
 // simulation is replayed by its seed.
-import { generateKeyPairSync } from 'node:crypto';
-import { ManualClock } from '../../../src/peer/clock.ts';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
-import { seededRandom } from '../../../src/peer/membership/random.ts';
 import type { MembershipConfig } from '../../../src/peer/membership/types.ts';
 import { MembershipNode } from '../../../src/peer/membership-node.ts';
 import { MemoryNetwork } from '../../../src/peer/transport/memory-network.ts';
 import type { Keyring } from '../../../src/protocol/gossip-keyring.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
+import { ManualClock } from '../../../src/time/clock.ts';
 
-const keyCache: Uint8Array[] = [];
-/** Raw Ed25519 public keys (generated once per test process; generation is slow-ish). */
-export function publicKey(i: number): Uint8Array {
+const keyCache: { publicKey: Uint8Array; privateKey: KeyObject }[] = [];
+/** Peer i's Ed25519 identity (generated once per test process; generation is slow-ish). */
+function identity(i: number): { publicKey: Uint8Array; privateKey: KeyObject } {
   while (keyCache.length <= i) {
-    const { publicKey } = generateKeyPairSync('ed25519');
-    keyCache.push(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    keyCache.push({ publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32), privateKey });
   }
   return keyCache[i]!;
+}
+
+/** Raw Ed25519 public key of peer i. */
+export function publicKey(i: number): Uint8Array {
+  return identity(i).publicKey;
+}
+
+/** Peer i's private key, which signs its renew/resign requests to the enclave. */
+export function privateKey(i: number): KeyObject {
+  return identity(i).privateKey;
 }
 
 export interface SimulatedPeer {

@@ -2,7 +2,7 @@
 // print the function checksum (the "deploy output" peers pin). Every flag has
 // an environment variable; precedence is flag, then environment, then default.
 import type { Argv, CommandModule } from 'yargs';
-import { POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
+import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
 import { ENCLAVE_HTTP_LIMITS } from '../../../enclave/http-server.ts';
 import { HTTP_LIMIT_DEFAULTS } from '../../../http/http-limits.ts';
 import { createLogger } from '../../../log/logger.ts';
@@ -74,7 +74,7 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
     })
     .option('policy', {
       choices: POLICIES,
-      default: (env.ENCLAVE_POLICY ?? 'vrf') as Policy,
+      default: (env.ENCLAVE_POLICY ?? DEFAULT_POLICY) as Policy,
       describe: 'Leader-choice policy [$ENCLAVE_POLICY]',
     })
     .option('lease-ms', {
@@ -118,7 +118,7 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
 
 export const enclaveCommand: CommandModule<object, EnclaveOptions> = {
   command: 'enclave',
-  describe: 'Run the mock enclave: attestation, leader election, leases (HTTP)',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) => enclaveOptions(y.command(checksumCommand)),
   handler: async (args) => {
     const settings = validateEnclaveOptions(args);

@@ -1,27 +1,23 @@
-// `enclave-elect peer`: one cluster member. Wires the membership runtime to a
-// UDP socket, seed discovery, the admin HTTP server and the logger, and leaves
-// the cluster gracefully on stop.
+// Start one cluster member (what `enclave-elect peer` runs): wires the membership
+// runtime to a UDP socket, seed discovery, the election, the admin HTTP server
+// and the logger, and leaves the cluster gracefully on stop.
 import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { EnclaveElectError } from '../../../errors.ts';
-import type { Logger } from '../../../log/logger.ts';
-import { AddressWatch, firstExternalIpv4, isInterfaceAddress } from '../../../peer/address-watch.ts';
-import {
-  type ReadinessCheck,
-  type StartedAdminServer,
-  startAdminServer,
-} from '../../../peer/admin/admin-server.ts';
-import { renderMetrics } from '../../../peer/admin/metrics.ts';
-import { systemClock } from '../../../peer/clock.ts';
-import { adminHttpLimits, membershipConfig, type PeerConfig } from '../../../peer/config.ts';
-import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
-import type { ElectionConfig } from '../../../peer/election/election-config.ts';
-import { PeerElection } from '../../../peer/election/peer-election.ts';
-import type { MembershipEvent } from '../../../peer/membership/membership-events.ts';
-import { seededRandom } from '../../../peer/membership/random.ts';
-import { MembershipNode } from '../../../peer/membership-node.ts';
-import { UdpTransport } from '../../../peer/transport/udp-transport.ts';
-import { createKeyring } from '../../../protocol/gossip-keyring.ts';
+import { EnclaveElectError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { createKeyring } from '../protocol/gossip-keyring.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { systemClock } from '../time/clock.ts';
+import { AddressWatch, firstExternalIpv4, isInterfaceAddress } from './address-watch.ts';
+import { type ReadinessCheck, type StartedAdminServer, startAdminServer } from './admin/admin-server.ts';
+import { renderMetrics } from './admin/metrics.ts';
+import { adminHttpLimits, membershipConfig, type PeerConfig } from './config.ts';
+import { type Lookup, parseSeeds, SeedDiscovery } from './discovery/seed-discovery.ts';
+import type { ElectionConfig } from './election/election-config.ts';
+import { PeerElection } from './election/peer-election.ts';
+import type { MembershipEvent } from './membership/membership-events.ts';
+import { MembershipNode } from './membership-node.ts';
+import { UdpTransport } from './transport/udp-transport.ts';
 
 export interface PeerIdentity {
   name: string;
@@ -266,7 +262,7 @@ export async function startPeer(
     identity,
     node,
     adminPort: admin.port,
-    epoch: () => election?.election.status().certificate?.epoch ?? 0,
+    epoch: () => election?.election.status().certificate?.claims.epoch ?? 0,
     addReadinessCheck: (check) => readiness.push(check),
     stop,
     [Symbol.asyncDispose]: stop,
