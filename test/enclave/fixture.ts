@@ -11,6 +11,7 @@ import { EnclaveClient, type EnclaveClientOptions } from '../../src/enclave/clie
 import type { StartedEnclaveServer } from '../../src/enclave/http-server.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
+import type { HttpLimits } from '../../src/http/http-limits.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import type { Clock } from '../../src/time/clock.ts';
 
@@ -55,6 +56,7 @@ export interface TestEnclaveOptions {
   joinSecretPath?: string;
   identitiesPerAddress?: number;
   admissionTtlMs?: number;
+  httpLimits?: HttpLimits;
 }
 
 export async function startTestEnclave(options: TestEnclaveOptions): Promise<TestEnclave> {
@@ -80,6 +82,7 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
     ...(options.joinSecretPath ? { joinSecretPath: options.joinSecretPath } : {}),
     ...(options.identitiesPerAddress ? { identitiesPerAddress: options.identitiesPerAddress } : {}),
     ...(options.admissionTtlMs ? { admissionTtlMs: options.admissionTtlMs } : {}),
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   return Object.assign(started, { logs, stateDir });
 }

@@ -4,6 +4,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
 import { ADMISSION_DEFAULTS } from '../../../enclave/admission-service.ts';
+import { ENCLAVE_HTTP_LIMITS } from '../../../enclave/http-server.ts';
+import { HTTP_LIMIT_DEFAULTS } from '../../../http/http-limits.ts';
 import { createLogger } from '../../../log/logger.ts';
 import { runEnclave, validateEnclaveOptions } from './enclave.ts';
 import { functionChecksumReport } from './function-checksum.ts';
@@ -20,6 +22,10 @@ export interface EnclaveOptions {
   'join-secret': string | undefined;
   'admission-ttl-ms': number;
   'identities-per-address': number;
+  'headers-timeout-ms': number;
+  'request-timeout-ms': number;
+  'idle-timeout-ms': number;
+  'max-connections': number;
 }
 
 export interface ChecksumOptions {
@@ -109,6 +115,27 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
       default: Number(env.IDENTITIES_PER_ADDRESS ?? ADMISSION_DEFAULTS.identitiesPerAddress),
       describe:
         'Live admitted identities one TCP source address may hold: 1 where every member has its own address (containers); more only where peers share one host address (local mode) [$IDENTITIES_PER_ADDRESS]',
+    })
+    .option('headers-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_HEADERS_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.headersTimeoutMs),
+      describe: `HTTP: a request line and headers must arrive within this, then 408 (${HTTP_LIMIT_DEFAULTS.headersTimeoutMs.reason}) [$ENCLAVE_HEADERS_TIMEOUT_MS]`,
+    })
+    .option('request-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_REQUEST_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.requestTimeoutMs),
+      describe: `HTTP: a whole request, headers and body, must arrive within this (${HTTP_LIMIT_DEFAULTS.requestTimeoutMs.reason}) [$ENCLAVE_REQUEST_TIMEOUT_MS]`,
+    })
+    .option('idle-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_IDLE_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.idleTimeoutMs),
+      describe: `HTTP: a kept-alive connection with no request is closed after this (${HTTP_LIMIT_DEFAULTS.idleTimeoutMs.reason}) [$ENCLAVE_IDLE_TIMEOUT_MS]`,
+    })
+    .option('max-connections', {
+      type: 'number',
+      default: Number(env.ENCLAVE_MAX_CONNECTIONS ?? ENCLAVE_HTTP_LIMITS.maxConnections),
+      describe:
+        'HTTP: connections open at once, one more is closed when accepted (held elect requests count: at a lease end every peer without a lease asks) [$ENCLAVE_MAX_CONNECTIONS]',
     }) as unknown as Argv<EnclaveOptions>;
 }
 
