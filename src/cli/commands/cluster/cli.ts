@@ -8,6 +8,7 @@ import { downCommand } from './down/cli.ts';
 import { faultCommand } from './faults/cli.ts';
 import { healCommand } from './heal/cli.ts';
 import { logsCommand } from './logs/cli.ts';
+import { netCommand } from './net/cli.ts';
 import { partitionCommand } from './partition/cli.ts';
 import { scaleCommand } from './scale/cli.ts';
 import { statusCommand } from './status/cli.ts';
@@ -23,6 +24,7 @@ export const clusterCommand: CommandModule<object, object> = {
       .command(statusCommand)
       .command(partitionCommand)
       .command(healCommand)
+      .command(netCommand)
       .command(logsCommand)
       .command(downCommand)
       .command(chaosCommand);
