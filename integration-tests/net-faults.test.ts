@@ -1,15 +1,14 @@
 // `enclave-elect cluster net` against the real engine: each network fault is
-// seen from outside the system under test. Two containers of a cluster laid
-// out like `cluster up` makes it run the fault helper's UDP echo pair (no
-// election involved): peer-2 echoes, peer-1 measures round trips while the CLI
-// breaks peer-1's network. Afterwards no qdisc, iptables rule or helper
-// container is left behind.
+// seen from outside the system under test. Two stand-in peers run the fault
+// helper's UDP echo pair (support/net-standin.ts; no election involved): peer-2
+// echoes, peer-1 measures round trips while the CLI breaks peer-1's network.
+// Afterwards no qdisc, iptables rule or helper container is left behind.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { demultiplex } from '../src/orchestrator/docker-stream.ts';
 import { ensureHelperImage, listHelpers, runHelper } from '../src/orchestrator/fault-helper.ts';
 import { runBinary } from '../test/support/run-cli.ts';
-import { createTestNetwork, docker, newRunId, sweep, TEST_LABEL, testLabels } from './support/docker.ts';
+import { docker, newRunId, sweep, TEST_LABEL, testLabels } from './support/docker.ts';
+import { echoTool, type NetStandin, startNetStandin } from './support/net-standin.ts';
 
 interface Measurement {
   sent: number;
@@ -21,54 +20,26 @@ interface Measurement {
   meanLossRun: number;
 }
 
-const ECHO = '/usr/local/lib/fault-helper/udp-echo.mjs';
 const COUNT = 1000;
 
 describe('cluster net: network faults in the kernel, measured from outside', { timeout: 600_000 }, () => {
   const runId = newRunId();
-  const cluster = `it-${runId}`;
   let image = '';
   let client = '';
+  let standin: NetStandin;
   const cli = (...args: string[]) =>
-    runBinary(['cluster', ...args, '--name', cluster], {
+    runBinary(['cluster', ...args, '--name', standin.cluster], {
       ENCLAVE_ELECT_EXTRA_LABELS: `${TEST_LABEL}=${runId}`,
     });
 
-  async function member(name: string, cmd: string[], network: string): Promise<string> {
-    const container = await docker.createContainer({
-      name: `enclave-elect-${cluster}-${name}`,
-      Image: image,
-      Entrypoint: ['node'],
-      Cmd: cmd,
-      Labels: {
-        ...testLabels(runId),
-        'io.enclave-elect.managed': 'true',
-        'io.enclave-elect.cluster': cluster,
-        'io.enclave-elect.role': 'peer',
-        'io.enclave-elect.peer': name,
-      },
-      // Like the peers: no capability at all. The helper holds NET_ADMIN, not the target.
-      HostConfig: { NetworkMode: network, CapDrop: ['ALL'] },
-    });
-    await container.start();
-    return container.id;
-  }
-
   async function measure(): Promise<Measurement> {
-    const exec = await docker.getContainer(client).exec({
-      Cmd: ['node', ECHO, 'measure', `enclave-elect-${cluster}-peer-2`, '7000', String(COUNT), '5'],
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    await new Promise((resolve) => {
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', resolve);
-    });
-    const { stdout, stderr } = demultiplex(Buffer.concat(chunks));
-    assert.ok(stdout.trim() !== '', `measure printed nothing: ${stderr}`);
-    return JSON.parse(stdout) as Measurement;
+    return echoTool<Measurement>(client, [
+      'measure',
+      standin.containerName('peer-2'),
+      '7000',
+      String(COUNT),
+      '5',
+    ]);
   }
 
   async function leftInNamespace() {
@@ -86,9 +57,8 @@ describe('cluster net: network faults in the kernel, measured from outside', { t
 
   before(async () => {
     image = await ensureHelperImage(docker, (line) => process.stderr.write(`${line}\n`));
-    const network = await createTestNetwork(runId);
-    await member('peer-2', [ECHO, 'serve', '7000'], network.name);
-    client = await member('peer-1', ['-e', 'setInterval(() => {}, 1 << 30)'], network.name);
+    standin = await startNetStandin(runId, image, 2);
+    client = standin.ids['peer-1']!;
     baseline = await measure();
   });
 

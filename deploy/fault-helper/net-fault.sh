@@ -1,8 +1,10 @@
 #!/bin/sh
 # net-fault: the fault helper's entry point, run in a target container's network
-# namespace. Everything it adds lives in one iptables chain (EE_NETFAULT, jumped
-# to from OUTPUT and INPUT) and the root qdisc of each interface, so `clear`
-# removes exactly what it added and `show` proves nothing is left.
+# namespace. Everything it adds lives in its own iptables chains ($CHAIN from
+# OUTPUT, $CHAIN-IN from INPUT; CHAIN is EE_NETFAULT for shaping, EE_CUT for the
+# link cuts of one-way, ring and bridge partitions, so both can be in place at
+# once) and the root qdisc of each interface. `clear` removes everything of
+# ours, whichever helper added it, and `show` proves nothing is left.
 #
 #   net-fault apply [--loss P] [--loss-burst p,r,1-h,1-k] [--delay MS] [--jitter MS]
 #                   [--duplicate P] [--corrupt P] [--reorder P] [--rate RATE]
@@ -11,10 +13,14 @@
 #       foreground; SIGTERM (docker stop) removes them again.
 #   net-fault clear     Removes anything a helper left behind (one killed by SIGKILL).
 #   net-fault show      Prints what is left (exit 0 when nothing, 3 otherwise).
+#   (With NET_FAULT_CHAIN set, clear and show act on that chain only, and on the
+#   qdiscs unless it is EE_CUT.)
 #   net-fault probe     Prints which way delay and friends would be applied: netem or nfqueue.
 set -u
 
-CHAIN=EE_NETFAULT
+CHAIN=${NET_FAULT_CHAIN:-EE_NETFAULT}
+# clear and show act on every chain of ours, or only on NET_FAULT_CHAIN when it is set.
+ALL_CHAINS=${NET_FAULT_CHAIN:-EE_NETFAULT EE_CUT}
 QUEUE=0
 MARK=0x5ee
 
@@ -34,18 +40,21 @@ netem_available() {
   return 0
 }
 
-clear_all() {
-  # Every jump to our chains, whatever its match, turned from -A into -D.
+# Remove one chain pair and every jump to it, whatever the jump's match.
+clear_chain() {
   for builtin in OUTPUT INPUT; do
-    iptables -w -S "$builtin" | grep -E -- "-j $CHAIN(-IN)?\$" | while read -r _ rule; do
+    iptables -w -S "$builtin" | grep -E -- "-j $1(-IN)?\$" | while read -r _ rule; do
       # shellcheck disable=SC2086 # the rule is a word list on purpose
       iptables -w -D $rule
     done
   done
-  for chain in "$CHAIN" "$CHAIN-IN"; do
+  for chain in "$1" "$1-IN"; do
     iptables -w -F "$chain" 2>/dev/null
     iptables -w -X "$chain" 2>/dev/null
   done
+}
+
+clear_qdiscs() {
   for dev in $(interfaces); do
     # Only our kinds: the default qdisc (noqueue) is not ours to delete.
     if tc qdisc show dev "$dev" root | grep -Eq '^qdisc (netem|tbf) '; then
@@ -54,19 +63,32 @@ clear_all() {
   done
 }
 
+# What this helper added: its own chains, and the qdiscs when it shapes.
+clear_own() {
+  clear_chain "$CHAIN"
+  [ "$CHAIN" = EE_CUT ] || clear_qdiscs
+}
+
+clear_all() {
+  for chain in $ALL_CHAINS; do clear_chain "$chain"; done
+  [ "$ALL_CHAINS" = EE_CUT ] || clear_qdiscs
+}
+
 show_left() {
   left=0
-  for chain in "$CHAIN" "$CHAIN-IN"; do
-    if iptables -w -S "$chain" >/dev/null 2>&1; then
-      echo "iptables chain $chain"
+  for base in $ALL_CHAINS; do
+    for chain in "$base" "$base-IN"; do
+      if iptables -w -S "$chain" >/dev/null 2>&1; then
+        echo "iptables chain $chain"
+        left=1
+      fi
+    done
+    if iptables -w -S | grep -q -- "-j $base"; then
+      echo "iptables jump to $base"
       left=1
     fi
   done
-  if iptables -w -S | grep -q "$CHAIN"; then
-    echo "iptables jump to $CHAIN"
-    left=1
-  fi
-  for dev in $(interfaces); do
+  [ "$ALL_CHAINS" = EE_CUT ] || for dev in $(interfaces); do
     line=$(tc qdisc show dev "$dev" root | grep -E '^qdisc (netem|tbf) ')
     if [ -n "$line" ]; then
       echo "qdisc on $dev: $line"
@@ -106,7 +128,7 @@ apply() {
     esac
     shift 2
   done
-  clear_all
+  clear_own
   iptables -w -N "$CHAIN" || exit 1
   iptables -w -N "$CHAIN-IN" || exit 1
   iptables -w -A OUTPUT ! -o lo -j "$CHAIN" || exit 1
@@ -151,7 +173,7 @@ apply() {
   echo "net-fault: applied (shaping: $mode)" >&2
   stop() {
     [ -n "${shaper:-}" ] && kill -TERM "$shaper" 2>/dev/null && wait "$shaper"
-    clear_all
+    clear_own
     echo "net-fault: cleared" >&2
     exit 0
   }
@@ -168,7 +190,7 @@ apply() {
       tries=$((tries + 1))
       if [ "$tries" -gt 50 ] || ! kill -0 "$shaper" 2>/dev/null; then
         echo "net-fault: the shaper did not bind queue $QUEUE" >&2
-        clear_all
+        clear_own
         exit 1
       fi
       sleep 0.1
@@ -183,7 +205,7 @@ apply() {
     wait $!
     if [ -n "${shaper:-}" ] && ! kill -0 "$shaper" 2>/dev/null; then
       echo "net-fault: the shaper exited; clearing" >&2
-      clear_all
+      clear_own
       exit 1
     fi
     if [ -z "$(interfaces)" ]; then

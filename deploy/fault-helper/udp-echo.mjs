@@ -1,6 +1,8 @@
 // A UDP echo pair that measures a link from outside the system under test:
 //   node udp-echo.mjs serve [PORT]                     echoes every datagram back
 //   node udp-echo.mjs measure HOST [PORT] [COUNT] [INTERVAL_MS]
+//   node udp-echo.mjs listen PORT MS          counts datagrams for MS ms: {"received":N}
+//   node udp-echo.mjs send HOST PORT COUNT    sends COUNT datagrams, 10 ms apart: {"sent":N}
 // `measure` sends COUNT numbered datagrams whose bytes follow from their number,
 // then prints one JSON line: round-trip times of the first good reply to each,
 // and the shares of datagrams lost, answered more than once, and answered
@@ -79,7 +81,33 @@ if (mode === 'serve') {
     );
     socket.close();
   };
+} else if (mode === 'listen') {
+  // One direction at a time: a one-way cut shows here and nowhere in a round trip.
+  const socket = dgram.createSocket('udp4');
+  let received = 0;
+  socket.on('message', () => received++);
+  socket.bind(Number(host), () =>
+    setTimeout(() => {
+      process.stdout.write(`${JSON.stringify({ received })}\n`);
+      socket.close();
+    }, Number(portText)),
+  );
+} else if (mode === 'send') {
+  const socket = dgram.createSocket('udp4');
+  let seq = 0;
+  const timer = setInterval(() => {
+    socket.send(payload(seq), Number(portText), host);
+    if (++seq === Number(countText)) {
+      clearInterval(timer);
+      setTimeout(() => {
+        process.stdout.write(`${JSON.stringify({ sent: seq })}\n`);
+        socket.close();
+      }, 100);
+    }
+  }, 10);
 } else {
-  process.stderr.write('usage: udp-echo.mjs serve [PORT] | measure HOST [PORT] [COUNT] [INTERVAL_MS]\n');
+  process.stderr.write(
+    'usage: udp-echo.mjs serve [PORT] | measure HOST [PORT] [COUNT] [INTERVAL_MS] | listen PORT MS | send HOST PORT COUNT\n',
+  );
   process.exitCode = 2;
 }

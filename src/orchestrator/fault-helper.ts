@@ -19,7 +19,7 @@ const HELPER_REPOSITORY = 'enclave-elect-fault-helper';
 export const HELPER_LABEL = {
   /** The container id whose network namespace a helper shares. */
   target: 'io.enclave-elect.fault-target',
-  /** What the helper does: net, stress. */
+  /** What the helper does: net (shaping), cut (link cuts of a partition), stress. */
   kind: 'io.enclave-elect.fault-kind',
   /** The fault in words, for people listing helpers. */
   describe: 'io.enclave-elect.fault',
@@ -55,12 +55,21 @@ export async function ensureHelperImage(
   return image;
 }
 
+export type HelperKind = 'net' | 'cut' | 'stress';
+
+/** The iptables chain each kind owns in the namespace (deploy/fault-helper/net-fault.sh). */
+const CHAIN: Record<HelperKind, string | undefined> = {
+  net: 'EE_NETFAULT',
+  cut: 'EE_CUT',
+  stress: undefined,
+};
+
 export interface HelperRun {
   image: string;
   /** Container whose network namespace the helper joins. */
   target: string;
   cmd: string[];
-  kind: 'net' | 'stress';
+  kind: HelperKind;
   describe: string;
   labels: Record<string, string>;
   /** Long-lived helpers are removed when they stop; one-shot ones are removed after their output is read. */
@@ -72,6 +81,7 @@ export function helperContainerOptions(run: HelperRun) {
   return {
     Image: run.image,
     Cmd: run.cmd,
+    Env: CHAIN[run.kind] === undefined ? [] : [`NET_FAULT_CHAIN=${CHAIN[run.kind]}`],
     Labels: {
       ...run.labels,
       [LABEL.managed]: 'true',
@@ -154,11 +164,16 @@ export async function runHelper(
   }
 }
 
-/** Helpers running in a container's namespace (all of them when no target is given). */
-export async function listHelpers(docker: Pick<DockerClient, 'listContainers'>, target?: string) {
+/** Helpers in a container's namespace (every one when no target is given), of one kind or all. */
+export async function listHelpers(
+  docker: Pick<DockerClient, 'listContainers'>,
+  target?: string,
+  kind?: HelperKind,
+) {
   const label = [
     `${LABEL.role}=fault-helper`,
     ...(target === undefined ? [] : [`${HELPER_LABEL.target}=${target}`]),
+    ...(kind === undefined ? [] : [`${HELPER_LABEL.kind}=${kind}`]),
   ];
   return docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
 }
@@ -167,9 +182,10 @@ export async function listHelpers(docker: Pick<DockerClient, 'listContainers'>, 
 export async function stopHelpers(
   docker: Pick<DockerClient, 'getContainer' | 'listContainers'>,
   target?: string,
+  kind?: HelperKind,
 ): Promise<string[]> {
   const removed: string[] = [];
-  for (const info of await listHelpers(docker, target)) {
+  for (const info of await listHelpers(docker, target, kind)) {
     const container = docker.getContainer(info.Id);
     try {
       if (info.State === 'running') await container.stop({ t: 5 });

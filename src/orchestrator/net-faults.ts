@@ -62,7 +62,7 @@ export async function applyNetFault(
     );
   }
   const image = await ensureHelperImage(docker, context.progress, context.builder);
-  const replaced = await stopHelpers(docker, target.id);
+  const replaced = await stopHelpers(docker, target.id, 'net');
   if (replaced.length > 0) context.progress(`replaced the earlier net fault on ${target.name}`);
   const fault = describeNetFault(request.spec);
   const run: HelperRun = {
@@ -111,7 +111,7 @@ export async function clearNetFaults(
   const result: NetClearResult = { targets: [], helpers: [], left: {} };
   const image = await ensureHelperImage(docker, context.progress, context.builder);
   for (const container of targets) {
-    result.helpers.push(...(await stopHelpers(docker, container.id)));
+    result.helpers.push(...(await stopHelpers(docker, container.id, 'net')));
     result.targets.push(container.name);
     // A stopped container has no namespace to sweep; its next start gets a fresh one.
     if (container.state !== 'running') continue;

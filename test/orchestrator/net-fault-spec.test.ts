@@ -103,6 +103,7 @@ describe('the fault helper container', () => {
       labels: { 'io.enclave-elect.test': 'run1' },
       autoRemove: false,
     });
+    assert.deepEqual(options.Env, ['NET_FAULT_CHAIN=EE_NETFAULT']);
     assert.deepEqual(options.HostConfig, {
       NetworkMode: 'container:c0ffee',
       CapDrop: ['ALL'],
