@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../errors.ts';
 import { FAULTS } from '../../../orchestrator/faults.ts';
 import { chaosCommand } from './chaos/cli.ts';
+import { clockCommand } from './clock/cli.ts';
 import { downCommand } from './down/cli.ts';
 import { faultCommand } from './faults/cli.ts';
 import { healCommand } from './heal/cli.ts';
@@ -25,6 +26,7 @@ export const clusterCommand: CommandModule<object, object> = {
       .command(partitionCommand)
       .command(healCommand)
       .command(netCommand)
+      .command(clockCommand)
       .command(logsCommand)
       .command(downCommand)
       .command(chaosCommand);
