@@ -42,7 +42,7 @@ export const commands: CommandEntry[] = [
   {
     command: 'cluster <command>',
     describe:
-      'Run and break a cluster of containers: up, scale, status, faults, partition, heal, net, clock, logs, down',
+      'Run and break a cluster of containers: up, scale, status, faults, partition, heal, net, clock, cpu, logs, down',
     load: async () => (await import('./cluster/cli.ts')).clusterCommand,
   },
   {

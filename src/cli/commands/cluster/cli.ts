@@ -5,6 +5,7 @@ import { UsageError } from '../../../errors.ts';
 import { FAULTS } from '../../../orchestrator/faults.ts';
 import { chaosCommand } from './chaos/cli.ts';
 import { clockCommand } from './clock/cli.ts';
+import { cpuCommand } from './cpu/cli.ts';
 import { downCommand } from './down/cli.ts';
 import { faultCommand } from './faults/cli.ts';
 import { healCommand } from './heal/cli.ts';
@@ -27,6 +28,7 @@ export const clusterCommand: CommandModule<object, object> = {
       .command(healCommand)
       .command(netCommand)
       .command(clockCommand)
+      .command(cpuCommand)
       .command(logsCommand)
       .command(downCommand)
       .command(chaosCommand);
