@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnclaveElectError } from '../errors.ts';
 import { type ClusterContainer, peersOf, requireCluster } from '../orchestrator/cluster-inventory.ts';
+import { starveCpu } from '../orchestrator/cpu-starvation.ts';
 import type { DockerClient } from '../orchestrator/docker-client.ts';
 import { stopHelpers } from '../orchestrator/fault-helper.ts';
 import { healCluster, partitionCluster } from '../orchestrator/partition.ts';
@@ -90,6 +91,26 @@ export async function applyAndHeal(
     case 'ring':
     case 'bridge':
       return applyAndHealNetwork(context, fault, targets);
+    case 'cpu': {
+      const start = now();
+      const share = fault.cpuSharePercent ?? 10;
+      await starveCpu(
+        docker,
+        context.selector,
+        { target: first.container, sharePercent: share, forMs: fault.holdMs },
+        {
+          reader: context.reader,
+          progress: () => undefined,
+          ...(context.signal ? { signal: context.signal } : {}),
+        },
+      );
+      return {
+        targets,
+        start,
+        heal: now(),
+        note: `${first.name} held to ${share}% of one CPU (cgroup quota)`,
+      };
+    }
     case 'partition': {
       const containers = await requireCluster(docker, context.selector);
       const plan = await planPartition(

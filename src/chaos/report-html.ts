@@ -19,6 +19,7 @@ const COLOURS: Record<string, string> = {
   'one-way': '#637939',
   ring: '#8c6d31',
   bridge: '#843c39',
+  cpu: '#e7ba52',
 };
 const LEADER = '#2ca02c';
 

@@ -12,13 +12,16 @@ import { drawNetFault, NET_KINDS, type NetKind } from './network-params.ts';
 export const CLASSIC_KINDS = ['kill', 'stop', 'pause', 'partition', 'enclave-restart', 'restart'] as const;
 /** Faults of the network itself: shaping on one peer's namespace, and partitions that are not clean cuts. */
 export const NETWORK_KINDS = [...NET_KINDS, 'one-way', 'ring', 'bridge'] as const;
-export const FAULT_KINDS = [...CLASSIC_KINDS, ...NETWORK_KINDS] as const;
+/** Faults of the host: CPU starvation of one peer (its cgroup quota). */
+export const HOST_KINDS = ['cpu'] as const;
+export const FAULT_KINDS = [...CLASSIC_KINDS, ...NETWORK_KINDS, ...HOST_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** `--nemesis-profile`: named mixes of kinds. jepsen mixes every kind, as Jepsen's combined nemesis does. */
 export const NEMESIS_PROFILES: Record<string, readonly FaultKind[]> = {
   classic: CLASSIC_KINDS,
   network: NETWORK_KINDS,
+  host: HOST_KINDS,
   jepsen: FAULT_KINDS,
 };
 
@@ -45,6 +48,8 @@ export interface ScheduledFault {
   net?: NetFaultSpec;
   /** one-way: `mute` (the others stop hearing the target) or `deaf` (the target stops hearing them). */
   direction?: 'mute' | 'deaf';
+  /** cpu: the share of one CPU the target may use while held (percent). */
+  cpuSharePercent?: number;
   /** How long the fault lasts before it is healed (ms); 0 for restarts, which heal themselves. */
   holdMs: number;
 }
@@ -76,6 +81,7 @@ const HOLD_MS: Record<FaultKind, [number, number]> = {
   'one-way': [2000, 6000],
   ring: [2000, 6000],
   bridge: [2000, 6000],
+  cpu: [3000, 8000],
 };
 
 /** Chance that a peer fault aims at the current leader rather than a named peer: failovers are the point. */
@@ -141,6 +147,8 @@ export function generateSchedule(options: ScheduleOptions): ScheduledFault[] {
     }
     if (isNetKind(kind)) fault.net = drawNetFault(kind, random);
     if (kind === 'one-way') fault.direction = random() < 0.5 ? 'mute' : 'deaf';
+    // 5-25% of one CPU: from hardly running to merely slow.
+    if (kind === 'cpu') fault.cpuSharePercent = between(random, [5, 25]);
     if (kind === 'partition') {
       // A minority is cut off: the target plus up to (n-1)/2 - 1 others, so the rest keep a majority.
       const extra = Math.floor(random() * Math.max(0, Math.floor((options.peers.length - 1) / 2)));

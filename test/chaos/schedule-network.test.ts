@@ -63,6 +63,15 @@ describe('network fault kinds in the schedule', () => {
     assert.ok(classic.every((f) => f.net === undefined && f.direction === undefined));
   });
 
+  it('holds a peer to 5-25% of one CPU for 3-8 s', () => {
+    const cpu = generateSchedule({ ...base, faults: ['cpu'] });
+    assert.ok(cpu.length > 20);
+    for (const f of cpu) {
+      assert.ok(f.cpuSharePercent! >= 5 && f.cpuSharePercent! <= 25, `share ${f.cpuSharePercent}`);
+      assert.ok(f.holdMs >= 3000 && f.holdMs <= 8000);
+    }
+  });
+
   it('jepsen mixes every kind, each within the first round', () => {
     assert.deepEqual(new Set(NEMESIS_PROFILES.jepsen), new Set(FAULT_KINDS));
     const jepsen = generateSchedule({ ...base, faults: NEMESIS_PROFILES.jepsen! });
@@ -95,7 +104,10 @@ describe('enclave-elect cluster chaos --nemesis-profile', () => {
   it('refuses an unknown profile, and a profile together with --faults, with exit 2', async () => {
     const unknown = await runBinary(['cluster', 'chaos', '--dry-run', '--nemesis-profile', 'chaos-monkey']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /--nemesis-profile 'chaos-monkey' is not one of classic, network, jepsen/);
+    assert.match(
+      unknown.stderr,
+      /--nemesis-profile 'chaos-monkey' is not one of classic, network, host, jepsen/,
+    );
     const both = await runBinary([
       'cluster',
       'chaos',

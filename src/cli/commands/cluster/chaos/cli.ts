@@ -10,6 +10,7 @@ import {
   FAULT_KINDS,
   type FaultKind,
   generateSchedule,
+  HOST_KINDS,
   NEMESIS_PROFILES,
   NETWORK_KINDS,
   parseFaultKinds,
@@ -105,7 +106,7 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
       .option('interval', { type: 'string', default: '5s', describe: 'Mean quiet time between faults' })
       .option('faults', {
         type: 'string',
-        describe: `Fault kinds to draw from (default: ${CLASSIC_KINDS.join(',')}; also ${NETWORK_KINDS.join(',')})`,
+        describe: `Fault kinds to draw from (default: ${CLASSIC_KINDS.join(',')}; also ${[...NETWORK_KINDS, ...HOST_KINDS].join(',')})`,
       })
       .option('nemesis-profile', {
         type: 'string',
