@@ -26,7 +26,7 @@ interface Report {
   faults: { kind: string; start: string; heal: string | null; note: string }[];
 }
 
-describe('cluster chaos with the network kinds (real engine, real peers)', { timeout: 900_000 }, () => {
+describe('cluster chaos with every new kind (real engine, real peers)', { timeout: 900_000 }, () => {
   const runId = newRunId();
   const cluster = `it-chaosnet-${runId}`;
   let dir = '';
