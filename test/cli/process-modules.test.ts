@@ -12,6 +12,8 @@ import { MAIN, runBinary } from '../support/run-cli.ts';
 
 const RECORDER = fileURLToPath(new URL('../support/record-modules.ts', import.meta.url));
 const HOST_ONLY = [/\/node_modules\/dockerode\//, /\/src\/orchestrator\//, /\/src\/chaos\//];
+/** What a peer parses its flags without (yargs: about 5 MB of a peer's RSS). */
+const NOT_IN_A_PEER = [/\/node_modules\/yargs\//];
 
 const scratch = mkdtempSync(join(tmpdir(), 'ee-modules-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -56,7 +58,7 @@ function hostOnlyModules(urls: string[]): string[] {
 }
 
 describe('modules a process kind loads', () => {
-  it('a running peer loads no dockerode, orchestrator or chaos code', async () => {
+  it('a running peer loads no dockerode, orchestrator, chaos or yargs code', async () => {
     const urls = await modulesLoadedUntil(
       [
         'peer',
@@ -78,6 +80,10 @@ describe('modules a process kind loads', () => {
       'the recorder saw the peer code',
     );
     assert.deepEqual(hostOnlyModules(urls), []);
+    assert.deepEqual(
+      urls.filter((url) => NOT_IN_A_PEER.some((pattern) => pattern.test(url))),
+      [],
+    );
   });
 
   it('a running enclave loads no dockerode, orchestrator or chaos code', async () => {
