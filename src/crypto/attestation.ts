@@ -6,6 +6,7 @@ import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
 import {
   keyId,
   MIN_PRODUCT_RSA_BITS,
+  modulusBits,
   publicKeyFromSpkiDer,
   type RsaPrivateKey,
   type RsaPublicKey,
@@ -121,7 +122,7 @@ export function verifyAttestation(token: string, expect: AttestationExpectations
   } catch (error) {
     throw invalid((error as Error).message);
   }
-  if (!verifyJwsSignature(parsed, leaf.publicKey as RsaPublicKey)) {
+  if (!verifyJwsSignature(parsed, leaf.publicKey)) {
     throw invalid('JWS signature does not verify with the attestation certificate');
   }
   const claims = readClaims(parsed.payload);
@@ -142,7 +143,7 @@ export function verifyAttestation(token: string, expect: AttestationExpectations
     throw invalid('public_key is not an RSA SPKI key');
   }
   const minBits = expect.minKeyBits ?? MIN_PRODUCT_RSA_BITS;
-  if (publicKey.n.bitLength() < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
+  if (modulusBits(publicKey) < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
   return { claims, publicKey, kid: keyId(publicKey), checksum: received };
 }
 
