@@ -84,6 +84,8 @@ export interface StartPeerOptions {
   identity?: PeerIdentity;
   /** Election settings; null or absent: membership only. */
   election?: ElectionConfig | null;
+  /** How requests reach the enclave; the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
 /** How long a stopping leader waits for the enclave to accept its resignation. */
@@ -169,6 +171,7 @@ export async function startPeer(
         requestTimeoutMs: options.election.requestTimeoutMs,
         joined: () => node.joined || discovery.alone,
         logger: log,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       })
     : undefined;
 
