@@ -85,7 +85,9 @@ async function directRunner(
   argv: string[],
 ): Promise<((argv: readonly string[]) => Promise<void>) | undefined> {
   const entry = commands.find((e) => commandName(e) === argv[0]);
-  if (!entry?.direct || argv.some((arg) => HELP_OR_VERSION.has(arg))) return undefined;
+  // A subcommand (`enclave checksum`) or a help request is yargs' to handle.
+  const subcommand = argv[1] !== undefined && !argv[1].startsWith('-');
+  if (!entry?.direct || subcommand || argv.some((arg) => HELP_OR_VERSION.has(arg))) return undefined;
   return entry.direct();
 }
 

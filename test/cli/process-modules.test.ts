@@ -2,7 +2,8 @@
 // that kind's code. The orchestrator, chaos and dockerode stay on the host:
 // loading them into every peer cost about 60 MB of RSS (issue 12). A peer
 // also parses its flags without yargs and verifies attestations and leader
-// certificates with node:crypto alone, without node-forge (about 5 and 8 MB).
+// certificates with node:crypto alone, without node-forge (about 5 and 8 MB);
+// an enclave parses its flags without yargs too.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -88,7 +89,7 @@ describe('modules a process kind loads', () => {
     assert.equal(init.code, 0, init.stderr);
   });
 
-  it('a running enclave loads no dockerode, orchestrator or chaos code', async () => {
+  it('a running enclave loads no dockerode, orchestrator, chaos or yargs code', async () => {
     const urls = await modulesLoadedUntil(
       ['enclave', '--pki', pki, '--state-dir', join(scratch, 'state'), '--host', '127.0.0.1', '--port', '0'],
       'enclave.listening',
@@ -98,6 +99,7 @@ describe('modules a process kind loads', () => {
       'the recorder saw the enclave code',
     );
     assert.deepEqual(matching(urls, HOST_ONLY), []);
+    assert.deepEqual(matching(urls, [/\/node_modules\/yargs\//]), []);
   });
 
   it('a peer that attested the enclave loaded no dockerode, orchestrator, chaos, yargs or node-forge code', async () => {

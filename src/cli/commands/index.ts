@@ -40,6 +40,7 @@ export const commands: CommandEntry[] = [
     command: 'enclave',
     describe: 'Run the mock enclave: attestation, leader election, leases (HTTP)',
     load: async () => (await import('./enclave/cli.ts')).enclaveCommand,
+    direct: async () => (await import('./enclave/cli.ts')).runEnclaveArgv,
   },
   {
     command: 'pki',
