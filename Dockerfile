@@ -72,5 +72,11 @@ USER node
 EXPOSE 7946/udp 7947/tcp
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "/app/src/peer/admin/healthcheck.js"]
-ENTRYPOINT ["node", "/app/src/cli/main.js"]
+# --no-opt --no-maglev: no optimizing compilers. A peer or enclave does a few
+# small things a second (the RSA work is OpenSSL's), so interpreted and
+# baseline code keeps up, and each process saves about 12 MB of RSS: the
+# compilers' code pages are never touched and no optimized code accumulates
+# over days (measured over 4 minutes, 4 peers: 68 MB against 80 MB). V8 does
+# not accept these flags in NODE_OPTIONS, hence here.
+ENTRYPOINT ["node", "--no-opt", "--no-maglev", "/app/src/cli/main.js"]
 CMD ["--help"]

@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { type AdmissionClaims, signAdmission } from '../../src/crypto/admission-certificate.ts';
 import type { SignableRecord } from '../../src/crypto/member-record-signature.ts';
+import { publicKeyOf } from '../../src/crypto/native-rsa.ts';
 import {
   generateRsaKeyPair,
   keyId,
@@ -51,7 +52,7 @@ export class BenchAdmissions {
 
   constructor(pem: string) {
     this.#key = forge.pki.privateKeyFromPem(pem);
-    const publicKey = forge.pki.setRsaPublicKey(this.#key.n, this.#key.e) as RsaPublicKey;
+    const publicKey = publicKeyOf(this.#key);
     this.#kid = keyId(publicKey);
     this.keys = new Map([[this.#kid, publicKey]]);
   }

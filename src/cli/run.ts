@@ -1,7 +1,7 @@
 // The one yargs runner: builds the parser from the command modules, never lets
 // yargs exit the process, and maps failures to exit codes (0 ok, 1 failure,
 // 2 usage). Handlers throw; they never call process.exit.
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { EnclaveElectError, UsageError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { type AnyCommand, type CommandEntry, commandName, commands } from './commands/index.ts';
@@ -21,6 +21,8 @@ const defaultIO: CliIO = { stderr: (text) => process.stderr.write(text) };
  * listed by name and description, which is all `--help` and suggestions need.
  */
 async function buildParser(argv: string[]): Promise<Argv> {
+  // Loaded here, not at the top: a command run directly never needs it.
+  const { default: yargs } = await import('yargs');
   let parser = yargs(argv)
     .scriptName(BIN)
     // Options are read by their kebab-case names; no camelCase twins in errors.
@@ -76,9 +78,24 @@ function withSuggestion(message: string, argv: string[]): string {
   return guess ? `Unknown command '${first}'. Did you mean '${guess}'?` : `Unknown command '${first}'.`;
 }
 
+const HELP_OR_VERSION = new Set(['--help', '-h', '--version', '-V']);
+
+/** The command's own runner when it has one and argv asks for no help or version. */
+async function directRunner(
+  argv: string[],
+): Promise<((argv: readonly string[]) => Promise<void>) | undefined> {
+  const entry = commands.find((e) => commandName(e) === argv[0]);
+  // A subcommand (`enclave checksum`) or a help request is yargs' to handle.
+  const subcommand = argv[1] !== undefined && !argv[1].startsWith('-');
+  if (!entry?.direct || subcommand || argv.some((arg) => HELP_OR_VERSION.has(arg))) return undefined;
+  return entry.direct();
+}
+
 export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<number> {
   try {
-    await (await buildParser(argv)).parseAsync();
+    const direct = await directRunner(argv);
+    if (direct) await direct(argv.slice(1));
+    else await (await buildParser(argv)).parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, io);

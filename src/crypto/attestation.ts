@@ -6,6 +6,7 @@ import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
 import {
   keyId,
   MIN_PRODUCT_RSA_BITS,
+  modulusBits,
   publicKeyFromSpkiDer,
   type RsaPrivateKey,
   type RsaPublicKey,
@@ -145,13 +146,13 @@ function verifyDocument(
   try {
     leaf = verifyChainToRoot(x5c as string[], expect.root, expect.now);
     chainValidUntil = Math.min(
-      expect.root.validity.notAfter.getTime(),
-      ...(x5c as string[]).map((entry) => certificateFromX5c(entry).validity.notAfter.getTime()),
+      Date.parse(expect.root.validTo),
+      ...(x5c as string[]).map((entry) => Date.parse(certificateFromX5c(entry).validTo)),
     );
   } catch (error) {
     throw invalid((error as Error).message);
   }
-  if (!verifyJwsSignature(parsed, leaf.publicKey as RsaPublicKey)) {
+  if (!verifyJwsSignature(parsed, leaf.publicKey)) {
     throw invalid('JWS signature does not verify with the attestation certificate');
   }
   const claims = readClaims(parsed.payload);
@@ -172,7 +173,7 @@ function verifyDocument(
     throw invalid('public_key is not an RSA SPKI key');
   }
   const minBits = expect.minKeyBits ?? MIN_PRODUCT_RSA_BITS;
-  if (publicKey.n.bitLength() < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
+  if (modulusBits(publicKey) < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
   return { claims, publicKey, kid: keyId(publicKey), checksum: received, token, chainValidUntil };
 }
 

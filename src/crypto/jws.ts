@@ -1,5 +1,5 @@
 // Compact JWS (RFC 7515) with RS256 only (RSASSA-PKCS1-v1_5 over SHA-256,
-// RFC 7518 §3.3) on forge keys, the RSA arithmetic done by OpenSSL
+// RFC 7518 §3.3), the RSA arithmetic done by OpenSSL
 // (native-rsa.ts). The payload is the canonical JSON of the claims, so a
 // re-encoding never changes the bytes signed.
 // Parsing is strict: three parts, canonical base64url, JSON objects, alg RS256.
@@ -7,7 +7,7 @@ import { EnclaveElectError } from '../errors.ts';
 import { decodeBase64url, encodeBase64url } from './base64url.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { rsaSignSha256, rsaVerifySha256 } from './native-rsa.ts';
-import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
+import { modulusBytes, publicJwk, type RsaPrivateKey, type RsaPublicKey } from './rsa-keys.ts';
 import { VerdictMemo } from './verdict-memo.ts';
 
 export interface JwsHeader {
@@ -81,8 +81,7 @@ export function parseJwsOr(token: string, refuse: (message: string) => Error): P
 
 /** True when the RS256 signature over the signing input verifies with the key. */
 export function verifyJwsSignature(parsed: ParsedJws, publicKey: RsaPublicKey): boolean {
-  const expectedLength = Math.ceil(publicKey.n.bitLength() / 8);
-  if (parsed.signature.length !== expectedLength) return false;
+  if (parsed.signature.length !== modulusBytes(publicKey)) return false;
   const signingInput = Buffer.from(parsed.signingInput);
   const memoKey = VerdictMemo.key(modulusOf(publicKey), signingInput, parsed.signature);
   if (jwsVerdicts.has(memoKey)) return true;
@@ -98,7 +97,8 @@ const moduli = new WeakMap<RsaPublicKey, Buffer>();
 function modulusOf(key: RsaPublicKey): Buffer {
   let modulus = moduli.get(key);
   if (!modulus) {
-    modulus = Buffer.from(`${key.n.toString(16)}:${key.e.toString(16)}`);
+    const { n, e } = publicJwk(key);
+    modulus = Buffer.from(`${n}:${e}`);
     moduli.set(key, modulus);
   }
   return modulus;

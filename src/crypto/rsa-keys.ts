@@ -1,13 +1,17 @@
-// RSA key pairs as node-forge objects (forge does all X.509 and PEM work; the
-// private-key arithmetic runs in OpenSSL, see native-rsa.ts), plus the encodings our formats use for public keys: SPKI
-// DER and the RFC 7638 JWK thumbprint that serves as key id.
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import forge from 'node-forge';
+// RSA keys and the encodings our formats use for public keys: SPKI DER and
+// the RFC 7638 JWK thumbprint that serves as key id. Public keys are
+// node:crypto KeyObjects, so verifying needs nothing else. Private keys are
+// node-forge objects (forge writes the PKI's PEM and signs its certificates);
+// their arithmetic runs in OpenSSL (native-rsa.ts).
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type forgeModule from 'node-forge';
 import { encodeBase64url } from './base64url.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { forge } from './forge.ts';
 
-export type RsaPrivateKey = forge.pki.rsa.PrivateKey;
-export type RsaPublicKey = forge.pki.rsa.PublicKey;
+export type RsaPrivateKey = forgeModule.pki.rsa.PrivateKey;
+/** An RSA public key (a KeyObject of type 'public', asymmetricKeyType 'rsa'). */
+export type RsaPublicKey = KeyObject;
 
 export interface RsaKeyPair {
   privateKey: RsaPrivateKey;
@@ -19,43 +23,36 @@ export const MIN_PRODUCT_RSA_BITS = 2048;
 
 export function generateRsaKeyPair(bits = MIN_PRODUCT_RSA_BITS): RsaKeyPair {
   // Prime search in forge's pure-JS bignum takes seconds per 2048-bit key;
-  // OpenSSL (node:crypto) takes milliseconds. The key is generated there and
-  // handed to forge as PKCS#8 PEM, in memory only.
-  const { privateKey: pem } = generateKeyPairSync('rsa', {
+  // OpenSSL (node:crypto) takes milliseconds. The private key is handed to
+  // forge as PKCS#8 PEM, in memory only.
+  const { privateKey: pem, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: bits,
     publicExponent: 65537,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'der' },
   });
-  const privateKey = forge.pki.privateKeyFromPem(pem);
-  return { privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) };
+  return { privateKey: forge().pki.privateKeyFromPem(pem), publicKey: publicKeyFromSpkiDer(publicKey) };
 }
 
 export function spkiDer(publicKey: RsaPublicKey): Buffer {
-  const der = forge.asn1.toDer(forge.pki.publicKeyToAsn1(publicKey)).getBytes();
-  return Buffer.from(der, 'binary');
+  return publicKey.export({ type: 'spki', format: 'der' });
 }
 
 export function publicKeyFromSpkiDer(der: Uint8Array): RsaPublicKey {
-  const asn1 = forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')));
-  const key = forge.pki.publicKeyFromAsn1(asn1) as RsaPublicKey;
-  if (!key.n || !key.e) throw new TypeError('not an RSA public key');
+  const key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType !== 'rsa') throw new TypeError('not an RSA public key');
   return key;
 }
 
 export function publicKeyToPem(publicKey: RsaPublicKey): string {
-  return forge.pki.publicKeyToPem(publicKey);
-}
-
-function bigIntegerToBase64url(value: forge.jsbn.BigInteger): string {
-  let hex = value.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  return encodeBase64url(Buffer.from(hex, 'hex'));
+  return publicKey.export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** The public key as a JWK (RFC 7517) with the members RFC 7638 hashes. */
 export function publicJwk(publicKey: RsaPublicKey): { kty: 'RSA'; n: string; e: string } {
-  return { kty: 'RSA', n: bigIntegerToBase64url(publicKey.n), e: bigIntegerToBase64url(publicKey.e) };
+  const { n, e } = publicKey.export({ format: 'jwk' });
+  if (typeof n !== 'string' || typeof e !== 'string') throw new TypeError('not an RSA public key');
+  return { kty: 'RSA', n, e };
 }
 
 /** RFC 7638 JWK SHA-256 thumbprint, base64url: the enclave key id (`kid`). */
@@ -67,6 +64,13 @@ export function keyId(publicKey: RsaPublicKey): string {
   );
 }
 
+/** The modulus length in bits. */
+export function modulusBits(key: RsaPublicKey): number {
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (bits === undefined) throw new TypeError('not an RSA key');
+  return bits;
+}
+
 export function modulusBytes(key: RsaPublicKey): number {
-  return Math.ceil(key.n.bitLength() / 8);
+  return Math.ceil(modulusBits(key) / 8);
 }

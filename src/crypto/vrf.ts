@@ -4,8 +4,8 @@
 // proof. Deterministic for a key and input, so the enclave cannot pick among
 // outcomes, and anyone holding the public key can check a proof.
 import { hash } from 'node:crypto';
-import { rsasp1, rsavp1 } from './native-rsa.ts';
-import { modulusBytes, type RsaPrivateKey, type RsaPublicKey } from './rsa-keys.ts';
+import { publicKeyOf, rsasp1, rsavp1 } from './native-rsa.ts';
+import { modulusBytes, publicJwk, type RsaPrivateKey, type RsaPublicKey } from './rsa-keys.ts';
 
 const SUITE_STRING = Buffer.from([0x01]);
 const ONE_STRING = Buffer.from([0x01]);
@@ -34,7 +34,7 @@ export function mgf1Sha256(seed: Uint8Array, length: number): Buffer {
 }
 
 function modulusBigInt(key: RsaPublicKey): bigint {
-  return BigInt(`0x${key.n.toString(16)}`);
+  return BigInt(`0x${Buffer.from(publicJwk(key).n, 'base64url').toString('hex')}`);
 }
 
 const salts = new WeakMap<RsaPublicKey, Buffer>();
@@ -58,7 +58,7 @@ function encodedMessage(key: RsaPublicKey, alpha: Uint8Array): Buffer {
 
 /** RSAFDHVRF_prove (RFC 9381 §5.1): pi_string of k octets. */
 export function vrfProve(privateKey: RsaPrivateKey, alpha: Uint8Array): Buffer {
-  const em = encodedMessage(privateKey as unknown as RsaPublicKey, alpha);
+  const em = encodedMessage(publicKeyOf(privateKey), alpha);
   // m = OS2IP(EM) < 256^(k-1) <= n; s = RSASP1(K, m); pi = I2OSP(s, k).
   return rsasp1(privateKey, Buffer.concat([Buffer.from([0]), em]));
 }

@@ -1,13 +1,16 @@
-// X.509 for the mock attestation PKI, with node-forge: a self-signed root CA
-// (the mock vendor root that peers pin), leaf certificates under it, DER/PEM
-// conversions, and chain verification that trusts only the pinned root —
-// certificates that travel in a token's `x5c` are never roots.
-import { randomBytes } from 'node:crypto';
-import forge from 'node-forge';
+// X.509 for the mock attestation PKI. Certificates are node:crypto
+// X509Certificate objects. Making one (a self-signed root CA, the mock vendor
+// root peers pin, and leaves under it) uses node-forge, loaded only then
+// (./forge.ts); verifying a chain uses node:crypto alone, so a peer never loads
+// forge. Only the pinned root is a trust anchor: certificates that travel in a
+// token's `x5c` are never roots.
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { EnclaveElectError } from '../errors.ts';
+import { certificateProfile, OID } from './certificate-profile.ts';
+import { forge } from './forge.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 
-export type Certificate = forge.pki.Certificate;
+export type Certificate = X509Certificate;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -30,8 +33,9 @@ function serialNumber(): string {
 }
 
 export function createCertificate(spec: CertificateSpec): Certificate {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = spec.publicKey;
+  const { pki, asn1, md } = forge();
+  const cert = pki.createCertificate();
+  cert.publicKey = pki.publicKeyFromPem(spec.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   cert.serialNumber = serialNumber();
   cert.validity.notBefore = new Date(spec.notBefore.getTime() - 60_000);
   cert.validity.notAfter = new Date(spec.notBefore.getTime() + spec.validDays * DAY_MS);
@@ -40,7 +44,8 @@ export function createCertificate(spec: CertificateSpec): Certificate {
     { name: 'organizationName', value: 'enclave-elect mock attestation' },
   ];
   cert.setSubject(subject);
-  cert.setIssuer(spec.issuer ? spec.issuer.subject.attributes : subject);
+  const issuer = spec.issuer && pki.certificateFromAsn1(asn1.fromDer(spec.issuer.raw.toString('binary')));
+  cert.setIssuer(issuer ? issuer.subject.attributes : subject);
   const extensions: object[] = [
     {
       name: 'basicConstraints',
@@ -54,31 +59,27 @@ export function createCertificate(spec: CertificateSpec): Certificate {
     { name: 'subjectKeyIdentifier' },
   ];
   cert.setExtensions(extensions);
-  cert.sign(spec.issuerKey, forge.md.sha256.create());
-  // Round-trip through DER: forge fills in the name hashes its CA store
-  // matches on only when it parses a certificate.
-  return certificateFromX5c(certificateToX5c(cert));
+  cert.sign(spec.issuerKey, md.sha256.create());
+  return new X509Certificate(Buffer.from(asn1.toDer(pki.certificateToAsn1(cert)).getBytes(), 'binary'));
 }
 
 export function certificateToPem(cert: Certificate): string {
-  return forge.pki.certificateToPem(cert);
+  return cert.toString();
 }
 
 export function certificateFromPem(pem: string): Certificate {
-  return forge.pki.certificateFromPem(pem);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new TypeError('no PEM CERTIFICATE block');
+  return new X509Certificate(pem);
 }
 
 /** DER as standard base64: the encoding of an `x5c` entry (RFC 7515 §4.1.6). */
 export function certificateToX5c(cert: Certificate): string {
-  return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary').toString(
-    'base64',
-  );
+  return cert.raw.toString('base64');
 }
 
 export function certificateFromX5c(entry: string): Certificate {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(entry)) throw new TypeError('x5c entry is not base64');
-  const der = Buffer.from(entry, 'base64').toString('binary');
-  return forge.pki.certificateFromAsn1(forge.asn1.fromDer(der));
+  return new X509Certificate(Buffer.from(entry, 'base64'));
 }
 
 export class ChainError extends EnclaveElectError {
@@ -87,10 +88,43 @@ export class ChainError extends EnclaveElectError {
   }
 }
 
+/** Critical extensions a chain may carry; any other critical one is refused (RFC 5280 §4.2). */
+const UNDERSTOOD_CRITICAL = new Set<string>([OID.basicConstraints, OID.keyUsage]);
+
+/**
+ * Why `issuer` may not issue a certificate `below` certificates below it
+ * (0: it issued the leaf), or undefined when it may: a CA (basic constraints
+ * present, cA set), keyCertSign when it states key usage, path length kept.
+ */
+function caRefusal(issuer: Certificate, below: number): string | undefined {
+  const profile = certificateProfile(issuer.raw);
+  if (profile.keyCertSign === false) return `${issuer.subject} may not sign certificates (keyUsage)`;
+  const basic = profile.basicConstraints;
+  if (!basic?.ca) return `${issuer.subject} is not a CA (basicConstraints)`;
+  if (basic.pathLength !== undefined && below - 1 > basic.pathLength)
+    return `${issuer.subject} allows ${basic.pathLength} intermediates, the chain has ${below - 1}`;
+  return undefined;
+}
+
+/** Why `cert` fails on its own (algorithm, validity, critical extensions), or undefined. */
+function ownRefusal(cert: Certificate, now: Date): string | undefined {
+  const profile = certificateProfile(cert.raw);
+  if (profile.signatureAlgorithm !== OID.sha256WithRSAEncryption)
+    return 'every certificate must be signed with sha256WithRSAEncryption';
+  if (now < cert.validFromDate || now > cert.validToDate)
+    return `${cert.subject} is not valid at ${now.toISOString()} (valid ${cert.validFrom} to ${cert.validTo})`;
+  for (const [oid, { critical }] of profile.extensions) {
+    if (critical && !UNDERSTOOD_CRITICAL.has(oid))
+      return `${cert.subject} has unsupported critical extension ${oid}`;
+  }
+  return undefined;
+}
+
 /**
  * Verify that `x5c` (leaf first) chains to `root`, valid at `now`. Only the
  * pinned root is a trust anchor: a trailing copy of it in `x5c` is dropped,
- * and any other certificate is at most an intermediate. Returns the leaf.
+ * and any other certificate is at most an intermediate, which must be a CA.
+ * Returns the leaf.
  */
 export function verifyChainToRoot(x5c: readonly string[], root: Certificate, now: Date): Certificate {
   if (x5c.length === 0 || x5c.length > 4) throw new ChainError('x5c must hold 1 to 4 certificates');
@@ -100,19 +134,29 @@ export function verifyChainToRoot(x5c: readonly string[], root: Certificate, now
   } catch (error) {
     throw new ChainError(`x5c holds a certificate that does not parse: ${(error as Error).message}`);
   }
-  const rootX5c = certificateToX5c(root);
-  if (x5c.length > 1 && x5c[x5c.length - 1] === rootX5c) chain = chain.slice(0, -1);
-  for (const cert of chain) {
-    if (cert.siginfo.algorithmOid !== forge.pki.oids.sha256WithRSAEncryption) {
-      throw new ChainError('every certificate must be signed with sha256WithRSAEncryption');
-    }
-  }
-  const caStore = forge.pki.createCaStore([certificateFromX5c(rootX5c)]);
+  if (chain.length > 1 && chain.at(-1)!.raw.equals(root.raw)) chain = chain.slice(0, -1);
+  const refuse = (reason: string): never => {
+    throw new ChainError(`certificate chain does not lead to the pinned root: ${reason}`);
+  };
   try {
-    forge.pki.verifyCertificateChain(caStore, chain, { validityCheckDate: now });
+    for (const [depth, cert] of chain.entries()) {
+      const refusal = ownRefusal(cert, now);
+      if (refusal) refuse(refusal);
+      const issuer = chain[depth + 1] ?? root;
+      // The pinned root issuing itself (x5c is just the root) needs no CA rights.
+      if (!cert.raw.equals(issuer.raw)) {
+        const caRefused = caRefusal(issuer, depth + 1);
+        if (caRefused) refuse(caRefused);
+      }
+      // checkIssued: names (and key identifiers) match; verify: the issuer's key signed it.
+      if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey))
+        refuse(`${cert.subject} is not issued by ${issuer === root ? 'the pinned root' : issuer.subject}`);
+    }
   } catch (error) {
-    const message = (error as { message?: string }).message ?? String(error);
-    throw new ChainError(`certificate chain does not lead to the pinned root: ${message}`);
+    if (error instanceof ChainError) throw error;
+    refuse(`a certificate is malformed: ${(error as Error).message}`);
   }
-  return chain[0]!;
+  const leaf = chain[0]!;
+  if (leaf.publicKey.asymmetricKeyType !== 'rsa') refuse('the leaf key is not RSA');
+  return leaf;
 }

@@ -1,6 +1,7 @@
 // The mock attestation PKI on disk: a self-signed root (what peers pin) and
 // the attestation certificate and key under it. Keys are written 0600 and are
 // never overwritten without `force`.
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -27,11 +28,9 @@ export interface PkiInitResult {
   rootFingerprint: string;
 }
 
+/** SHA-256 of the certificate's DER, lowercase hex. */
 export function certificateFingerprint(cert: Certificate): string {
-  const der = forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes();
-  const md = forge.md.sha256.create();
-  md.update(der);
-  return md.digest().toHex();
+  return createHash('sha256').update(cert.raw).digest('hex');
 }
 
 export function initPki(dir: string, options: PkiInitOptions = {}): PkiInitResult {
@@ -110,7 +109,7 @@ export function loadEnclavePki(dir: string): EnclavePki {
   const root = loadRootCertificate(dir);
   const attestationCert = certificateFromPem(readPkiFile(join(dir, PKI_FILES.attestationCert)));
   const attestationKey = forge.pki.privateKeyFromPem(readPkiFile(join(dir, PKI_FILES.attestationKey)));
-  if (!root.verify(attestationCert)) {
+  if (!attestationCert.checkIssued(root) || !attestationCert.verify(root.publicKey)) {
     throw new EnclaveElectError('E_CONFIG', `${dir}: the attestation certificate is not signed by the root`);
   }
   return { root, attestationCert, attestationKey };

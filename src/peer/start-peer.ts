@@ -93,6 +93,8 @@ export interface StartPeerOptions {
   identity?: PeerIdentity;
   /** Election settings; null or absent: membership only. */
   election?: ElectionConfig | null;
+  /** How requests reach the enclave; the global fetch by default. */
+  fetch?: typeof fetch;
 }
 
 /** How long a stopping leader waits for the enclave to accept its resignation. */
@@ -243,6 +245,7 @@ export async function startPeer(
         logger: log,
         observer: leadership.observer,
         ...(client ? { client } : {}),
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       })
     : undefined;
   leadership.attach(election);

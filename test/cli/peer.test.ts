@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { MAIN, runBinary } from '../support/run-cli.ts';
+import { LOOPBACK_PEER_FLAGS, MAIN, runBinary } from '../support/run-cli.ts';
 
 describe('enclave-elect peer', () => {
   it('lists every setting with its environment variable in --help', async () => {
@@ -51,24 +51,10 @@ describe('enclave-elect peer', () => {
   });
 
   it('serves /status and /readyz, and on SIGTERM leaves and exits within a second', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        MAIN,
-        'peer',
-        '--name',
-        'solo',
-        '--bind-address',
-        '127.0.0.1',
-        '--gossip-port',
-        '0',
-        '--admin-address',
-        '127.0.0.1',
-        '--admin-port',
-        '0',
-      ],
-      { env: { ...process.env, LOG_PRETTY: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [MAIN, 'peer', '--name', 'solo', ...LOOPBACK_PEER_FLAGS], {
+      env: { ...process.env, LOG_PRETTY: '0', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;

@@ -1,38 +1,58 @@
 // A peer or enclave container runs one process kind; the CLI must load only
 // that kind's code. The orchestrator, chaos and dockerode stay on the host:
-// loading them into every peer cost about 60 MB of RSS (issue 12).
+// loading them into every peer cost about 60 MB of RSS (issue 12). A peer
+// also parses its flags without yargs and verifies attestations and leader
+// certificates with node:crypto alone, without node-forge (about 5 and 8 MB);
+// an enclave parses its flags without yargs too.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MAIN, runBinary } from '../support/run-cli.ts';
+import { LOOPBACK_PEER_FLAGS, MAIN, runBinary } from '../support/run-cli.ts';
 
 const RECORDER = fileURLToPath(new URL('../support/record-modules.ts', import.meta.url));
 const HOST_ONLY = [/\/node_modules\/dockerode\//, /\/src\/orchestrator\//, /\/src\/chaos\//];
+const NOT_IN_A_PEER = [/\/node_modules\/yargs\//, /\/node_modules\/node-forge\//];
 
 const scratch = mkdtempSync(join(tmpdir(), 'ee-modules-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+const started: ChildProcess[] = [];
+after(() => {
+  for (const child of started) child.kill('SIGKILL');
+  rmSync(scratch, { recursive: true, force: true });
+});
 
-/** Start the CLI with `args`, wait for `event` in its JSON logs, ask for the modules it loaded, stop it. */
-async function modulesLoadedUntil(args: string[], event: string): Promise<string[]> {
-  const record = join(scratch, `modules-${args[0]}-${Date.now()}.txt`);
-  const child = spawn(process.execPath, ['--import', RECORDER, MAIN, ...args], {
-    env: { ...process.env, LOG_PRETTY: '0', LOG_LEVEL: 'info', RECORD_MODULES_TO: record },
+interface Running {
+  child: ChildProcess;
+  /** The JSON log line with `event`, parsed. */
+  line: Record<string, unknown>;
+  stderr: () => string;
+}
+
+/** Start the CLI with `args` (recording its modules to `record`) and wait for `event` in its JSON logs. */
+async function startUntil(args: string[], event: string, record?: string): Promise<Running> {
+  const child = spawn(process.execPath, [...(record ? ['--import', RECORDER] : []), MAIN, ...args], {
+    env: {
+      ...process.env,
+      LOG_PRETTY: '0',
+      LOG_LEVEL: 'info',
+      ...(record ? { RECORD_MODULES_TO: record } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
   let stdout = '';
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      if (stdout.includes(`"event":"${event}"`)) resolve();
+      const found = stdout.split('\n').find((l) => l.includes(`"event":"${event}"`));
+      if (found) resolve(JSON.parse(found) as Record<string, unknown>);
     });
     child.on('close', (code) => reject(new Error(`exited ${code} before ${event}: ${stderr}`)));
     setTimeout(() => {
@@ -40,9 +60,17 @@ async function modulesLoadedUntil(args: string[], event: string): Promise<string
       reject(new Error(`no ${event} within 20 s: ${stderr}`));
     }, 20_000).unref();
   });
+  return { child, line, stderr: () => stderr };
+}
+
+/** Start the CLI with `args`, wait for `event`, ask for the modules it loaded, stop it. */
+async function modulesLoadedUntil(args: string[], event: string): Promise<string[]> {
+  const record = join(scratch, `modules-${args[0]}-${Date.now()}.txt`);
+  const { child, stderr } = await startUntil(args, event, record);
+  const exited = new Promise((resolve) => child.on('close', resolve));
   child.kill('SIGUSR2');
   for (let waited = 0; !existsSync(record); waited += 20) {
-    if (waited > 10_000) throw new Error(`no module list from the process: ${stderr}`);
+    if (waited > 10_000) throw new Error(`no module list from the process: ${stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const urls = readFileSync(record, 'utf8').split('\n');
@@ -51,39 +79,17 @@ async function modulesLoadedUntil(args: string[], event: string): Promise<string
   return urls;
 }
 
-function hostOnlyModules(urls: string[]): string[] {
-  return urls.filter((url) => HOST_ONLY.some((pattern) => pattern.test(url)));
-}
+const matching = (urls: string[], patterns: RegExp[]) =>
+  urls.filter((url) => patterns.some((pattern) => pattern.test(url)));
 
 describe('modules a process kind loads', () => {
-  it('a running peer loads no dockerode, orchestrator or chaos code', async () => {
-    const urls = await modulesLoadedUntil(
-      [
-        'peer',
-        '--name',
-        'lean',
-        '--bind-address',
-        '127.0.0.1',
-        '--gossip-port',
-        '0',
-        '--admin-address',
-        '127.0.0.1',
-        '--admin-port',
-        '0',
-      ],
-      'peer.started',
-    );
-    assert.ok(
-      urls.some((url) => url.includes('/src/peer/')),
-      'the recorder saw the peer code',
-    );
-    assert.deepEqual(hostOnlyModules(urls), []);
-  });
-
-  it('a running enclave loads no dockerode, orchestrator or chaos code', async () => {
-    const pki = join(scratch, 'pki');
+  const pki = join(scratch, 'pki');
+  before(async () => {
     const init = await runBinary(['pki', 'init', '--out', pki]);
     assert.equal(init.code, 0, init.stderr);
+  });
+
+  it('a running enclave loads no dockerode, orchestrator, chaos or yargs code', async () => {
     const urls = await modulesLoadedUntil(
       ['enclave', '--pki', pki, '--state-dir', join(scratch, 'state'), '--host', '127.0.0.1', '--port', '0'],
       'enclave.listening',
@@ -92,6 +98,44 @@ describe('modules a process kind loads', () => {
       urls.some((url) => url.includes('/src/enclave/')),
       'the recorder saw the enclave code',
     );
-    assert.deepEqual(hostOnlyModules(urls), []);
+    assert.deepEqual(matching(urls, HOST_ONLY), []);
+    assert.deepEqual(matching(urls, [/\/node_modules\/yargs\//]), []);
+  });
+
+  it('a peer that attested the enclave loaded no dockerode, orchestrator, chaos, yargs or node-forge code', async () => {
+    const enclave = await startUntil(
+      [
+        'enclave',
+        '--pki',
+        pki,
+        '--state-dir',
+        join(scratch, 'state-2'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+      ],
+      'enclave.listening',
+    );
+    const urls = await modulesLoadedUntil(
+      [
+        'peer',
+        '--name',
+        'lean',
+        ...LOOPBACK_PEER_FLAGS,
+        '--enclave-url',
+        `http://127.0.0.1:${enclave.line.port}`,
+        '--pki-root',
+        join(pki, 'root.crt.pem'),
+      ],
+      'enclave.attested',
+    );
+    enclave.child.kill('SIGKILL');
+    assert.ok(
+      urls.some((url) => url.includes('/src/crypto/attestation.')),
+      'the recorder saw the verification code',
+    );
+    assert.deepEqual(matching(urls, HOST_ONLY), []);
+    assert.deepEqual(matching(urls, NOT_IN_A_PEER), []);
   });
 });

@@ -157,7 +157,8 @@ describe('independent verification (openssl, jose) of product-size tokens', () =
       join(work, 'em'),
     ]);
     const recovered = readFileSync(join(work, 'em'));
-    const n = Buffer.from(attested.publicKey.n.toString(16).padStart(512, '0'), 'hex');
+    const n = Buffer.from(attested.publicKey.export({ format: 'jwk' }).n!, 'base64url');
+    assert.equal(n.length, 256, 'a 2048-bit modulus, 256 octets with no leading zero');
     const k = Buffer.alloc(4);
     k.writeUInt32BE(256);
     const alpha = Buffer.from(

@@ -13,7 +13,7 @@ const keys1024: RsaKeyPair = generateRsaKeyPair(1024); // test-only size
 const keys2048: RsaKeyPair = generateRsaKeyPair(2048);
 
 function referenceProof(keys: RsaKeyPair, alpha: Buffer): Buffer {
-  const n = Buffer.from(keys.publicKey.n.toString(16).padStart(keys.publicKey.n.bitLength() / 4, '0'), 'hex');
+  const n = Buffer.from(keys.publicKey.export({ format: 'jwk' }).n!, 'base64url');
   const k = n.length;
   const kBytes = Buffer.alloc(4);
   kBytes.writeUInt32BE(k);

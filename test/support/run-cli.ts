@@ -4,6 +4,18 @@ import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
+/** `peer` flags for a test peer on loopback, on ports the system picks. */
+export const LOOPBACK_PEER_FLAGS = [
+  '--bind-address',
+  '127.0.0.1',
+  '--gossip-port',
+  '0',
+  '--admin-address',
+  '127.0.0.1',
+  '--admin-port',
+  '0',
+];
+
 export interface CliResult {
   code: number | null;
   stdout: string;

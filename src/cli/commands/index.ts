@@ -14,6 +14,12 @@ export interface CommandEntry {
   command: string;
   describe: string;
   load: () => Promise<AnyCommand>;
+  /**
+   * The command run with its own flag parser, without loading yargs at all:
+   * for the long-running process of a container, whose RSS counts (issue 12).
+   * `--help` and `--version` still go through yargs and `load`.
+   */
+  direct?: () => Promise<(argv: readonly string[]) => Promise<void>>;
 }
 
 export const commands: CommandEntry[] = [
@@ -28,11 +34,13 @@ export const commands: CommandEntry[] = [
     describe:
       'Run a cluster member: SWIM gossip over UDP, leader election through the enclave, admin HTTP on :7947',
     load: async () => (await import('./peer/cli.ts')).peerCommand,
+    direct: async () => (await import('./peer/cli.ts')).runPeerArgv,
   },
   {
     command: 'enclave',
     describe: 'Run the mock enclave: attestation, leader election, leases (HTTP)',
     load: async () => (await import('./enclave/cli.ts')).enclaveCommand,
+    direct: async () => (await import('./enclave/cli.ts')).runEnclaveArgv,
   },
   {
     command: 'pki',

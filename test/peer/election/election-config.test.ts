@@ -40,7 +40,7 @@ describe('election config', () => {
     assert.equal(config.clusterId, 'blue');
     assert.equal(config.timing.askers, 4);
     assert.equal(config.rootPath, rootPath);
-    assert.equal(config.root.subject.hash, pki.root.subject.hash);
+    assert.equal(config.root.fingerprint256, pki.root.fingerprint256);
   });
 
   it('rejects bad values naming the option', () => {

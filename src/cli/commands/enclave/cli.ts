@@ -2,31 +2,16 @@
 // print the function checksum (the "deploy output" peers pin). Every flag has
 // an environment variable; precedence is flag, then environment, then default.
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
+import { POLICIES } from '../../../crypto/leader-certificate.ts';
 import { ADMISSION_DEFAULTS } from '../../../enclave/admission-service.ts';
 import { ENCLAVE_HTTP_LIMITS } from '../../../enclave/http-server.ts';
 import { HTTP_LIMIT_DEFAULTS } from '../../../http/http-limits.ts';
 import { createLogger } from '../../../log/logger.ts';
-import { runEnclave, validateEnclaveOptions } from './enclave.ts';
+import { enclaveDefaults, parseEnclaveArgv } from './argv.ts';
+import { type EnclaveArgs, runEnclave, validateEnclaveOptions } from './enclave.ts';
 import { functionChecksumReport } from './function-checksum.ts';
 
-export interface EnclaveOptions {
-  pki: string;
-  port: number;
-  host: string;
-  'state-dir': string;
-  policy: Policy;
-  'lease-ms': number;
-  function: string | undefined;
-  'cluster-id': string;
-  'join-secret': string | undefined;
-  'admission-ttl-ms': number;
-  'identities-per-address': number;
-  'headers-timeout-ms': number;
-  'request-timeout-ms': number;
-  'idle-timeout-ms': number;
-  'max-connections': number;
-}
+export type EnclaveOptions = EnclaveArgs;
 
 export interface ChecksumOptions {
   function: string | undefined;
@@ -54,47 +39,48 @@ const checksumCommand: CommandModule<object, ChecksumOptions> = {
 };
 
 function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
+  const defaults = enclaveDefaults(env);
   return y
     .option('pki', {
       type: 'string',
-      default: env.PKI_DIR ?? '',
+      default: defaults.pki,
       defaultDescription: '$PKI_DIR',
       describe: 'PKI directory made by `pki init` (attestation key and certificate, root)',
     })
     .option('host', {
       type: 'string',
-      default: env.ENCLAVE_HOST ?? '0.0.0.0',
+      default: defaults.host,
       describe: 'Address to listen on [$ENCLAVE_HOST]',
     })
     .option('port', {
       type: 'number',
-      default: Number(env.ENCLAVE_PORT ?? 8000),
+      default: defaults.port,
       describe: 'TCP port [$ENCLAVE_PORT]',
     })
     .option('state-dir', {
       type: 'string',
-      default: env.ENCLAVE_STATE_DIR ?? 'enclave-state',
+      default: defaults['state-dir'],
       describe: 'Directory for the sealed epoch state [$ENCLAVE_STATE_DIR]',
     })
     .option('policy', {
       choices: POLICIES,
-      default: (env.ENCLAVE_POLICY ?? DEFAULT_POLICY) as Policy,
+      default: defaults.policy,
       describe: 'Leader-choice policy [$ENCLAVE_POLICY]',
     })
     .option('lease-ms', {
       type: 'number',
-      default: Number(env.ENCLAVE_LEASE_MS ?? 2000),
+      default: defaults['lease-ms'],
       describe: 'Lease length in milliseconds [$ENCLAVE_LEASE_MS]',
     })
     .option('function', {
       type: 'string',
-      default: env.ENCLAVE_FUNCTION,
+      default: defaults.function,
       defaultDescription: 'the built-in bundle',
       describe: 'Load this function bundle instead (a tampered enclave, for experiments) [$ENCLAVE_FUNCTION]',
     })
     .option('cluster-id', {
       type: 'string',
-      default: env.CLUSTER_ID ?? 'default',
+      default: defaults['cluster-id'],
       describe: 'Cluster id certificates are issued for [$CLUSTER_ID]',
     })
     .option('join-secret', {
@@ -143,19 +129,27 @@ export const enclaveCommand: CommandModule<object, EnclaveOptions> = {
   command: 'enclave',
   // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) => enclaveOptions(y.command(checksumCommand)),
-  handler: async (args) => {
-    const settings = validateEnclaveOptions(args);
-    const logger = createLogger();
-    const started = await runEnclave(settings, logger);
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        logger.info({ event: 'enclave.signal', signal });
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        void started.close().then(resolve);
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
-  },
+  handler: (args) => serveEnclave(args),
 };
+
+/** `enclave ARGS` without yargs: how the container's process starts (see ./argv.ts). */
+export async function runEnclaveArgv(argv: readonly string[]): Promise<void> {
+  await serveEnclave(parseEnclaveArgv(argv));
+}
+
+/** Serve until SIGTERM or SIGINT, then close. */
+async function serveEnclave(args: EnclaveArgs): Promise<void> {
+  const settings = validateEnclaveOptions(args);
+  const logger = createLogger();
+  const started = await runEnclave(settings, logger);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ event: 'enclave.signal', signal });
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void started.close().then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

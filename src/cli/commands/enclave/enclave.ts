@@ -19,9 +19,9 @@ export interface EnclaveArgs {
   'lease-ms': number;
   function: string | undefined;
   'cluster-id': string;
-  'join-secret'?: string | undefined;
-  'admission-ttl-ms'?: number;
-  'identities-per-address'?: number;
+  'join-secret': string | undefined;
+  'admission-ttl-ms': number;
+  'identities-per-address': number;
   'headers-timeout-ms': number;
   'request-timeout-ms': number;
   'idle-timeout-ms': number;

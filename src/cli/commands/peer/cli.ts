@@ -5,14 +5,19 @@
 
 import { hostname } from 'node:os';
 import type { CommandModule } from 'yargs';
+import { httpFetch } from '../../../http/http-fetch.ts';
 import { createLogger } from '../../../log/logger.ts';
 import { PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
 import { containerName, looksLikeContainerId } from '../../../peer/default-name.ts';
 import { ELECTION_SETTINGS, resolveElectionConfig } from '../../../peer/election/election-config.ts';
 import { describeSetting, optionName } from '../../../peer/settings.ts';
 import { chooseAdvertiseAddress, startPeer } from '../../../peer/start-peer.ts';
+import { type PeerOptions, parsePeerArgv } from './argv.ts';
 
-export type PeerOptions = Record<string, string | string[] | undefined>;
+/** `peer ARGS` without yargs: how the container's process starts (see ./argv.ts). */
+export async function runPeerArgv(argv: readonly string[]): Promise<void> {
+  await runPeer(parsePeerArgv(argv));
+}
 
 export const peerCommand: CommandModule<object, PeerOptions> = {
   command: 'peer',
@@ -30,35 +35,39 @@ export const peerCommand: CommandModule<object, PeerOptions> = {
       `Precedence: flag, then environment, then default. Bad values exit 2 naming the option, e.g. ${optionName(PEER_SETTINGS.probeIntervalMs)}.`,
     ) as never;
   },
-  handler: async (args) => {
-    const config = resolvePeerConfig(args);
-    const election = resolveElectionConfig(args);
-    if (args.name === undefined && !process.env.PEER_NAME) {
-      // In a scaled compose service the hostname is a container id: prefer the container name.
-      config.name = (await containerName(hostname(), chooseAdvertiseAddress(config))) ?? config.name;
-    }
-    // Every line carries the epoch this peer knows (DESIGN.md §6).
-    let epoch: () => number = () => 0;
-    const logger = createLogger({ mixin: () => ({ epoch: epoch() }) });
-    if (config.name === hostname() && looksLikeContainerId(config.name)) {
-      logger.warn({
-        event: 'peer.name-fallback',
-        name: config.name,
-        reason: 'no container name from reverse DNS; set --name or PEER_NAME for a readable one',
-      });
-    }
-    const peer = await startPeer(config, logger, { election });
-    epoch = () => peer.epoch();
-    await new Promise<void>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        logger.info({ event: 'peer.signal', signal, peer: config.name });
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        // A second signal while leaving falls through to the default: exit now.
-        void peer.stop().then(resolve);
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
-  },
+  handler: (args) => runPeer(args),
 };
+
+/** Run one member until SIGTERM or SIGINT, then leave the cluster gracefully. */
+async function runPeer(args: PeerOptions): Promise<void> {
+  const config = resolvePeerConfig(args);
+  const election = resolveElectionConfig(args);
+  if (args.name === undefined && !process.env.PEER_NAME) {
+    // In a scaled compose service the hostname is a container id: prefer the container name.
+    config.name = (await containerName(hostname(), chooseAdvertiseAddress(config))) ?? config.name;
+  }
+  // Every line carries the epoch this peer knows (DESIGN.md §6).
+  let epoch: () => number = () => 0;
+  const logger = createLogger({ mixin: () => ({ epoch: epoch() }) });
+  if (config.name === hostname() && looksLikeContainerId(config.name)) {
+    logger.warn({
+      event: 'peer.name-fallback',
+      name: config.name,
+      reason: 'no container name from reverse DNS; set --name or PEER_NAME for a readable one',
+    });
+  }
+  // node:http instead of the global fetch: undici would cost a peer ~15 MB of RSS.
+  const peer = await startPeer(config, logger, { election, fetch: httpFetch as unknown as typeof fetch });
+  epoch = () => peer.epoch();
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ event: 'peer.signal', signal, peer: config.name });
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      // A second signal while leaving falls through to the default: exit now.
+      void peer.stop().then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
