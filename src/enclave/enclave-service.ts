@@ -18,12 +18,23 @@ import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
 import type { AdmissionPersistence } from './admission-store.ts';
+import { CandidacyBook } from './candidacy-book.ts';
 import type { Clock } from './clock.ts';
 import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
 import type { EnclavePki } from './pki.ts';
-import { parseElectRequest, parseRenewRequest, parseResignRequest, RequestError } from './requests.ts';
+import { RequestAuthenticator } from './request-authenticator.ts';
+import {
+  MAX_MEMBERS,
+  parseElectRequest,
+  parseRenewRequest,
+  parseResignRequest,
+  RequestError,
+} from './requests.ts';
 import type { EpochState, LeaseRecord, SealedStateStore } from './state-store.ts';
+
+/** Candidacies held at most: a cluster's members (the request limit of the first version). */
+const MAX_CANDIDACIES = MAX_MEMBERS;
 
 export interface EnclaveServiceOptions {
   pki: EnclavePki;
@@ -38,7 +49,21 @@ export interface EnclaveServiceOptions {
   keyBits?: number;
   /** Admission of members (join secret and rules); without it /v1/admit answers 503. */
   admission?: { settings: AdmissionSettings; store: AdmissionPersistence };
+  /** Candidacies received this long before an election count (default: one lease). */
+  candidacyWindowMs?: number;
+  /** A leader that has held its epoch this long gets no more renewals (0 or absent: off). */
+  maxTermMs?: number;
+  /** An election waits this long after the first candidacy that opened it (see CANDIDACY_DEFAULTS). */
+  candidacySettleMs?: number;
 }
+
+/** Candidacy timing defaults, each with its reason. */
+export const CANDIDACY_DEFAULTS = {
+  // Members that saw the same lease end ask within a gossip round or two of each other (200 ms
+  // rounds); waiting this long after the first candidacy lets them all stand, so being first
+  // (racing) wins nothing. Followers asking ahead of a lease end are already waiting: no delay then.
+  settleMs: 250,
+} as const;
 
 export interface LeaseResponse {
   certificate: string | null;
@@ -46,6 +71,8 @@ export interface LeaseResponse {
   seq: number;
   leader: string | null;
   lease_end: number;
+  /** The candidates the certificate's members_digest commits to, sorted by name (null if not held). */
+  candidates: MemberEntry[] | null;
 }
 
 export class EnclaveService {
@@ -66,6 +93,14 @@ export class EnclaveService {
   #changed = Promise.withResolvers<void>();
   readonly #closing = new AbortController();
   readonly #admission: AdmissionService | undefined;
+  readonly #auth: RequestAuthenticator;
+  readonly #candidacies = new CandidacyBook(MAX_CANDIDACIES);
+  readonly candidacyWindowMs: number;
+  readonly maxTermMs: number;
+  readonly candidacySettleMs: number;
+  #candidaciesReceived = 0;
+  /** The current epoch's candidates and when its leader was elected (in memory: lost on restart). */
+  #term: { epoch: number; candidates: MemberEntry[]; startedAt: number } | null = null;
 
   constructor(options: EnclaveServiceOptions) {
     this.clusterId = options.clusterId;
@@ -98,6 +133,15 @@ export class EnclaveService {
         kid: this.kid,
         key: this.#keys.privateKey,
       });
+    this.#auth = new RequestAuthenticator(() => this.#admission?.registry);
+    this.candidacyWindowMs = options.candidacyWindowMs ?? options.leaseMs;
+    this.maxTermMs = options.maxTermMs ?? 0;
+    this.candidacySettleMs = options.candidacySettleMs ?? CANDIDACY_DEFAULTS.settleMs;
+  }
+
+  /** Candidacies received since start (for tests and status). */
+  get candidaciesReceived(): number {
+    return this.#candidaciesReceived;
   }
 
   /** The public half of the signing key (the attestation vouches for it); for tests and tools. */
@@ -137,6 +181,13 @@ export class EnclaveService {
   async elect(body: unknown): Promise<LeaseResponse> {
     const request = parseElectRequest(body, this.leaseMs);
     this.#checkCluster(request.cluster_id);
+    const candidate = { name: request.name, key: request.key };
+    const received = this.#clock.now();
+    this.#auth.check('elect', request, candidate, received);
+    this.#auth.accept(request, received);
+    // The request is the signer's candidacy: liveness evidence the enclave itself holds.
+    this.#candidacies.record(candidate, received);
+    this.#candidaciesReceived += 1;
     const deadline = this.#clock.now() + request.wait_ms;
     for (;;) {
       const changed = this.#changed.promise;
@@ -152,10 +203,12 @@ export class EnclaveService {
           );
         }
         if (decision.kind === 'current') return { kind: 'lease' as const, lease: decision.lease };
-        const lease = this.#electNew(decision.epoch, decision.candidates, decision.previousLeader, now);
-        return { kind: 'lease' as const, lease };
+        const settled = this.#settledAt(now);
+        if (now < settled) return { kind: 'wait' as const, until: settled };
+        const lease = this.#electNew(decision.epoch, decision.previousLeader, now, []);
+        return { kind: 'lease' as const, lease: lease! };
       });
-      if (outcome.kind === 'lease') return leaseResponse(outcome.lease);
+      if (outcome.kind === 'lease') return this.#leaseResponse(outcome.lease);
       if (this.#closing.signal.aborted)
         throw new RequestError(503, 'E_SHUTTING_DOWN', 'the enclave is stopping');
       // Hold the request until the lease ends (or the state changes, e.g. a renewal).
@@ -177,6 +230,9 @@ export class EnclaveService {
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('renew', this.#state, request, this.kid);
       const now = this.#clock.now();
+      this.#auth.check('renew', request, lease.leader, now);
+      this.#checkTerm(lease, now);
+      this.#auth.accept(request, now);
       const renewed = this.#grant(
         lease.epoch,
         lease.seq + 1,
@@ -191,7 +247,7 @@ export class EnclaveService {
         seq: lease.seq + 1,
         leader: lease.leader.name,
       });
-      return leaseResponse(renewed.lease!);
+      return this.#leaseResponse(renewed.lease!);
     });
   }
 
@@ -201,9 +257,13 @@ export class EnclaveService {
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
       const now = this.#clock.now();
-      const others = request.members.filter((m) => m.name !== lease.leader.name);
+      this.#auth.check('resign', request, lease.leader, now);
+      this.#auth.accept(request, now);
       const resigned = { event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name };
-      if (others.length === 0) {
+      // The successor comes from the enclave's candidates, never from the resigning leader.
+      const stood = this.#term?.epoch === lease.epoch ? this.#term.candidates : [];
+      const next = this.#electNew(nextEpoch(this.#state, 0), lease.leader.name, now, stood, true);
+      if (next === null) {
         const ended = { ...lease, ended: true, leaseEnd: Math.min(lease.leaseEnd, now) };
         this.#commit({ ...this.#state, generation: this.#state.generation + 1, lease: ended });
         this.#log.info({ ...resigned, successor: null });
@@ -213,11 +273,11 @@ export class EnclaveService {
           seq: lease.seq,
           leader: null,
           lease_end: ended.leaseEnd,
+          candidates: null,
         };
       }
-      const next = this.#electNew(nextEpoch(this.#state, 0), others, lease.leader.name, now);
       this.#log.info({ ...resigned, successor: next.leader.name });
-      return leaseResponse(next);
+      return this.#leaseResponse(next);
     });
   }
 
@@ -242,13 +302,26 @@ export class EnclaveService {
     return run;
   }
 
+  /**
+   * Elect the leader of `epoch` from the enclave's candidates: admitted members
+   * whose own candidacy arrived within the window (plus, for a hand-over,
+   * `stood`: the previous election's candidates still admitted), without the
+   * previous leader. Null when `excludeAlone` and nobody but it is left.
+   */
   #electNew(
     epoch: number,
-    submitted: MemberEntry[],
     previousLeader: string | null,
     now: number,
-  ): LeaseRecord {
-    const candidates = sortMembers(candidatesWithout(submitted, previousLeader));
+    stood: readonly MemberEntry[],
+    excludeAlone = false,
+  ): LeaseRecord | null {
+    const admitted = (m: MemberEntry) => this.#auth.isAdmitted(m, now);
+    const byName = new Map(stood.filter(admitted).map((m) => [m.name, m]));
+    for (const m of this.#candidacies.candidates(now - this.candidacyWindowMs, admitted))
+      byName.set(m.name, m);
+    const pool = [...byName.values()];
+    if (excludeAlone && pool.every((m) => m.name === previousLeader)) return null;
+    const candidates = sortMembers(candidatesWithout(pool, previousLeader));
     const digest = memberDigest(candidates);
     let proof: Buffer | null = null;
     if (this.policy === 'vrf')
@@ -269,6 +342,7 @@ export class EnclaveService {
     };
     const next = this.#grant(epoch, 0, leader, basis, now + this.leaseMs);
     this.#commit(next);
+    this.#term = { epoch, candidates, startedAt: now };
     this.#log.info({
       event: 'enclave.elected',
       epoch,
@@ -277,6 +351,37 @@ export class EnclaveService {
       previousLeader,
     });
     return next.lease!;
+  }
+
+  /** When the pending election may run: settle time after the first candidacy that is still in the window. */
+  #settledAt(now: number): number {
+    const ended = this.#state.lease ? Math.min(this.#state.lease.leaseEnd, now) : now;
+    const opened = this.#candidacies.earliest(Math.min(now - this.candidacyWindowMs, ended));
+    return opened === undefined ? now : Math.max(opened + this.candidacySettleMs, ended);
+  }
+
+  /** With --max-term, a leader past its term is not renewed: its lease runs out and the next election excludes it. */
+  #checkTerm(lease: LeaseRecord, now: number): void {
+    const term = this.#term;
+    if (this.maxTermMs <= 0 || term?.epoch !== lease.epoch) return;
+    if (now - term.startedAt < this.maxTermMs) return;
+    this.#log.info({ event: 'enclave.term_ended', epoch: lease.epoch, leader: lease.leader.name });
+    throw new RequestError(
+      409,
+      'E_MAX_TERM',
+      `${lease.leader.name} has led epoch ${lease.epoch} for the maximum term of ${this.maxTermMs} ms; the lease runs out and a successor is elected without it`,
+    );
+  }
+
+  #leaseResponse(lease: LeaseRecord): LeaseResponse {
+    return {
+      certificate: lease.token,
+      epoch: lease.epoch,
+      seq: lease.seq,
+      leader: lease.leader.name,
+      lease_end: lease.leaseEnd,
+      candidates: this.#term?.epoch === lease.epoch ? this.#term.candidates : null,
+    };
   }
 
   #certificateBasis(lease: LeaseRecord): CertificateBasis {
@@ -344,13 +449,3 @@ type CertificateBasis = Pick<
   LeaderCertificateClaims,
   'members_digest' | 'member_count' | 'leader_index' | 'proof'
 >;
-
-function leaseResponse(lease: LeaseRecord): LeaseResponse {
-  return {
-    certificate: lease.token,
-    epoch: lease.epoch,
-    seq: lease.seq,
-    leader: lease.leader.name,
-    lease_end: lease.leaseEnd,
-  };
-}

@@ -31,6 +31,10 @@ export interface EnclaveSettings {
   admissionTtlMs?: number;
   /** Live identities per source address; above 1 only where peers share one address (local mode). */
   identitiesPerAddress?: number;
+  /** A leader that has held its epoch this long gets no more renewals (absent or 0: off). */
+  maxTermMs?: number;
+  /** How long an election waits after the first candidacy that opened it (default CANDIDACY_DEFAULTS). */
+  candidacySettleMs?: number;
 }
 
 export async function startEnclave(settings: EnclaveSettings): Promise<StartedEnclaveServer> {
@@ -58,6 +62,8 @@ export async function startEnclave(settings: EnclaveSettings): Promise<StartedEn
     logger,
     ...(settings.keyBits === undefined ? {} : { keyBits: settings.keyBits }),
     ...(admission ? { admission } : {}),
+    ...(settings.maxTermMs ? { maxTermMs: settings.maxTermMs } : {}),
+    ...(settings.candidacySettleMs === undefined ? {} : { candidacySettleMs: settings.candidacySettleMs }),
   });
   return startEnclaveServer(service, {
     logger,

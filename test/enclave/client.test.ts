@@ -9,7 +9,7 @@ import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificat
 import { ManualClock } from '../../src/enclave/clock.ts';
 import { BUILT_IN_FUNCTION_PATH, functionChecksum } from '../../src/enclave/leader-function.ts';
 import {
-  entries,
+  electAs,
   makeClient,
   makePeers,
   makePki,
@@ -63,9 +63,9 @@ describe('EnclaveClient', () => {
         leader: { name: peer.name, key: peer.key },
       } as LeaderCertificateClaims;
       for (const call of [
-        () => client.elect({ members: entries(peers) }),
+        () => electAs(client, peers[0]!),
         () => client.renew({ lease, signer: peer.privateKey }),
-        () => client.resign({ lease, signer: peer.privateKey, members: entries(peers) }),
+        () => client.resign({ lease, signer: peer.privateKey }),
       ]) {
         await assert.rejects(
           call(),
@@ -92,7 +92,7 @@ describe('EnclaveClient', () => {
     const enclave = await startTestEnclave({ pki: otherPki });
     try {
       const client = makeClient(enclave, pki, enclave.service.checksum);
-      await assert.rejects(client.elect({ members: entries(peers) }), {
+      await assert.rejects(electAs(client, peers[0]!), {
         code: 'E_ATTESTATION_INVALID',
         message: /pinned root/,
       });
@@ -132,15 +132,25 @@ describe('EnclaveClient', () => {
 
   it('re-attests, unthrottled, when the enclave answers under a key not attested (a restart); caches verified certificates', async () => {
     const stateDir = tempDir('state');
-    const clock = new ManualClock();
-    const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000 });
-    const client = makeClient(first, pki, first.service.checksum, { reattestIntervalMs: 60_000 });
-    const granted = await client.elect({ members: entries(peers) });
+    const clock = new ManualClock(Date.now());
+    const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000, settleMs: 0 });
+    const client = makeClient(first, pki, first.service.checksum, {
+      reattestIntervalMs: 60_000,
+      now: () => clock.now(),
+    });
+    const granted = await electAs(client, peers[0]!);
     await first.close();
     clock.advance(1000);
-    const second = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000, port: first.port });
+    const second = await startTestEnclave({
+      pki,
+      stateDir,
+      clock,
+      leaseMs: 1000,
+      port: first.port,
+      settleMs: 0,
+    });
     try {
-      const next = await client.elect({ members: entries(peers) });
+      const next = await electAs(client, peers[0]!);
       assert.equal(next.claims.epoch, granted.claims.epoch + 1);
       assert.equal(next.claims.kid, second.service.kid);
       assert.equal(attestCalls(second).length, 1);
@@ -159,7 +169,7 @@ describe('EnclaveClient', () => {
   it('after a failed attestation sends nothing but attestations: an attested enclave replaced by a tampered one gets one lease call', async () => {
     const first = await startTestEnclave({ pki });
     const client = makeClient(first, pki, first.service.checksum);
-    await client.elect({ members: entries(peers) });
+    await electAs(client, peers[0]!);
     await first.close();
     const tampered = join(work, 'replacement.js');
     writeFileSync(tampered, `${readFileSync(BUILT_IN_FUNCTION_PATH, 'utf8')}\n// another bundle\n`);
@@ -167,7 +177,7 @@ describe('EnclaveClient', () => {
     try {
       // The first request cannot know: it learns from the answer's key, re-attests and refuses.
       for (let i = 0; i < 3; i++) {
-        await assert.rejects(client.elect({ members: entries(peers) }), { code: 'E_ENCLAVE_UNTRUSTED' });
+        await assert.rejects(electAs(client, peers[0]!), { code: 'E_ENCLAVE_UNTRUSTED' });
       }
       assert.equal(leaseCalls(replacement).length, 1);
       assert.equal(attestCalls(replacement).length, 3);
@@ -184,7 +194,7 @@ describe('EnclaveClient', () => {
     const client = makeClient(enclave, pki, enclave.service.checksum, { reattestIntervalMs: 60_000 });
     const other = await startTestEnclave({ pki });
     try {
-      const foreign = await makeClient(other, pki, other.service.checksum).elect({ members: entries(peers) });
+      const foreign = await electAs(makeClient(other, pki, other.service.checksum), peers[0]!);
       await client.attest();
       for (let i = 0; i < 5; i++) {
         await assert.rejects(client.verifyCertificate(foreign.token), { code: 'E_CERT_UNKNOWN_KID' });

@@ -7,14 +7,14 @@ import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
 import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-certificate.ts';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
-import type { LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
+import { certificateMatchesMembers, type LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
 import type { MemberEntry } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveElectError } from '../../errors.ts';
 import { signAdmissionRequest } from '../admission-proof.ts';
-import { type LeaseOp, memberKeyOf, signLeaseRequest } from '../lease-signature.ts';
+import { type LeaseOp, memberKeyOf, signedElectBody, signRequest } from '../lease-signature.ts';
 
 export const NONCE_BYTES = 32;
 
@@ -68,6 +68,13 @@ export interface Admitted extends VerifiedAdmission {
 export interface VerifiedLease {
   token: string;
   claims: LeaderCertificateClaims;
+  /** The candidates the enclave answered beside the certificate, checked against it (null if not sent). */
+  candidates?: MemberEntry[] | null;
+}
+
+interface LeaseReply {
+  token: string;
+  candidates: MemberEntry[] | null;
 }
 
 export interface LeaseAction {
@@ -226,18 +233,29 @@ export class EnclaveClient {
     return this.#keys;
   }
 
+  /**
+   * Stand as a candidate and get the current certificate: the request is
+   * signed by this member's key, and the enclave answers the live lease or
+   * (after holding the request up to `waitMs` for it to end) the next one,
+   * chosen from the candidates the enclave itself heard from.
+   */
   async elect(input: {
-    members: MemberEntry[];
+    name: string;
+    signer: KeyObject;
     knownEpoch?: number;
     waitMs?: number;
   }): Promise<VerifiedLease> {
     const waitMs = input.waitMs ?? 0;
-    const body = {
-      cluster_id: this.#options.clusterId,
-      known_epoch: input.knownEpoch ?? 0,
-      members: input.members,
-      wait_ms: waitMs,
-    };
+    const body = signedElectBody(
+      {
+        cluster_id: this.#options.clusterId,
+        known_epoch: input.knownEpoch ?? 0,
+        wait_ms: waitMs,
+        name: input.name,
+        ...this.#freshness(),
+      },
+      input.signer,
+    );
     return this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect');
   }
 
@@ -247,39 +265,53 @@ export class EnclaveClient {
     return this.#verified(token, '/v1/renew');
   }
 
-  /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
-  async resign(action: LeaseAction & { members: MemberEntry[] }): Promise<VerifiedLease | null> {
+  /** Give up the lease; the enclave elects a successor from its own candidates. Null when nobody is left. */
+  async resign(action: LeaseAction): Promise<VerifiedLease | null> {
     await this.#ensureAttested();
     const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
     return token === null ? null : this.#verified(token, '/v1/resign');
   }
 
-  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberEntry[] }) {
+  #freshness(): { ts: number; nonce: string } {
+    return { ts: this.#options.now(), nonce: this.#options.randomBytes(16).toString('hex') };
+  }
+
+  #signed(op: LeaseOp, action: LeaseAction) {
     const fields = {
       cluster_id: this.#options.clusterId,
       epoch: action.lease.epoch,
       seq: action.lease.seq,
       leader: action.lease.leader.name,
-      ...(action.members ? { members: action.members } : {}),
+      ...this.#freshness(),
     };
-    return { ...fields, sig: signLeaseRequest(op, fields, action.signer) };
+    return { ...fields, sig: signRequest(op, fields, action.signer) };
   }
 
   /** POST after attestation; the certificate the enclave answered (null when it granted none). */
-  async #post(path: string, body: object, timeoutMs: number): Promise<string | null> {
+  async #post(path: string, body: object, timeoutMs: number): Promise<LeaseReply | null> {
     await this.#ensureAttested();
     const response = await this.#request('POST', path, body, timeoutMs);
-    const reply = (await response.json()) as { certificate?: unknown };
+    const reply = (await response.json()) as { certificate?: unknown; candidates?: unknown };
     if (reply.certificate !== null && typeof reply.certificate !== 'string') {
       throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} answered without a certificate`);
     }
-    return reply.certificate;
+    if (reply.certificate === null) return null;
+    const candidates = Array.isArray(reply.candidates) ? (reply.candidates as MemberEntry[]) : null;
+    return { token: reply.certificate, candidates };
   }
 
-  async #verified(token: string | null, path: string): Promise<VerifiedLease> {
-    if (token === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
+  async #verified(reply: LeaseReply | null, path: string): Promise<VerifiedLease> {
+    if (reply === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
     // The enclave's own answer: a new kid means it restarted, so re-attest unthrottled.
-    return { token, claims: await this.#verify(token, false) };
+    const claims = await this.#verify(reply.token, false);
+    // The candidates travel beside the certificate, which commits to them: check the choice in full.
+    if (reply.candidates !== null && !certificateMatchesMembers(claims, reply.candidates)) {
+      throw new EnclaveElectError(
+        'E_ENCLAVE_PROTOCOL',
+        `${path} answered candidates that do not match the certificate's members_digest and leader_index`,
+      );
+    }
+    return { token: reply.token, claims, candidates: reply.candidates };
   }
 
   async #request(

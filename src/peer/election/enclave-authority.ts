@@ -3,6 +3,7 @@
 // checksum) plus this peer's Ed25519 key for signing renew/resign requests.
 import { createHash, type KeyObject } from 'node:crypto';
 import type { LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
+import { VerificationError } from '../../crypto/verification-error.ts';
 import type { EnclaveClient, VerifiedLease } from '../../enclave/client/enclave-client.ts';
 import type { LeaderAuthority } from './runtime.ts';
 import type { ElectionCertificate, MemberRef } from './types.ts';
@@ -23,34 +24,55 @@ export function toElectionCertificate(lease: VerifiedLease): ElectionCertificate
   };
 }
 
-const entries = (members: MemberRef[]) => members.map((m) => ({ name: m.name, key: m.publicKey }));
+/** Is `name` an admitted member with exactly this key (the peer's admission book)? */
+export type AdmittedCheck = (name: string, key: string) => boolean;
 
 export class EnclaveAuthority implements LeaderAuthority {
   readonly #client: EnclaveClient;
   readonly #signer: KeyObject;
+  readonly #name: string;
+  readonly #admitted: AdmittedCheck | undefined;
 
-  constructor(client: EnclaveClient, signer: KeyObject) {
+  /** Without `admitted` (no admission on this cluster) any verified certificate is adopted. */
+  constructor(client: EnclaveClient, signer: KeyObject, name: string, admitted?: AdmittedCheck) {
     this.#client = client;
     this.#signer = signer;
+    this.#name = name;
+    this.#admitted = admitted;
   }
 
-  async elect(members: MemberRef[], knownEpoch: number, waitMs: number): Promise<ElectionCertificate> {
-    return toElectionCertificate(await this.#client.elect({ members: entries(members), knownEpoch, waitMs }));
+  /** Stand as a candidate: the enclave, not this view, decides who the candidates are. */
+  async elect(_members: MemberRef[], knownEpoch: number, waitMs: number): Promise<ElectionCertificate> {
+    const lease = await this.#client.elect({ name: this.#name, signer: this.#signer, knownEpoch, waitMs });
+    return this.#adoptable(toElectionCertificate(lease));
   }
 
   async renew(certificate: ElectionCertificate): Promise<ElectionCertificate> {
     const lease = await this.#claims(certificate);
-    return toElectionCertificate(await this.#client.renew({ lease, signer: this.#signer }));
+    return this.#adoptable(toElectionCertificate(await this.#client.renew({ lease, signer: this.#signer })));
   }
 
-  async resign(certificate: ElectionCertificate, members: MemberRef[]): Promise<ElectionCertificate | null> {
+  /** Hand over: the enclave elects the successor from its own candidates, without us. */
+  async resign(certificate: ElectionCertificate, _members: MemberRef[]): Promise<ElectionCertificate | null> {
     const lease = await this.#claims(certificate);
-    const next = await this.#client.resign({ lease, signer: this.#signer, members: entries(members) });
-    return next === null ? null : toElectionCertificate(next);
+    const next = await this.#client.resign({ lease, signer: this.#signer });
+    return next === null ? null : this.#adoptable(toElectionCertificate(next));
   }
 
   async verify(compact: string): Promise<ElectionCertificate> {
-    return toElectionCertificate({ token: compact, claims: await this.#client.verifyCertificate(compact) });
+    const claims = await this.#client.verifyCertificate(compact);
+    return this.#adoptable(toElectionCertificate({ token: compact, claims }));
+  }
+
+  /** Adopt only a certificate whose leader is an admitted member holding that key. */
+  #adoptable(certificate: ElectionCertificate): ElectionCertificate {
+    if (this.#admitted && !this.#admitted(certificate.leader, certificate.leaderKey)) {
+      throw new VerificationError(
+        'E_CERT_NOT_ADMITTED',
+        `leader certificate refused: ${certificate.leader} is not an admitted member with key ${certificate.leaderKey.slice(0, 8)}…`,
+      );
+    }
+    return certificate;
   }
 
   /** Claims of a certificate we hold (verification is cached by hash, so this is cheap). */

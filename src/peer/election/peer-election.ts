@@ -14,7 +14,7 @@ import { seededRandom } from '../membership/random.ts';
 import type { MembershipNode } from '../membership-node.ts';
 import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
 import { Election } from './election.ts';
-import { EnclaveAuthority } from './enclave-authority.ts';
+import { type AdmittedCheck, EnclaveAuthority } from './enclave-authority.ts';
 import { ElectionRuntime, type LeaderAuthority } from './runtime.ts';
 import { designatedAskers, type ElectionTiming } from './timing.ts';
 import type { ElectionCertificate, MemberRef, MembershipView } from './types.ts';
@@ -37,6 +37,8 @@ export interface PeerElectionOptions {
   requestTimeoutMs?: number;
   /** Test-only: accept enclave keys below 2048 bits. */
   minKeyBits?: number;
+  /** Adopt only certificates naming a member admitted with that key (the admission book); absent: no admission. */
+  admitted?: AdmittedCheck;
 }
 
 export interface EnclaveStatus {
@@ -109,7 +111,9 @@ export class PeerElection {
     });
     this.runtime = new ElectionRuntime({
       election: this.election,
-      authority: this.#observed(new EnclaveAuthority(this.#client, options.signer)),
+      authority: this.#observed(
+        new EnclaveAuthority(this.#client, options.signer, self.name, options.admitted),
+      ),
       channel: { broadcast: (cert) => this.#broadcast(cert) },
       membership: () => this.view(),
       logger: options.logger,

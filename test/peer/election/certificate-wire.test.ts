@@ -29,7 +29,7 @@ describe('leader certificates on the gossip wire', () => {
     enclave = await startTestEnclave({ pki, policy: 'vrf' });
     const [peer] = makePeers(1);
     const client = makeClient(enclave, pki, enclave.service.checksum);
-    authority = new EnclaveAuthority(client, peer!.privateKey);
+    authority = new EnclaveAuthority(client, peer!.privateKey, peer!.name);
     granted = await authority.elect([{ name: peer!.name, publicKey: peer!.key }], 0, 0);
     renewed = await authority.renew(granted);
   });
