@@ -33,6 +33,12 @@ export class CandidacyBook {
     this.#byName.set(member.name, { name: member.name, key: member.key, receivedAt: now });
   }
 
+  /** Drop `name`'s candidacy if it was received before `before` (a later one is new evidence). */
+  forget(name: string, before: number): void {
+    const held = this.#byName.get(name);
+    if (held && held.receivedAt < before) this.#byName.delete(name);
+  }
+
   /** Receipt time of the earliest candidacy at or after `since`. */
   earliest(since: number): number | undefined {
     let first: number | undefined;

@@ -49,7 +49,7 @@ export interface EnclaveServiceOptions {
   keyBits?: number;
   /** Admission of members (join secret and rules); without it /v1/admit answers 503. */
   admission?: { settings: AdmissionSettings; store: AdmissionPersistence };
-  /** Candidacies received this long before an election count (default: one lease). */
+  /** Candidacies received this long before an election count (see CANDIDACY_DEFAULTS). */
   candidacyWindowMs?: number;
   /** A leader that has held its epoch this long gets no more renewals (0 or absent: off). */
   maxTermMs?: number;
@@ -59,6 +59,12 @@ export interface EnclaveServiceOptions {
 
 /** Candidacy timing defaults, each with its reason. */
 export const CANDIDACY_DEFAULTS = {
+  // Two minutes: followers stand when they ask at a lease end and refresh their candidacy every
+  // 30-60 s in between (timing.ts), so every live member is a candidate at every election, also
+  // one that was not asking at that moment. The price: a member that died without being leader
+  // stays a candidate up to this long; if elected, its lease runs out unrenewed (one lease lost),
+  // and a leader whose lease ran out unrenewed loses its standing at once.
+  windowMs: 120_000,
   // Members that saw the same lease end ask within a gossip round or two of each other (200 ms
   // rounds); waiting this long after the first candidacy lets them all stand, so being first
   // (racing) wins nothing. Followers asking ahead of a lease end are already waiting: no delay then.
@@ -100,7 +106,7 @@ export class EnclaveService {
   readonly candidacySettleMs: number;
   #candidaciesReceived = 0;
   /** The current epoch's candidates and when its leader was elected (in memory: lost on restart). */
-  #term: { epoch: number; candidates: MemberEntry[]; startedAt: number } | null = null;
+  #term: { epoch: number; candidates: MemberEntry[]; startedAt: number; ended: boolean } | null = null;
 
   constructor(options: EnclaveServiceOptions) {
     this.clusterId = options.clusterId;
@@ -134,7 +140,7 @@ export class EnclaveService {
         key: this.#keys.privateKey,
       });
     this.#auth = new RequestAuthenticator(() => this.#admission?.registry);
-    this.candidacyWindowMs = options.candidacyWindowMs ?? options.leaseMs;
+    this.candidacyWindowMs = options.candidacyWindowMs ?? CANDIDACY_DEFAULTS.windowMs;
     this.maxTermMs = options.maxTermMs ?? 0;
     this.candidacySettleMs = options.candidacySettleMs ?? CANDIDACY_DEFAULTS.settleMs;
   }
@@ -205,7 +211,8 @@ export class EnclaveService {
         if (decision.kind === 'current') return { kind: 'lease' as const, lease: decision.lease };
         const settled = this.#settledAt(now);
         if (now < settled) return { kind: 'wait' as const, until: settled };
-        const lease = this.#electNew(decision.epoch, decision.previousLeader, now, []);
+        this.#forgetFailedLeader();
+        const lease = this.#electNew(decision.epoch, decision.previousLeader, now);
         return { kind: 'lease' as const, lease: lease! };
       });
       if (outcome.kind === 'lease') return this.#leaseResponse(outcome.lease);
@@ -261,8 +268,8 @@ export class EnclaveService {
       this.#auth.accept(request, now);
       const resigned = { event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name };
       // The successor comes from the enclave's candidates, never from the resigning leader.
-      const stood = this.#term?.epoch === lease.epoch ? this.#term.candidates : [];
-      const next = this.#electNew(nextEpoch(this.#state, 0), lease.leader.name, now, stood, true);
+      this.#candidacies.forget(lease.leader.name, now);
+      const next = this.#electNew(nextEpoch(this.#state, 0), lease.leader.name, now, true);
       if (next === null) {
         const ended = { ...lease, ended: true, leaseEnd: Math.min(lease.leaseEnd, now) };
         this.#commit({ ...this.#state, generation: this.#state.generation + 1, lease: ended });
@@ -304,22 +311,17 @@ export class EnclaveService {
 
   /**
    * Elect the leader of `epoch` from the enclave's candidates: admitted members
-   * whose own candidacy arrived within the window (plus, for a hand-over,
-   * `stood`: the previous election's candidates still admitted), without the
-   * previous leader. Null when `excludeAlone` and nobody but it is left.
+   * whose own candidacy arrived within the window, without the previous
+   * leader. Null when `excludeAlone` and nobody but that leader stands.
    */
   #electNew(
     epoch: number,
     previousLeader: string | null,
     now: number,
-    stood: readonly MemberEntry[],
     excludeAlone = false,
   ): LeaseRecord | null {
     const admitted = (m: MemberEntry) => this.#auth.isAdmitted(m, now);
-    const byName = new Map(stood.filter(admitted).map((m) => [m.name, m]));
-    for (const m of this.#candidacies.candidates(now - this.candidacyWindowMs, admitted))
-      byName.set(m.name, m);
-    const pool = [...byName.values()];
+    const pool = this.#candidacies.candidates(now - this.candidacyWindowMs, admitted);
     if (excludeAlone && pool.every((m) => m.name === previousLeader)) return null;
     const candidates = sortMembers(candidatesWithout(pool, previousLeader));
     const digest = memberDigest(candidates);
@@ -342,7 +344,7 @@ export class EnclaveService {
     };
     const next = this.#grant(epoch, 0, leader, basis, now + this.leaseMs);
     this.#commit(next);
-    this.#term = { epoch, candidates, startedAt: now };
+    this.#term = { epoch, candidates, startedAt: now, ended: false };
     this.#log.info({
       event: 'enclave.elected',
       epoch,
@@ -351,6 +353,17 @@ export class EnclaveService {
       previousLeader,
     });
     return next.lease!;
+  }
+
+  /**
+   * A lease that ran out unrenewed is the enclave's own evidence that its
+   * leader failed: it stops standing until it asks again. A leader whose
+   * --max-term ended was refused, not failed: it keeps standing.
+   */
+  #forgetFailedLeader(): void {
+    const lease = this.#state.lease;
+    if (!lease || lease.ended || (this.#term?.epoch === lease.epoch && this.#term.ended)) return;
+    this.#candidacies.forget(lease.leader.name, lease.leaseEnd);
   }
 
   /** When the pending election may run: settle time after the first candidacy that is still in the window. */
@@ -365,7 +378,9 @@ export class EnclaveService {
     const term = this.#term;
     if (this.maxTermMs <= 0 || term?.epoch !== lease.epoch) return;
     if (now - term.startedAt < this.maxTermMs) return;
-    this.#log.info({ event: 'enclave.term_ended', epoch: lease.epoch, leader: lease.leader.name });
+    if (!term.ended)
+      this.#log.info({ event: 'enclave.term_ended', epoch: lease.epoch, leader: lease.leader.name });
+    term.ended = true;
     throw new RequestError(
       409,
       'E_MAX_TERM',

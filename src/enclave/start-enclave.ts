@@ -35,6 +35,8 @@ export interface EnclaveSettings {
   maxTermMs?: number;
   /** How long an election waits after the first candidacy that opened it (default CANDIDACY_DEFAULTS). */
   candidacySettleMs?: number;
+  /** How long a member's candidacy counts (default CANDIDACY_DEFAULTS). */
+  candidacyWindowMs?: number;
 }
 
 export async function startEnclave(settings: EnclaveSettings): Promise<StartedEnclaveServer> {
@@ -64,6 +66,7 @@ export async function startEnclave(settings: EnclaveSettings): Promise<StartedEn
     ...(admission ? { admission } : {}),
     ...(settings.maxTermMs ? { maxTermMs: settings.maxTermMs } : {}),
     ...(settings.candidacySettleMs === undefined ? {} : { candidacySettleMs: settings.candidacySettleMs }),
+    ...(settings.candidacyWindowMs === undefined ? {} : { candidacyWindowMs: settings.candidacyWindowMs }),
   });
   return startEnclaveServer(service, {
     logger,

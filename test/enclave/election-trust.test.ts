@@ -154,8 +154,32 @@ describe('the enclave owns the election (issue 14)', () => {
     const answers = await Promise.all(held);
     assert.ok(answers.every((a) => a.token === raced.token));
     assert.equal(raced.claims.epoch, 2);
-    // Everyone who asked ahead stands; the racer, arriving after the lease end, came too late to.
-    assert.deepEqual(raced.candidates, sortMembers(entries(others.slice(1))));
+    // Everyone still stands: the racer's lone request removes nobody's candidacy.
+    assert.deepEqual(raced.candidates, sortMembers(entries(others)));
+  });
+
+  it('keeps a member that stood standing through elections it does not ask in, within the window', async () => {
+    const first = await standAll(client, members, {}, { enclave, clock });
+    clock.advance(LEASE_MS + 1);
+    // Only one member asks at this lease end; the others' candidacies still count.
+    const next = await standAll(
+      client,
+      [members.find((m) => m.name !== first.claims.leader.name)!],
+      {},
+      { enclave, clock },
+    );
+    const stillStanding = members.filter((m) => m.name !== first.claims.leader.name);
+    assert.deepEqual(next.candidates, sortMembers(entries(stillStanding)));
+    // The leader whose lease ran out unrenewed lost its standing: it is no candidate in the next one either.
+    clock.advance(LEASE_MS + 1);
+    const third = await standAll(
+      client,
+      [members.find((m) => m.name !== next.claims.leader.name)!],
+      {},
+      { enclave, clock },
+    );
+    assert.ok(third.candidates?.every((m) => m.name !== first.claims.leader.name));
+    assert.equal(third.candidates?.length, members.length - 2);
   });
 
   it('proves its choice: anyone with the candidates checks digest, VRF index and the leader’s key', async () => {

@@ -40,7 +40,8 @@ describe('election rules (DESIGN §5)', () => {
 
   beforeEach(async () => {
     clock = new ManualClock(Date.now());
-    enclave = await startTestEnclave({ pki, clock, leaseMs: LEASE_MS });
+    // A candidacy counts for one lease here, so each test says exactly who stands.
+    enclave = await startTestEnclave({ pki, clock, leaseMs: LEASE_MS, candidacyWindowMs: LEASE_MS });
     client = makeClient(enclave, pki, enclave.service.checksum, { now: () => clock.now() });
   });
   afterEach(async () => {

@@ -59,6 +59,8 @@ export interface TestEnclaveOptions {
   maxTermMs?: number;
   /** The enclave's candidacy settle delay (0: elect as soon as a request finds no live lease). */
   settleMs?: number;
+  /** How long a candidacy counts (default: the enclave's, two minutes). */
+  candidacyWindowMs?: number;
 }
 
 export async function startTestEnclave(options: TestEnclaveOptions): Promise<TestEnclave> {
@@ -86,6 +88,7 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
     ...(options.admissionTtlMs ? { admissionTtlMs: options.admissionTtlMs } : {}),
     ...(options.maxTermMs ? { maxTermMs: options.maxTermMs } : {}),
     ...(options.settleMs === undefined ? {} : { candidacySettleMs: options.settleMs }),
+    ...(options.candidacyWindowMs === undefined ? {} : { candidacyWindowMs: options.candidacyWindowMs }),
   });
   return Object.assign(started, { logs, stateDir });
 }

@@ -10,6 +10,7 @@
 import {
   actingWindowEnd,
   backoffMs,
+  candidacyRefreshMs,
   type ElectionTiming,
   followerGraceMs,
   isDesignatedAsker,
@@ -60,6 +61,8 @@ export class Election {
   #failures = 0;
   #notBefore = 0;
   #resigned = false;
+  /** When this follower next renews its candidacy (monotonic); null until its first tick. */
+  #nextCandidacyAt: number | null = null;
   /**
    * A renewal failed: the enclave may hold a newer sequence than ours (a reply
    * we never received), so fetch the current certificate before renewing again.
@@ -115,6 +118,23 @@ export class Election {
       return effects;
     }
     if (namesMe && leaseLive) return effects;
+
+    // A peer that starts stood when it first asked; one that found a lease by gossip stands within a refresh.
+    this.#nextCandidacyAt ??= now + candidacyRefreshMs(view.members.length, this.#random);
+    if (leaseLive && view.joined && now >= this.#nextCandidacyAt && wallNow < this.#askAt(cert, view)) {
+      // Stand: the enclave counts only members whose own signed request it received recently.
+      effects.push(
+        this.#request({
+          type: 'elect',
+          sentAt: now,
+          members: sortedMembers(view.members, this.#self),
+          knownEpoch: cert.epoch,
+          waitMs: 0,
+        }),
+      );
+      effects.push(this.#log('info', 'election.candidacy', { knownEpoch: cert.epoch }));
+      return effects;
+    }
 
     const askAt = cert === null ? -Infinity : this.#askAt(cert, view);
     if (view.joined && wallNow >= askAt) {
@@ -332,6 +352,10 @@ export class Election {
 
   #request(effect: Extract<ElectionEffect, { type: 'elect' | 'renew' | 'resign' }>): ElectionEffect {
     this.#pending = effect.type;
+    // Every elect is a candidacy: the next refresh is due a refresh interval after it.
+    if (effect.type === 'elect') {
+      this.#nextCandidacyAt = effect.sentAt + candidacyRefreshMs(effect.members.length, this.#random);
+    }
     return effect;
   }
 
