@@ -185,6 +185,7 @@ export class Election {
           epoch: cert.epoch,
           seq: cert.seq,
           leader: cert.leader,
+          leaderKey: cert.leaderKey,
           policy: cert.policy,
           leaseEndsAt: new Date(cert.leaseEndsAt).toISOString(),
         }),

@@ -227,6 +227,8 @@ export async function startPeer(
     address: node.address,
     adminPort: admin.port,
     incarnation: node.self.incarnation,
+    // The public identity key: chaos checks that every accepted certificate names a member with its own key.
+    key: Buffer.from(node.self.publicKey).toString('base64url'),
     seeds: config.join,
     encrypted: config.gossipKeys.length > 0,
     enclave: options.election?.enclaveUrl ?? null,
