@@ -39,14 +39,15 @@ RUN node /app/src/cli/main.ts enclave checksum > /app/FUNCTION_CHECKSUM \
 # Mount points owned by `node`, so named volumes mounted there start writable
 # by the non-root user even on a read-only root filesystem: /pki (attestation
 # keys, enclave side only), /trust (the published root certificate peers pin),
-# /state (the enclave's sealed epoch state).
+# /state (the enclave's sealed epoch state), /join (the cluster join secret,
+# enclave and peers only).
 RUN ln -s /app/src/cli/main.ts /usr/local/bin/enclave-elect \
- && mkdir -p /pki /trust /state \
- && chown node:node /pki /trust /state
+ && mkdir -p /pki /trust /state /join \
+ && chown node:node /pki /trust /state /join
 USER node
 # 7946/udp: gossip; 7947/tcp: peer admin HTTP (status, metrics, health).
 EXPOSE 7946/udp 7947/tcp
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "/app/src/healthcheck.ts"]
+  CMD ["node", "/app/src/peer/admin/healthcheck.ts"]
 ENTRYPOINT ["node", "/app/src/cli/main.ts"]
 CMD ["--help"]

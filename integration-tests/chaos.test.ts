@@ -1,7 +1,8 @@
 // `enclave-elect cluster chaos` end to end on the real image: its own cluster
 // of 5 peers, 2 minutes of every fault kind on a fixed seed, zero invariant
 // violations, both report files written, and report.html rendered in headless
-// Chromium with a screenshot (skipped, saying so, where Chromium is missing).
+// Chromium with a screenshot. Chromium is required: scripts/provision-ci.sh
+// installs it, and the screenshot test fails, saying so, where it is missing.
 // Everything carries io.enclave-elect.test=<runId> and is swept afterwards.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -97,16 +98,19 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
     passed = true;
   });
 
-  it('renders report.html in headless Chromium (screenshot)', {
-    skip: CHROMIUM ? false : 'chromium not installed (apt-get install chromium)',
-  }, async () => {
+  it('renders report.html in headless Chromium (screenshot)', async () => {
+    assert.ok(
+      CHROMIUM,
+      'chromium is not installed: run scripts/provision-ci.sh (as root), or apt-get install chromium fonts-liberation',
+    );
     const screenshot = join(dir, 'report.png');
     const profile = await mkdtemp(join(tmpdir(), 'chaos-chromium-'));
     try {
       await promisify(execFile)(
-        CHROMIUM!,
+        CHROMIUM,
         [
           '--headless',
+          // CI runs as root, and Chromium refuses to start as root with its sandbox on.
           '--no-sandbox',
           '--disable-gpu',
           '--disable-background-networking',

@@ -68,7 +68,7 @@ describe('container image', { timeout: 600_000 }, () => {
     assert.deepEqual(info.Config.Entrypoint, ['node', '/app/src/cli/main.ts']);
     assert.ok(
       info.Config.Healthcheck?.Test?.join(' ').includes('healthcheck'),
-      'HEALTHCHECK runs src/healthcheck.ts',
+      'HEALTHCHECK runs src/peer/admin/healthcheck.ts',
     );
     assert.ok(Object.keys(info.Config.ExposedPorts ?? {}).includes('7946/udp'));
     assert.equal(info.Config.Labels?.['org.opencontainers.image.title'], 'enclave-elect');

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provision a Debian 12 machine (root) for building and testing enclave-elect:
 #   Node 24 (beside the system Node, never replacing it), the Docker engine,
-#   the compose v2 and buildx CLI plugins, a running dockerd, and the local
-#   base image node:24-trixie-slim. Idempotent: every step checks first.
+#   the compose v2 and buildx CLI plugins, a running dockerd, the local
+#   base image node:24-trixie-slim, and headless Chromium (the chaos
+#   integration test screenshots its report). Idempotent: every step checks first.
 #
 # Usage: scripts/provision-ci.sh            # everything
 #        scripts/provision-ci.sh --node-only
@@ -109,6 +110,14 @@ ensure_dockerd_running() {
   return 1
 }
 
+# The chaos integration test renders report.html in headless Chromium and
+# requires it. Installed without recommends (no desktop services), so the
+# fonts the report's text needs are named here.
+ensure_chromium() {
+  apt_install chromium fonts-liberation
+  echo "$(chromium --version 2>/dev/null)" >&2
+}
+
 ensure_base_image() {
   "${root}/deploy/offline/build-base-image.sh" --if-missing
 }
@@ -121,6 +130,7 @@ main() {
   step "dockerd running" ensure_dockerd_running
   export PATH="${NODE_HOME}/bin:${PATH}"
   step "base image" ensure_base_image
+  step "chromium" ensure_chromium
   print_step_times
 }
 

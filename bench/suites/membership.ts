@@ -9,10 +9,11 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PEER_DEFAULTS } from '../../src/peer/config.ts';
 import { pullIntervalMs } from '../../src/peer/membership/timing.ts';
+import { benchEnclavePem } from '../support/bench-admissions.ts';
 import { ShardedLoopbackCluster } from '../support/sharded-loopback-cluster.ts';
 import { sleep, waitUntil } from '../support/waiting.ts';
 
-const HELP = `usage: npm run bench -- membership [--peers N] [--workers W] [--samples S] [--steady-ms MS] [--json]
+const HELP = `usage: npm run bench -- membership [--peers N] [--workers W] [--samples S] [--steady-ms MS] [--no-admission] [--json]
   --peers      peers in this process (default 50)
   --workers    worker threads the peers are split across, each with its own event loop
                (default: min(4, available cores) above 200 peers, else 1; 1 runs them all
@@ -22,6 +23,9 @@ const HELP = `usage: npm run bench -- membership [--peers N] [--workers W] [--sa
   --samples    failures to detect, one after another (default 5)
   --steady-ms  steady-state traffic window (default: 10 s or one anti-entropy interval at N,
                whichever is longer, so periodic pulls are counted)
+  --no-admission  open membership, to compare: by default every peer is admitted (a stand-in
+               enclave key signs admissions), signs its records and checks everyone's; the
+               report gives the CPU share of signature checks in the peers' threads
   --json       print exactly one JSON document on stdout
 Targets (DESIGN.md §7): detect p50 <= 3 s, p99 <= 5 s (N = 5..200); spread <= 2.5 s and
 convergence <= 10 s at N = 1000; <= 5 datagrams/s and <= 3 KB/s per peer, flat in N.`;
@@ -34,6 +38,11 @@ export interface MembershipBenchResult {
   detect: { p50Ms: number | null; p99Ms: number | null; samples: number };
   falsePositives: number;
   perPeer: { datagramsPerSec: number | null; bytesPerSec: number | null };
+  /**
+   * Record signatures (admission on): checks of records and admissions and signs
+   * made, their CPU time, and its share of the peers' threads' CPU time.
+   */
+  signatures: { checks: number; signs: number; cpuMs: number; cpuShare: number } | null;
 }
 
 function percentile(sorted: number[], p: number): number | null {
@@ -55,13 +64,38 @@ export interface MembershipBenchOptions {
   settleMs?: number;
   /** Ends the run early (Ctrl-C); the run then rejects with its reason. */
   signal?: AbortSignal;
+  /** Admission and signed records as in the product (default); false: open membership, to compare. */
+  admission?: boolean;
 }
 
 export async function runMembershipBench(options: MembershipBenchOptions): Promise<MembershipBenchResult> {
   const { peers, workers, samples, steadyMs } = options;
   const where = workers === 1 ? 'in this thread' : `in ${workers} worker threads (+1 for the 3 seeds)`;
   progress(`starting ${peers} peers on 127.0.0.1 ${where}`);
-  const cluster = await ShardedLoopbackCluster.start({ peers, workers });
+  const admission = options.admission ?? true;
+  const enclavePem = admission ? benchEnclavePem() : undefined;
+  const cluster = await ShardedLoopbackCluster.start({
+    peers,
+    workers,
+    ...(enclavePem ? { enclavePem } : {}),
+  });
+  const signatures = async (): Promise<MembershipBenchResult['signatures']> => {
+    if (!admission) return null;
+    // CPU time of the peers' threads (each shard measures its own thread), so
+    // neither other threads nor time spent waiting for a core count.
+    const cost = await cluster.signatureCost();
+    const cpuMs = cost.checkMs + cost.signMs;
+    const share = cost.threadMs > 0 ? cpuMs / cost.threadMs : 0;
+    progress(
+      `signatures: ${cost.checks} checks, ${cost.signs} signs, ${Math.round(cpuMs)} ms, ${(share * 100).toFixed(1)}% of CPU`,
+    );
+    return {
+      checks: cost.checks,
+      signs: cost.signs,
+      cpuMs: Math.round(cpuMs),
+      cpuShare: Math.round(share * 10_000) / 10_000,
+    };
+  };
   try {
     const signal = options.signal ? AbortSignal.any([options.signal, cluster.failed]) : cluster.failed;
     const poll = peers > 200 ? 100 : 25;
@@ -81,6 +115,7 @@ export async function runMembershipBench(options: MembershipBenchOptions): Promi
         detect: { p50Ms: null, p99Ms: null, samples: 0 },
         falsePositives: (await cluster.falsePositives()).count,
         perPeer: { datagramsPerSec: null, bytesPerSec: null },
+        signatures: await signatures(),
       };
     }
 
@@ -137,6 +172,7 @@ export async function runMembershipBench(options: MembershipBenchOptions): Promi
       },
       falsePositives: falsePositives.count,
       perPeer,
+      signatures: await signatures(),
     };
   } finally {
     await cluster.close();
@@ -156,6 +192,11 @@ function table(r: MembershipBenchResult, workers: number): string {
     ['false positives', String(r.falsePositives), '0'],
     ['datagrams/s per peer', fmt(r.perPeer.datagramsPerSec, ''), '<= 5'],
     ['bytes/s per peer', fmt(r.perPeer.bytesPerSec, 'B/s'), '<= 3072'],
+    [
+      'signature CPU share',
+      r.signatures ? `${(r.signatures.cpuShare * 100).toFixed(1)} %` : 'off',
+      r.signatures ? `${r.signatures.checks} checks` : '',
+    ],
   ];
   return `${rows.map(([k, v, t]) => `${k.padEnd(22)} ${v.padStart(10)}   ${t}`).join('\n')}\n`;
 }
@@ -169,6 +210,7 @@ export async function main(argv: string[]): Promise<void> {
       samples: { type: 'string', default: '5' },
       'steady-ms': { type: 'string' },
       json: { type: 'boolean', default: false },
+      'no-admission': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -197,7 +239,14 @@ export async function main(argv: string[]): Promise<void> {
   const onSigint = () => interrupt.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   try {
-    const result = await runMembershipBench({ peers, workers, samples, steadyMs, signal: interrupt.signal });
+    const result = await runMembershipBench({
+      peers,
+      workers,
+      samples,
+      steadyMs,
+      signal: interrupt.signal,
+      admission: !values['no-admission'],
+    });
     process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : table(result, workers));
   } catch (error) {
     if (!interrupt.signal.aborted) throw error;

@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signAdmissionRequest } from '../../src/enclave/admission-proof.ts';
 import { ADMISSION_DEFAULTS } from '../../src/enclave/admission-service.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import type { EnclaveService } from '../../src/enclave/enclave-service.ts';
 import { createJoinSecret, loadJoinSecret } from '../../src/enclave/join-secret.ts';
 import {
@@ -28,7 +27,8 @@ import { initPki } from '../../src/enclave/pki.ts';
 import { RequestError } from '../../src/enclave/requests.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
 import { createLogger } from '../../src/log/logger.ts';
-import { seededRandom } from '../../src/peer/membership/random.ts';
+import { seededRandom } from '../../src/random/seeded-random.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 
 export const STRATEGIES = [
   'honest',
@@ -84,7 +84,7 @@ interface Member {
 
 export async function runFairness(options: FairnessOptions): Promise<FairnessResult> {
   const work = mkdtempSync(join(tmpdir(), 'enclave-elect-fairness-'));
-  const clock = new ManualClock(Date.now());
+  const clock = new ManualClock(0, Date.now());
   const random = seededRandom(options.seed ?? 1);
   initPki(join(work, 'pki'), { keyBits: options.keyBits ?? 2048 });
   createJoinSecret(join(work, 'join'));
@@ -148,10 +148,10 @@ class Harness {
   /** Admit every member (again), as peers do at start and at half their admission's life. */
   async #admitAll(joinSecret: Buffer): Promise<void> {
     for (const [i, m] of this.#members.entries()) {
-      const fields = { cluster_id: CLUSTER, name: m.name, key: m.key, ts: this.#clock.now() };
+      const fields = { cluster_id: CLUSTER, name: m.name, key: m.key, ts: this.#clock.wallNow() };
       await this.#service.admit(signAdmissionRequest(fields, joinSecret, m.privateKey), `10.0.0.${i + 1}`);
     }
-    this.#admittedAt = this.#clock.now();
+    this.#admittedAt = this.#clock.wallNow();
   }
 
   async run(joinSecret: Buffer): Promise<FairnessResult> {
@@ -161,7 +161,7 @@ class Harness {
     // The first election: everyone stands at a cold start.
     await Promise.all([...this.#members.map((m) => this.#elect(m)), this.#settle()]);
     while (elections < this.#o.elections) {
-      if (this.#clock.now() - this.#admittedAt > ADMISSION_DEFAULTS.ttlMs / 2)
+      if (this.#clock.wallNow() - this.#admittedAt > ADMISSION_DEFAULTS.ttlMs / 2)
         await this.#admitAll(joinSecret);
       const before = this.#service.state.epoch;
       await this.#round();
@@ -259,7 +259,7 @@ class Harness {
     if (strategy === 'max-term' || (leader.malicious && strategy === 'forge-renewals')) {
       // Renew every quarter lease for as long as the enclave allows (max-term: until E_MAX_TERM;
       // forge-renewals: a malicious leader holds 10 leases, then its lease is made to run out).
-      const start = this.#clock.now();
+      const start = this.#clock.wallNow();
       for (let i = 0; i < 40; i++) {
         this.#clock.advance(LEASE_MS / 4);
         const lease = this.#service.state.lease!;
@@ -274,7 +274,7 @@ class Harness {
           break;
         }
       }
-      return this.#clock.now() - start + LEASE_MS;
+      return this.#clock.wallNow() - start + LEASE_MS;
     }
     return LEASE_MS;
   }
@@ -295,7 +295,7 @@ class Harness {
         known_epoch: 0,
         wait_ms: 0,
         name: m.name,
-        ts: this.#clock.now(),
+        ts: this.#clock.wallNow(),
         nonce: randomBytes(16).toString('hex'),
       },
       m.privateKey,
@@ -308,7 +308,7 @@ class Harness {
       epoch: lease.epoch,
       seq: lease.seq,
       leader,
-      ts: this.#clock.now(),
+      ts: this.#clock.wallNow(),
       nonce: randomBytes(16).toString('hex'),
     };
     return { ...fields, sig: signRequest(op, fields, signer.privateKey) };

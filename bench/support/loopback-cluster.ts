@@ -4,13 +4,14 @@
 // learned that a member died, so checks are cheap even at N = 1000. A cluster
 // may hold only a share of the peers (`firstIndex`), the rest living in other
 // threads; it is then told of their kills and restarts (noteKilled, noteRestarted).
-import { generateKeyPairSync, randomInt } from 'node:crypto';
-import { systemClock } from '../../src/peer/clock.ts';
+import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { membershipConfig, PEER_DEFAULTS } from '../../src/peer/config.ts';
-import { seededRandom } from '../../src/peer/membership/random.ts';
 import type { MembershipConfig } from '../../src/peer/membership/types.ts';
 import { MembershipNode } from '../../src/peer/membership-node.ts';
 import { UdpTransport } from '../../src/peer/transport/udp-transport.ts';
+import { seededRandom } from '../../src/random/seeded-random.ts';
+import { systemClock } from '../../src/time/clock.ts';
+import { BenchAdmissions } from './bench-admissions.ts';
 
 export interface LoopbackPeer {
   readonly node: MembershipNode;
@@ -33,6 +34,8 @@ export interface LoopbackClusterOptions {
   startRatePerSec?: number;
   /** Number in the first peer's name (`peer-<firstIndex>`), when other threads hold the rest. */
   firstIndex?: number;
+  /** The stand-in enclave key (PEM): peers are admitted and check signed records; absent: open membership. */
+  enclavePem?: string;
 }
 
 /** What the running peers here know, against the names every peer should know. */
@@ -54,9 +57,12 @@ function openTransport(): Promise<UdpTransport> {
   return UdpTransport.open({ bindAddress: '127.0.0.1', port: 0, receiveBufferBytes: 2 << 20 });
 }
 
-function newPublicKey(): Uint8Array {
-  const { publicKey } = generateKeyPairSync('ed25519');
-  return new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
+function newIdentity(): { publicKey: Uint8Array; privateKey: KeyObject } {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return {
+    publicKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)),
+    privateKey,
+  };
 }
 
 export class LoopbackCluster {
@@ -68,16 +74,23 @@ export class LoopbackCluster {
   private transports: UdpTransport[] = [];
   private seedAddresses: string[] = [];
 
+  /** Admissions of this cluster's peers, when the bench runs with them. */
+  readonly admissions: BenchAdmissions | undefined;
+
   private constructor(options: LoopbackClusterOptions) {
     this.options = options;
+    this.admissions = options.enclavePem ? new BenchAdmissions(options.enclavePem) : undefined;
     this.config = { ...membershipConfig(PEER_DEFAULTS), ...options.config };
   }
 
   private createNode(name: string, transport: UdpTransport): LoopbackPeer {
+    const { publicKey, privateKey } = newIdentity();
+    const authority = this.admissions?.authorityFor(name, publicKey, privateKey);
     return this.track(
       new MembershipNode({
+        ...(authority ? { authority } : {}),
         name,
-        publicKey: newPublicKey(),
+        publicKey,
         // Wall-clock ms, as the peer command does: a restart outranks its former self.
         incarnation: Date.now(),
         config: this.config,

@@ -2,6 +2,7 @@
 // own sockets, in a LoopbackCluster. Every method takes and returns small,
 // cloneable values (counts, a few names, absolute times), so the same shard
 // serves in the main thread (one shard) or behind a worker's message port.
+import { type SignatureCost, threadCpuMs } from './bench-admissions.ts';
 import { LoopbackCluster, type LoopbackKnowledge } from './loopback-cluster.ts';
 
 export interface ShardOptions {
@@ -11,6 +12,8 @@ export interface ShardOptions {
   peers: number;
   /** Peers in the whole cluster, all shards together. */
   total: number;
+  /** Stand-in enclave key (PEM) for admissions and signed records; absent: open membership. */
+  enclavePem?: string;
 }
 
 /** Wall-clock milliseconds with sub-ms precision, comparable across threads. */
@@ -28,7 +31,11 @@ export class MembershipShard {
 
   /** Bind the sockets; returns the first `seeds` addresses (the seeds live in shard 0). */
   async open(seeds: number): Promise<string[]> {
-    this.cluster = await LoopbackCluster.open({ peers: this.options.peers, firstIndex: this.options.first });
+    this.cluster = await LoopbackCluster.open({
+      peers: this.options.peers,
+      firstIndex: this.options.first,
+      ...(this.options.enclavePem ? { enclavePem: this.options.enclavePem } : {}),
+    });
     return this.cluster.addresses.slice(0, seeds);
   }
 
@@ -99,6 +106,13 @@ export class MembershipShard {
     const pending = live.filter((p) => !p.deadAt.has(name)).length;
     const at = this.peers().allMarkedDeadAt(name);
     return { pending, lastAt: at === undefined ? null : performance.timeOrigin + at };
+  }
+
+  /** Time this shard's peers spent signing and checking records (zeros without admissions). */
+  signatureCost(): SignatureCost {
+    const admissions = this.peers().admissions;
+    if (!admissions) return { checks: 0, checkMs: 0, signs: 0, signMs: 0, threadMs: 0 };
+    return { ...admissions.cost, threadMs: threadCpuMs() - admissions.startedCpuMs };
   }
 
   falsePositives(): { count: number; log: string[] } {

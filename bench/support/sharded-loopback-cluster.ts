@@ -9,6 +9,7 @@
 // s under that load), their 4 MB receive buffers filled and dropped their own
 // probes and acks, and the others declared them dead: an artifact of one
 // process, since a real seed has a machine and an event loop to itself.
+import type { SignatureCost } from './bench-admissions.ts';
 import type { LoopbackKnowledge } from './loopback-cluster.ts';
 import { MembershipShard } from './membership-shard.ts';
 import { inThreadShard, type ShardClient, WorkerShard } from './shard-client.ts';
@@ -19,6 +20,8 @@ export interface ShardedClusterOptions {
   workers: number;
   /** Longest wait for any one answer from a worker. */
   requestTimeoutMs?: number;
+  /** Stand-in enclave key (PEM): peers are admitted and sign and check records. */
+  enclavePem?: string;
 }
 
 const SEEDS = 3;
@@ -62,6 +65,7 @@ export class ShardedLoopbackCluster {
           first: cluster.bounds[w]!,
           peers: cluster.bounds[w + 1]! - cluster.bounds[w]!,
           total: options.peers,
+          ...(options.enclavePem ? { enclavePem: options.enclavePem } : {}),
         };
         cluster.shards.push(
           options.workers === 1
@@ -152,6 +156,18 @@ export class ShardedLoopbackCluster {
   async falsePositives(): Promise<{ count: number; log: string[] }> {
     const parts = await this.each((s) => s.call('falsePositives'));
     return { count: sum(parts.map((p) => p.count)), log: parts.flatMap((p) => p.log).slice(0, 10) };
+  }
+
+  /** Signing and checking of records, summed over the shards. */
+  async signatureCost(): Promise<SignatureCost> {
+    const parts = await this.each((s) => s.call('signatureCost'));
+    return {
+      checks: sum(parts.map((p) => p.checks)),
+      checkMs: sum(parts.map((p) => p.checkMs)),
+      signs: sum(parts.map((p) => p.signs)),
+      signMs: sum(parts.map((p) => p.signMs)),
+      threadMs: sum(parts.map((p) => p.threadMs)),
+    };
   }
 
   /** Close every socket and end every worker. */

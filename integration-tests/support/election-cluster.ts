@@ -200,8 +200,10 @@ export class ElectionCluster {
    */
   async startOutsider(name: string): Promise<StartedTestContainer> {
     const { cmd, env } = peerCommand(name, { cluster: this.clusterId });
+    // No join secret: it holds nothing but what is public.
+    const publicEnv = env.filter((e) => !e.startsWith('JOIN_SECRET='));
     const container = await hardened(this.#layout, cmd)
-      .withEnvironment(Object.fromEntries(env.map((e) => e.split('=', 2) as [string, string])))
+      .withEnvironment(Object.fromEntries(publicEnv.map((e) => e.split('=', 2) as [string, string])))
       .withNetworkAliases(name)
       .withBindMounts([{ source: this.#layout.volumes.trust, target: TRUST_DIR, mode: 'ro' }])
       .withWaitStrategy(Wait.forLogMessage(/"event":"peer\.started"/))

@@ -7,7 +7,7 @@
 //   node forge-certificates.ts HOST[,HOST...] GOSSIP_PORT REAL_CERTIFICATE
 // Prints one JSON document: the forged epoch and kids.
 import { createSocket } from 'node:dgram';
-import { type LeaderCertificateClaims, signLeaderCertificate } from '../../src/crypto/leader-certificate.ts';
+import { type LeaderClaims, signLeaderCertificate } from '../../src/crypto/leader-certificate.ts';
 import { generateRsaKeyPair, keyId } from '../../src/crypto/rsa-keys.ts';
 import { encodeFullCertificate } from '../../src/peer/election/certificate-wire.ts';
 import { encodeDatagram } from '../../src/protocol/gossip-codec.ts';
@@ -16,9 +16,7 @@ const [hosts, port, real] = process.argv.slice(2);
 if (!hosts || !port || !real)
   throw new Error('usage: forge-certificates.ts HOST[,HOST...] GOSSIP_PORT REAL_CERTIFICATE');
 
-const claims = JSON.parse(
-  Buffer.from(real.split('.')[1]!, 'base64url').toString('utf8'),
-) as LeaderCertificateClaims;
+const claims = JSON.parse(Buffer.from(real.split('.')[1]!, 'base64url').toString('utf8')) as LeaderClaims;
 const forger = generateRsaKeyPair();
 const epoch = claims.epoch + 1000;
 const now = Date.now();

@@ -9,9 +9,9 @@
 //   node fuzz-datagrams.ts HOST GOSSIP_PORT ADMIN_PORT COUNT SEED
 // Prints one JSON document: { sent, byReason, uncounted, elapsedMs }.
 import { createSocket } from 'node:dgram';
-import { seededRandom } from '../../src/peer/membership/random.ts';
 import { decodeDatagram, encodeDatagram } from '../../src/protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../src/protocol/gossip-messages.ts';
+import { seededRandom } from '../../src/random/seeded-random.ts';
 
 const [host, gossipPort, adminPort, countArg, seedArg] = process.argv.slice(2);
 if (!host || !gossipPort || !adminPort || !countArg || !seedArg) {

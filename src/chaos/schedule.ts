@@ -4,7 +4,7 @@
 // measured from the previous fault's settling, exponential with the mean
 // `--interval`. Targets are named here (a peer, or `leader` resolved when the
 // fault starts), so the same seed and peer list give the same schedule.
-import { seededRandom } from '../orchestrator/seeded-random.ts';
+import { seededRandom } from '../random/seeded-random.ts';
 
 export const FAULT_KINDS = ['kill', 'stop', 'pause', 'partition', 'enclave-restart', 'restart'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -94,7 +94,8 @@ function shuffled<T>(random: () => number, items: readonly T[]): T[] {
 export function generateSchedule(options: ScheduleOptions): ScheduledFault[] {
   if (options.faults.length === 0) throw new RangeError('no fault kinds to schedule');
   if (options.peers.length === 0) throw new RangeError('no peers to schedule faults on');
-  const random = seededRandom(`schedule:${options.seed}`);
+  const rng = seededRandom(`schedule:${options.seed}`);
+  const random = (): number => rng.next();
   const overhead = options.overheadMs ?? DEFAULT_OVERHEAD_MS;
   const firstRound = shuffled(random, options.faults);
   const schedule: ScheduledFault[] = [];

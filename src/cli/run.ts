@@ -4,7 +4,7 @@
 import yargs, { type Argv } from 'yargs';
 import { EnclaveElectError, UsageError } from '../errors.ts';
 import { VERSION } from '../version.ts';
-import { commands } from './commands/index.ts';
+import { type AnyCommand, type CommandEntry, commandName, commands } from './commands/index.ts';
 import { closest } from './suggest.ts';
 
 export const BIN = 'enclave-elect';
@@ -16,7 +16,11 @@ export interface CliIO {
 
 const defaultIO: CliIO = { stderr: (text) => process.stderr.write(text) };
 
-export function buildParser(argv: string[]): Argv {
+/**
+ * The parser for `argv`. Only the command argv names is loaded; the others are
+ * listed by name and description, which is all `--help` and suggestions need.
+ */
+export async function buildParser(argv: string[]): Promise<Argv> {
   let parser = yargs(argv)
     .scriptName(BIN)
     // Options are read by their kebab-case names; no camelCase twins in errors.
@@ -41,12 +45,27 @@ export function buildParser(argv: string[]): Argv {
       if (error) throw error;
       throw new UsageError(withSuggestion(message ?? 'invalid usage', argv));
     });
-  for (const command of commands) parser = parser.command(command);
+  const chosen = argv.find((arg) => !arg.startsWith('-'));
+  for (const entry of commands) {
+    const module = commandName(entry) === chosen ? await entry.load() : listedOnly(entry);
+    parser = parser.command({ ...module, command: entry.command, describe: entry.describe });
+  }
   return parser;
 }
 
+/** A command that argv does not run: named in help, never built or handled. */
+function listedOnly(entry: CommandEntry): AnyCommand {
+  return {
+    command: entry.command,
+    describe: entry.describe,
+    handler: () => {
+      throw new Error(`command '${commandName(entry)}' was not loaded`);
+    },
+  };
+}
+
 function commandNames(): string[] {
-  return commands.map((c) => String(Array.isArray(c.command) ? c.command[0] : c.command).split(' ')[0]!);
+  return commands.map(commandName);
 }
 
 function withSuggestion(message: string, argv: string[]): string {
@@ -59,7 +78,7 @@ function withSuggestion(message: string, argv: string[]): string {
 
 export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<number> {
   try {
-    await buildParser(argv).parseAsync();
+    await (await buildParser(argv)).parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     return reportError(error, io);

@@ -1,17 +1,17 @@
 // Verify each leader certificate once: results keyed by SHA-256 of the token.
 // Successes and definite failures are remembered (bounded, oldest evicted);
 // an unknown kid is not, because attesting that key later makes it verifiable.
-import { createHash } from 'node:crypto';
 import {
   type CertificateExpectations,
-  type LeaderCertificateClaims,
+  certificateHash,
+  type LeaderCertificate,
   verifyCertificate,
 } from './leader-certificate.ts';
 import { VerificationError } from './verification-error.ts';
 
 export const DEFAULT_CACHE_ENTRIES = 4096;
 
-type Entry = { ok: true; claims: LeaderCertificateClaims } | { ok: false; error: VerificationError };
+type Entry = { ok: true; certificate: LeaderCertificate } | { ok: false; error: VerificationError };
 
 export class CertificateVerifier {
   readonly #expect: CertificateExpectations;
@@ -25,18 +25,18 @@ export class CertificateVerifier {
     this.#maxEntries = maxEntries;
   }
 
-  verify(token: string): LeaderCertificateClaims {
-    const hash = createHash('sha256').update(token).digest('hex');
+  verify(token: string): LeaderCertificate {
+    const hash = certificateHash(token);
     const cached = this.#entries.get(hash);
     if (cached) {
       this.hits++;
-      if (cached.ok) return cached.claims;
+      if (cached.ok) return cached.certificate;
       throw cached.error;
     }
     this.misses++;
     let entry: Entry;
     try {
-      entry = { ok: true, claims: verifyCertificate(token, this.#expect) };
+      entry = { ok: true, certificate: verifyCertificate(token, this.#expect, hash) };
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code === 'E_CERT_UNKNOWN_KID') throw error;
       entry = { ok: false, error };
@@ -45,7 +45,7 @@ export class CertificateVerifier {
       this.#entries.delete(this.#entries.keys().next().value as string);
     }
     this.#entries.set(hash, entry);
-    if (entry.ok) return entry.claims;
+    if (entry.ok) return entry.certificate;
     throw entry.error;
   }
 }

@@ -2,8 +2,13 @@
 // key's RFC 7638 thumbprint) over one epoch's grant. Verification checks the
 // signature with an attested key, the cluster, the pinned checksum and the
 // policy's choice (for `vrf`, the RFC 9381 proof). Format: docs/protocol/enclave.md.
-
+//
+// Names: `LeaderClaims` are the fields as the enclave signs them;
+// a `LeaderCertificate` is a verified certificate: its compact JWS, the hash
+// that identifies it, and its claims, so nobody re-verifies to read a field.
+import { createHash } from 'node:crypto';
 import { verifyAttestedJws } from './attested-jws.ts';
+
 import { decodeBase64url } from './base64url.ts';
 import { canonicalBytes } from './canonical-json.ts';
 import { parseJws, signJws } from './jws.ts';
@@ -16,7 +21,7 @@ export const CERTIFICATE_TYP = 'enclave-elect-leader+jwt';
 export const POLICIES = ['highest-id', 'round-robin', 'vrf'] as const;
 export type Policy = (typeof POLICIES)[number];
 
-export interface LeaderCertificateClaims {
+export interface LeaderClaims {
   v: 1;
   cluster_id: string;
   epoch: number;
@@ -38,12 +43,26 @@ export interface LeaderCertificateClaims {
   lease_end: number;
 }
 
+/** A leader certificate that passed verifyCertificate; only verification makes one. */
+export interface LeaderCertificate {
+  /** The compact JWS, as the enclave signed it. */
+  readonly compact: string;
+  /** SHA-256 (hex) of the compact JWS: identity for caching and de-duplication. */
+  readonly hash: string;
+  readonly claims: LeaderClaims;
+}
+
+/** SHA-256 (hex) of a compact JWS: the key certificates are cached and compared by. */
+export function certificateHash(compact: string): string {
+  return createHash('sha256').update(compact).digest('hex');
+}
+
 /** The VRF input for an election: canonical JSON of cluster, epoch, digest. */
 export function vrfAlpha(clusterId: string, epoch: number, membersDigest: string): Buffer {
   return canonicalBytes({ cluster_id: clusterId, epoch, members_digest: membersDigest });
 }
 
-export function signLeaderCertificate(claims: LeaderCertificateClaims, key: RsaPrivateKey): string {
+export function signLeaderCertificate(claims: LeaderClaims, key: RsaPrivateKey): string {
   return signJws({ alg: 'RS256', typ: CERTIFICATE_TYP, kid: claims.kid }, claims, key);
 }
 
@@ -60,7 +79,7 @@ function invalid(message: string): VerificationError {
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
-function readClaims(p: Record<string, unknown>): LeaderCertificateClaims {
+function readClaims(p: Record<string, unknown>): LeaderClaims {
   const leader = p.leader as Partial<MemberEntry> | null;
   if (p.v !== 1) throw invalid('v must be 1');
   if (typeof p.cluster_id !== 'string') throw invalid('cluster_id missing');
@@ -78,7 +97,7 @@ function readClaims(p: Record<string, unknown>): LeaderCertificateClaims {
   if (typeof p.func_checksum !== 'string' || typeof p.kid !== 'string')
     throw invalid('func_checksum/kid missing');
   if (!isCount(p.iat) || !isCount(p.lease_end) || p.lease_end < p.iat) throw invalid('iat/lease_end invalid');
-  return p as unknown as LeaderCertificateClaims;
+  return p as unknown as LeaderClaims;
 }
 
 /** The kid a certificate names, without verifying anything else. */
@@ -92,7 +111,7 @@ export function certificateKid(token: string): string | undefined {
 }
 
 /** Check the policy's choice: for `vrf` the proof and index, for `highest-id` the last index. */
-function verifyChoice(claims: LeaderCertificateClaims, key: RsaPublicKey): void {
+function verifyChoice(claims: LeaderClaims, key: RsaPublicKey): void {
   if (claims.policy === 'vrf') {
     const pi = claims.proof === null ? undefined : decodeBase64url(claims.proof);
     const alpha = vrfAlpha(claims.cluster_id, claims.epoch, claims.members_digest);
@@ -108,7 +127,11 @@ function verifyChoice(claims: LeaderCertificateClaims, key: RsaPublicKey): void 
 }
 
 /** Verify a leader certificate; throws VerificationError (E_CERT_UNKNOWN_KID for a key not attested). */
-export function verifyCertificate(token: string, expect: CertificateExpectations): LeaderCertificateClaims {
+export function verifyCertificate(
+  token: string,
+  expect: CertificateExpectations,
+  hash = certificateHash(token),
+): LeaderCertificate {
   const { parsed, kid, key } = verifyAttestedJws(
     token,
     CERTIFICATE_TYP,
@@ -122,14 +145,11 @@ export function verifyCertificate(token: string, expect: CertificateExpectations
     throw invalid(`cluster ${claims.cluster_id} is not ${expect.clusterId}`);
   if (claims.func_checksum !== expect.pinnedChecksum) throw invalid('func_checksum differs from the pin');
   verifyChoice(claims, key);
-  return claims;
+  return { compact: token, hash, claims };
 }
 
 /** With the candidate list in hand, check digest and that the leader sits at leader_index. */
-export function certificateMatchesMembers(
-  claims: LeaderCertificateClaims,
-  candidates: readonly MemberEntry[],
-): boolean {
+export function certificateMatchesMembers(claims: LeaderClaims, candidates: readonly MemberEntry[]): boolean {
   if (candidates.length !== claims.member_count || memberDigest(candidates) !== claims.members_digest)
     return false;
   const chosen = sortMembers(candidates)[claims.leader_index];

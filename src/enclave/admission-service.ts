@@ -5,10 +5,10 @@
 import { type AdmissionClaims, signAdmission } from '../crypto/admission-certificate.ts';
 import type { RsaPrivateKey } from '../crypto/rsa-keys.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Clock } from '../time/clock.ts';
 import { verifyAdmissionMac, verifyAdmissionSignature } from './admission-proof.ts';
 import { AdmissionRegistry, type AdmissionRules } from './admission-registry.ts';
 import type { AdmissionPersistence } from './admission-store.ts';
-import type { Clock } from './clock.ts';
 import { parseAdmitRequest, RequestError } from './requests.ts';
 
 export interface AdmissionSettings extends AdmissionRules {
@@ -73,7 +73,7 @@ export class AdmissionService {
     if (request.cluster_id !== this.#clusterId) {
       throw new RequestError(409, 'E_CLUSTER_MISMATCH', `this enclave serves cluster ${this.#clusterId}`);
     }
-    const now = this.#clock.now();
+    const now = this.#clock.wallNow();
     const refuse = (status: number, code: string, message: string) => {
       this.#log.warn({ event: 'enclave.admission_refused', code, name: request.name, address });
       return new RequestError(status, code, message);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createAttestation } from '../crypto/attestation.ts';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import {
-  type LeaderCertificateClaims,
+  type LeaderClaims,
   type Policy,
   signLeaderCertificate,
   vrfAlpha,
@@ -16,10 +16,10 @@ import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Clock } from '../time/clock.ts';
 import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
 import type { AdmissionPersistence } from './admission-store.ts';
 import { CandidacyBook } from './candidacy-book.ts';
-import type { Clock } from './clock.ts';
 import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
 import type { EnclavePki } from './pki.ts';
@@ -177,7 +177,7 @@ export class EnclaveService {
       attestationKey: this.#pki.attestationKey,
       chain: [this.#pki.attestationCert, this.#pki.root],
       moduleId: this.moduleId,
-      timestamp: this.#clock.now(),
+      timestamp: this.#clock.wallNow(),
       enclaveKey: this.#keys.publicKey,
       funcChecksum: this.checksum,
       nonce,
@@ -188,17 +188,17 @@ export class EnclaveService {
     const request = parseElectRequest(body, this.leaseMs);
     this.#checkCluster(request.cluster_id);
     const candidate = { name: request.name, key: request.key };
-    const received = this.#clock.now();
+    const received = this.#clock.wallNow();
     this.#auth.check('elect', request, candidate, received);
     this.#auth.accept(request, received);
     // The request is the signer's candidacy: liveness evidence the enclave itself holds.
     this.#candidacies.record(candidate, received);
     this.#candidaciesReceived += 1;
-    const deadline = this.#clock.now() + request.wait_ms;
+    const deadline = this.#clock.wallNow() + request.wait_ms;
     for (;;) {
       const changed = this.#changed.promise;
       const outcome = await this.#exclusive(() => {
-        const now = this.#clock.now();
+        const now = this.#clock.wallNow();
         const decision = decideElect(this.#state, request, now, deadline, this.kid);
         if (decision.kind === 'wait') return decision;
         if (decision.kind === 'inherited') {
@@ -222,7 +222,7 @@ export class EnclaveService {
       const wake = new AbortController();
       await Promise.race([
         this.#clock.sleep(
-          outcome.until - this.#clock.now(),
+          outcome.until - this.#clock.wallNow(),
           AbortSignal.any([wake.signal, this.#closing.signal]),
         ),
         changed,
@@ -236,7 +236,7 @@ export class EnclaveService {
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('renew', this.#state, request, this.kid);
-      const now = this.#clock.now();
+      const now = this.#clock.wallNow();
       this.#auth.check('renew', request, lease.leader, now);
       this.#checkTerm(lease, now);
       this.#auth.accept(request, now);
@@ -263,7 +263,7 @@ export class EnclaveService {
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
-      const now = this.#clock.now();
+      const now = this.#clock.wallNow();
       this.#auth.check('resign', request, lease.leader, now);
       this.#auth.accept(request, now);
       const resigned = { event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name };
@@ -419,7 +419,7 @@ export class EnclaveService {
     basis: CertificateBasis,
     leaseEnd: number,
   ): EpochState {
-    const claims: LeaderCertificateClaims = {
+    const claims: LeaderClaims = {
       v: 1,
       cluster_id: this.clusterId,
       epoch,
@@ -429,7 +429,7 @@ export class EnclaveService {
       policy: this.policy,
       func_checksum: this.checksum,
       kid: this.kid,
-      iat: this.#clock.now(),
+      iat: this.#clock.wallNow(),
       lease_end: leaseEnd,
     };
     const token = signLeaderCertificate(claims, this.#keys.privateKey);
@@ -460,7 +460,4 @@ export class EnclaveService {
   }
 }
 
-type CertificateBasis = Pick<
-  LeaderCertificateClaims,
-  'members_digest' | 'member_count' | 'leader_index' | 'proof'
->;
+type CertificateBasis = Pick<LeaderClaims, 'members_digest' | 'member_count' | 'leader_index' | 'proof'>;

@@ -3,9 +3,11 @@
 // and the benchmark alike.
 import type { Policy } from '../crypto/leader-certificate.ts';
 import type { Logger } from '../log/logger.ts';
+
+import { type Clock, systemClock } from '../time/clock.ts';
 import { ADMISSION_DEFAULTS } from './admission-service.ts';
 import { SealedAdmissionStore } from './admission-store.ts';
-import { type Clock, systemClock } from './clock.ts';
+
 import { EnclaveService } from './enclave-service.ts';
 import { type StartedEnclaveServer, startEnclaveServer } from './http-server.ts';
 import { loadJoinSecret } from './join-secret.ts';

@@ -9,14 +9,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPkiInit } from '../cli/commands/pki/pki-init.ts';
 import type { Policy } from '../crypto/leader-certificate.ts';
 import { PKI_FILES } from '../enclave/pki.ts';
+import { runPkiInit } from '../enclave/pki-init.ts';
 import { EnclaveElectError } from '../errors.ts';
 import { type PeerStatus, parseStatus } from '../orchestrator/peer-status.ts';
 import type { PeerReport } from '../orchestrator/status-report.ts';
 
-const MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url));
+// The entry point beside this module: main.ts from the sources, main.js where compiled (the image).
+const MAIN = fileURLToPath(new URL(`../cli/main${import.meta.url.slice(-3)}`, import.meta.url));
 
 export interface LocalClusterOptions {
   peers: number;
@@ -97,7 +98,7 @@ export class LocalCluster {
   /** PKI, enclave (waits until healthy), then the peers. */
   async start(onProgress: (message: string) => void = () => {}): Promise<void> {
     onProgress(`creating the mock attestation PKI in ${join(this.dir, 'pki')}`);
-    runPkiInit(join(this.dir, 'pki'), { ifMissing: true });
+    runPkiInit(join(this.dir, 'pki'), { ifMissing: true, join: join(this.dir, 'join') });
     await this.startEnclave();
     onProgress(`enclave listening on ${this.enclaveUrl}`);
     this.#seedPorts = [];
@@ -124,6 +125,12 @@ export class LocalCluster {
       String(this.options.leaseMs),
       '--cluster-id',
       this.clusterId,
+      '--join-secret',
+      join(this.dir, 'join'),
+      // Every local peer connects from 127.0.0.1: one address, many identities.
+      // On one machine the operator holds every member (docs/security.md §2).
+      '--identities-per-address',
+      '4096',
     ];
     const enclave = this.#spawn('enclave', 'enclave', args, port);
     if (this.#enclave) this.processes.splice(this.processes.indexOf(this.#enclave), 1);
@@ -164,6 +171,8 @@ export class LocalCluster {
       join(this.dir, 'pki', PKI_FILES.rootCert),
       '--cluster-id',
       this.clusterId,
+      '--join-secret',
+      join(this.dir, 'join'),
     ];
     const peer = this.#spawn(name, 'peer', args, adminPort);
     peer.gossipPort = gossipPort;

@@ -2,9 +2,9 @@
 // `enclave`, `leader` (from the peers' /status), or `random` (seeded, so a run
 // can be replayed with the same --seed).
 import { EnclaveElectError } from '../errors.ts';
+import { newSeed, seededRandom } from '../random/seeded-random.ts';
 import { type ClusterContainer, compareNames, peersOf } from './cluster-inventory.ts';
 import type { StatusReader } from './peer-status.ts';
-import { newSeed, seededRandom } from './seeded-random.ts';
 import { agreementOf, readPeerReports } from './status-report.ts';
 
 export interface ResolvedTarget {
@@ -73,7 +73,7 @@ function resolveRandom(containers: ClusterContainer[], options: TargetOptions): 
     );
   }
   const seed = options.seed ?? newSeed();
-  const pick = candidates[Math.floor(seededRandom(seed)() * candidates.length)]!;
+  const pick = candidates[Math.floor(seededRandom(seed).next() * candidates.length)]!;
   return { container: pick, how: `random of ${candidates.length}, seed ${seed}`, seed };
 }
 

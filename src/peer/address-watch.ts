@@ -3,7 +3,7 @@
 // has no fixed subnet) comes back with another address; peers that keep
 // sending to the old one would call it dead although it is up. Only an
 // address the peer chose itself is watched: one given by flag stays.
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../time/clock.ts';
 
 /** One interface address as os.networkInterfaces() lists it. */
 export interface InterfaceAddress {

@@ -4,11 +4,13 @@
 // datagram contains can make it throw.
 import { datagramOverhead, decodeDatagram, encodeDatagram } from '../protocol/gossip-codec.ts';
 import type { Keyring } from '../protocol/gossip-keyring.ts';
+
+import type { Random } from '../random/seeded-random.ts';
+import type { Clock, TimerHandle } from '../time/clock.ts';
 import type { MemberAuthority } from './admission/member-authority.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+
 import { Membership } from './membership/membership.ts';
 import type { MembershipEvent } from './membership/membership-events.ts';
-import type { Random } from './membership/random.ts';
 import type { MembershipConfig, MembershipEffect, MemberView } from './membership/types.ts';
 import { TrafficCounters } from './traffic-counters.ts';
 import type { Transport } from './transport/transport.ts';

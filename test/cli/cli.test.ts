@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { commands } from '../../src/cli/commands/index.ts';
 import { VERSION } from '../../src/version.ts';
 import { runBinary } from '../support/run-cli.ts';
 
@@ -10,6 +11,24 @@ describe('enclave-elect CLI', () => {
     assert.match(result.stdout, /enclave-elect <command> \[options\]/);
     assert.match(result.stdout, /healthcheck/);
     assert.match(result.stdout, /--version/);
+  });
+
+  it('lists every command with its description in --help', async () => {
+    const result = await runBinary(['--help']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const entry of commands) {
+      assert.ok(result.stdout.includes(`enclave-elect ${entry.command}`), entry.command);
+      assert.ok(result.stdout.replace(/\s+/g, ' ').includes(entry.describe), entry.describe);
+    }
+  });
+
+  it("shows a lazily loaded command's own help, subcommands included", async () => {
+    const result = await runBinary(['cluster', '--help']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const sub of ['cluster up', 'cluster scale', 'cluster status', 'cluster chaos', 'cluster down']) {
+      assert.ok(result.stdout.includes(sub), sub);
+    }
+    assert.match(result.stdout, /--project/);
   });
 
   it('prints the package version with --version and -V', async () => {

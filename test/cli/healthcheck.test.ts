@@ -3,7 +3,10 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { runBinary } from '../support/run-cli.ts';
+
+const HEALTHCHECK_ENTRY = fileURLToPath(new URL('../../src/peer/admin/healthcheck.ts', import.meta.url));
 
 describe('enclave-elect healthcheck', () => {
   let server: Server;
@@ -58,12 +61,12 @@ describe('enclave-elect healthcheck', () => {
     assert.match(result.stderr, /--timeout-ms must be a positive number/);
   });
 
-  describe('src/healthcheck.ts (the image HEALTHCHECK: no CLI, 10x less CPU)', () => {
+  describe('src/peer/admin/healthcheck.ts (the image HEALTHCHECK: no CLI, 10x less CPU)', () => {
     const run = (env: Record<string, string>) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
-          ['src/healthcheck.ts'],
+          [HEALTHCHECK_ENTRY],
           { env: { ...process.env, ...env } },
           (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
         );

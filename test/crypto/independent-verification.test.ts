@@ -9,10 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, compactVerify, importSPKI, importX509 } from 'jose';
 import { type AttestedEnclave, verifyAttestation } from '../../src/crypto/attestation.ts';
 import { decodeBase64url } from '../../src/crypto/base64url.ts';
+import type { LeaderCertificate } from '../../src/crypto/leader-certificate.ts';
 import { memberDigest } from '../../src/crypto/member-digest.ts';
 import { publicJwk } from '../../src/crypto/rsa-keys.ts';
 import { mgf1Sha256 } from '../../src/crypto/vrf.ts';
-import type { VerifiedLease } from '../../src/enclave/client/enclave-client.ts';
+
 import { initPki, loadRootCertificate, PKI_FILES } from '../../src/enclave/pki.ts';
 import {
   electAs,
@@ -44,7 +45,7 @@ describe('independent verification (openssl, jose) of product-size tokens', () =
   let enclave: TestEnclave;
   let attestation: string;
   let attested: AttestedEnclave;
-  let lease: VerifiedLease;
+  let certificate: LeaderCertificate;
   const nonce = 'c0ffee'.repeat(8);
 
   before(async () => {
@@ -61,7 +62,7 @@ describe('independent verification (openssl, jose) of product-size tokens', () =
       now: new Date(),
     });
     const client = makeClient(enclave, pki, enclave.service.checksum, { minKeyBits: 2048 });
-    lease = await electAs(client, makePeers(1)[0]!);
+    certificate = await electAs(client, makePeers(1)[0]!);
   });
   after(async () => {
     await enclave.close();
@@ -123,7 +124,7 @@ describe('independent verification (openssl, jose) of product-size tokens', () =
       '-out',
       join(work, 'enclave.pem'),
     ]);
-    const [h, p, s] = lease.token.split('.') as [string, string, string];
+    const [h, p, s] = certificate.compact.split('.') as [string, string, string];
     writeFileSync(join(work, 'cert-input'), `${h}.${p}`);
     writeFileSync(join(work, 'cert-sig'), decodeBase64url(s)!);
     const ok = openssl([
@@ -140,7 +141,7 @@ describe('independent verification (openssl, jose) of product-size tokens', () =
   });
 
   it('openssl pkeyutl recovers the VRF encoded message from the proof (RSAVP1)', () => {
-    const pi = decodeBase64url(lease.claims.proof!)!;
+    const pi = decodeBase64url(certificate.claims.proof!)!;
     writeFileSync(join(work, 'pi'), pi);
     execFileSync('openssl', [
       'pkeyutl',
@@ -160,7 +161,7 @@ describe('independent verification (openssl, jose) of product-size tokens', () =
     const k = Buffer.alloc(4);
     k.writeUInt32BE(256);
     const alpha = Buffer.from(
-      `{"cluster_id":"${lease.claims.cluster_id}","epoch":${lease.claims.epoch},"members_digest":"${lease.claims.members_digest}"}`,
+      `{"cluster_id":"${certificate.claims.cluster_id}","epoch":${certificate.claims.epoch},"members_digest":"${certificate.claims.members_digest}"}`,
     );
     const em = mgf1Sha256(Buffer.concat([Buffer.from([1, 1]), k, n, alpha]), 255);
     assert.deepEqual(recovered, Buffer.concat([Buffer.from([0]), em]));
@@ -176,10 +177,10 @@ describe('independent verification (openssl, jose) of product-size tokens', () =
       pem('PUBLIC KEY', Buffer.from(attested.claims.public_key, 'base64')),
       'RS256',
     );
-    const verifiedLease = await compactVerify(lease.token, enclaveKey);
-    assert.equal(verifiedLease.protectedHeader.kid, lease.claims.kid);
-    assert.equal(await calculateJwkThumbprint(publicJwk(attested.publicKey)), lease.claims.kid);
-    const tampered = `${lease.token.slice(0, -4)}AAAA`;
+    const verifiedLease = await compactVerify(certificate.compact, enclaveKey);
+    assert.equal(verifiedLease.protectedHeader.kid, certificate.claims.kid);
+    assert.equal(await calculateJwkThumbprint(publicJwk(attested.publicKey)), certificate.claims.kid);
+    const tampered = `${certificate.compact.slice(0, -4)}AAAA`;
     await assert.rejects(compactVerify(tampered, enclaveKey));
   });
 

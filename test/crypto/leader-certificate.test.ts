@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { encodeBase64url } from '../../src/crypto/base64url.ts';
 import { CertificateVerifier } from '../../src/crypto/certificate-cache.ts';
 import { signJws } from '../../src/crypto/jws.ts';
 import {
   CERTIFICATE_TYP,
-  type LeaderCertificateClaims,
+  type LeaderClaims,
   signLeaderCertificate,
   verifyCertificate,
   vrfAlpha,
@@ -23,7 +24,7 @@ const members = ['a', 'b', 'c', 'd'].map((name) => ({
 }));
 const expect = { clusterId: 'c1', pinnedChecksum: CHECKSUM, keys: new Map([[kid, keys.publicKey]]) };
 
-function vrfClaims(epoch = 3): LeaderCertificateClaims {
+function vrfClaims(epoch = 3): LeaderClaims {
   const sorted = sortMembers(members);
   const digest = memberDigest(sorted);
   const proof = vrfProve(keys.privateKey, vrfAlpha('c1', epoch, digest));
@@ -49,13 +50,18 @@ function vrfClaims(epoch = 3): LeaderCertificateClaims {
 describe('leader certificate verification', () => {
   it('accepts a well-formed certificate with a valid VRF choice', () => {
     const claims = vrfClaims();
-    assert.deepEqual(verifyCertificate(signLeaderCertificate(claims, keys.privateKey), expect), claims);
+    const token = signLeaderCertificate(claims, keys.privateKey);
+    assert.deepEqual(verifyCertificate(token, expect), {
+      compact: token,
+      hash: createHash('sha256').update(token).digest('hex'),
+      claims,
+    });
   });
 
   it('refuses, even when properly signed, a wrong cluster, pin, VRF index, proof, or highest-id choice', () => {
     const claims = vrfClaims();
     const otherIndex = (claims.leader_index + 1) % claims.member_count;
-    const cases: [string, LeaderCertificateClaims, RegExp][] = [
+    const cases: [string, LeaderClaims, RegExp][] = [
       ['cluster', { ...claims, cluster_id: 'c2' }, /cluster c2/],
       ['pin', { ...claims, func_checksum: 'cd'.repeat(32) }, /pin/],
       ['index', { ...claims, leader_index: otherIndex }, /not the VRF choice/],

@@ -4,13 +4,15 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { verifyAdmission } from '../../src/crypto/admission-certificate.ts';
 import { signAdmissionRequest } from '../../src/enclave/admission-proof.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { createJoinSecret, loadJoinSecret } from '../../src/enclave/join-secret.ts';
 import { memberKeyOf } from '../../src/enclave/lease-signature.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   CLUSTER,
+  electBody,
   makeClient,
   makePki,
+  postJson,
   removeDir,
   startTestEnclave,
   type TestEnclave,
@@ -54,11 +56,12 @@ describe('admission at the enclave (POST /v1/admit)', () => {
   let joinDir: string;
   let secret: Buffer;
   let enclave: TestEnclave;
-  const clock = new ManualClock(1_800_000_000_000);
+  // Wall time now: the PKI made for the test is valid from now on.
+  const clock = new ManualClock(0, Date.now());
 
   const proof = (who: ReturnType<typeof identity>, overrides: { secret?: Buffer; ts?: number } = {}) =>
     signAdmissionRequest(
-      { cluster_id: CLUSTER, name: who.name, key: who.key, ts: overrides.ts ?? clock.now() },
+      { cluster_id: CLUSTER, name: who.name, key: who.key, ts: overrides.ts ?? clock.wallNow() },
       overrides.secret ?? secret,
       who.privateKey,
     );
@@ -83,7 +86,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     const { claims } = verifyAdmission(reply.body.admission!, {
       clusterId: CLUSTER,
       keys: new Map([[enclave.service.kid, enclave.service.attestedPublicKey]]),
-      now: clock.now(),
+      now: clock.wallNow(),
     });
     assert.deepEqual(
       { name: claims.name, key: claims.key, address: claims.address },
@@ -104,7 +107,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     // The HMAC covers the key too: a changed key fails there first, for the same outcome.
     assert.equal(reply.status, 403);
     const signedByOther = signAdmissionRequest(
-      { cluster_id: CLUSTER, name: 'beta', key: member.key, ts: clock.now() },
+      { cluster_id: CLUSTER, name: 'beta', key: member.key, ts: clock.wallNow() },
       secret,
       identity('x').privateKey,
     );
@@ -118,7 +121,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     assert.equal((await admitFrom(enclave, '127.0.0.14', body)).status, 200);
     const replay = await admitFrom(enclave, '127.0.0.15', body);
     assert.deepEqual([replay.status, replay.body.error?.code], [403, 'E_REPLAYED']);
-    const stale = await admitFrom(enclave, '127.0.0.14', proof(member, { ts: clock.now() - 31_000 }));
+    const stale = await admitFrom(enclave, '127.0.0.14', proof(member, { ts: clock.wallNow() - 31_000 }));
     assert.deepEqual([stale.status, stale.body.error?.code], [403, 'E_STALE_REQUEST']);
   });
 
@@ -133,7 +136,7 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     const thief = identity('victim');
     const theft = await admitFrom(enclave, '127.0.0.32', proof(thief));
     assert.deepEqual([theft.status, theft.body.error?.code], [409, 'E_NAME_HELD']);
-    assert.equal(theft.body.error?.retry_at, clock.now() + 60_000);
+    assert.equal(theft.body.error?.retry_at, clock.wallNow() + 60_000);
   });
 
   it('a restarted member (same name and address, new key) gets a newer serial that supersedes', async () => {
@@ -145,17 +148,34 @@ describe('admission at the enclave (POST /v1/admit)', () => {
 
   it('the client admits through the attested enclave and checks the answer names its own key', async () => {
     const peer = identity('zeta');
-    const client = makeClient(enclave, pki, enclave.service.checksum, { now: () => clock.now() });
+    const client = makeClient(enclave, pki, enclave.service.checksum, { clock });
     const admitted = await client.admit({ name: 'zeta', signer: peer.privateKey, joinSecret: secret });
     assert.equal(admitted.claims.key, peer.key);
     assert.equal(admitted.claims.address, '127.0.0.1');
     const verified = await client.verifyAdmission(admitted.token);
     assert.equal(verified.claims.serial, admitted.claims.serial);
-    const outsider = makeClient(enclave, pki, enclave.service.checksum, { now: () => clock.now() });
+    const outsider = makeClient(enclave, pki, enclave.service.checksum, { clock });
     await assert.rejects(
       outsider.admit({ name: 'eta', signer: identity('eta').privateKey, joinSecret: randomBytes(32) }),
       { code: 'E_NOT_ADMITTED' },
     );
+  });
+
+  it('elects only admitted members: an outsider cannot stand, whatever it signs (issue 14)', async () => {
+    const member = identity('kappa');
+    assert.equal((await admitFrom(enclave, '127.0.0.71', proof(member))).status, 200);
+    const ghost = identity('ghost');
+    const url = `${enclave.url}/v1/elect`;
+    const outsider = await postJson(url, electBody(ghost, { ts: clock.wallNow() }));
+    assert.deepEqual([outsider.status, outsider.body.error?.code], [403, 'E_NOT_ADMITTED']);
+    const before = enclave.service.candidaciesReceived;
+    const standing = postJson(url, electBody(member, { ts: clock.wallNow() }));
+    while (enclave.service.candidaciesReceived === before) await new Promise((r) => setTimeout(r, 2));
+    clock.advance(enclave.service.candidacySettleMs);
+    const granted = await standing;
+    assert.equal(granted.status, 200);
+    assert.equal(granted.body.leader, 'kappa');
+    assert.deepEqual(granted.body.candidates, [{ name: 'kappa', key: member.key }]);
   });
 
   it('keeps who holds which name across an enclave restart', async () => {

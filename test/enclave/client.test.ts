@@ -5,9 +5,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificate.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
+import type { LeaderClaims } from '../../src/crypto/leader-certificate.ts';
 import { BUILT_IN_FUNCTION_PATH, functionChecksum } from '../../src/enclave/leader-function.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   electAs,
   makeClient,
@@ -57,15 +57,15 @@ describe('EnclaveClient', () => {
       assert.notEqual(enclave.service.checksum, BUILT_IN);
       const client = makeClient(enclave, pki, BUILT_IN);
       const peer = peers[0]!;
-      const lease = {
-        epoch: 1,
-        seq: 0,
-        leader: { name: peer.name, key: peer.key },
-      } as LeaderCertificateClaims;
+      const certificate = {
+        compact: 'never.sent.anywhere',
+        hash: 'none',
+        claims: { epoch: 1, seq: 0, leader: { name: peer.name, key: peer.key } } as LeaderClaims,
+      };
       for (const call of [
         () => electAs(client, peers[0]!),
-        () => client.renew({ lease, signer: peer.privateKey }),
-        () => client.resign({ lease, signer: peer.privateKey }),
+        () => client.renew({ certificate, signer: peer.privateKey }),
+        () => client.resign({ certificate, signer: peer.privateKey }),
       ]) {
         await assert.rejects(
           call(),
@@ -132,11 +132,11 @@ describe('EnclaveClient', () => {
 
   it('re-attests, unthrottled, when the enclave answers under a key not attested (a restart); caches verified certificates', async () => {
     const stateDir = tempDir('state');
-    const clock = new ManualClock(Date.now());
+    const clock = new ManualClock(0, Date.now());
     const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000, settleMs: 0 });
     const client = makeClient(first, pki, first.service.checksum, {
       reattestIntervalMs: 60_000,
-      now: () => clock.now(),
+      clock,
     });
     const granted = await electAs(client, peers[0]!);
     await first.close();
@@ -156,8 +156,8 @@ describe('EnclaveClient', () => {
       assert.equal(attestCalls(second).length, 1);
       assert.equal(client.attested?.kid, second.service.kid);
       const misses = client.verifier.misses;
-      await client.verifyCertificate(next.token);
-      await client.verifyCertificate(granted.token);
+      await client.verifyCertificate(next.compact);
+      await client.verifyCertificate(granted.compact);
       assert.equal(client.verifier.misses, misses);
       assert.ok(client.verifier.hits >= 2);
     } finally {
@@ -197,7 +197,7 @@ describe('EnclaveClient', () => {
       const foreign = await electAs(makeClient(other, pki, other.service.checksum), peers[0]!);
       await client.attest();
       for (let i = 0; i < 5; i++) {
-        await assert.rejects(client.verifyCertificate(foreign.token), { code: 'E_CERT_UNKNOWN_KID' });
+        await assert.rejects(client.verifyCertificate(foreign.compact), { code: 'E_CERT_UNKNOWN_KID' });
       }
       assert.equal(attestCalls(enclave).length, 1);
     } finally {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { LeaderCertificateClaims } from '../../src/crypto/leader-certificate.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
+import type { LeaderClaims } from '../../src/crypto/leader-certificate.ts';
 import { signRequest } from '../../src/enclave/lease-signature.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   CLUSTER,
   electAs,
@@ -39,10 +39,10 @@ describe('election rules (DESIGN §5)', () => {
   after(() => removeDir(pki.dir));
 
   beforeEach(async () => {
-    clock = new ManualClock(Date.now());
+    clock = new ManualClock(0, Date.now());
     // A candidacy counts for one lease here, so each test says exactly who stands.
     enclave = await startTestEnclave({ pki, clock, leaseMs: LEASE_MS, candidacyWindowMs: LEASE_MS });
-    client = makeClient(enclave, pki, enclave.service.checksum, { now: () => clock.now() });
+    client = makeClient(enclave, pki, enclave.service.checksum, { clock });
   });
   afterEach(async () => {
     await enclave.close();
@@ -53,7 +53,7 @@ describe('election rules (DESIGN §5)', () => {
     const crowd = Array.from({ length: 100 }, (_, i) => peers[i % peers.length]!);
     const first = await stand(crowd);
     const results = await Promise.all(crowd.map((peer) => electAs(client, peer)));
-    assert.equal(new Set([first.token, ...results.map((r) => r.token)]).size, 1);
+    assert.equal(new Set([first.compact, ...results.map((r) => r.compact)]).size, 1);
     assert.equal(first.claims.epoch, 1);
     assert.equal(first.claims.member_count, peers.length);
     assert.equal(enclave.service.state.epoch, 1);
@@ -64,7 +64,7 @@ describe('election rules (DESIGN §5)', () => {
     const first = await stand(peers);
     clock.advance(LEASE_MS - 1);
     const second = await electAs(client, peers[0]!);
-    assert.equal(second.token, first.token);
+    assert.equal(second.compact, first.compact);
   });
 
   it('waits a settle delay after the first candidacy, so members asking together all stand', async () => {
@@ -75,7 +75,7 @@ describe('election rules (DESIGN §5)', () => {
     while (enclave.service.candidaciesReceived < 2) await new Promise((r) => setTimeout(r, 2));
     clock.advance(enclave.service.candidacySettleMs);
     const [a, b] = await Promise.all([lone, second]);
-    assert.equal(a.token, b.token);
+    assert.equal(a.compact, b.compact);
     assert.equal(a.claims.member_count, 2);
   });
 
@@ -125,11 +125,11 @@ describe('election rules (DESIGN §5)', () => {
     const waiting = electAs(client, peers[0]!, { waitMs: 500 });
     while (clock.sleeping === 0) await new Promise((r) => setTimeout(r, 5));
     const renewed = await client.renew({
-      lease: first.claims,
+      certificate: first,
       signer: byName(first.claims.leader.name).privateKey,
     });
     const answer = await waiting;
-    assert.equal(answer.token, renewed.token);
+    assert.equal(answer.compact, renewed.compact);
     assert.equal(answer.claims.epoch, 1);
     assert.equal(answer.claims.seq, 1);
   });
@@ -137,7 +137,7 @@ describe('election rules (DESIGN §5)', () => {
   it('refuses a wait longer than the lease', async () => {
     const reply = await postJson(
       `${enclave.url}/v1/elect`,
-      electBody(peers[0]!, { wait_ms: LEASE_MS + 1, ts: clock.now() }),
+      electBody(peers[0]!, { wait_ms: LEASE_MS + 1, ts: clock.wallNow() }),
     );
     assert.equal(reply.status, 400);
     assert.equal(reply.body.error?.code, 'E_BAD_REQUEST');
@@ -147,13 +147,13 @@ describe('election rules (DESIGN §5)', () => {
     const first = await stand(peers);
     const leader = byName(first.claims.leader.name);
     clock.advance(500);
-    const signedNow = renewBodyAt(first.claims, leader, clock.now());
+    const signedNow = renewBodyAt(first.claims, leader, clock.wallNow());
     const ok = await postJson(`${enclave.url}/v1/renew`, signedNow);
     assert.equal(ok.status, 200);
-    const renewed = await client.verifyCertificate(ok.body.certificate!);
+    const { claims: renewed } = await client.verifyCertificate(ok.body.certificate!);
     assert.equal(renewed.seq, 1);
     assert.equal(renewed.epoch, 1);
-    assert.equal(renewed.lease_end, clock.now() + LEASE_MS);
+    assert.equal(renewed.lease_end, clock.wallNow() + LEASE_MS);
     const replay = await postJson(`${enclave.url}/v1/renew`, signedNow);
     assert.equal(replay.status, 409);
     assert.equal(replay.body.error?.code, 'E_STALE_SEQUENCE');
@@ -164,7 +164,7 @@ describe('election rules (DESIGN §5)', () => {
     const leader = byName(claims.leader.name);
     const other = peers.find((p) => p.name !== leader.name)!;
     const before = enclave.service.state;
-    const at = clock.now();
+    const at = clock.wallNow();
     const cases: [string, unknown, number, string][] = [
       ['/v1/renew', renewBodyAt(claims, other, at, other.name), 403, 'E_NOT_LEADER'],
       ['/v1/renew', renewBodyAt(claims, other, at), 403, 'E_BAD_SIGNATURE'],
@@ -187,20 +187,23 @@ describe('election rules (DESIGN §5)', () => {
   it('on resign elects at once from the enclave’s candidates without the leaving leader', async () => {
     const first = await stand(peers);
     const leader = byName(first.claims.leader.name);
-    const next = await client.resign({ lease: first.claims, signer: leader.privateKey });
+    const next = await client.resign({ certificate: first, signer: leader.privateKey });
     assert.ok(next);
     assert.equal(next.claims.epoch, 2);
     assert.notEqual(next.claims.leader.name, leader.name);
     assert.equal(next.claims.member_count, peers.length - 1);
     // The old leader cannot renew the epoch it gave up.
-    const late = await postJson(`${enclave.url}/v1/renew`, renewBodyAt(first.claims, leader, clock.now()));
+    const late = await postJson(
+      `${enclave.url}/v1/renew`,
+      renewBodyAt(first.claims, leader, clock.wallNow()),
+    );
     assert.equal(late.status, 409);
   });
 
   it('ends the lease on a resign with nobody else standing; the next elect starts a new epoch', async () => {
     const [alone] = peers;
     const first = await stand([alone!]);
-    const none = await client.resign({ lease: first.claims, signer: alone!.privateKey });
+    const none = await client.resign({ certificate: first, signer: alone!.privateKey });
     assert.equal(none, null);
     clock.advance(LEASE_MS + 1);
     const next = await stand(peers);
@@ -211,7 +214,7 @@ describe('election rules (DESIGN §5)', () => {
 
 function leaseBodyAt(
   op: 'renew' | 'resign',
-  claims: LeaderCertificateClaims,
+  claims: LeaderClaims,
   signer: TestPeer,
   ts: number,
   leader = claims.leader.name,
@@ -227,6 +230,6 @@ function leaseBodyAt(
   return { ...fields, sig: signRequest(op, fields, signer.privateKey) };
 }
 
-function renewBodyAt(claims: LeaderCertificateClaims, signer: TestPeer, ts: number, leader?: string) {
+function renewBodyAt(claims: LeaderClaims, signer: TestPeer, ts: number, leader?: string) {
   return leaseBodyAt('renew', claims, signer, ts, leader);
 }

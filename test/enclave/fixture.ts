@@ -8,12 +8,12 @@ import type { Policy } from '../../src/crypto/leader-certificate.ts';
 import type { MemberEntry } from '../../src/crypto/member-digest.ts';
 import type { Certificate } from '../../src/crypto/x509.ts';
 import { EnclaveClient, type EnclaveClientOptions } from '../../src/enclave/client/enclave-client.ts';
-import type { Clock, ManualClock } from '../../src/enclave/clock.ts';
 import type { StartedEnclaveServer } from '../../src/enclave/http-server.ts';
 import { type ElectRequestFields, signedElectBody } from '../../src/enclave/lease-signature.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
 import { createLogger } from '../../src/log/logger.ts';
+import type { Clock, ManualClock } from '../../src/time/clock.ts';
 
 /** Enclave keys in unit tests: 1024 bits, test-only, to keep pure-JS RSA signing fast. */
 export const TEST_KEY_BITS = 1024;

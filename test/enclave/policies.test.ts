@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { certificateMatchesMembers, type Policy } from '../../src/crypto/leader-certificate.ts';
 import { sortMembers } from '../../src/crypto/member-digest.ts';
-import { ManualClock } from '../../src/enclave/clock.ts';
 import { LeaderFunction } from '../../src/enclave/leader-function.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import {
   electBody,
   entries,
@@ -24,9 +24,9 @@ const LEASE_MS = 1000;
 const peers = makePeers(5);
 
 async function elections(pki: TestPki, policy: Policy, count: number) {
-  const clock = new ManualClock(Date.now());
+  const clock = new ManualClock(0, Date.now());
   const enclave = await startTestEnclave({ pki, clock, policy, leaseMs: LEASE_MS });
-  const client = makeClient(enclave, pki, enclave.service.checksum, { now: () => clock.now() });
+  const client = makeClient(enclave, pki, enclave.service.checksum, { clock });
   const results = [];
   try {
     for (let i = 0; i < count; i++) {

@@ -9,7 +9,7 @@ import {
   firstExternalIpv4,
   type InterfaceAddress,
 } from '../../src/peer/address-watch.ts';
-import { ManualClock } from '../../src/peer/clock.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 import { SimulatedCluster, simulationSeed } from './support/simulated-cluster.ts';
 
 const lo: InterfaceAddress = { address: '127.0.0.1', family: 'IPv4', internal: true };

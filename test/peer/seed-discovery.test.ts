@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../src/peer/clock.ts';
 import { type DiscoveryReport, SeedDiscovery } from '../../src/peer/discovery/seed-discovery.ts';
+import { ManualClock } from '../../src/time/clock.ts';
 
 function fakeTarget() {
   const target = {

@@ -1,4 +1,4 @@
-// Run the real `enclave-elect` binary in a child process and capture its output.
+// Run the real `enclave-elect` binary (or any Node script) in a child process and capture its output.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -10,12 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runBinary(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs `node ARGS` with exactly `env` (not merged with this process's) and collects its output. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { ...process.env, LOG_PRETTY: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -27,4 +25,8 @@ export function runBinary(args: string[], env: NodeJS.ProcessEnv = {}): Promise<
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export function runBinary(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runNode([MAIN, ...args], { ...process.env, LOG_PRETTY: '0', ...env });
 }

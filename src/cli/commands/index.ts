@@ -1,19 +1,56 @@
 // Every top-level command, one folder each (cli.ts: options + handler; logic in
-// a sibling module). Add a command by adding one line here.
+// a sibling module). Add a command by adding one entry here.
+//
+// Entries load their module on demand: a process runs one command, so a peer
+// must not pay for dockerode, the orchestrator and chaos (about 60 MB of RSS).
+// The name and description live here, so `--help` and suggestions need no module.
 import type { CommandModule } from 'yargs';
-import { clusterCommand } from './cluster/cli.ts';
-import { enclaveCommand } from './enclave/cli.ts';
-import { healthcheckCommand } from './healthcheck/cli.ts';
-import { localCommand } from './local/cli.ts';
-import { peerCommand } from './peer/cli.ts';
-import { pkiCommand } from './pki/cli.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their option types
-export const commands: CommandModule<any, any>[] = [
-  healthcheckCommand,
-  peerCommand,
-  enclaveCommand,
-  pkiCommand,
-  clusterCommand,
-  localCommand,
+export type AnyCommand = CommandModule<any, any>;
+
+export interface CommandEntry {
+  /** The yargs command string, e.g. `cluster <command>`; its first word is the name. */
+  command: string;
+  describe: string;
+  load: () => Promise<AnyCommand>;
+}
+
+export const commands: CommandEntry[] = [
+  {
+    command: 'healthcheck',
+    describe:
+      'Exit 0 when a local HTTP health endpoint answers 2xx (the image HEALTHCHECK runs the same check)',
+    load: async () => (await import('./healthcheck/cli.ts')).healthcheckCommand,
+  },
+  {
+    command: 'peer',
+    describe:
+      'Run a cluster member: SWIM gossip over UDP, leader election through the enclave, admin HTTP on :7947',
+    load: async () => (await import('./peer/cli.ts')).peerCommand,
+  },
+  {
+    command: 'enclave',
+    describe: 'Run the mock enclave: attestation, leader election, leases (HTTP)',
+    load: async () => (await import('./enclave/cli.ts')).enclaveCommand,
+  },
+  {
+    command: 'pki',
+    describe: 'Mock attestation PKI (the vendor root peers pin)',
+    load: async () => (await import('./pki/cli.ts')).pkiCommand,
+  },
+  {
+    command: 'cluster <command>',
+    describe: 'Run and break a cluster of containers: up, scale, status, faults, partition, heal, logs, down',
+    load: async () => (await import('./cluster/cli.ts')).clusterCommand,
+  },
+  {
+    command: 'local',
+    describe: 'Run a mock PKI, an enclave and N peers as local processes, with a live status table',
+    load: async () => (await import('./local/cli.ts')).localCommand,
+  },
 ];
+
+export function commandName(entry: CommandEntry): string {
+  return entry.command.split(' ')[0]!;
+}

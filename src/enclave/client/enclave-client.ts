@@ -7,12 +7,14 @@ import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
 import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-certificate.ts';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
-import { certificateMatchesMembers, type LeaderCertificateClaims } from '../../crypto/leader-certificate.ts';
+import { certificateMatchesMembers, type LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import type { MemberEntry } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveElectError } from '../../errors.ts';
+
+import { type Clock, systemClock } from '../../time/clock.ts';
 import { signAdmissionRequest } from '../admission-proof.ts';
 import { type LeaseOp, memberKeyOf, signedElectBody, signRequest } from '../lease-signature.ts';
 
@@ -29,8 +31,11 @@ export interface EnclaveClientOptions {
   timeoutMs?: number;
   /** Timeout of an attestation, which is rare and may queue behind others' at start. Default 5000. */
   attestTimeoutMs?: number;
-  now?: () => number;
+  /** Wall time checks the attestation's validity; monotonic time throttles re-attestation. */
+  clock?: Clock;
   randomBytes?: (size: number) => Buffer;
+  /** How requests reach the enclave: HTTP by default; a test may answer in-process. */
+  fetch?: typeof fetch;
   /** Test-only: accept enclave keys below 2048 bits. */
   minKeyBits?: number;
   /**
@@ -65,11 +70,9 @@ export interface Admitted extends VerifiedAdmission {
   token: string;
 }
 
-export interface VerifiedLease {
-  token: string;
-  claims: LeaderCertificateClaims;
-  /** The candidates the enclave answered beside the certificate, checked against it (null if not sent). */
-  candidates?: MemberEntry[] | null;
+/** A verified certificate with the candidates the enclave answered beside it, checked against it (null if not sent). */
+export interface LeaseAnswer extends LeaderCertificate {
+  readonly candidates: MemberEntry[] | null;
 }
 
 interface LeaseReply {
@@ -78,8 +81,8 @@ interface LeaseReply {
 }
 
 export interface LeaseAction {
-  /** The lease being renewed or resigned, as the leader holds it. */
-  lease: LeaderCertificateClaims;
+  /** The certificate whose lease is renewed or resigned, as the leader holds it. */
+  certificate: LeaderCertificate;
   /** The leader's Ed25519 private key. */
   signer: KeyObject;
 }
@@ -96,7 +99,8 @@ export class EnclaveClient {
     this.#options = {
       timeoutMs: 3000,
       reattestIntervalMs: 1000,
-      now: Date.now,
+      clock: systemClock,
+      fetch: (input, init) => fetch(input, init),
       randomBytes: cryptoRandomBytes,
       ...options,
       attestTimeoutMs: options.attestTimeoutMs ?? Math.max(5000, options.timeoutMs ?? 0),
@@ -148,12 +152,12 @@ export class EnclaveClient {
       root: this.#options.root,
       nonce,
       pinnedChecksum: this.#options.pinnedChecksum,
-      now: new Date(this.#options.now()),
+      now: new Date(this.#options.clock.wallNow()),
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
     this.#attested = attested;
-    this.#attestedAt = this.#options.now();
+    this.#attestedAt = this.#options.clock.now();
     return attested;
   }
 
@@ -165,16 +169,17 @@ export class EnclaveClient {
    * Verify a certificate (e.g. from gossip); on an unknown kid re-attest once,
    * at most once per `reattestIntervalMs`.
    */
-  verifyCertificate(token: string): Promise<LeaderCertificateClaims> {
+  verifyCertificate(token: string): Promise<LeaderCertificate> {
     return this.#verify(token, true);
   }
 
-  async #verify(token: string, throttled: boolean): Promise<LeaderCertificateClaims> {
+  async #verify(token: string, throttled: boolean): Promise<LeaderCertificate> {
     try {
       return this.#verifier.verify(token);
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
-      if (throttled && this.#options.now() - this.#attestedAt < this.#options.reattestIntervalMs) throw error;
+      if (throttled && this.#options.clock.now() - this.#attestedAt < this.#options.reattestIntervalMs)
+        throw error;
     }
     await this.attest();
     return this.#verifier.verify(token);
@@ -193,7 +198,7 @@ export class EnclaveClient {
         cluster_id: this.#options.clusterId,
         name: input.name,
         key,
-        ts: this.#options.now(),
+        ts: this.#options.clock.wallNow(),
         nonce: this.#options.randomBytes(16).toString('hex'),
       },
       input.joinSecret,
@@ -217,12 +222,17 @@ export class EnclaveClient {
   }
 
   async #verifyAdmission(token: string, throttled: boolean): Promise<VerifiedAdmission> {
-    const expect = () => ({ clusterId: this.#options.clusterId, keys: this.#keys, now: this.#options.now() });
+    const expect = () => ({
+      clusterId: this.#options.clusterId,
+      keys: this.#keys,
+      now: this.#options.clock.wallNow(),
+    });
     try {
       return verifyAdmission(token, expect());
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
-      if (throttled && this.#options.now() - this.#attestedAt < this.#options.reattestIntervalMs) throw error;
+      if (throttled && this.#options.clock.now() - this.#attestedAt < this.#options.reattestIntervalMs)
+        throw error;
     }
     await this.attest();
     return verifyAdmission(token, expect());
@@ -244,7 +254,7 @@ export class EnclaveClient {
     signer: KeyObject;
     knownEpoch?: number;
     waitMs?: number;
-  }): Promise<VerifiedLease> {
+  }): Promise<LeaseAnswer> {
     const waitMs = input.waitMs ?? 0;
     const body = signedElectBody(
       {
@@ -259,29 +269,29 @@ export class EnclaveClient {
     return this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect');
   }
 
-  async renew(action: LeaseAction): Promise<VerifiedLease> {
+  async renew(action: LeaseAction): Promise<LeaseAnswer> {
     await this.#ensureAttested();
     const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
     return this.#verified(token, '/v1/renew');
   }
 
   /** Give up the lease; the enclave elects a successor from its own candidates. Null when nobody is left. */
-  async resign(action: LeaseAction): Promise<VerifiedLease | null> {
+  async resign(action: LeaseAction): Promise<LeaseAnswer | null> {
     await this.#ensureAttested();
     const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
     return token === null ? null : this.#verified(token, '/v1/resign');
   }
 
   #freshness(): { ts: number; nonce: string } {
-    return { ts: this.#options.now(), nonce: this.#options.randomBytes(16).toString('hex') };
+    return { ts: this.#options.clock.wallNow(), nonce: this.#options.randomBytes(16).toString('hex') };
   }
 
   #signed(op: LeaseOp, action: LeaseAction) {
     const fields = {
       cluster_id: this.#options.clusterId,
-      epoch: action.lease.epoch,
-      seq: action.lease.seq,
-      leader: action.lease.leader.name,
+      epoch: action.certificate.claims.epoch,
+      seq: action.certificate.claims.seq,
+      leader: action.certificate.claims.leader.name,
       ...this.#freshness(),
     };
     return { ...fields, sig: signRequest(op, fields, action.signer) };
@@ -300,18 +310,18 @@ export class EnclaveClient {
     return { token: reply.certificate, candidates };
   }
 
-  async #verified(reply: LeaseReply | null, path: string): Promise<VerifiedLease> {
+  async #verified(reply: LeaseReply | null, path: string): Promise<LeaseAnswer> {
     if (reply === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
     // The enclave's own answer: a new kid means it restarted, so re-attest unthrottled.
-    const claims = await this.#verify(reply.token, false);
+    const certificate = await this.#verify(reply.token, false);
     // The candidates travel beside the certificate, which commits to them: check the choice in full.
-    if (reply.candidates !== null && !certificateMatchesMembers(claims, reply.candidates)) {
+    if (reply.candidates !== null && !certificateMatchesMembers(certificate.claims, reply.candidates)) {
       throw new EnclaveElectError(
         'E_ENCLAVE_PROTOCOL',
         `${path} answered candidates that do not match the certificate's members_digest and leader_index`,
       );
     }
-    return { token: reply.token, claims, candidates: reply.candidates };
+    return { ...certificate, candidates: reply.candidates };
   }
 
   async #request(
@@ -334,9 +344,10 @@ export class EnclaveClient {
     };
     let response: Response;
     try {
-      response = await fetch(`${this.#options.url}${path}`, init).catch((error: unknown) => {
+      const send = this.#options.fetch;
+      response = await send(`${this.#options.url}${path}`, init).catch((error: unknown) => {
         // The connection closed under us (e.g. the enclave restarted): one fresh try.
-        if (socketClosed(error)) return fetch(`${this.#options.url}${path}`, init);
+        if (socketClosed(error)) return send(`${this.#options.url}${path}`, init);
         throw error;
       });
     } catch (error) {

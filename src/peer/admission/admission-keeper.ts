@@ -4,7 +4,7 @@
 // jittered backoff, or at the `retry_at` the enclave named (a name still held
 // by a dead former self at another address). Never throws out of a timer.
 import type { AdmissionClaims } from '../../crypto/admission-certificate.ts';
-import type { TimerHandle } from '../clock.ts';
+import type { TimerHandle } from '../../time/clock.ts';
 
 export interface AdmissionKeeperOptions {
   /** One admission request (EnclaveClient.admit, bound to this peer's name, key and secret). */

@@ -5,7 +5,7 @@
 // fixed interval, so scaled-up and restarted replicas are found.
 import { lookup } from 'node:dns/promises';
 import { ConfigError } from '../../errors.ts';
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock, TimerHandle } from '../../time/clock.ts';
 
 export interface SeedTarget {
   host: string;

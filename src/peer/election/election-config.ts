@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { type Certificate, certificateFromPem } from '../../crypto/x509.ts';
 import { resolvePinnedChecksum } from '../../enclave/client/pinned-checksum.ts';
+import { loadJoinSecret } from '../../enclave/join-secret.ts';
 import { ConfigError } from '../../errors.ts';
 import { integer, optionName, type Setting } from '../config.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from './timing.ts';
@@ -44,6 +45,16 @@ export const ELECTION_SETTINGS = {
     parse: (raw: string) => raw,
     reason: "the image's recorded checksum of its built-in function (/app/FUNCTION_CHECKSUM)",
     describe: 'Pinned SHA-256 of the enclave function; nothing is sent to an enclave attesting another',
+  },
+  joinSecret: {
+    flag: 'join-secret',
+    env: 'JOIN_SECRET',
+    default: '',
+    parse: (raw: string) => raw,
+    reason:
+      'none: not admitted, so no other member lists this peer; compose mounts the secret `pki` made at /join',
+    describe:
+      'Cluster join secret (join.key or its directory): proves to the enclave that this peer may be admitted (docs/security.md)',
   },
   clusterId: {
     flag: 'cluster-id',
@@ -111,6 +122,9 @@ export interface ElectionConfig {
   rootPath: string;
   pinnedChecksum: string;
   checksumSource: 'explicit' | 'image' | 'built-in';
+  /** The cluster join secret, or null: the peer then runs unadmitted (listed by nobody). */
+  joinSecret: Buffer | null;
+  joinSecretPath: string | null;
   clusterId: string;
   requestTimeoutMs: number;
   timing: ElectionTiming;
@@ -152,6 +166,8 @@ export function resolveElectionConfig(
     rootPath: c.pkiRoot,
     pinnedChecksum: pin.checksum,
     checksumSource: pin.source,
+    joinSecret: c.joinSecret === '' ? null : readJoinSecret(c.joinSecret),
+    joinSecretPath: c.joinSecret === '' ? null : c.joinSecret,
     clusterId: c.clusterId,
     requestTimeoutMs: c.enclaveTimeoutMs,
     timing: {
@@ -162,4 +178,12 @@ export function resolveElectionConfig(
       followerGraceMs: c.followerGraceMs,
     },
   };
+}
+
+function readJoinSecret(path: string): Buffer {
+  try {
+    return loadJoinSecret(path);
+  } catch (error) {
+    throw new ConfigError(optionName(ELECTION_SETTINGS.joinSecret), (error as Error).message);
+  }
 }

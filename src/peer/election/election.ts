@@ -1,5 +1,7 @@
 // The peer's election state machine (DESIGN.md §5), pure: it is driven by
-// tick(), offer() and the results of enclave requests, and returns effects.
+// tick(), offer(), memberReturned() and the results of enclave requests, and
+// returns effects, including how each certificate is gossiped (whole or as a
+// renewal delta) and the rate-limited re-offer to members that come back.
 //
 // Safety rests on the enclave (one leader per epoch, no new epoch before the
 // lease ends) plus one local rule: a leader acts only inside
@@ -7,37 +9,35 @@
 // starts acting only after a renewal of its own, so that window always starts
 // at a send time it knows.
 
+import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
+import type { Random } from '../../random/seeded-random.ts';
+import type { Clock } from '../../time/clock.ts';
 import {
   actingWindowEnd,
   backoffMs,
   candidacyRefreshMs,
+  designatedAskers,
   type ElectionTiming,
   followerGraceMs,
   isDesignatedAsker,
   leaseLengthMs,
+  REOFFER_INTERVAL_MS,
   renewIntervalMs,
 } from './timing.ts';
-import type {
-  ElectionCertificate,
-  ElectionClock,
-  ElectionEffect,
-  MemberRef,
-  MembershipView,
-  ReleaseReason,
-  RequestKind,
-} from './types.ts';
+import type { ElectionEffect, MemberRef, MembershipView, ReleaseReason, RequestKind } from './types.ts';
 
 export interface ElectionOptions {
   self: MemberRef;
   clusterId: string;
   timing: ElectionTiming;
-  clock: ElectionClock;
-  /** Uniform in [0, 1); seeded in tests. */
-  random: () => number;
+  /** Monotonic time for windows and backoff, wall time for lease ends and logs. */
+  clock: Pick<Clock, 'now' | 'wallNow'>;
+  /** Backoff jitter; seeded, so a simulation replays from its seed. */
+  random: Random;
 }
 
 export interface ElectionStatus {
-  certificate: ElectionCertificate | null;
+  certificate: LeaderCertificate | null;
   isLeader: boolean;
   /** Monotonic end of this peer's own acting window, when it leads. */
   actingUntil: number | null;
@@ -50,10 +50,10 @@ export class Election {
   readonly #self: MemberRef;
   readonly #clusterId: string;
   readonly #timing: ElectionTiming;
-  readonly #clock: ElectionClock;
-  readonly #random: () => number;
+  readonly #clock: Pick<Clock, 'now' | 'wallNow'>;
+  readonly #random: Random;
 
-  #certificate: ElectionCertificate | null = null;
+  #certificate: LeaderCertificate | null = null;
   /** Monotonic end of the acting window; null when not acting as leader. */
   #actingUntil: number | null = null;
   #nextRenewAt = 0;
@@ -68,6 +68,11 @@ export class Election {
    * we never received), so fetch the current certificate before renewing again.
    */
   #refresh = false;
+  /** The certificate gossiped last: a renewal of its epoch travels as a delta against it. */
+  #lastBroadcast: LeaderCertificate | null = null;
+  #reofferedAt = Number.NEGATIVE_INFINITY;
+  /** Alive member names as of the last tick: whom a leader's renewal should reach first. */
+  #memberNames: string[] = [];
 
   constructor(options: ElectionOptions) {
     this.#self = options.self;
@@ -80,7 +85,7 @@ export class Election {
   status(): ElectionStatus {
     return {
       certificate: this.#certificate,
-      isLeader: this.#actingUntil !== null && this.#clock.monoMs() < this.#actingUntil,
+      isLeader: this.#actingUntil !== null && this.#clock.now() < this.#actingUntil,
       actingUntil: this.#actingUntil,
       pending: this.#pending,
     };
@@ -88,17 +93,18 @@ export class Election {
 
   /** Advance time: release an ended window, renew, or ask the enclave. */
   tick(view: MembershipView): ElectionEffect[] {
+    this.#memberNames = view.members.map((m) => m.name);
     const effects: ElectionEffect[] = [];
-    const now = this.#clock.monoMs();
+    const now = this.#clock.now();
     if (this.#actingUntil !== null && now >= this.#actingUntil) {
       effects.push(this.#release('expired', this.#wallAt(this.#actingUntil)));
     }
     if (this.#resigned || this.#pending !== null || now < this.#notBefore) return effects;
 
     const cert = this.#certificate;
-    const namesMe = cert !== null && cert.leader === this.#self.name;
-    const wallNow = this.#clock.wallMs();
-    const leaseLive = cert !== null && wallNow < cert.leaseEndsAt;
+    const namesMe = cert !== null && cert.claims.leader.name === this.#self.name;
+    const wallNow = this.#clock.wallNow();
+    const leaseLive = cert !== null && wallNow < cert.claims.lease_end;
 
     if (namesMe && leaseLive && this.#refresh) {
       effects.push(
@@ -106,7 +112,7 @@ export class Election {
           type: 'elect',
           sentAt: now,
           members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert.epoch,
+          knownEpoch: cert.claims.epoch,
           waitMs: 0,
         }),
       );
@@ -120,7 +126,7 @@ export class Election {
     if (namesMe && leaseLive) return effects;
 
     // A peer that starts stood when it first asked; one that found a lease by gossip stands within a refresh.
-    this.#nextCandidacyAt ??= now + candidacyRefreshMs(view.members.length, this.#random);
+    this.#nextCandidacyAt ??= now + candidacyRefreshMs(view.members.length, this.#self.name);
     if (leaseLive && view.joined && now >= this.#nextCandidacyAt && wallNow < this.#askAt(cert, view)) {
       // Stand: the enclave counts only members whose own signed request it received recently.
       effects.push(
@@ -128,28 +134,30 @@ export class Election {
           type: 'elect',
           sentAt: now,
           members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert.epoch,
+          knownEpoch: cert.claims.epoch,
           waitMs: 0,
         }),
       );
-      effects.push(this.#log('info', 'election.candidacy', { knownEpoch: cert.epoch }));
+      effects.push(this.#log('info', 'election.candidacy', { knownEpoch: cert.claims.epoch }));
       return effects;
     }
 
     const askAt = cert === null ? -Infinity : this.#askAt(cert, view);
     if (view.joined && wallNow >= askAt) {
       const waitMs =
-        cert === null ? 0 : Math.min(this.#timing.maxWaitMs, Math.max(0, cert.leaseEndsAt - wallNow) + 50);
+        cert === null
+          ? 0
+          : Math.min(this.#timing.maxWaitMs, Math.max(0, cert.claims.lease_end - wallNow) + 50);
       effects.push(
         this.#request({
           type: 'elect',
           sentAt: now,
           members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert?.epoch ?? 0,
+          knownEpoch: cert?.claims.epoch ?? 0,
           waitMs,
         }),
       );
-      effects.push(this.#log('info', 'election.requested', { knownEpoch: cert?.epoch ?? 0, waitMs }));
+      effects.push(this.#log('info', 'election.requested', { knownEpoch: cert?.claims.epoch ?? 0, waitMs }));
     }
     return effects;
   }
@@ -159,12 +167,12 @@ export class Election {
    * newer by (epoch, seq); the shell gossips adopted ones and re-offers ours to
    * members that show an older one.
    */
-  offer(cert: ElectionCertificate): { result: OfferResult; effects: ElectionEffect[] } {
-    if (cert.clusterId !== this.#clusterId) {
+  offer(cert: LeaderCertificate): { result: OfferResult; effects: ElectionEffect[] } {
+    if (cert.claims.cluster_id !== this.#clusterId) {
       return {
         result: 'foreign',
         effects: [
-          this.#log('warn', 'certificate.rejected', { reason: 'cluster', clusterId: cert.clusterId }),
+          this.#log('warn', 'certificate.rejected', { reason: 'cluster', clusterId: cert.claims.cluster_id }),
         ],
       };
     }
@@ -172,9 +180,9 @@ export class Election {
     if (current !== null && compareCertificates(cert, current) <= 0) return { result: 'stale', effects: [] };
 
     const effects: ElectionEffect[] = [];
-    const newEpoch = current === null || cert.epoch > current.epoch;
-    if (this.#actingUntil !== null && (newEpoch || cert.leader !== this.#self.name)) {
-      effects.push(this.#release('superseded', this.#clock.wallMs()));
+    const newEpoch = current === null || cert.claims.epoch > current.claims.epoch;
+    if (this.#actingUntil !== null && (newEpoch || cert.claims.leader.name !== this.#self.name)) {
+      effects.push(this.#release('superseded', this.#clock.wallNow()));
     }
     this.#certificate = cert;
     if (newEpoch) {
@@ -182,17 +190,39 @@ export class Election {
       this.#notBefore = 0;
       effects.push(
         this.#log('info', 'certificate.accepted', {
-          epoch: cert.epoch,
-          seq: cert.seq,
-          leader: cert.leader,
-          leaderKey: cert.leaderKey,
-          policy: cert.policy,
-          leaseEndsAt: new Date(cert.leaseEndsAt).toISOString(),
+          epoch: cert.claims.epoch,
+          seq: cert.claims.seq,
+          leader: cert.claims.leader.name,
+          leaderKey: cert.claims.leader.key,
+          policy: cert.claims.policy,
+          leaseEndsAt: new Date(cert.claims.lease_end).toISOString(),
         }),
       );
     }
-    effects.push({ type: 'broadcast', certificate: cert });
+    effects.push(this.#broadcast(cert));
     return { result: 'adopted', effects };
+  }
+
+  /**
+   * A member (re)joined, e.g. after a partition healed: it may have missed the
+   * epoch's certificate, which was gossiped whole only when the epoch began.
+   * The acting leader sends it the whole certificate straight away, every
+   * time: gossip alone spends its few sends on whoever the next datagrams go
+   * to (chaos: three isolated old leaders in a row got it only from the
+   * enclave, 4.1-5.4 s after the heal). It also gossips it whole again, but at
+   * most once per REOFFER_INTERVAL_MS however much churn.
+   */
+  memberReturned(member: string): ElectionEffect[] {
+    const cert = this.#certificate;
+    if (cert === null || !this.status().isLeader) return [];
+    const effects: ElectionEffect[] = [{ type: 'send', member, certificate: cert }];
+    const now = this.#clock.now();
+    if (now - this.#reofferedAt >= REOFFER_INTERVAL_MS) {
+      this.#reofferedAt = now;
+      this.#lastBroadcast = cert;
+      effects.push({ type: 'broadcast', certificate: cert, renewalOf: null, probeFirst: [] });
+    }
+    return effects;
   }
 
   /**
@@ -203,8 +233,8 @@ export class Election {
   succeeded(
     kind: RequestKind,
     sentAt: number,
-    cert: ElectionCertificate,
-    basis: ElectionCertificate | null = null,
+    cert: LeaderCertificate,
+    basis: LeaderCertificate | null = null,
   ): ElectionEffect[] {
     if (this.#pending === kind) this.#pending = null;
     this.#failures = 0;
@@ -213,19 +243,19 @@ export class Election {
     const renewed =
       kind === 'renew' &&
       basis !== null &&
-      cert.epoch === basis.epoch &&
-      cert.seq > basis.seq &&
-      cert.leader === this.#self.name &&
+      cert.claims.epoch === basis.claims.epoch &&
+      cert.claims.seq > basis.claims.seq &&
+      cert.claims.leader.name === this.#self.name &&
       this.#certificate?.hash === cert.hash;
     if (renewed) {
       this.#startOrExtendWindow(sentAt, cert, effects);
     } else if (
       kind === 'elect' &&
-      cert.leader !== this.#self.name &&
-      this.#clock.wallMs() >= cert.leaseEndsAt
+      cert.claims.leader.name !== this.#self.name &&
+      this.#clock.wallNow() >= cert.claims.lease_end
     ) {
       // The answer's lease has already run out (a slow reply): back off before asking again.
-      this.#notBefore = this.#clock.monoMs() + backoffMs(0, this.#timing, this.#random);
+      this.#notBefore = this.#clock.now() + backoffMs(0, this.#timing, this.#random);
     }
     return effects;
   }
@@ -242,13 +272,13 @@ export class Election {
    * answers with the live lease and grants nothing new while it lasts.
    */
   missing(epoch: number, view: MembershipView): ElectionEffect[] {
-    const current = this.#certificate?.epoch ?? 0;
+    const current = this.#certificate?.claims.epoch ?? 0;
     if (epoch <= current || this.#pending !== null || this.#resigned || !view.joined) return [];
-    if (this.#clock.monoMs() < this.#notBefore) return [];
+    if (this.#clock.now() < this.#notBefore) return [];
     return [
       this.#request({
         type: 'elect',
-        sentAt: this.#clock.monoMs(),
+        sentAt: this.#clock.now(),
         members: sortedMembers(view.members, this.#self),
         knownEpoch: current,
         waitMs: 0,
@@ -272,7 +302,7 @@ export class Election {
       kind === 'renew' && this.#actingUntil !== null
         ? Math.max(1, Math.floor(renewIntervalMs(this.#leaseMs()) / 2))
         : Number.POSITIVE_INFINITY;
-    this.#notBefore = this.#clock.monoMs() + Math.min(delay, cap);
+    this.#notBefore = this.#clock.now() + Math.min(delay, cap);
     return [
       this.#log('warn', 'enclave.request_failed', {
         request: kind,
@@ -288,8 +318,8 @@ export class Election {
     this.#resigned = true;
     const cert = this.#certificate;
     if (this.#actingUntil === null || cert === null) return [];
-    const now = this.#clock.monoMs();
-    const effects: ElectionEffect[] = [this.#release('resigned', this.#clock.wallMs())];
+    const now = this.#clock.now();
+    const effects: ElectionEffect[] = [this.#release('resigned', this.#clock.wallNow())];
     this.#pending = 'resign';
     effects.push({
       type: 'resign',
@@ -301,37 +331,37 @@ export class Election {
   }
 
   /** When this follower asks about the lease of `cert` (designated askers first; see timing.ts). */
-  #askAt(cert: ElectionCertificate, view: MembershipView): number {
+  #askAt(cert: LeaderCertificate, view: MembershipView): number {
     const names = view.members.map((m) => m.name);
     if (!names.includes(this.#self.name)) names.push(this.#self.name);
     const designated = isDesignatedAsker(
       this.#self.name,
       names,
-      cert.leader,
-      cert.epoch,
+      cert.claims.leader.name,
+      cert.claims.epoch,
       this.#timing.askers,
     );
-    const lease = leaseLengthMs(cert.issuedAt, cert.leaseEndsAt);
+    const lease = leaseLengthMs(cert.claims.iat, cert.claims.lease_end);
     const grace = designated ? 0 : followerGraceMs(this.#timing.followerGraceMs, lease, names.length);
-    return cert.leaseEndsAt - this.#timing.askAheadMs + grace;
+    return cert.claims.lease_end - this.#timing.askAheadMs + grace;
   }
 
-  #startOrExtendWindow(sentAt: number, cert: ElectionCertificate, effects: ElectionEffect[]): void {
-    const now = this.#clock.monoMs();
+  #startOrExtendWindow(sentAt: number, cert: LeaderCertificate, effects: ElectionEffect[]): void {
+    const now = this.#clock.now();
     const until = actingWindowEnd(
       sentAt,
-      leaseLengthMs(cert.issuedAt, cert.leaseEndsAt),
+      leaseLengthMs(cert.claims.iat, cert.claims.lease_end),
       this.#timing.leaderMarginMs,
     );
-    this.#nextRenewAt = sentAt + renewIntervalMs(leaseLengthMs(cert.issuedAt, cert.leaseEndsAt));
+    this.#nextRenewAt = sentAt + renewIntervalMs(leaseLengthMs(cert.claims.iat, cert.claims.lease_end));
     if (until <= now || this.#resigned) return;
     const acquired = this.#actingUntil === null;
     this.#actingUntil = until;
     if (acquired) {
       effects.push(
         this.#log('info', 'leader.acquired', {
-          epoch: cert.epoch,
-          seq: cert.seq,
+          epoch: cert.claims.epoch,
+          seq: cert.claims.seq,
           leaseEndsAt: new Date(this.#wallAt(until)).toISOString(),
         }),
       );
@@ -339,7 +369,7 @@ export class Election {
   }
 
   #release(reason: ReleaseReason, stoppedAtWall: number): ElectionEffect {
-    const epoch = this.#certificate?.epoch ?? 0;
+    const epoch = this.#certificate?.claims.epoch ?? 0;
     // Never later than the window's end: a peer frozen past it (paused, starved)
     // stopped acting then, whatever woke it first (a tick or a newer certificate).
     if (this.#actingUntil !== null) stoppedAtWall = Math.min(stoppedAtWall, this.#wallAt(this.#actingUntil));
@@ -351,32 +381,50 @@ export class Election {
     });
   }
 
+  /**
+   * Whole for a new epoch; a renewal of the epoch gossiped last goes as a delta
+   * against it. A leader's own certificate should reach the followers that ask
+   * first when a lease ends (timing.ts) before they would ask, so its next
+   * probes go to them (DESIGN.md §7: enclave load independent of N).
+   */
+  #broadcast(cert: LeaderCertificate): ElectionEffect {
+    const previous = this.#lastBroadcast;
+    this.#lastBroadcast = cert;
+    const renewalOf = previous !== null && previous.claims.epoch === cert.claims.epoch ? previous : null;
+    const { name: leader } = cert.claims.leader;
+    const probeFirst =
+      leader === this.#self.name
+        ? designatedAskers(this.#memberNames, leader, cert.claims.epoch, this.#timing.askers)
+        : [];
+    return { type: 'broadcast', certificate: cert, renewalOf, probeFirst };
+  }
+
   #request(effect: Extract<ElectionEffect, { type: 'elect' | 'renew' | 'resign' }>): ElectionEffect {
     this.#pending = effect.type;
     // Every elect is a candidacy: the next refresh is due a refresh interval after it.
     if (effect.type === 'elect') {
-      this.#nextCandidacyAt = effect.sentAt + candidacyRefreshMs(effect.members.length, this.#random);
+      this.#nextCandidacyAt = effect.sentAt + candidacyRefreshMs(effect.members.length, this.#self.name);
     }
     return effect;
   }
 
   #leaseMs(): number {
     const cert = this.#certificate;
-    return cert === null ? 0 : leaseLengthMs(cert.issuedAt, cert.leaseEndsAt);
+    return cert === null ? 0 : leaseLengthMs(cert.claims.iat, cert.claims.lease_end);
   }
 
   #wallAt(mono: number): number {
-    return this.#clock.wallMs() - (this.#clock.monoMs() - mono);
+    return this.#clock.wallNow() - (this.#clock.now() - mono);
   }
 
   #log(level: 'info' | 'warn', event: string, fields: Record<string, unknown>): ElectionEffect {
-    return { type: 'log', level, event, fields: { epoch: this.#certificate?.epoch ?? 0, ...fields } };
+    return { type: 'log', level, event, fields: { epoch: this.#certificate?.claims.epoch ?? 0, ...fields } };
   }
 }
 
 /** Order by (epoch, seq): positive when a is newer. */
-export function compareCertificates(a: ElectionCertificate, b: ElectionCertificate): number {
-  return a.epoch !== b.epoch ? a.epoch - b.epoch : a.seq - b.seq;
+export function compareCertificates(a: LeaderCertificate, b: LeaderCertificate): number {
+  return a.claims.epoch !== b.claims.epoch ? a.claims.epoch - b.claims.epoch : a.claims.seq - b.claims.seq;
 }
 
 function sortedMembers(members: MemberRef[], self: MemberRef): MemberRef[] {

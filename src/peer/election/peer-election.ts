@@ -1,23 +1,26 @@
-// The election layer of a peer: connects the pure core and its runtime to the
-// membership node (candidates, gossip of certificates), the attesting enclave
-// client, the logger and the admin endpoints (/status fields, readiness).
-
-import type { KeyObject } from 'node:crypto';
-import { randomInt } from 'node:crypto';
-import type { AttestedEnclave } from '../../crypto/attestation.ts';
+// The election shell of a peer: the one place that owns the election's I/O.
+// It ticks the pure core (election.ts) on the injected clock, carries out the
+// effects the core returns (enclave requests through the attesting client,
+// gossip of certificates through the membership node, log lines) and feeds
+// the results back. It decides nothing the core can decide; it verifies
+// gossiped certificates before the core sees them and keeps /status fields.
+import { type KeyObject, randomInt } from 'node:crypto';
+import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveClient } from '../../enclave/client/enclave-client.ts';
 import type { Logger } from '../../log/logger.ts';
+import { seededRandom } from '../../random/seeded-random.ts';
+import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
 import type { ReadinessCheck } from '../admin/admin-server.ts';
-import { seededRandom } from '../membership/random.ts';
 import type { MembershipNode } from '../membership-node.ts';
 import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
 import { Election } from './election.ts';
-import { type AdmittedCheck, EnclaveAuthority } from './enclave-authority.ts';
-import { ElectionRuntime, type LeaderAuthority } from './runtime.ts';
-import { designatedAskers, type ElectionTiming } from './timing.ts';
-import type { ElectionCertificate, MemberRef, MembershipView } from './types.ts';
+import { type EnclaveStatus, EnclaveTrust } from './enclave-trust.ts';
+import type { ElectionTiming } from './timing.ts';
+import type { ElectionEffect, MembershipView, RequestKind } from './types.ts';
+
+export type { EnclaveStatus } from './enclave-trust.ts';
 
 /** Gossip topic for leader certificates: key 'epoch' carries whole ones, 'lease' renewals (deltas). */
 export const LEADER_TOPIC = 'leader';
@@ -37,16 +40,18 @@ export interface PeerElectionOptions {
   requestTimeoutMs?: number;
   /** Test-only: accept enclave keys below 2048 bits. */
   minKeyBits?: number;
+  /** Default: the system clock. A ManualClock makes the whole election deterministic. */
+  clock?: Clock;
+  /** Seed of the backoff jitter; default: fresh from node:crypto. */
+  seed?: number;
+  /** How enclave requests travel: HTTP by default; a test may answer in-process. */
+  fetch?: typeof fetch;
+  /** How often the core is ticked. Default 50 ms. */
+  tickMs?: number;
+  /** An enclave client to share (the peer's admission uses the same attestation); default: its own. */
+  client?: EnclaveClient;
   /** Adopt only certificates naming a member admitted with that key (the admission book); absent: no admission. */
-  admitted?: AdmittedCheck;
-}
-
-export interface EnclaveStatus {
-  url: string;
-  trusted: boolean | null;
-  checksum: string | null;
-  pinnedChecksum: string;
-  error: string | null;
+  admitted?: (name: string, key: string) => boolean;
 }
 
 export interface LeaderStatus {
@@ -59,78 +64,95 @@ export interface LeaderStatus {
   certificate: string;
 }
 
-/** Verification errors that mean the enclave itself failed attestation. */
-const ATTESTATION_FAILURES = new Set(['E_ENCLAVE_UNTRUSTED', 'E_ATTESTATION_INVALID']);
-
 /** Membership events after which a member may hold an older certificate than ours. */
 const REJOIN_EVENTS = new Set(['member.joined', 'member.alive', 'member.updated']);
-/** At most one re-offer per this many ms, however much churn. */
-const REOFFER_INTERVAL_MS = 1000;
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
+interface Failure {
+  code: string;
+  message: string;
+}
+
+function asFailure(error: unknown): Failure {
+  const e = error as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'E_ENCLAVE_REQUEST',
+    message: typeof e?.message === 'string' ? e.message : String(error),
+  };
+}
+
 export class PeerElection {
   readonly election: Election;
-  readonly runtime: ElectionRuntime;
   readonly #o: PeerElectionOptions;
+  readonly #clock: Clock;
+  readonly #tickMs: number;
   readonly #client: EnclaveClient;
-  readonly #enclave: EnclaveStatus;
-  #attestedKid: string | undefined;
-  /** The client's attestation last reported (a failed one leaves the client's in place). */
-  #reported: AttestedEnclave | undefined;
+  readonly #trust: EnclaveTrust;
   readonly #dropped = new Map<string, number>();
-  #lastBroadcast: ElectionCertificate | undefined;
-  #reofferedAt = Number.NEGATIVE_INFINITY;
+  #rejected = 0;
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+  readonly #inflight = new Set<Promise<void>>();
+  /** Certificates from gossip already seen (by compact form), so each is verified once. */
+  readonly #seen = new Set<string>();
 
   constructor(options: PeerElectionOptions) {
     this.#o = options;
-    const self: MemberRef = { name: options.node.name, publicKey: b64url(options.node.self.publicKey) };
-    this.#client = new EnclaveClient({
-      url: options.enclaveUrl,
-      root: options.root,
-      pinnedChecksum: options.pinnedChecksum,
-      clusterId: options.clusterId,
-      ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
-      ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
-    });
-    this.#enclave = {
-      url: options.enclaveUrl,
-      trusted: null,
-      checksum: null,
-      pinnedChecksum: options.pinnedChecksum,
-      error: null,
-    };
-    const clock = { monoMs: () => performance.now(), wallMs: () => Date.now() };
-    const rng = seededRandom(randomInt(2 ** 32));
+    this.#clock = options.clock ?? systemClock;
+    this.#tickMs = options.tickMs ?? 50;
+    this.#client =
+      options.client ??
+      new EnclaveClient({
+        url: options.enclaveUrl,
+        root: options.root,
+        pinnedChecksum: options.pinnedChecksum,
+        clusterId: options.clusterId,
+        clock: this.#clock,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+        ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
+      });
+    this.#trust = new EnclaveTrust(this.#client, options.enclaveUrl, options.pinnedChecksum, options.logger);
     this.election = new Election({
-      self,
+      self: { name: options.node.name, publicKey: b64url(options.node.self.publicKey) },
       clusterId: options.clusterId,
       timing: options.timing,
-      clock,
-      random: () => rng.next(),
-    });
-    this.runtime = new ElectionRuntime({
-      election: this.election,
-      authority: this.#observed(
-        new EnclaveAuthority(this.#client, options.signer, self.name, options.admitted),
-      ),
-      channel: { broadcast: (cert) => this.#broadcast(cert) },
-      membership: () => this.view(),
-      logger: options.logger,
+      clock: this.#clock,
+      random: seededRandom(options.seed ?? randomInt(2 ** 32)),
     });
     options.node.on((event) => {
       if (event.event === 'broadcast.received' && event.topic === LEADER_TOPIC) this.#received(event.payload);
-      else if (REJOIN_EVENTS.has(event.event) && 'member' in event) this.#reoffer(event.member);
+      else if (REJOIN_EVENTS.has(event.event) && 'member' in event)
+        this.#run(this.election.memberReturned(event.member));
     });
   }
 
   start(): void {
-    this.runtime.start();
+    if (this.#timer || this.#stopped) return;
+    const tick = (): void => {
+      this.#timer = this.#clock.setTimer(this.#tickMs, tick);
+      this.#run(this.election.tick(this.view()));
+    };
+    this.#timer = this.#clock.setTimer(this.#tickMs, tick);
   }
 
-  /** Graceful: a leader resigns (waiting at most `timeoutMs`), then the election stops. */
-  shutdown(timeoutMs: number): Promise<void> {
-    return this.runtime.shutdown(timeoutMs);
+  /**
+   * Graceful stop: a leader resigns and gossips the hand-over certificate;
+   * waits at most `timeoutMs` for the enclave's answer, then stops regardless.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.stop();
+    const deadline = this.#clock.now() + timeoutMs;
+    const settle = async (ms: number): Promise<void> => {
+      const wake = new AbortController();
+      await Promise.race([Promise.allSettled([...this.#inflight]), this.#clock.sleep(ms, wake.signal)]);
+      wake.abort();
+    };
+    // A renewal in flight would make the resignation name a stale sequence: let it land first.
+    await settle(timeoutMs / 2);
+    this.#run(this.election.resign(this.view()));
+    await settle(deadline - this.#clock.now());
   }
 
   view(): MembershipView {
@@ -148,90 +170,55 @@ export class PeerElection {
         cert === null
           ? null
           : {
-              name: cert.leader,
-              epoch: cert.epoch,
-              seq: cert.seq,
-              leaseEndsAt: new Date(cert.leaseEndsAt).toISOString(),
-              policy: cert.policy,
+              name: cert.claims.leader.name,
+              epoch: cert.claims.epoch,
+              seq: cert.claims.seq,
+              leaseEndsAt: new Date(cert.claims.lease_end).toISOString(),
+              policy: cert.claims.policy,
               verified: true,
               certificate: cert.compact,
             },
       isLeader,
-      enclave: { ...this.#enclave },
+      enclave: this.#trust.status(),
     };
   }
 
   /** Certificates from gossip dropped before verification, by reason; plus verification failures. */
   droppedCertificates(): Record<string, number> {
-    return { ...Object.fromEntries(this.#dropped), rejected: this.runtime.rejected };
+    return { ...Object.fromEntries(this.#dropped), rejected: this.#rejected };
   }
 
   readiness(): ReadinessCheck {
     return {
       name: 'leader-certificate',
       check: () => {
-        const cert = this.election.status().certificate;
-        if (cert !== null) return { ready: true };
-        if (this.#enclave.trusted === false)
-          return { ready: false, detail: `enclave untrusted: ${this.#enclave.error}` };
+        if (this.election.status().certificate !== null) return { ready: true };
+        const enclave = this.#trust.status();
+        if (enclave.trusted === false) return { ready: false, detail: `enclave untrusted: ${enclave.error}` };
         return { ready: false, detail: 'no verified leader certificate yet' };
       },
     };
   }
 
-  #broadcast(cert: ElectionCertificate): void {
-    const previous = this.#lastBroadcast;
-    this.#lastBroadcast = cert;
-    const delta =
-      previous && previous.epoch === cert.epoch ? encodeRenewal(cert.compact, previous.compact) : undefined;
-    // Renewals (every lease/4) ride on probe traffic only; a new epoch gossips at once.
-    if (delta) this.#o.node.broadcast(LEADER_TOPIC, 'lease', delta, { piggybackOnly: true });
-    else this.#o.node.broadcast(LEADER_TOPIC, 'epoch', encodeFullCertificate(cert.compact));
-    if (cert.leader === this.#o.node.name) {
-      // The leader's next probes go to the followers that ask first when a lease
-      // ends, so its renewal reaches them before they would ask (DESIGN.md §7:
-      // enclave load independent of N). No extra datagrams: a probe is sent anyway.
-      const names = this.view().members.map((m) => m.name);
-      const { askers } = this.#o.timing;
-      for (const name of designatedAskers(names, cert.leader, cert.epoch, askers))
-        this.#o.node.probeNext(name);
-    }
-  }
-
-  /**
-   * A member (re)joined, e.g. after a partition healed: it may have missed the
-   * epoch's certificate, which was gossiped only when the epoch began. The
-   * acting leader offers it again, whole, so the member need not wait for its
-   * own enclave request.
-   */
-  #reoffer(member: string): void {
-    const { certificate, isLeader } = this.election.status();
-    if (!isLeader || certificate === null) return;
-    const payload = encodeFullCertificate(certificate.compact);
-    // Straight to the member, every time: gossip alone spends its few sends of
-    // the certificate on whoever the next datagrams go to (chaos: three
-    // isolated old leaders in a row got it only from the enclave, 4.1-5.4 s
-    // after the heal).
-    this.#o.node.sendTo(member, LEADER_TOPIC, 'epoch', payload);
-    const now = performance.now();
-    if (now - this.#reofferedAt < REOFFER_INTERVAL_MS) return;
-    this.#reofferedAt = now;
-    this.#lastBroadcast = certificate;
-    this.#o.node.broadcast(LEADER_TOPIC, 'epoch', payload);
+  /** Stop ticking, without resigning (a crash, as far as the cluster can tell). */
+  stop(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
   }
 
   #received(payload: Uint8Array): void {
     const current = this.election.status().certificate;
     const decoded = decodeCertificate(payload, (epoch) =>
-      current?.epoch === epoch ? current.compact : undefined,
+      current?.claims.epoch === epoch ? current.compact : undefined,
     );
     switch (decoded.kind) {
       case 'full':
       case 'renewal':
-        void this.runtime.receive(decoded.compact);
+        void this.#verifyAndOffer(decoded.compact);
         break;
       case 'missing-base':
-        this.runtime.missing(decoded.epoch);
+        this.#run(this.election.missing(decoded.epoch, this.view()));
         break;
       case 'invalid':
         this.#dropped.set(decoded.reason, (this.#dropped.get(decoded.reason) ?? 0) + 1);
@@ -239,78 +226,108 @@ export class PeerElection {
     }
   }
 
-  /** Wrap the authority to keep /status's enclave trust current and log its changes. */
-  #observed(inner: LeaderAuthority): LeaderAuthority {
-    const track = async <T>(call: () => Promise<T>): Promise<T> => {
-      try {
-        const result = await call();
-        this.#trusted();
-        return result;
-      } catch (error) {
-        this.#untrusted(error);
-        throw error;
-      }
-    };
-    return {
-      elect: (members, knownEpoch, waitMs) => track(() => inner.elect(members, knownEpoch, waitMs)),
-      renew: (cert) => track(() => inner.renew(cert)),
-      resign: (cert, members) => track(() => inner.resign(cert, members)),
-      // A follower may learn of the enclave (and of a restarted enclave's new key)
-      // only by verifying a gossiped certificate, which attests on an unknown kid.
-      // Only a (re-)attestation's failure speaks about the enclave: a refused certificate does not.
-      verify: async (compact) => {
-        try {
-          const cert = await inner.verify(compact);
-          // Only a new attestation: a certificate verified under a key attested before
-          // an attestation failure does not make the enclave trusted again.
-          if (this.#client.attested !== this.#reported) this.#report(this.#client.attested);
-          return cert;
-        } catch (error) {
-          if (error instanceof VerificationError && ATTESTATION_FAILURES.has(error.code))
-            this.#untrusted(error);
-          throw error;
-        }
-      },
-    };
-  }
-
-  #trusted(): void {
-    this.#enclave.error = null;
-    this.#report(this.#client.attested);
-  }
-
-  /** Report (and log once per key) an attestation the client holds. */
-  #report(attested: AttestedEnclave | undefined): void {
-    this.#reported = attested;
-    if (!attested || attested.kid === this.#attestedKid) return;
-    this.#attestedKid = attested.kid;
-    this.#enclave.trusted = true;
-    this.#enclave.checksum = attested.checksum;
-    this.#o.logger.info({
-      event: 'enclave.attested',
-      url: this.#o.enclaveUrl,
-      kid: attested.kid,
-      checksum: attested.checksum,
-    });
-  }
-
-  #untrusted(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    this.#enclave.error = message;
-    if (!(error instanceof VerificationError) || !ATTESTATION_FAILURES.has(error.code)) return;
-    const changed = this.#enclave.trusted !== false;
-    this.#enclave.trusted = false;
-    this.#attestedKid = undefined;
-    if (error.received) this.#enclave.checksum = error.received;
-    if (changed) {
-      this.#o.logger.error({
-        event: 'enclave.untrusted',
-        url: this.#o.enclaveUrl,
-        code: error.code,
-        expected: error.expected ?? this.#o.pinnedChecksum,
-        received: error.received ?? null,
-        error: message,
-      });
+  /** A certificate received by gossip: verify (once) and offer it to the core. */
+  async #verifyAndOffer(compact: string): Promise<void> {
+    if (this.#seen.has(compact)) return;
+    this.#remember(compact);
+    try {
+      const cert = this.#adoptable(
+        await this.#trust.verification(() => this.#client.verifyCertificate(compact)),
+      );
+      this.#run(this.election.offer(cert).effects);
+    } catch (error) {
+      this.#rejected += 1;
+      const failure = asFailure(error);
+      this.#o.logger.warn({ event: 'certificate.rejected', reason: failure.code, error: failure.message });
     }
+  }
+
+  /** Adopt only a certificate whose leader is an admitted member holding that key (issue 14). */
+  #adoptable<T extends LeaderCertificate>(cert: T): T {
+    const { name, key } = cert.claims.leader;
+    if (this.#o.admitted && !this.#o.admitted(name, key)) {
+      throw new VerificationError(
+        'E_CERT_NOT_ADMITTED',
+        `leader certificate refused: ${name} is not an admitted member with key ${key.slice(0, 8)}…`,
+      );
+    }
+    return cert;
+  }
+
+  #remember(compact: string): void {
+    if (this.#seen.size > 1024) this.#seen.clear(); // bounded: certificates only move forward
+    this.#seen.add(compact);
+  }
+
+  #run(effects: ElectionEffect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'log':
+          this.#o.logger[effect.level]({ event: effect.event, ...effect.fields });
+          break;
+        case 'broadcast':
+          this.#broadcast(effect);
+          break;
+        case 'send':
+          this.#o.node.sendTo(
+            effect.member,
+            LEADER_TOPIC,
+            'epoch',
+            encodeFullCertificate(effect.certificate.compact),
+          );
+          break;
+        case 'elect':
+          this.#request('elect', effect.sentAt, null, () =>
+            // A candidacy: the enclave, not this view, decides who the candidates are.
+            this.#client.elect({
+              name: this.#o.node.name,
+              signer: this.#o.signer,
+              knownEpoch: effect.knownEpoch,
+              waitMs: effect.waitMs,
+            }),
+          );
+          break;
+        case 'renew':
+          this.#request('renew', effect.sentAt, effect.certificate, () =>
+            this.#client.renew({ certificate: effect.certificate, signer: this.#o.signer }),
+          );
+          break;
+        case 'resign':
+          this.#request('resign', effect.sentAt, effect.certificate, () =>
+            // No member list: the enclave elects the successor from its own candidates.
+            this.#client.resign({ certificate: effect.certificate, signer: this.#o.signer }),
+          );
+          break;
+      }
+    }
+  }
+
+  #broadcast(effect: Extract<ElectionEffect, { type: 'broadcast' }>): void {
+    const { certificate: cert, renewalOf } = effect;
+    this.#remember(cert.compact);
+    // The codec sends a renewal whole if it differs from its base in more than seq and times.
+    const delta = renewalOf === null ? undefined : encodeRenewal(cert.compact, renewalOf.compact);
+    // Renewals (every lease/4) ride on probe traffic only; a new epoch gossips at once.
+    if (delta) this.#o.node.broadcast(LEADER_TOPIC, 'lease', delta, { piggybackOnly: true });
+    else this.#o.node.broadcast(LEADER_TOPIC, 'epoch', encodeFullCertificate(cert.compact));
+    for (const name of effect.probeFirst) this.#o.node.probeNext(name);
+  }
+
+  #request(
+    kind: RequestKind,
+    sentAt: number,
+    basis: LeaderCertificate | null,
+    send: () => Promise<LeaderCertificate | null>,
+  ): void {
+    const adoptable = () => send().then((cert) => cert && this.#adoptable(cert));
+    const done = this.#trust.request(adoptable).then(
+      (cert) =>
+        this.#run(
+          cert === null ? this.election.settled(kind) : this.election.succeeded(kind, sentAt, cert, basis),
+        ),
+      (error: unknown) => this.#run(this.election.failed(kind, asFailure(error))),
+    );
+    const tracked = done.finally(() => this.#inflight.delete(tracked));
+    this.#inflight.add(tracked);
   }
 }

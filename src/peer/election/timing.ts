@@ -1,6 +1,7 @@
 // Election timing: the defaults with their reasons, and the pure arithmetic of
 // lease windows, so the rules can be table-tested without a clock.
 import { ConfigError } from '../../errors.ts';
+import type { Random } from '../../random/seeded-random.ts';
 
 export interface ElectionTiming {
   /** How long before a known lease ends a follower asks the enclave (which holds the request until the end). */
@@ -37,6 +38,13 @@ export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
   // Three gossip rounds (200 ms each): a new epoch's certificate reaches ~27 peers per asker by then.
   followerGraceMs: 600,
 };
+
+/**
+ * The acting leader gossips its whole certificate again, for members that
+ * come back, at most once a second: churn must not turn into a flood of
+ * ~1.1 KB broadcasts (each returning member still gets it directly).
+ */
+export const REOFFER_INTERVAL_MS = 1000;
 
 export function validateTiming(timing: ElectionTiming): ElectionTiming {
   for (const [key, value] of Object.entries(timing)) {
@@ -125,15 +133,16 @@ export function followerGraceMs(base: number, leaseMs: number, members: number):
  * even when it is not among the askers then. One second per member, between
  * 30 and 60 s: at most one such request a second cluster-wide up to 60
  * members, and always at least twice inside the enclave's 120 s candidacy
- * window. `random` in [0, 1) spreads members by +-20%.
+ * window. Members are spread by +-20% by a hash of their name (not the
+ * seeded jitter source, whose sequence the backoff and probe choices share).
  */
-export function candidacyRefreshMs(members: number, random: () => number): number {
+export function candidacyRefreshMs(members: number, self: string): number {
   const base = Math.min(60_000, Math.max(30_000, members * 1000));
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return Math.round(base * (0.8 + (0.4 * fnv1a(`candidacy:${self}`)) / 2 ** 32));
 }
 
 /** Exponential backoff with full jitter: attempt 0 -> [0, min), 1 -> [0, 2min), ... capped. */
-export function backoffMs(attempt: number, timing: ElectionTiming, random: () => number): number {
+export function backoffMs(attempt: number, timing: ElectionTiming, random: Random): number {
   const ceiling = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(attempt, 20));
-  return Math.max(timing.minBackoffMs / 2, Math.floor(random() * ceiling));
+  return Math.max(timing.minBackoffMs / 2, Math.floor(random.next() * ceiling));
 }

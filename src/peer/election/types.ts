@@ -1,33 +1,12 @@
 // What the election core consumes and produces. The core is pure: the peer's
-// runtime shell verifies certificates, talks to the enclave, gossips and logs.
-
-/** A leader certificate that the shell has already verified (signature, attested key, cluster, checksum). */
-export interface ElectionCertificate {
-  /** SHA-256 of the compact JWS: identity for caching and de-duplication. */
-  hash: string;
-  /** The compact JWS, as the enclave signed it. */
-  compact: string;
-  clusterId: string;
-  epoch: number;
-  /** Renewal sequence within the epoch: 0 when granted, +1 per renewal. */
-  seq: number;
-  leader: string;
-  leaderKey: string;
-  policy: string;
-  /** Enclave wall-clock times (ms since the Unix epoch). */
-  issuedAt: number;
-  leaseEndsAt: number;
-}
+// election shell (peer-election.ts) verifies certificates, talks to the
+// enclave, gossips and logs. Certificates reach the core already verified, as
+// LeaderCertificate (compact JWS, hash, claims: see crypto/leader-certificate.ts).
+import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 
 export interface MemberRef {
   name: string;
   publicKey: string;
-}
-
-/** Monotonic time for deadlines, wall time for logs and for the enclave's lease ends. */
-export interface ElectionClock {
-  monoMs(): number;
-  wallMs(): number;
 }
 
 export type ReleaseReason = 'expired' | 'resigned' | 'superseded';
@@ -36,9 +15,21 @@ export type RequestKind = 'elect' | 'renew' | 'resign';
 
 export type ElectionEffect =
   | { type: 'elect'; sentAt: number; members: MemberRef[]; knownEpoch: number; waitMs: number }
-  | { type: 'renew'; sentAt: number; certificate: ElectionCertificate }
-  | { type: 'resign'; sentAt: number; certificate: ElectionCertificate; members: MemberRef[] }
-  | { type: 'broadcast'; certificate: ElectionCertificate }
+  | { type: 'renew'; sentAt: number; certificate: LeaderCertificate }
+  | { type: 'resign'; sentAt: number; certificate: LeaderCertificate; members: MemberRef[] }
+  /**
+   * Gossip a certificate: whole when `renewalOf` is null, else as a renewal
+   * delta against `renewalOf` (the certificate of that epoch gossiped last);
+   * the next probes go to `probeFirst` (no extra datagrams: probes go out anyway).
+   */
+  | {
+      type: 'broadcast';
+      certificate: LeaderCertificate;
+      renewalOf: LeaderCertificate | null;
+      probeFirst: string[];
+    }
+  /** Send the whole certificate straight to one member. */
+  | { type: 'send'; member: string; certificate: LeaderCertificate }
   | { type: 'log'; level: 'info' | 'warn'; event: string; fields: Record<string, unknown> };
 
 export interface MembershipView {

@@ -11,11 +11,13 @@ import type {
   MemberRecord,
   MemberState,
 } from '../../protocol/gossip-messages.ts';
+
+import { type Random, randomInt } from '../../random/seeded-random.ts';
 import type { RecordVerdict } from '../admission/admission-book.ts';
 import type { MemberAuthority } from '../admission/member-authority.ts';
+
 import type { BroadcastQueue } from './broadcast-queue.ts';
 import type { MembershipEvent } from './membership-events.ts';
-import { type Random, randomInt } from './random.ts';
 import { Suspicion } from './suspicion.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 
@@ -219,16 +221,29 @@ export class MemberTable {
    */
   applyAlive(record: MemberRecord, now: number, quiet = false): void {
     const authority = this.ctx.authority;
+    const current = this.byName.get(record.name);
     if (authority) {
-      // Before anything else, also for claims about ourselves: a forged record
-      // (not signed by the admitted key) is not even worth a refutation.
+      // A record no newer than ours changes nothing, so it is not verified (a
+      // signature check costs more than all the rest): only its echo counts.
+      const known = record.name === this.selfName ? this.self : current;
+      if (known && record.incarnation <= known.record.incarnation) {
+        const echo =
+          !quiet &&
+          record.name !== this.selfName &&
+          record.incarnation === known.record.incarnation &&
+          known.state === 'alive' &&
+          sameKey(record.publicKey, known.record.publicKey);
+        if (echo) this.echo('alive', record.name, record.incarnation);
+        return;
+      }
+      // News, also about ourselves: a forged record (not signed by the admitted
+      // key) is refused before it can change anything or draw a refutation.
       const verdict = authority.check(record);
       if (verdict !== 'ok') {
         this.ctx.onRefused?.(record, verdict);
         return;
       }
     }
-    const current = this.byName.get(record.name);
     if (record.name === this.selfName) {
       const self = this.self.record;
       if (record.incarnation < self.incarnation) return;

@@ -7,13 +7,15 @@
 // goes out (outbox.ts), join and anti-entropy (state-sync.ts).
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage, MemberRecord } from '../../protocol/gossip-messages.ts';
+
+import { type Random, randomInt } from '../../random/seeded-random.ts';
 import type { MemberAuthority } from '../admission/member-authority.ts';
 import { AdmissionExchange } from './admission-exchange.ts';
+
 import { Awareness } from './awareness.ts';
 import { isLive, type Member, MemberTable } from './member-table.ts';
 import { Outbox } from './outbox.ts';
 import { Prober } from './probe.ts';
-import { type Random, randomInt } from './random.ts';
 import { StateSync } from './state-sync.ts';
 import { scaledByAwareness } from './timing.ts';
 import type { MembershipConfig, MembershipEffect, MemberView } from './types.ts';

@@ -5,10 +5,10 @@
 // Pure like the core: time comes in as `now`, datagrams go out through the Outbox.
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../protocol/gossip-messages.ts';
+import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import type { Awareness } from './awareness.ts';
 import { isLive, type Member, type MemberTable } from './member-table.ts';
 import type { Outbox } from './outbox.ts';
-import { type Random, randomInt, shuffle } from './random.ts';
 import { scaledByAwareness } from './timing.ts';
 import type { MembershipConfig } from './types.ts';
 

@@ -17,10 +17,10 @@ import {
   MESSAGE_OVERHEAD,
 } from '../../protocol/gossip-codec.ts';
 import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
+import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import { entryHash, nameHash } from './entry-hash.ts';
 import type { Member, MemberTable } from './member-table.ts';
 import type { Outbox } from './outbox.ts';
-import { type Random, randomInt, shuffle } from './random.ts';
 import { pullIntervalMs, pushPullIntervalMs } from './timing.ts';
 import type { MembershipConfig } from './types.ts';
 

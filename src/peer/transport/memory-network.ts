@@ -2,8 +2,9 @@
 // "ip:port" addresses, with seeded packet loss, delay, cut links, partitions
 // and heal. Delivery runs on the injected Clock, so a ManualClock makes whole
 // clusters deterministic.
-import type { Clock } from '../clock.ts';
-import type { Random } from '../membership/random.ts';
+
+import type { Random } from '../../random/seeded-random.ts';
+import type { Clock } from '../../time/clock.ts';
 import type { PacketHandler, Transport } from './transport.ts';
 
 export class MemoryNetwork {

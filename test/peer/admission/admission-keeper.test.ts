@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdmissionClaims } from '../../../src/crypto/admission-certificate.ts';
 import { AdmissionKeeper } from '../../../src/peer/admission/admission-keeper.ts';
-import { ManualClock } from '../../../src/peer/clock.ts';
+import { ManualClock } from '../../../src/time/clock.ts';
 
 const TTL = 600_000;
 

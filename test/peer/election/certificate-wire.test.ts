@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { LeaderCertificate } from '../../../src/crypto/leader-certificate.ts';
+import type { EnclaveClient } from '../../../src/enclave/client/enclave-client.ts';
 import {
   decodeCertificate,
   encodeFullCertificate,
   encodeRenewal,
 } from '../../../src/peer/election/certificate-wire.ts';
-import { EnclaveAuthority } from '../../../src/peer/election/enclave-authority.ts';
-import type { ElectionCertificate } from '../../../src/peer/election/types.ts';
 import {
+  electAs,
   makeClient,
   makePeers,
   makePki,
@@ -20,18 +21,17 @@ import {
 describe('leader certificates on the gossip wire', () => {
   let pki: TestPki;
   let enclave: TestEnclave;
-  let authority: EnclaveAuthority;
-  let granted: ElectionCertificate;
-  let renewed: ElectionCertificate;
+  let client: EnclaveClient;
+  let granted: LeaderCertificate;
+  let renewed: LeaderCertificate;
 
   before(async () => {
     pki = makePki();
     enclave = await startTestEnclave({ pki, policy: 'vrf' });
     const [peer] = makePeers(1);
-    const client = makeClient(enclave, pki, enclave.service.checksum);
-    authority = new EnclaveAuthority(client, peer!.privateKey, peer!.name);
-    granted = await authority.elect([{ name: peer!.name, publicKey: peer!.key }], 0, 0);
-    renewed = await authority.renew(granted);
+    client = makeClient(enclave, pki, enclave.service.checksum);
+    granted = await electAs(client, peer!);
+    renewed = await client.renew({ certificate: granted, signer: peer!.privateKey });
   });
   after(async () => {
     await enclave.close();
@@ -51,12 +51,12 @@ describe('leader certificates on the gossip wire', () => {
     assert.ok(delta, 'a renewal differs only in seq, iat and lease_end');
     assert.ok(delta.length < 300, `delta is ${delta.length} bytes`);
     const decoded = decodeCertificate(delta, (epoch) =>
-      epoch === granted.epoch ? granted.compact : undefined,
+      epoch === granted.claims.epoch ? granted.compact : undefined,
     );
     assert.equal(decoded.kind, 'renewal');
     assert.equal(decoded.kind === 'renewal' && decoded.compact, renewed.compact);
-    const verified = await authority.verify(renewed.compact);
-    assert.equal(verified.seq, 1);
+    const verified = await client.verifyCertificate(renewed.compact);
+    assert.equal(verified.claims.seq, 1);
   });
 
   it('asks for the base when it holds no certificate of that epoch', () => {
@@ -65,7 +65,7 @@ describe('leader certificates on the gossip wire', () => {
       decodeCertificate(delta, () => undefined),
       {
         kind: 'missing-base',
-        epoch: granted.epoch,
+        epoch: granted.claims.epoch,
         seq: 1,
       },
     );
@@ -81,7 +81,7 @@ describe('leader certificates on the gossip wire', () => {
     delta.writeDoubleBE(delta.readDoubleBE(17) + 60_000, 17); // stretch the lease by a minute
     const decoded = decodeCertificate(delta, () => granted.compact);
     assert.equal(decoded.kind, 'renewal');
-    await assert.rejects(authority.verify(decoded.kind === 'renewal' ? decoded.compact : ''), {
+    await assert.rejects(client.verifyCertificate(decoded.kind === 'renewal' ? decoded.compact : ''), {
       code: 'E_CERT_INVALID',
     });
   });

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { LeaderCertificate } from '../../../src/crypto/leader-certificate.ts';
 import { Election } from '../../../src/peer/election/election.ts';
 import {
   actingWindowEnd,
   backoffMs,
   DEFAULT_ELECTION_TIMING,
+  designatedAskers,
   followerGraceMs,
+  REOFFER_INTERVAL_MS,
 } from '../../../src/peer/election/timing.ts';
-import type { ElectionCertificate } from '../../../src/peer/election/types.ts';
-import { Simulation, seededRandom } from './simulation.ts';
+import type { ElectionEffect } from '../../../src/peer/election/types.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
+import { type CertificateFields, testCertificate } from './certificates.ts';
+import { Simulation } from './simulation.ts';
 
-function cert(overrides: Partial<ElectionCertificate> = {}): ElectionCertificate {
-  const base = {
+function cert(overrides: Partial<CertificateFields> = {}): LeaderCertificate {
+  return testCertificate({
     clusterId: 'c1',
     epoch: 1,
     seq: 0,
@@ -21,8 +26,7 @@ function cert(overrides: Partial<ElectionCertificate> = {}): ElectionCertificate
     issuedAt: 10_000,
     leaseEndsAt: 12_000,
     ...overrides,
-  };
-  return { hash: `${base.epoch}.${base.seq}.${base.leader}`, compact: 'x.y.z', ...base };
+  });
 }
 
 function election(wall = 10_000) {
@@ -31,7 +35,7 @@ function election(wall = 10_000) {
     self: { name: 'peer-a', publicKey: 'ka' },
     clusterId: 'c1',
     timing: DEFAULT_ELECTION_TIMING,
-    clock: { monoMs: () => clock.mono, wallMs: () => clock.wall },
+    clock: { now: () => clock.mono, wallNow: () => clock.wall },
     random: seededRandom(1),
   });
   const advance = (ms: number) => {
@@ -100,7 +104,7 @@ describe('election core', () => {
     assert.equal(e.offer(cert({ epoch: 2, seq: 1 })).result, 'adopted');
     const foreign = e.offer(cert({ epoch: 9, clusterId: 'other' }));
     assert.equal(foreign.result, 'foreign');
-    assert.equal(e.status().certificate?.epoch, 2);
+    assert.equal(e.status().certificate?.claims.epoch, 2);
   });
 
   it('renews its candidacy while following, between 24 and 72 s apart, answered by the live lease', () => {
@@ -203,6 +207,61 @@ describe('election core', () => {
     );
     assert.equal(e.status().isLeader, false);
     assert.deepEqual(e.tick({ members, joined: true }), [], 'a resigned peer asks for nothing');
+  });
+});
+
+describe('election core: how certificates are gossiped', () => {
+  const broadcasts = (effects: ElectionEffect[]) =>
+    effects.flatMap((x) => (x.type === 'broadcast' ? [x] : []));
+
+  it('gossips a new epoch whole and a renewal as a delta against the certificate gossiped last', () => {
+    const { e } = election();
+    const first = cert({ epoch: 1 });
+    const [whole] = broadcasts(e.offer(first).effects);
+    assert.equal(whole?.renewalOf, null);
+    const [delta] = broadcasts(e.offer(cert({ epoch: 1, seq: 1 })).effects);
+    assert.equal(delta?.renewalOf, first);
+    const [next] = broadcasts(e.offer(cert({ epoch: 2 })).effects);
+    assert.equal(next?.renewalOf, null, 'a new epoch has no base at the receivers');
+  });
+
+  it('re-offers to each returning member directly, and gossips it whole at most once a second', () => {
+    const { e, advance } = leading();
+    const held = e.status().certificate!;
+    const first = e.memberReturned('peer-b');
+    assert.deepEqual(
+      first.map((x) => x.type),
+      ['send', 'broadcast'],
+    );
+    assert.deepEqual(first[0], { type: 'send', member: 'peer-b', certificate: held });
+    assert.equal(broadcasts(first)[0]?.renewalOf, null);
+    advance(REOFFER_INTERVAL_MS - 1);
+    assert.deepEqual(
+      e.memberReturned('peer-c').map((x) => x.type),
+      ['send'],
+    );
+    advance(1);
+    assert.deepEqual(
+      e.memberReturned('peer-d').map((x) => x.type),
+      ['send', 'broadcast'],
+    );
+  });
+
+  it("has a leader's next probes go to the followers that ask first; a follower's go anywhere", () => {
+    const { e } = election();
+    const names = ['peer-a', 'peer-b', 'peer-c', 'peer-d', 'peer-e'];
+    e.tick({ members: names.map((name) => ({ name, publicKey: `k-${name}` })), joined: true });
+    const own = broadcasts(e.offer(cert({ epoch: 4, leader: 'peer-a' })).effects)[0];
+    assert.deepEqual(own?.probeFirst, designatedAskers(names, 'peer-a', 4, DEFAULT_ELECTION_TIMING.askers));
+    assert.equal(own?.probeFirst.length, DEFAULT_ELECTION_TIMING.askers);
+    const other = broadcasts(e.offer(cert({ epoch: 5, leader: 'peer-b' })).effects)[0];
+    assert.deepEqual(other?.probeFirst, []);
+  });
+
+  it('re-offers nothing unless it acts as leader', () => {
+    const { e } = election();
+    e.offer(cert({ leader: 'peer-b' }));
+    assert.deepEqual(e.memberReturned('peer-c'), []);
   });
 });
 
@@ -337,9 +396,9 @@ describe('election simulation (model enclave, fake clock)', () => {
       const names = [...sim.peers.keys()];
       sim.run(2000);
       for (let step = 0; step < 40; step++) {
-        const victim = names[Math.floor(random() * names.length)]!;
+        const victim = names[Math.floor(random.next() * names.length)]!;
         const peer = sim.peers.get(victim)!;
-        const roll = random();
+        const roll = random.next();
         if (!peer.alive) {
           sim.addPeer(victim); // restart under the same name
         } else if (peer.paused) {
@@ -351,7 +410,7 @@ describe('election simulation (model enclave, fake clock)', () => {
         } else if (roll < 0.55) {
           sim.enclave.up = !sim.enclave.up;
         }
-        sim.run(200 + Math.floor(random() * 2500));
+        sim.run(200 + Math.floor(random.next() * 2500));
       }
       const overlaps = sim.overlaps();
       assert.deepEqual(

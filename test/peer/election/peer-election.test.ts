@@ -1,33 +1,49 @@
+// The election shell against a real enclave on loopback HTTP, with a fake
+// membership node: what it gossips, whom it re-offers to, how it resigns, and
+// how it treats gossiped certificates.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../../src/log/logger.ts';
-import { decodeCertificate } from '../../../src/peer/election/certificate-wire.ts';
+import { decodeCertificate, encodeFullCertificate } from '../../../src/peer/election/certificate-wire.ts';
 import { PeerElection } from '../../../src/peer/election/peer-election.ts';
 import { DEFAULT_ELECTION_TIMING } from '../../../src/peer/election/timing.ts';
 import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
 import type { MembershipNode } from '../../../src/peer/membership-node.ts';
 import {
   CLUSTER,
+  electAs,
+  makeClient,
+  makePeers,
   makePki,
   removeDir,
   startTestEnclave,
   type TestEnclave,
+  type TestPeer,
   type TestPki,
 } from '../../enclave/fixture.ts';
 
-/** Just enough of a MembershipNode: one alive member (itself), recorded broadcasts, injectable events. */
-function fakeNode(name: string, publicKey: Uint8Array) {
+const raw = (peer: TestPeer) => new Uint8Array(Buffer.from(peer.key, 'base64url'));
+
+/** Just enough of a MembershipNode: alive members, recorded broadcasts, injectable events. */
+function fakeNode(self: TestPeer, others: TestPeer[] = []) {
   const listeners: ((e: MembershipEvent) => void)[] = [];
-  const broadcasts: { topic: string; key: string; payload: Uint8Array }[] = [];
+  const broadcasts: { topic: string; key: string; payload: Uint8Array; piggybackOnly: boolean }[] = [];
   const direct: { to: string; topic: string; key: string; payload: Uint8Array }[] = [];
+  const member = (p: TestPeer) => ({
+    name: p.name,
+    publicKey: raw(p),
+    state: 'alive',
+    address: '127.0.0.1:1',
+    incarnation: 1,
+  });
   const node = {
-    name,
-    self: { name, publicKey, state: 'alive', address: '127.0.0.1:1', incarnation: 1 },
-    members: () => [node.self],
+    name: self.name,
+    self: member(self),
+    members: () => [member(self), ...others.map(member)],
     on: (l: (e: MembershipEvent) => void) => listeners.push(l),
-    broadcast: (topic: string, key: string, payload: Uint8Array) => broadcasts.push({ topic, key, payload }),
+    broadcast: (topic: string, key: string, payload: Uint8Array, options?: { piggybackOnly?: boolean }) =>
+      broadcasts.push({ topic, key, payload, piggybackOnly: options?.piggybackOnly === true }),
     sendTo: (to: string, topic: string, key: string, payload: Uint8Array) =>
       direct.push({ to, topic, key, payload }),
     probeNext: () => {},
@@ -38,42 +54,92 @@ function fakeNode(name: string, publicKey: Uint8Array) {
   return { node: node as unknown as MembershipNode, broadcasts, direct, emit };
 }
 
-describe('peer election layer', () => {
+function shell(enclave: TestEnclave, pki: TestPki, self: TestPeer, others: TestPeer[] = []) {
+  const fake = fakeNode(self, others);
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _e, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const election = new PeerElection({
+    node: fake.node,
+    signer: self.privateKey,
+    enclaveUrl: enclave.url,
+    root: pki.root,
+    pinnedChecksum: enclave.service.checksum,
+    clusterId: CLUSTER,
+    timing: DEFAULT_ELECTION_TIMING,
+    joined: () => true,
+    logger: createLogger({ destination: sink, level: 'info', base: {} }),
+    minKeyBits: 1024,
+    seed: 1,
+  });
+  return { election, lines, ...fake };
+}
+
+async function until(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('peer election shell', () => {
   let pki: TestPki;
-  let enclave: TestEnclave;
+  let vrf: TestEnclave;
+  let highestId: TestEnclave;
   before(async () => {
     pki = makePki();
-    enclave = await startTestEnclave({ pki, policy: 'vrf' });
+    vrf = await startTestEnclave({ pki, policy: 'vrf' });
+    highestId = await startTestEnclave({ pki, policy: 'highest-id' });
   });
   after(async () => {
-    await enclave.close();
+    for (const enclave of [vrf, highestId]) {
+      await enclave.close();
+      removeDir(enclave.stateDir);
+    }
     removeDir(pki.dir);
-    removeDir(enclave.stateDir);
+  });
+
+  it('asks, renews, leads, gossips renewals as deltas on probes, and hands over on shutdown', async () => {
+    const [other, self] = makePeers(2); // highest-id: self (peer-001) is chosen first
+    const { election, lines, broadcasts } = shell(highestId, pki, self!, [other!]);
+    election.start();
+    try {
+      await until(() => election.election.status().isLeader, 'leading');
+      await until(() => broadcasts.some((b) => b.key === 'lease'), 'a renewal gossiped');
+      const events = lines.map((l) => l.event);
+      assert.deepEqual(
+        events.filter((e) => e === 'election.requested' || e === 'leader.acquired'),
+        ['election.requested', 'leader.acquired'],
+      );
+      assert.equal(broadcasts[0]?.key, 'epoch', 'the new epoch is gossiped whole, at once');
+      assert.equal(broadcasts[0]?.piggybackOnly, false);
+      const renewal = broadcasts.find((b) => b.key === 'lease')!;
+      assert.equal(renewal.piggybackOnly, true, 'renewals ride on probe traffic only');
+      // The other member stands (its own signed candidacy), so the enclave has a successor.
+      await electAs(makeClient(highestId, pki, highestId.service.checksum), other!);
+    } finally {
+      await election.shutdown(2000);
+    }
+    const released = lines.find((l) => l.event === 'leader.released');
+    assert.equal(released?.reason, 'resigned');
+    const handOver = decodeCertificate(broadcasts.at(-1)!.payload, () => undefined);
+    assert.equal(handOver.kind, 'full', 'the hand-over certificate is gossiped whole');
+    const successor = election.election.status().certificate!;
+    assert.equal(successor.claims.epoch, 2);
+    assert.equal(successor.claims.leader.name, other!.name);
   });
 
   it('the acting leader sends the whole certificate to each rejoining member, and gossips it at most once a second', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
-    const { node, broadcasts, direct, emit } = fakeNode('peer-1', raw);
-    const sink = new Writable({ write: (_c, _e, done) => done() });
-    const election = new PeerElection({
-      node,
-      signer: privateKey,
-      enclaveUrl: enclave.url,
-      root: pki.root,
-      pinnedChecksum: enclave.service.checksum,
-      clusterId: CLUSTER,
-      timing: DEFAULT_ELECTION_TIMING,
-      joined: () => true,
-      logger: createLogger({ destination: sink, level: 'info' }),
-      minKeyBits: 1024,
-    });
+    const [self] = makePeers(1);
+    const { election, broadcasts, direct, emit } = shell(vrf, pki, self!);
     election.start();
     try {
-      const deadline = Date.now() + 10_000;
-      while (!election.election.status().isLeader && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 20));
-      assert.ok(election.election.status().isLeader, 'a lone peer becomes leader');
+      await until(() => election.election.status().isLeader, 'a lone peer leads');
       const before = broadcasts.length;
       emit({ event: 'member.alive', member: 'peer-2', incarnation: 7 });
       emit({ event: 'member.joined', member: 'peer-3', address: '127.0.0.1:2', incarnation: 1 });
@@ -94,5 +160,30 @@ describe('peer election layer', () => {
     } finally {
       await election.shutdown(500);
     }
+  });
+
+  it('verifies each gossiped certificate once, adopts a valid one and counts a forgery once', async () => {
+    const [self, leader] = makePeers(2);
+    const granted = await electAs(makeClient(vrf, pki, vrf.service.checksum), leader!);
+    const forged = `${granted.compact.slice(0, -4)}AAAA`;
+    const { election, lines, emit } = shell(vrf, pki, self!, [leader!]);
+    const gossip = (compact: string) =>
+      emit({
+        event: 'broadcast.received',
+        topic: 'leader',
+        key: 'epoch',
+        payload: encodeFullCertificate(compact),
+        from: leader!.name,
+      });
+    gossip(forged);
+    gossip(forged);
+    gossip(granted.compact);
+    await until(() => election.election.status().certificate !== null, 'adopted');
+    assert.equal(election.election.status().certificate?.hash, granted.hash);
+    assert.deepEqual(election.droppedCertificates(), { rejected: 1 });
+    assert.equal(lines.filter((l) => l.event === 'certificate.rejected').length, 1);
+    assert.ok(lines.some((l) => l.event === 'certificate.rejected' && l.reason === 'E_CERT_INVALID'));
+    assert.ok(lines.some((l) => l.event === 'certificate.accepted' && l.epoch === granted.claims.epoch));
+    assert.equal(election.status().enclave.trusted, true, 'attested while verifying');
   });
 });

@@ -2,16 +2,13 @@
 // model enclave that follows DESIGN.md §5, on one fake clock. Faults: kill,
 // pause/resume, enclave outage, request latency. It records every leader
 // interval so tests can check the invariants.
+
+import type { LeaderCertificate } from '../../../src/crypto/leader-certificate.ts';
 import { Election } from '../../../src/peer/election/election.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from '../../../src/peer/election/timing.ts';
-import type { ElectionCertificate, ElectionEffect, MemberRef } from '../../../src/peer/election/types.ts';
-import { seededRandom as membershipRandom } from '../../../src/peer/membership/random.ts';
-
-/** The membership layer's seeded generator, as a plain function. */
-export function seededRandom(seed: number): () => number {
-  const rng = membershipRandom(seed);
-  return () => rng.next();
-}
+import type { ElectionEffect, MemberRef } from '../../../src/peer/election/types.ts';
+import { type Random, seededRandom } from '../../../src/random/seeded-random.ts';
+import { testCertificate } from './certificates.ts';
 
 interface Event {
   at: number;
@@ -40,7 +37,7 @@ class Scheduler {
   }
 }
 
-type EnclaveReply = { ok: true; cert: ElectionCertificate } | { ok: false; code: string };
+type EnclaveReply = { ok: true; cert: LeaderCertificate } | { ok: false; code: string };
 
 /** The rules of DESIGN.md §5 with the highest-id policy, no cryptography. */
 export class ModelEnclave {
@@ -60,10 +57,8 @@ export class ModelEnclave {
     this.leaseMs = leaseMs;
   }
 
-  current(): ElectionCertificate {
-    return {
-      hash: `${this.epoch}.${this.seq}`,
-      compact: `jws.${this.epoch}.${this.seq}`,
+  current(): LeaderCertificate {
+    return testCertificate({
       clusterId: 'sim',
       epoch: this.epoch,
       seq: this.seq,
@@ -72,7 +67,7 @@ export class ModelEnclave {
       policy: 'highest-id',
       issuedAt: this.issuedAt,
       leaseEndsAt: this.leaseEnd,
-    };
+    });
   }
 
   #grant(members: MemberRef[], exclude: string | null): EnclaveReply {
@@ -178,7 +173,7 @@ export class Simulation {
   readonly peers = new Map<string, SimPeer>();
   readonly intervals: LeaderInterval[] = [];
   readonly logs: { at: number; peer: string; event: string; fields: Record<string, unknown> }[] = [];
-  readonly random: () => number;
+  readonly random: Random;
   readonly #opts: Required<Omit<SimulationOptions, 'timing'>> & { timing: ElectionTiming };
 
   constructor(options: SimulationOptions) {
@@ -198,7 +193,7 @@ export class Simulation {
   }
 
   addPeer(name: string): void {
-    const clock = { monoMs: () => this.sched.now - 1_000_000, wallMs: () => this.sched.now };
+    const clock = { now: () => this.sched.now - 1_000_000, wallNow: () => this.sched.now };
     const election = new Election({
       self: { name, publicKey: `key-${name}` },
       clusterId: 'sim',
@@ -213,7 +208,7 @@ export class Simulation {
       if (!peer.paused) this.#apply(peer, election.tick({ members: this.#members(), joined: true }));
       this.sched.after(this.#opts.tickMs, tick);
     };
-    this.sched.after(Math.floor(this.random() * this.#opts.tickMs), tick);
+    this.sched.after(Math.floor(this.random.next() * this.#opts.tickMs), tick);
   }
 
   #members(): MemberRef[] {
@@ -239,7 +234,7 @@ export class Simulation {
         case 'broadcast':
           for (const other of this.peers.values()) {
             if (other === peer) continue;
-            this.sched.after(this.#opts.gossipDelayMs * (0.5 + this.random()), () =>
+            this.sched.after(this.#opts.gossipDelayMs * (0.5 + this.random.next()), () =>
               this.#deliver(other, () =>
                 this.#apply(other, other.election.offer(effect.certificate).effects),
               ),
@@ -259,7 +254,7 @@ export class Simulation {
     const latency = this.#opts.latencyMs;
     let answered = false;
     const reply = (r: EnclaveReply) => {
-      if (this.random() < this.#opts.replyLoss) return; // lost on the way back: the caller times out
+      if (this.random.next() < this.#opts.replyLoss) return; // lost on the way back: the caller times out
       this.sched.after(latency, () => {
         if (answered) return;
         answered = true;
@@ -277,8 +272,8 @@ export class Simulation {
     this.sched.after(latency, () => {
       if (effect.type === 'elect') this.enclave.elect(effect.members, effect.waitMs, reply);
       else if (effect.type === 'renew')
-        this.enclave.renew(peer.name, effect.certificate.epoch, effect.certificate.seq, reply);
-      else this.enclave.resign(peer.name, effect.certificate.epoch, effect.members, reply);
+        this.enclave.renew(peer.name, effect.certificate.claims.epoch, effect.certificate.claims.seq, reply);
+      else this.enclave.resign(peer.name, effect.certificate.claims.epoch, effect.members, reply);
     });
     // The shell's request timeout.
     this.sched.after(this.#opts.requestTimeoutMs + (effect.type === 'elect' ? effect.waitMs : 0), () => {
@@ -347,7 +342,7 @@ export class Simulation {
       .filter((p) => p.alive && !p.paused)
       .map((p) => {
         const cert = p.election.status().certificate;
-        return { peer: p.name, leader: cert?.leader ?? null, epoch: cert?.epoch ?? 0 };
+        return { peer: p.name, leader: cert?.claims.leader.name ?? null, epoch: cert?.claims.epoch ?? 0 };
       });
   }
 

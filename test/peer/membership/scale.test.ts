@@ -7,10 +7,10 @@ import { describe, it } from 'node:test';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { nameHash } from '../../../src/peer/membership/entry-hash.ts';
 import { Membership } from '../../../src/peer/membership/membership.ts';
-import { seededRandom } from '../../../src/peer/membership/random.ts';
 import type { MembershipEffect } from '../../../src/peer/membership/types.ts';
 import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import type { GossipMessage, PushPullMessage } from '../../../src/protocol/gossip-messages.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
 
 const config = membershipConfig(PEER_DEFAULTS);

@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import { isCoded } from '../../../src/errors.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { Membership } from '../../../src/peer/membership/membership.ts';
-import { seededRandom } from '../../../src/peer/membership/random.ts';
 import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import { createKeyring } from '../../../src/protocol/gossip-keyring.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
 
 const addr = SimulatedCluster.addressOf;

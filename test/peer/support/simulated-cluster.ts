@@ -1,15 +1,16 @@
 // A cluster of MembershipNodes on the in-memory network with a manual clock:
 // everything (timers, delivery, loss) runs from one seed, so a failing
 // simulation is replayed by its seed.
+import type { KeyObject } from 'node:crypto';
 import { PeerAuthority } from '../../../src/peer/admission/member-authority.ts';
-import { ManualClock } from '../../../src/peer/clock.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
-import { seededRandom } from '../../../src/peer/membership/random.ts';
 import type { MembershipConfig } from '../../../src/peer/membership/types.ts';
 import { MembershipNode } from '../../../src/peer/membership-node.ts';
 import { MemoryNetwork } from '../../../src/peer/transport/memory-network.ts';
 import type { Keyring } from '../../../src/protocol/gossip-keyring.ts';
+import { seededRandom } from '../../../src/random/seeded-random.ts';
+import { ManualClock } from '../../../src/time/clock.ts';
 import { newIdentity, SIM_CLUSTER, TestAdmissions, type TestIdentity } from './test-admissions.ts';
 
 const identities: TestIdentity[] = [];
@@ -22,6 +23,11 @@ export function identity(i: number): TestIdentity {
 /** Raw Ed25519 public key of peer i. */
 export function publicKey(i: number): Uint8Array {
   return identity(i).publicKey;
+}
+
+/** Peer i's private key, which signs its records and its renew/resign requests to the enclave. */
+export function privateKey(i: number): KeyObject {
+  return identity(i).privateKey;
 }
 
 /** The cluster's stand-in enclave, and an outsider's own (never attested). Made once per process. */

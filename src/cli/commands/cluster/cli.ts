@@ -15,7 +15,7 @@ import { upCommand } from './up/cli.ts';
 
 export const clusterCommand: CommandModule<object, object> = {
   command: 'cluster <command>',
-  describe: 'Run and break a cluster of containers: up, scale, status, faults, partition, heal, logs, down',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) => {
     let parser = y
       .command(upCommand)

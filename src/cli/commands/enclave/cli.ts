@@ -122,7 +122,7 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
 
 export const enclaveCommand: CommandModule<object, EnclaveOptions> = {
   command: 'enclave',
-  describe: 'Run the mock enclave: attestation, leader election, leases (HTTP)',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) => enclaveOptions(y.command(checksumCommand)),
   handler: async (args) => {
     const settings = validateEnclaveOptions(args);

@@ -19,7 +19,7 @@ export const MAX_LOCAL_PEERS = 64;
 
 export const localCommand: CommandModule<object, LocalOptions> = {
   command: 'local',
-  describe: 'Run a mock PKI, an enclave and N peers as local processes, with a live status table',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) =>
     y
       .option('peers', { type: 'number', default: 5, describe: `Number of peers (1-${MAX_LOCAL_PEERS})` })

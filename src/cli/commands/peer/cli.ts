@@ -8,14 +8,13 @@ import { createLogger } from '../../../log/logger.ts';
 import { optionName, PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
 import { containerName, looksLikeContainerId } from '../../../peer/default-name.ts';
 import { ELECTION_SETTINGS, resolveElectionConfig } from '../../../peer/election/election-config.ts';
-import { chooseAdvertiseAddress, startPeer } from './peer.ts';
+import { chooseAdvertiseAddress, startPeer } from '../../../peer/start-peer.ts';
 
 export type PeerOptions = Record<string, string | string[] | undefined>;
 
 export const peerCommand: CommandModule<object, PeerOptions> = {
   command: 'peer',
-  describe:
-    'Run a cluster member: SWIM gossip over UDP, leader election through the enclave, admin HTTP on :7947',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y) => {
     let parser = y;
     for (const setting of [...Object.values(PEER_SETTINGS), ...Object.values(ELECTION_SETTINGS)]) {

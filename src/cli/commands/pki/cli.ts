@@ -2,8 +2,8 @@
 // PKI (root CA + attestation signer). Peers pin DIR/root.crt.pem; the enclave
 // reads the attestation key and certificate.
 import type { Argv, CommandModule } from 'yargs';
+import { runPkiInit } from '../../../enclave/pki-init.ts';
 import { UsageError } from '../../../errors.ts';
-import { runPkiInit } from './pki-init.ts';
 
 export interface PkiInitOptions {
   out: string;
@@ -77,7 +77,7 @@ const initCommand: CommandModule<object, PkiInitOptions> = {
 
 export const pkiCommand: CommandModule<object, object> = {
   command: 'pki',
-  describe: 'Mock attestation PKI (the vendor root peers pin)',
+  // describe: in ../index.ts, so help lists every command without loading it.
   builder: (y: Argv) => y.command(initCommand).demandCommand(1, 'Name a pki subcommand: init'),
   handler: () => {},
 };

@@ -1,27 +1,25 @@
-// `enclave-elect peer`: one cluster member. Wires the membership runtime to a
-// UDP socket, seed discovery, the admin HTTP server and the logger, and leaves
-// the cluster gracefully on stop.
+// Start one cluster member (what `enclave-elect peer` runs): wires the membership
+// runtime to a UDP socket, seed discovery, the election, the admin HTTP server
+// and the logger, and leaves the cluster gracefully on stop.
 import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { EnclaveElectError } from '../../../errors.ts';
-import type { Logger } from '../../../log/logger.ts';
-import { AddressWatch, firstExternalIpv4 } from '../../../peer/address-watch.ts';
-import {
-  type ReadinessCheck,
-  type StartedAdminServer,
-  startAdminServer,
-} from '../../../peer/admin/admin-server.ts';
-import { renderMetrics } from '../../../peer/admin/metrics.ts';
-import { systemClock } from '../../../peer/clock.ts';
-import { membershipConfig, type PeerConfig } from '../../../peer/config.ts';
-import { type Lookup, parseSeeds, SeedDiscovery } from '../../../peer/discovery/seed-discovery.ts';
-import type { ElectionConfig } from '../../../peer/election/election-config.ts';
-import { PeerElection } from '../../../peer/election/peer-election.ts';
-import type { MembershipEvent } from '../../../peer/membership/membership-events.ts';
-import { seededRandom } from '../../../peer/membership/random.ts';
-import { MembershipNode } from '../../../peer/membership-node.ts';
-import { UdpTransport } from '../../../peer/transport/udp-transport.ts';
-import { createKeyring } from '../../../protocol/gossip-keyring.ts';
+import { EnclaveClient } from '../enclave/client/enclave-client.ts';
+import { EnclaveElectError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
+import { createKeyring } from '../protocol/gossip-keyring.ts';
+import { seededRandom } from '../random/seeded-random.ts';
+import { systemClock } from '../time/clock.ts';
+import { AddressWatch, firstExternalIpv4 } from './address-watch.ts';
+import { type ReadinessCheck, type StartedAdminServer, startAdminServer } from './admin/admin-server.ts';
+import { renderMetrics } from './admin/metrics.ts';
+import { PeerAdmission } from './admission/peer-admission.ts';
+import { membershipConfig, type PeerConfig } from './config.ts';
+import { type Lookup, parseSeeds, SeedDiscovery } from './discovery/seed-discovery.ts';
+import type { ElectionConfig } from './election/election-config.ts';
+import { PeerElection } from './election/peer-election.ts';
+import type { MembershipEvent } from './membership/membership-events.ts';
+import { MembershipNode } from './membership-node.ts';
+import { UdpTransport } from './transport/udp-transport.ts';
 
 export interface PeerIdentity {
   name: string;
@@ -117,7 +115,31 @@ export async function startPeer(
       { cause: error },
     );
   });
+  // One attested enclave client for admission and election alike.
+  const client = options.election
+    ? new EnclaveClient({
+        url: options.election.enclaveUrl,
+        root: options.election.root,
+        pinnedChecksum: options.election.pinnedChecksum,
+        clusterId: options.election.clusterId,
+        clock: systemClock,
+        timeoutMs: options.election.requestTimeoutMs,
+      })
+    : undefined;
+  const admission =
+    options.election && client
+      ? new PeerAdmission({
+          name: identity.name,
+          signer: identity.privateKey,
+          clusterId: options.election.clusterId,
+          client,
+          joinSecret: options.election.joinSecret,
+          clock: systemClock,
+          logger: log,
+        })
+      : undefined;
   const node = new MembershipNode({
+    ...(admission ? { authority: admission.authority } : {}),
     name: identity.name,
     publicKey: identity.publicKey,
     // Wall-clock ms: a restarted peer outranks every rumour about its former self.
@@ -128,7 +150,10 @@ export async function startPeer(
     random: seededRandom(randomInt(2 ** 32)),
     keyring: config.gossipKeys.length > 0 ? createKeyring(config.gossipKeys) : undefined,
   });
-  node.on((event) => logMembershipEvent(log, event));
+  node.on((event) => {
+    if (event.event === 'admission.refused') admission?.unknownKey();
+    else logMembershipEvent(log, event);
+  });
 
   const port = Number(transport.address.split(':')[1]);
   const addressWatch =
@@ -173,6 +198,11 @@ export async function startPeer(
         requestTimeoutMs: options.election.requestTimeoutMs,
         joined: () => node.joined || discovery.alone,
         logger: log,
+        ...(client ? { client } : {}),
+        // With admission on, adopt only certificates whose leader holds the key its admission names.
+        ...(admission?.joinsLater
+          ? { admitted: (name: string, key: string) => admission.authority.book.admission(name)?.key === key }
+          : {}),
       })
     : undefined;
 
@@ -207,6 +237,7 @@ export async function startPeer(
           incarnation,
           publicKey: Buffer.from(publicKey).toString('base64url'),
         })),
+        admission: admission ? admission.status() : null,
         counters: {
           ...node.counters.snapshot(),
           ...(election ? { certificatesDropped: election.droppedCertificates() } : {}),
@@ -235,7 +266,27 @@ export async function startPeer(
     pinnedChecksum: options.election?.pinnedChecksum ?? null,
     pinnedChecksumSource: options.election?.checksumSource ?? null,
   });
-  await discovery.start();
+  if (admission) {
+    readiness.push({
+      name: 'admission',
+      check: () =>
+        admission.admitted
+          ? { ready: true }
+          : { ready: false, detail: 'not admitted (yet): no other member lists this peer' },
+    });
+  }
+  let stopRequested = false;
+  if (admission?.joinsLater) {
+    // Join only once admitted (the join hands our admission to the seed); the
+    // admin port answers meanwhile, and an enclave that is down only delays it.
+    admission
+      .start()
+      .then(() => (stopRequested ? undefined : discovery.start()))
+      .catch((error: Error) => log.info({ event: 'admission.abandoned', error: error.message }));
+  } else {
+    await admission?.start();
+    await discovery.start();
+  }
   addressWatch?.start();
   if (election) {
     readiness.push(election.readiness());
@@ -247,8 +298,10 @@ export async function startPeer(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      stopRequested = true;
       discovery.stop();
       addressWatch?.stop();
+      admission?.stop();
       if (election) {
         // A leader resigns first and gossips the hand-over certificate.
         const wasLeader = election.election.status().isLeader;
@@ -265,7 +318,7 @@ export async function startPeer(
     identity,
     node,
     adminPort: admin.port,
-    epoch: () => election?.election.status().certificate?.epoch ?? 0,
+    epoch: () => election?.election.status().certificate?.claims.epoch ?? 0,
     addReadinessCheck: (check) => readiness.push(check),
     stop,
     [Symbol.asyncDispose]: stop,

@@ -1,5 +1,5 @@
 // Ask a loopback HTTP endpoint whether this process is healthy.
-import { EnclaveElectError, UsageError } from '../../../errors.ts';
+import { EnclaveElectError, UsageError } from '../../errors.ts';
 
 export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:7947/healthz';
 

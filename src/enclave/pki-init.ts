@@ -1,10 +1,10 @@
-// Logic of `pki init`: create the PKI (or keep a complete one), publish the root
-// certificate for peers, and describe what was done.
+// What `pki init` (and `local`) run: create the mock attestation PKI (or keep a
+// complete one), publish the root certificate for peers, and describe what was done.
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createJoinSecret } from '../../../enclave/join-secret.ts';
-import { certificateFingerprint, initPki, loadRootCertificate, PKI_FILES } from '../../../enclave/pki.ts';
-import { EnclaveElectError } from '../../../errors.ts';
+import { EnclaveElectError } from '../errors.ts';
+import { createJoinSecret } from './join-secret.ts';
+import { certificateFingerprint, initPki, loadRootCertificate, PKI_FILES } from './pki.ts';
 
 export interface PkiInitReport {
   dir: string;

@@ -1,0 +1,117 @@
+// Admissions for the membership bench: a stand-in enclave key (made once in
+// the main thread, its PEM handed to every shard) that signs each peer's
+// admission, so the bench runs the real record checks. The authority times
+// its signature work, for the CPU share of signature checks in the report.
+import type { KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import { type AdmissionClaims, signAdmission } from '../../src/crypto/admission-certificate.ts';
+import type { SignableRecord } from '../../src/crypto/member-record-signature.ts';
+import {
+  generateRsaKeyPair,
+  keyId,
+  type RsaPrivateKey,
+  type RsaPublicKey,
+} from '../../src/crypto/rsa-keys.ts';
+import type { OfferResult, RecordVerdict } from '../../src/peer/admission/admission-book.ts';
+import { PeerAuthority } from '../../src/peer/admission/member-authority.ts';
+
+export const BENCH_CLUSTER = 'bench';
+
+/** A 2048-bit stand-in enclave key as PEM (cloneable to workers). */
+export function benchEnclavePem(): string {
+  return forge.pki.privateKeyToPem(generateRsaKeyPair(2048).privateKey);
+}
+
+/**
+ * CPU time of this thread spent checking records and admissions (signature
+ * verifications, cached or not) and signing records, against all the CPU
+ * time this thread used since the shard started.
+ */
+export interface SignatureCost {
+  checks: number;
+  checkMs: number;
+  signs: number;
+  signMs: number;
+  threadMs: number;
+}
+
+/** This thread's CPU time in ms (user + system): not other threads', not time spent descheduled. */
+export function threadCpuMs(): number {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+}
+
+export class BenchAdmissions {
+  readonly keys: Map<string, RsaPublicKey>;
+  readonly cost: SignatureCost = { checks: 0, checkMs: 0, signs: 0, signMs: 0, threadMs: 0 };
+  readonly startedCpuMs = threadCpuMs();
+  readonly #key: RsaPrivateKey;
+  readonly #kid: string;
+  #count = 0;
+
+  constructor(pem: string) {
+    this.#key = forge.pki.privateKeyFromPem(pem);
+    const publicKey = forge.pki.setRsaPublicKey(this.#key.n, this.#key.e) as RsaPublicKey;
+    this.#kid = keyId(publicKey);
+    this.keys = new Map([[this.#kid, publicKey]]);
+  }
+
+  /** A peer's authority holding its own admission (serials grow with wall time, across shards). */
+  authorityFor(name: string, publicKey: Uint8Array, signer: KeyObject): PeerAuthority {
+    const authority = new TimedAuthority(
+      { clusterId: BENCH_CLUSTER, keys: this.keys, now: Date.now, signer },
+      this.cost,
+    );
+    const iat = Date.now();
+    const claims: AdmissionClaims = {
+      v: 1,
+      cluster_id: BENCH_CLUSTER,
+      name,
+      key: Buffer.from(publicKey).toString('base64url'),
+      address: '127.0.0.1',
+      serial: iat * 1000 + (this.#count++ % 1000),
+      iat,
+      exp: iat + 3_600_000,
+    };
+    authority.setOwn(signAdmission(claims, this.#kid, this.#key));
+    return authority;
+  }
+}
+
+class TimedAuthority extends PeerAuthority {
+  readonly #cost: SignatureCost;
+  constructor(settings: ConstructorParameters<typeof PeerAuthority>[0], cost: SignatureCost) {
+    super(settings);
+    this.#cost = cost;
+  }
+
+  override check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordVerdict {
+    const started = threadCpuMs();
+    try {
+      return super.check(record);
+    } finally {
+      this.#cost.checks++;
+      this.#cost.checkMs += threadCpuMs() - started;
+    }
+  }
+
+  override offer(token: string): OfferResult {
+    const started = threadCpuMs();
+    try {
+      return super.offer(token);
+    } finally {
+      this.#cost.checks++;
+      this.#cost.checkMs += threadCpuMs() - started;
+    }
+  }
+
+  override sign(record: SignableRecord): Uint8Array {
+    const started = threadCpuMs();
+    try {
+      return super.sign(record);
+    } finally {
+      this.#cost.signs++;
+      this.#cost.signMs += threadCpuMs() - started;
+    }
+  }
+}
