@@ -65,10 +65,10 @@ describe('container image', { timeout: 600_000 }, () => {
   it('runs as the non-root node user with a healthcheck and OCI labels', async () => {
     const info = await docker.getImage(TEST_IMAGE).inspect();
     assert.equal(info.Config.User, 'node');
-    assert.deepEqual(info.Config.Entrypoint, ['node', '/app/src/cli/main.ts']);
+    assert.deepEqual(info.Config.Entrypoint, ['node', '/app/src/cli/main.js']);
     assert.ok(
       info.Config.Healthcheck?.Test?.join(' ').includes('healthcheck'),
-      'HEALTHCHECK runs src/peer/admin/healthcheck.ts',
+      'HEALTHCHECK runs src/peer/admin/healthcheck.js',
     );
     assert.ok(Object.keys(info.Config.ExposedPorts ?? {}).includes('7946/udp'));
     assert.equal(info.Config.Labels?.['org.opencontainers.image.title'], 'enclave-elect');

@@ -126,6 +126,7 @@ main() {
   step "node 24" ensure_node24
   if [ "${1:-}" = "--node-only" ]; then print_step_times; return 0; fi
   step "docker engine" ensure_docker_engine
+  step "promtool" apt_install prometheus # a unit test lints /metrics with promtool check metrics
   step "compose v2 + buildx plugins" ensure_compose_plugins
   step "dockerd running" ensure_dockerd_running
   export PATH="${NODE_HOME}/bin:${PATH}"

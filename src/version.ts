@@ -2,9 +2,7 @@
 import { readFileSync } from 'node:fs';
 
 const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  name: string;
   version: string;
 };
 
-export const PACKAGE_NAME: string = manifest.name;
 export const VERSION: string = manifest.version;

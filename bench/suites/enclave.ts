@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CertificateVerifier } from '../../src/crypto/certificate-cache.ts';
 import { verifyCertificate } from '../../src/crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../src/crypto/member-digest.ts';
+import type { MemberIdentity } from '../../src/crypto/member-digest.ts';
 import { EnclaveClient } from '../../src/enclave/client/enclave-client.ts';
 import { memberKeyOf, signedElectBody, signRequest } from '../../src/enclave/lease-signature.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
@@ -92,7 +92,7 @@ export async function main(argv: string[]): Promise<void> {
     const { privateKey } = generateKeyPairSync('ed25519');
     return { name: `peer-${i}`, key: memberKeyOf(privateKey), privateKey };
   });
-  const members: MemberEntry[] = peers.map(({ name, key }) => ({ name, key }));
+  const members: MemberIdentity[] = peers.map(({ name, key }) => ({ name, key }));
   const progress = (text: string) => process.stderr.write(`enclave bench: ${text}\n`);
 
   const result = {

@@ -4,6 +4,7 @@
 //   3. after each heal, every live peer agrees on one verified leader within lease + 2 s;
 //   4. every accepted certificate names a member of the run with its own key (issue 14).
 // Pure functions: each verdict carries the offending events, for the report.
+import type { ErrorCode } from '../errors.ts';
 import type { History, HistoryEvent } from './history.ts';
 
 export interface LeaderInterval {
@@ -244,7 +245,7 @@ export function unexpectedExits(history: History): Verdict {
 }
 
 /** Reasons a peer gives for refusing a certificate or attestation that the real enclave should never cause. */
-const FORGERY_REASONS = new Set(['E_CERT_INVALID', 'E_ATTESTATION_INVALID']);
+const FORGERY_REASONS: ReadonlySet<string> = new Set<ErrorCode>(['E_CERT_INVALID', 'E_ATTESTATION_INVALID']);
 
 /** The only enclave in a run is the real one: a certificate refused as invalid means a signing or checking bug. */
 export function rejectedCertificates(history: History): Verdict {

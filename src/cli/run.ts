@@ -7,7 +7,7 @@ import { VERSION } from '../version.ts';
 import { type AnyCommand, type CommandEntry, commandName, commands } from './commands/index.ts';
 import { closest } from './suggest.ts';
 
-export const BIN = 'enclave-elect';
+const BIN = 'enclave-elect';
 const HINT = `Run '${BIN} --help' for usage.`;
 
 export interface CliIO {
@@ -20,7 +20,7 @@ const defaultIO: CliIO = { stderr: (text) => process.stderr.write(text) };
  * The parser for `argv`. Only the command argv names is loaded; the others are
  * listed by name and description, which is all `--help` and suggestions need.
  */
-export async function buildParser(argv: string[]): Promise<Argv> {
+async function buildParser(argv: string[]): Promise<Argv> {
   let parser = yargs(argv)
     .scriptName(BIN)
     // Options are read by their kebab-case names; no camelCase twins in errors.

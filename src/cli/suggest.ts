@@ -1,7 +1,7 @@
 // "Did you mean …?" for a mistyped command: the closest known name by edit
 // distance, if it is close enough to be a plausible typo.
 
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

@@ -12,9 +12,9 @@ import {
   spkiDer,
 } from './rsa-keys.ts';
 import { VerificationError } from './verification-error.ts';
-import { type Certificate, certificateToX5c, verifyChainToRoot } from './x509.ts';
+import { type Certificate, certificateFromX5c, certificateToX5c, verifyChainToRoot } from './x509.ts';
 
-export const ATTESTATION_TYP = 'enclave-elect-attestation+jwt';
+const ATTESTATION_TYP = 'enclave-elect-attestation+jwt';
 const HEX_256 = /^[0-9a-f]{64}$/;
 /** Nonces are 16 to 64 bytes, lowercase hex. */
 export const NONCE_PATTERN = /^(?:[0-9a-f]{2}){16,64}$/;
@@ -37,6 +37,10 @@ export interface AttestedEnclave {
   publicKey: RsaPublicKey;
   kid: string;
   checksum: string;
+  /** The document as verified: a fencing token carries it as its evidence. */
+  token: string;
+  /** Milliseconds since the Unix epoch after which a certificate of its chain expires. */
+  chainValidUntil: number;
 }
 
 export interface AttestationInput {
@@ -67,17 +71,20 @@ export function createAttestation(input: AttestationInput): string {
   );
 }
 
-export interface AttestationExpectations {
+export interface EvidenceExpectations {
   /** The pinned mock root: the only trust anchor. */
   root: Certificate;
-  /** The nonce this caller sent (lowercase hex). */
-  nonce: string;
   /** The function checksum this caller pins (lowercase hex). */
   pinnedChecksum: string;
   /** Time at which the certificate chain must be valid. */
   now: Date;
   /** Smallest acceptable enclave key; 2048 unless a test says otherwise. */
   minKeyBits?: number;
+}
+
+export interface AttestationExpectations extends EvidenceExpectations {
+  /** The nonce this caller sent (lowercase hex). */
+  nonce: string;
 }
 
 function invalid(message: string): VerificationError {
@@ -111,13 +118,36 @@ function readClaims(payload: Record<string, unknown>): AttestationClaims {
  * the attested leaf, nonce echoed, checksum equal to the pin (in that order).
  */
 export function verifyAttestation(token: string, expect: AttestationExpectations): AttestedEnclave {
+  return verifyDocument(token, expect, expect.nonce);
+}
+
+/**
+ * Check an attestation document someone else fetched (the evidence inside a
+ * fencing token): everything verifyAttestation checks except the nonce, which
+ * only its requester can judge. It proves which key the enclave running the
+ * pinned function holds; freshness is the certificate's lease end, not this.
+ */
+export function verifyAttestationEvidence(token: string, expect: EvidenceExpectations): AttestedEnclave {
+  return verifyDocument(token, expect, undefined);
+}
+
+function verifyDocument(
+  token: string,
+  expect: EvidenceExpectations,
+  nonce: string | undefined,
+): AttestedEnclave {
   const parsed = parseJwsOr(token, invalid);
   if (parsed.header.typ !== ATTESTATION_TYP) throw invalid(`typ must be ${ATTESTATION_TYP}`);
   const x5c = parsed.header.x5c;
   if (!Array.isArray(x5c) || !x5c.every((entry) => typeof entry === 'string')) throw invalid('x5c missing');
   let leaf: Certificate;
+  let chainValidUntil: number;
   try {
     leaf = verifyChainToRoot(x5c as string[], expect.root, expect.now);
+    chainValidUntil = Math.min(
+      expect.root.validity.notAfter.getTime(),
+      ...(x5c as string[]).map((entry) => certificateFromX5c(entry).validity.notAfter.getTime()),
+    );
   } catch (error) {
     throw invalid((error as Error).message);
   }
@@ -125,7 +155,7 @@ export function verifyAttestation(token: string, expect: AttestationExpectations
     throw invalid('JWS signature does not verify with the attestation certificate');
   }
   const claims = readClaims(parsed.payload);
-  if (claims.nonce !== expect.nonce) throw invalid('nonce not echoed');
+  if (nonce !== undefined && claims.nonce !== nonce) throw invalid('nonce not echoed');
   const received = claims.user_data.func_checksum;
   if (received !== expect.pinnedChecksum) {
     throw new VerificationError(
@@ -143,7 +173,7 @@ export function verifyAttestation(token: string, expect: AttestationExpectations
   }
   const minBits = expect.minKeyBits ?? MIN_PRODUCT_RSA_BITS;
   if (publicKey.n.bitLength() < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
-  return { claims, publicKey, kid: keyId(publicKey), checksum: received };
+  return { claims, publicKey, kid: keyId(publicKey), checksum: received, token, chainValidUntil };
 }
 
 function decodeBase64Standard(text: string): Buffer {

@@ -9,7 +9,7 @@ import {
 } from './leader-certificate.ts';
 import { VerificationError } from './verification-error.ts';
 
-export const DEFAULT_CACHE_ENTRIES = 4096;
+const DEFAULT_CACHE_ENTRIES = 4096;
 
 type Entry = { ok: true; certificate: LeaderCertificate } | { ok: false; error: VerificationError };
 

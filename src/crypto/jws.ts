@@ -3,10 +3,12 @@
 // (native-rsa.ts). The payload is the canonical JSON of the claims, so a
 // re-encoding never changes the bytes signed.
 // Parsing is strict: three parts, canonical base64url, JSON objects, alg RS256.
+import { EnclaveElectError } from '../errors.ts';
 import { decodeBase64url, encodeBase64url } from './base64url.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { rsaSignSha256, rsaVerifySha256 } from './native-rsa.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
+import { VerdictMemo } from './verdict-memo.ts';
 
 export interface JwsHeader {
   alg: 'RS256';
@@ -23,10 +25,12 @@ export interface ParsedJws {
 }
 
 /** Maximum size of a token we are willing to parse (bytes of text). */
-export const MAX_JWS_LENGTH = 64 * 1024;
+const MAX_JWS_LENGTH = 64 * 1024;
 
-export class JwsFormatError extends Error {
-  override name = 'JwsFormatError';
+export class JwsFormatError extends EnclaveElectError {
+  constructor(message: string) {
+    super('E_JWS_FORMAT', message);
+  }
 }
 
 export function signJws(header: JwsHeader, claims: object, privateKey: RsaPrivateKey): string {
@@ -79,5 +83,23 @@ export function parseJwsOr(token: string, refuse: (message: string) => Error): P
 export function verifyJwsSignature(parsed: ParsedJws, publicKey: RsaPublicKey): boolean {
   const expectedLength = Math.ceil(publicKey.n.bitLength() / 8);
   if (parsed.signature.length !== expectedLength) return false;
-  return rsaVerifySha256(publicKey, Buffer.from(parsed.signingInput), parsed.signature);
+  const signingInput = Buffer.from(parsed.signingInput);
+  const memoKey = VerdictMemo.key(modulusOf(publicKey), signingInput, parsed.signature);
+  if (jwsVerdicts.has(memoKey)) return true;
+  const ok = rsaVerifySha256(publicKey, signingInput, parsed.signature);
+  if (ok) jwsVerdicts.remember(memoKey);
+  return ok;
+}
+
+/** RS256 signatures that verified in this process. */
+export const jwsVerdicts = new VerdictMemo(1 << 14);
+
+const moduli = new WeakMap<RsaPublicKey, Buffer>();
+function modulusOf(key: RsaPublicKey): Buffer {
+  let modulus = moduli.get(key);
+  if (!modulus) {
+    modulus = Buffer.from(`${key.n.toString(16)}:${key.e.toString(16)}`);
+    moduli.set(key, modulus);
+  }
+  return modulus;
 }

@@ -11,15 +11,18 @@ import { verifyAttestedJws } from './attested-jws.ts';
 
 import { decodeBase64url } from './base64url.ts';
 import { canonicalBytes } from './canonical-json.ts';
-import { parseJws, signJws } from './jws.ts';
-import { type MemberEntry, memberDigest, sortMembers } from './member-digest.ts';
+import { signJws } from './jws.ts';
+import { type MemberIdentity, memberDigest, sortMembers } from './member-digest.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 import { VerificationError } from './verification-error.ts';
 import { vrfIndex, vrfVerify } from './vrf.ts';
 
 export const CERTIFICATE_TYP = 'enclave-elect-leader+jwt';
-export const POLICIES = ['highest-id', 'round-robin', 'vrf'] as const;
+/** The leader-choice policies (DESIGN.md §5): the one list every option and check derives from. */
+export const POLICIES = ['vrf', 'highest-id', 'round-robin'] as const;
 export type Policy = (typeof POLICIES)[number];
+/** Verifiable, so no one (the enclave included) can bias the choice unseen. */
+export const DEFAULT_POLICY: Policy = 'vrf';
 
 export interface LeaderClaims {
   v: 1;
@@ -27,7 +30,7 @@ export interface LeaderClaims {
   epoch: number;
   /** Renewal sequence within the epoch: 0 when elected, +1 per renewal. */
   seq: number;
-  leader: MemberEntry;
+  leader: MemberIdentity;
   /** Digest of the candidates the leader was chosen from (member-digest.ts). */
   members_digest: string;
   member_count: number;
@@ -67,7 +70,8 @@ export function signLeaderCertificate(claims: LeaderClaims, key: RsaPrivateKey):
 }
 
 export interface CertificateExpectations {
-  clusterId: string;
+  /** The cluster the certificate must name; null leaves that check to the caller. */
+  clusterId: string | null;
   pinnedChecksum: string;
   /** The attested enclave keys by kid. */
   keys: ReadonlyMap<string, RsaPublicKey>;
@@ -80,7 +84,7 @@ function invalid(message: string): VerificationError {
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 function readClaims(p: Record<string, unknown>): LeaderClaims {
-  const leader = p.leader as Partial<MemberEntry> | null;
+  const leader = p.leader as Partial<MemberIdentity> | null;
   if (p.v !== 1) throw invalid('v must be 1');
   if (typeof p.cluster_id !== 'string') throw invalid('cluster_id missing');
   if (!isCount(p.epoch) || p.epoch < 1 || !isCount(p.seq)) throw invalid('epoch/seq must be integers');
@@ -98,16 +102,6 @@ function readClaims(p: Record<string, unknown>): LeaderClaims {
     throw invalid('func_checksum/kid missing');
   if (!isCount(p.iat) || !isCount(p.lease_end) || p.lease_end < p.iat) throw invalid('iat/lease_end invalid');
   return p as unknown as LeaderClaims;
-}
-
-/** The kid a certificate names, without verifying anything else. */
-export function certificateKid(token: string): string | undefined {
-  try {
-    const kid = parseJws(token).header.kid;
-    return typeof kid === 'string' ? kid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Check the policy's choice: for `vrf` the proof and index, for `highest-id` the last index. */
@@ -141,7 +135,7 @@ export function verifyCertificate(
   );
   const claims = readClaims(parsed.payload);
   if (claims.kid !== kid) throw invalid('kid in claims differs from header');
-  if (claims.cluster_id !== expect.clusterId)
+  if (expect.clusterId !== null && claims.cluster_id !== expect.clusterId)
     throw invalid(`cluster ${claims.cluster_id} is not ${expect.clusterId}`);
   if (claims.func_checksum !== expect.pinnedChecksum) throw invalid('func_checksum differs from the pin');
   verifyChoice(claims, key);
@@ -149,7 +143,10 @@ export function verifyCertificate(
 }
 
 /** With the candidate list in hand, check digest and that the leader sits at leader_index. */
-export function certificateMatchesMembers(claims: LeaderClaims, candidates: readonly MemberEntry[]): boolean {
+export function certificateMatchesMembers(
+  claims: LeaderClaims,
+  candidates: readonly MemberIdentity[],
+): boolean {
   if (candidates.length !== claims.member_count || memberDigest(candidates) !== claims.members_digest)
     return false;
   const chosen = sortMembers(candidates)[claims.leader_index];

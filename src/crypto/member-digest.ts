@@ -4,17 +4,18 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 
-export interface MemberEntry {
+/** A member as the enclave and certificates know it: its name and admitted key. */
+export interface MemberIdentity {
   name: string;
   /** Ed25519 public key, 32 raw bytes as base64url. */
   key: string;
 }
 
-export function sortMembers(members: readonly MemberEntry[]): MemberEntry[] {
+export function sortMembers(members: readonly MemberIdentity[]): MemberIdentity[] {
   return [...members].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-export function memberDigest(members: readonly MemberEntry[]): string {
+export function memberDigest(members: readonly MemberIdentity[]): string {
   const sorted = sortMembers(members).map(({ name, key }) => ({ key, name }));
   return createHash('sha256').update(canonicalJson(sorted)).digest('hex');
 }

@@ -5,6 +5,7 @@
 // checked once: RecordVerifier remembers the verdict per member and
 // incarnation (the record's bytes must match too, or it checks again).
 import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { VerdictMemo } from './verdict-memo.ts';
 
 const DOMAIN = Buffer.from('enclave-elect/member-record/v1\0');
 export const RECORD_SIGNATURE_BYTES = 64;
@@ -58,12 +59,20 @@ export function verifyRecordSignature(
   if (signature.length !== RECORD_SIGNATURE_BYTES) return false;
   const publicKey = key ?? ed25519FromRaw(record.publicKey);
   if (!publicKey) return false;
+  const signed = recordSigningBytes(record);
+  const memoKey = VerdictMemo.key(signed, signature);
+  if (recordVerdicts.has(memoKey)) return true;
   try {
-    return verify(null, recordSigningBytes(record), publicKey, signature);
+    const ok = verify(null, signed, publicKey, signature);
+    if (ok) recordVerdicts.remember(memoKey);
+    return ok;
   } catch {
     return false;
   }
 }
+
+/** Records that verified in this process (the signed bytes hold the key). */
+export const recordVerdicts = new VerdictMemo(1 << 16);
 
 interface Verdict {
   incarnation: number;

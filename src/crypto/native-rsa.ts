@@ -17,26 +17,23 @@ import {
 import forge from 'node-forge';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 
-const privates = new WeakMap<RsaPrivateKey, KeyObject>();
-const publics = new WeakMap<RsaPublicKey, KeyObject>();
-
-function nativePrivateKey(key: RsaPrivateKey): KeyObject {
-  let native = privates.get(key);
-  if (!native) {
-    native = createPrivateKey(forge.pki.privateKeyToPem(key));
-    privates.set(key, native);
-  }
-  return native;
+/** Convert each forge key to a native KeyObject once: PEM parsing costs more than the signature. */
+function cachedPerKey<K extends object>(convert: (key: K) => KeyObject): (key: K) => KeyObject {
+  const cache = new WeakMap<K, KeyObject>();
+  return (key) => {
+    let native = cache.get(key);
+    if (!native) {
+      native = convert(key);
+      cache.set(key, native);
+    }
+    return native;
+  };
 }
 
-function nativePublicKey(key: RsaPublicKey): KeyObject {
-  let native = publics.get(key);
-  if (!native) {
-    native = createPublicKey(forge.pki.publicKeyToPem(key));
-    publics.set(key, native);
-  }
-  return native;
-}
+const nativePrivateKey = cachedPerKey((key: RsaPrivateKey) =>
+  createPrivateKey(forge.pki.privateKeyToPem(key)),
+);
+const nativePublicKey = cachedPerKey((key: RsaPublicKey) => createPublicKey(forge.pki.publicKeyToPem(key)));
 
 /** RSASSA-PKCS1-v1_5 with SHA-256 (RS256). */
 export function rsaSignSha256(key: RsaPrivateKey, data: Uint8Array): Buffer {

@@ -31,10 +31,6 @@ export function generateRsaKeyPair(bits = MIN_PRODUCT_RSA_BITS): RsaKeyPair {
   return { privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) };
 }
 
-export function publicKeyOf(privateKey: RsaPrivateKey): RsaPublicKey {
-  return forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
-}
-
 export function spkiDer(publicKey: RsaPublicKey): Buffer {
   const der = forge.asn1.toDer(forge.pki.publicKeyToAsn1(publicKey)).getBytes();
   return Buffer.from(der, 'binary');

@@ -4,6 +4,7 @@
 // certificates that travel in a token's `x5c` are never roots.
 import { randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { EnclaveElectError } from '../errors.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 
 export type Certificate = forge.pki.Certificate;
@@ -80,8 +81,10 @@ export function certificateFromX5c(entry: string): Certificate {
   return forge.pki.certificateFromAsn1(forge.asn1.fromDer(der));
 }
 
-export class ChainError extends Error {
-  override name = 'ChainError';
+export class ChainError extends EnclaveElectError {
+  constructor(message: string) {
+    super('E_X509_CHAIN', message);
+  }
 }
 
 /**

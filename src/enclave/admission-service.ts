@@ -4,6 +4,7 @@
 // signs an admission certificate with the attested enclave key. Transport-free.
 import { type AdmissionClaims, signAdmission } from '../crypto/admission-certificate.ts';
 import type { RsaPrivateKey } from '../crypto/rsa-keys.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../time/clock.ts';
 import { verifyAdmissionMac, verifyAdmissionSignature } from './admission-proof.ts';
@@ -74,7 +75,7 @@ export class AdmissionService {
       throw new RequestError(409, 'E_CLUSTER_MISMATCH', `this enclave serves cluster ${this.#clusterId}`);
     }
     const now = this.#clock.wallNow();
-    const refuse = (status: number, code: string, message: string) => {
+    const refuse = (status: number, code: ErrorCode, message: string) => {
       this.#log.warn({ event: 'enclave.admission_refused', code, name: request.name, address });
       return new RequestError(status, code, message);
     };

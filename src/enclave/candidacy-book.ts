@@ -4,9 +4,9 @@
 // candidates of an election are the candidacies received within a window
 // before it, so no caller chooses them: a member can only add itself, and
 // cannot remove anyone else's request. Pure: time comes in as `now`.
-import { type MemberEntry, sortMembers } from '../crypto/member-digest.ts';
+import { type MemberIdentity, sortMembers } from '../crypto/member-digest.ts';
 
-export interface Candidacy extends MemberEntry {
+export interface Candidacy extends MemberIdentity {
   receivedAt: number;
 }
 
@@ -23,7 +23,7 @@ export class CandidacyBook {
     return this.#byName.size;
   }
 
-  record(member: MemberEntry, now: number): void {
+  record(member: MemberIdentity, now: number): void {
     this.#byName.delete(member.name);
     if (this.#byName.size >= this.capacity) {
       // Oldest first (insertion order = receipt order): it is the first to leave any window anyway.
@@ -52,8 +52,8 @@ export class CandidacyBook {
    * The candidates: candidacies received at or after `since`, for which
    * `eligible` holds (still admitted with that key), sorted by name.
    */
-  candidates(since: number, eligible: (member: MemberEntry) => boolean): MemberEntry[] {
-    const chosen: MemberEntry[] = [];
+  candidates(since: number, eligible: (member: MemberIdentity) => boolean): MemberIdentity[] {
+    const chosen: MemberIdentity[] = [];
     for (const c of this.#byName.values()) {
       if (c.receivedAt >= since && eligible(c)) chosen.push({ name: c.name, key: c.key });
     }

@@ -2,7 +2,7 @@
 // given the state, a validated request and the time, say what to do. The
 // service applies the decision (sign, persist, reply) under one lock, so every
 // decision sees the effect of the one before: one leader per epoch.
-import type { MemberEntry } from '../crypto/member-digest.ts';
+import type { MemberIdentity } from '../crypto/member-digest.ts';
 import { type LeaseOp, verifyRequest } from './lease-signature.ts';
 import { type RenewRequest, RequestError, type ResignRequest } from './requests.ts';
 import type { EpochState, LeaseRecord } from './state-store.ts';
@@ -24,7 +24,10 @@ export function leaseIsLive(lease: LeaseRecord | null, now: number): lease is Le
  * keeps a leader; it cannot exploit this, since every live member's own
  * candidacy is in the set.
  */
-export function candidatesWithout(members: readonly MemberEntry[], excluded: string | null): MemberEntry[] {
+export function candidatesWithout(
+  members: readonly MemberIdentity[],
+  excluded: string | null,
+): MemberIdentity[] {
   const rest = members.filter((m) => m.name !== excluded);
   return rest.length > 0 ? rest : [...members];
 }

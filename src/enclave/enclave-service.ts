@@ -11,7 +11,7 @@ import {
   signLeaderCertificate,
   vrfAlpha,
 } from '../crypto/leader-certificate.ts';
-import { type MemberEntry, memberDigest, sortMembers } from '../crypto/member-digest.ts';
+import { type MemberIdentity, memberDigest, sortMembers } from '../crypto/member-digest.ts';
 import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from '../crypto/rsa-keys.ts';
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
@@ -78,7 +78,7 @@ export interface LeaseResponse {
   leader: string | null;
   lease_end: number;
   /** The candidates the certificate's members_digest commits to, sorted by name (null if not held). */
-  candidates: MemberEntry[] | null;
+  candidates: MemberIdentity[] | null;
 }
 
 export class EnclaveService {
@@ -106,7 +106,7 @@ export class EnclaveService {
   readonly candidacySettleMs: number;
   #candidaciesReceived = 0;
   /** The current epoch's candidates and when its leader was elected (in memory: lost on restart). */
-  #term: { epoch: number; candidates: MemberEntry[]; startedAt: number; ended: boolean } | null = null;
+  #term: { epoch: number; candidates: MemberIdentity[]; startedAt: number; ended: boolean } | null = null;
 
   constructor(options: EnclaveServiceOptions) {
     this.clusterId = options.clusterId;
@@ -320,7 +320,7 @@ export class EnclaveService {
     now: number,
     excludeAlone = false,
   ): LeaseRecord | null {
-    const admitted = (m: MemberEntry) => this.#auth.isAdmitted(m, now);
+    const admitted = (m: MemberIdentity) => this.#auth.isAdmitted(m, now);
     const pool = this.#candidacies.candidates(now - this.candidacyWindowMs, admitted);
     if (excludeAlone && pool.every((m) => m.name === previousLeader)) return null;
     const candidates = sortMembers(candidatesWithout(pool, previousLeader));
@@ -415,7 +415,7 @@ export class EnclaveService {
   #grant(
     epoch: number,
     seq: number,
-    leader: MemberEntry,
+    leader: MemberIdentity,
     basis: CertificateBasis,
     leaseEnd: number,
   ): EpochState {

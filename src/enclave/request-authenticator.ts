@@ -7,7 +7,7 @@
 // Without admission (an enclave started with no join secret: tests, local
 // experiments) the registry check is skipped: anyone with a key may stand.
 // docs/security.md says what that gives up.
-import type { MemberEntry } from '../crypto/member-digest.ts';
+import type { MemberIdentity } from '../crypto/member-digest.ts';
 import type { AdmissionRegistry } from './admission-registry.ts';
 import { type Freshness, type RequestOp, verifyRequest } from './lease-signature.ts';
 import { ReplayGuard } from './replay-guard.ts';
@@ -32,7 +32,7 @@ export class RequestAuthenticator {
   }
 
   /** True when admission is on and `member` holds a live admission with exactly this key. */
-  isAdmitted(member: MemberEntry, now: number): boolean {
+  isAdmitted(member: MemberIdentity, now: number): boolean {
     const registry = this.#registry();
     if (!registry) return true;
     const binding = registry.get(member.name);
@@ -43,7 +43,7 @@ export class RequestAuthenticator {
   check<F extends Freshness>(
     op: RequestOp,
     fields: F & { sig: string },
-    signer: MemberEntry,
+    signer: MemberIdentity,
     now: number,
   ): void {
     if (!verifyRequest(op, fields as never, fields.sig, signer.key)) {

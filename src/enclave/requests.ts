@@ -3,7 +3,7 @@
 // names. A refusal is a RequestError with an HTTP status and a stable code;
 // nothing is changed. Schemas: docs/protocol/enclave.md.
 import { decodeBase64url } from '../crypto/base64url.ts';
-import { EnclaveElectError } from '../errors.ts';
+import { EnclaveElectError, type ErrorCode } from '../errors.ts';
 import type { ElectRequestFields, LeaseRequestFields } from './lease-signature.ts';
 
 export const MAX_MEMBERS = 1024;
@@ -15,7 +15,7 @@ const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export class RequestError extends EnclaveElectError {
   readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: ErrorCode, message: string) {
     super(code, message);
     this.status = status;
   }

@@ -8,7 +8,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '../crypto/canonical-json.ts';
-import type { MemberEntry } from '../crypto/member-digest.ts';
+import type { MemberIdentity } from '../crypto/member-digest.ts';
 import { EnclaveElectError } from '../errors.ts';
 
 export const STATE_FILE = 'epoch-state.json';
@@ -17,7 +17,7 @@ export const COUNTER_FILE = 'epoch-counter.json';
 export interface LeaseRecord {
   epoch: number;
   seq: number;
-  leader: MemberEntry;
+  leader: MemberIdentity;
   leaseEnd: number;
   /** True once the leader resigned: the lease ended early. */
   ended: boolean;

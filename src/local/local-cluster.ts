@@ -15,6 +15,7 @@ import { runPkiInit } from '../enclave/pki-init.ts';
 import { EnclaveElectError } from '../errors.ts';
 import { type PeerStatus, parseStatus } from '../orchestrator/peer-status.ts';
 import type { PeerReport } from '../orchestrator/status-report.ts';
+import { seedPorts } from './seed-ports.ts';
 
 // The entry point beside this module: main.ts from the sources, main.js where compiled (the image).
 const MAIN = fileURLToPath(new URL(`../cli/main${import.meta.url.slice(-3)}`, import.meta.url));
@@ -54,7 +55,7 @@ export async function freeTcpPort(): Promise<number> {
   });
 }
 
-export async function freeUdpPort(): Promise<number> {
+async function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = createSocket('udp4');
     socket.once('error', reject);
@@ -72,7 +73,7 @@ export class LocalCluster {
   #enclave: LocalProcess | undefined;
   #nextPeer = 1;
   #temporary: boolean;
-  /** Gossip addresses of the first peers, reserved up front: every peer joins through them. */
+  /** Gossip ports of the first peers, reserved up front so they can name each other before they start. */
   #seedPorts: number[] = [];
 
   constructor(options: LocalClusterOptions) {
@@ -151,7 +152,7 @@ export class LocalCluster {
     const adminPort = await freeTcpPort();
     // Not yet started seeds are fine: a peer keeps trying them, and a peer
     // that names only itself would elect alone before the others arrive.
-    const seeds = this.#seedPorts.filter((p) => p !== gossipPort).map((p) => `127.0.0.1:${p}`);
+    const seeds = seedPorts(this.#seedPorts, this.peers(), gossipPort).map((p) => `127.0.0.1:${p}`);
     const args = [
       'peer',
       '--name',

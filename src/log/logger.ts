@@ -2,8 +2,13 @@
 // output only when asked (LOG_PRETTY=1 / --log-pretty) or when stdout is a TTY.
 // Components take `logger.child({ component, peer })`; events are fields
 // (`event: 'member.dead'`), not sentences.
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+// Loaded only when wanted: containers log JSON, and pino-pretty with its
+// dependencies is about 30 modules every peer would otherwise hold.
+const loadPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export type { Logger };
 
@@ -41,7 +46,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const usePretty = options.pretty ?? wantsPretty();
   const destination =
     options.destination ??
-    (usePretty ? pretty({ colorize: process.stdout.isTTY === true, sync: true }) : pino.destination(1));
+    (usePretty ? loadPretty()({ colorize: process.stdout.isTTY === true, sync: true }) : pino.destination(1));
   return pino(
     {
       level,

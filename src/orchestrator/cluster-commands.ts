@@ -1,7 +1,9 @@
 // The command lines `cluster up` and `cluster scale` run in the project image,
 // in one place so they follow the `pki`, `enclave` and `peer` commands' flags
 // (src/cli/commands/{pki,enclave,peer}/cli.ts) with a one-file change.
-// The image's entrypoint is `node /app/src/cli/main.ts`, so these are its arguments.
+// The image's entrypoint is `node /app/src/cli/main.js` (compiled), so these are its arguments.
+
+import type { Policy } from '../crypto/leader-certificate.ts';
 
 /** Where the PKI volume is mounted: the enclave reads its attestation key here. */
 export const PKI_DIR = '/pki';
@@ -21,13 +23,10 @@ export const ENCLAVE_ALIAS = 'enclave';
 /** DNS alias every peer carries, so `--join peer` finds them all (as compose's service name does). */
 export const PEER_ALIAS = 'peer';
 
-export const POLICIES = ['vrf', 'highest-id', 'round-robin'] as const;
-export type PolicyName = (typeof POLICIES)[number];
-
 export interface ElectionSettings {
   /** The cluster id certificates are issued for: the cluster's name. */
   cluster: string;
-  policy: PolicyName;
+  policy: Policy;
   leaseMs: number;
 }
 

@@ -2,8 +2,9 @@
 // them (stopped ones first, then non-leaders from the highest number, the
 // leader last unless told otherwise), then wait for agreement among N.
 // Clusters started by docker compose scale with compose itself.
+
+import { POLICIES, type Policy } from '../crypto/leader-certificate.ts';
 import { EnclaveElectError } from '../errors.ts';
-import { POLICIES, type PolicyName } from './cluster-commands.ts';
 import { type ClusterContainer, peersOf, requireCluster } from './cluster-inventory.ts';
 import type { ClusterSettings } from './cluster-spec.ts';
 import { networkName, peerContainerSpec, peerIndex } from './cluster-spec.ts';
@@ -42,7 +43,7 @@ export async function storedSettings(
   });
   const labels = networks.find((n) => n.Name === networkName(cluster))?.Labels ?? networks[0]?.Labels;
   const image = labels?.[LABEL.image];
-  const policy = labels?.[LABEL.policy] as PolicyName | undefined;
+  const policy = labels?.[LABEL.policy] as Policy | undefined;
   const leaseMs = Number(labels?.[LABEL.leaseMs]);
   if (!labels || !image || !policy || !POLICIES.includes(policy) || !Number.isFinite(leaseMs)) {
     throw new EnclaveElectError(

@@ -20,6 +20,11 @@ export type DockerClient = Pick<
   | 'getImage'
   | 'buildImage'
   | 'modem'
+  // Swarm (`--swarm`), answered by a manager's engine: reads, and fault jobs.
+  | 'listServices'
+  | 'listTasks'
+  | 'listNodes'
+  | 'createService'
 >;
 
 export function connectDocker(): Docker {

@@ -17,7 +17,7 @@ export type ImageBuilder = (
   progress: (line: string) => void,
 ) => Promise<void>;
 
-export const dockerCliBuild: ImageBuilder = (image, context, progress) =>
+const dockerCliBuild: ImageBuilder = (image, context, progress) =>
   new Promise((resolve, reject) => {
     const child = spawn('docker', ['build', '-t', image, context], { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
@@ -49,7 +49,7 @@ export const dockerCliBuild: ImageBuilder = (image, context, progress) =>
     );
   });
 
-export async function imageExists(docker: Pick<DockerClient, 'getImage'>, image: string): Promise<boolean> {
+async function imageExists(docker: Pick<DockerClient, 'getImage'>, image: string): Promise<boolean> {
   try {
     await docker.getImage(image).inspect();
     return true;

@@ -39,7 +39,7 @@ export function clusterLabel(selector: ClusterSelector): string {
   return selector.kind === 'name' ? selector.name : selector.project;
 }
 
-export async function readPeerReport(container: ClusterContainer, reader: StatusReader): Promise<PeerReport> {
+async function readPeerReport(container: ClusterContainer, reader: StatusReader): Promise<PeerReport> {
   const base = { container: container.container, state: container.state };
   if (container.state !== 'running') {
     return { ...base, name: container.name, status: null, error: `container is ${container.state}` };

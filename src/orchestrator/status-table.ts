@@ -33,7 +33,7 @@ function leaderCells(status: PeerStatus, now: number): [string, string, string] 
   return [`${leader.name}${marks}`, String(leader.epoch), lease];
 }
 
-export function statusRow(report: PeerReport, now: number): string[] {
+function statusRow(report: PeerReport, now: number): string[] {
   const head = [report.container, report.name, report.state];
   const status = report.status;
   if (!status) return [...head, '-', '-', '-', '-', '-', '-'];
@@ -47,7 +47,7 @@ export function statusRow(report: PeerReport, now: number): string[] {
   ];
 }
 
-export function renderTable(rows: string[][]): string {
+function renderTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   return rows
     .map((row) =>

@@ -1,41 +1,14 @@
 // Every setting of `enclave-elect peer`: one table with the default and the
 // reason for it, the flag and the environment variable that override it, and
-// its bounds. Values are validated once, at start; a bad one is a ConfigError
-// naming the option (exit 2). Precedence: flag, then environment, then default.
+// its bounds. ./settings.ts resolves it (flag, then environment, then default;
+// a bad value is a ConfigError naming the option, exit 2).
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
 import { parseAddress } from '../protocol/gossip-codec.ts';
 import { parseGossipKey } from '../protocol/gossip-keyring.ts';
 import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
 import type { MembershipConfig } from './membership/types.ts';
-
-export interface Setting<T> {
-  flag: string;
-  env: string;
-  default: T;
-  /** Why this default. */
-  reason: string;
-  describe: string;
-  parse: (raw: string, option: string) => T;
-}
-
-export function integer(min: number, max: number) {
-  return (raw: string, option: string): number => {
-    const value = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value)) {
-      throw new ConfigError(option, `'${raw}' is not a whole number`);
-    }
-    if (value < min || value > max) throw new ConfigError(option, `${value} is outside ${min}..${max}`);
-    return value;
-  };
-}
-
-function list(raw: string): string[] {
-  return raw
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
+import { integer, list, optionName, resolveSettings, type Setting, type SettingValues } from './settings.ts';
 
 function ipv4OrEmpty(raw: string, option: string): string {
   if (raw === '') return raw;
@@ -278,35 +251,38 @@ export const PEER_SETTINGS = {
     describe:
       'How often a peer that chose its own address (no --advertise-address, bind 0.0.0.0) checks it is still on an interface',
   },
+  exec: {
+    flag: 'exec',
+    env: 'EXEC_COMMAND',
+    default: '',
+    parse: (raw: string) => raw.trim(),
+    reason: 'none: run nothing; a sidecar-style job that must run on the leader only sets it',
+    describe:
+      'Command (run by /bin/sh -c) while this peer acts as leader; env ENCLAVE_ELECT_TOKEN, ENCLAVE_ELECT_EPOCH, ENCLAVE_ELECT_TOKEN_URL; stopped >= 200 ms before its acting window ends',
+  },
+  execGraceMs: {
+    flag: 'exec-grace-ms',
+    env: 'EXEC_GRACE_MS',
+    default: 300,
+    parse: integer(0, 10_000),
+    reason:
+      'time for the command to stop cleanly between SIGTERM and SIGKILL; with the 250 ms stop margin the command is signalled after about two missed renewals (lease 2 s)',
+    describe: 'Between SIGTERM and SIGKILL of the --exec command',
+  },
 } satisfies Record<string, Setting<unknown>>;
 
-type Settings = typeof PEER_SETTINGS;
-export type PeerConfig = { [K in keyof Settings]: Settings[K]['default'] };
+export type PeerConfig = SettingValues<typeof PEER_SETTINGS>;
 
 export const PEER_DEFAULTS: PeerConfig = Object.fromEntries(
   Object.entries(PEER_SETTINGS).map(([key, s]) => [key, s.default]),
 ) as PeerConfig;
-
-export function optionName(s: { flag: string; env: string }): string {
-  return `--${s.flag} (${s.env})`;
-}
 
 /** Resolve and validate every setting from flags (raw strings) and the environment. */
 export function resolvePeerConfig(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): PeerConfig {
-  const config: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(PEER_SETTINGS) as [string, Setting<unknown>][]) {
-    const flag = flags[setting.flag];
-    const raw = Array.isArray(flag)
-      ? flag.map(String).join(',')
-      : flag !== undefined
-        ? String(flag)
-        : env[setting.env];
-    config[key] = raw === undefined ? setting.default : setting.parse(raw, optionName(setting));
-  }
-  const resolved = config as PeerConfig;
+  const resolved = resolveSettings(PEER_SETTINGS, flags, env);
   if (resolved.name === '')
     resolved.name = peerName(hostname().split('.')[0] ?? '', optionName(PEER_SETTINGS.name));
   if (resolved.probeTimeoutMs >= resolved.probeIntervalMs) {

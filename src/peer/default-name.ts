@@ -17,7 +17,7 @@ export type Reverse = (ip: string) => Promise<string[]>;
  * PTR lookup of an IPv4 address. Not dns.reverse(): it drops answers whose
  * names are not valid hostnames, and Docker's (project_network) have an underscore.
  */
-export function reversePtr(ip: string): Promise<string[]> {
+function reversePtr(ip: string): Promise<string[]> {
   return dns.resolvePtr(`${ip.split('.').reverse().join('.')}.in-addr.arpa`);
 }
 

@@ -10,13 +10,20 @@ import { createKeyring } from '../protocol/gossip-keyring.ts';
 import { seededRandom } from '../random/seeded-random.ts';
 import { systemClock } from '../time/clock.ts';
 import { AddressWatch, firstExternalIpv4 } from './address-watch.ts';
-import { type ReadinessCheck, type StartedAdminServer, startAdminServer } from './admin/admin-server.ts';
-import { renderMetrics } from './admin/metrics.ts';
+import {
+  evaluateReadiness,
+  type ReadinessCheck,
+  type StartedAdminServer,
+  startAdminServer,
+} from './admin/admin-server.ts';
+import { leaderApiRoutes } from './admin/leader-api.ts';
+import { PeerMetrics } from './admin/peer-metrics.ts';
 import { PeerAdmission } from './admission/peer-admission.ts';
 import { membershipConfig, type PeerConfig } from './config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from './discovery/seed-discovery.ts';
 import type { ElectionConfig } from './election/election-config.ts';
 import { PeerElection } from './election/peer-election.ts';
+import { PeerLeadership } from './leadership/peer-leadership.ts';
 import type { MembershipEvent } from './membership/membership-events.ts';
 import { MembershipNode } from './membership-node.ts';
 import { UdpTransport } from './transport/udp-transport.ts';
@@ -124,6 +131,12 @@ export async function startPeer(
         clusterId: options.election.clusterId,
         clock: systemClock,
         timeoutMs: options.election.requestTimeoutMs,
+        // The leadership observer (metrics) exists only further down: forward to it.
+        observer: {
+          enclaveRequest: (operation, outcome, seconds) =>
+            leadership.observer.enclaveRequest(operation, outcome, seconds),
+          certificateVerified: (result, cached) => leadership.observer.certificateVerified(result, cached),
+        },
       })
     : undefined;
   const admission =
@@ -186,7 +199,35 @@ export async function startPeer(
     report: (report) => (report.event === 'join.waiting' ? log.warn(report) : log.info(report)),
   });
 
-  const election = options.election
+  // Readiness checks are added below; the metrics read them when scraped.
+  const readiness: ReadinessCheck[] = [];
+  let election: PeerElection | undefined;
+  let adminPort = config.adminPort;
+  const metrics = new PeerMetrics({
+    counters: node.counters,
+    memberStates: () => node.members().map((m) => m.state),
+    incarnation: () => node.self.incarnation,
+    awarenessScore: () => node.awarenessScore,
+    ready: () => evaluateReadiness(readiness).ready,
+    leadership: () => {
+      if (!election) return null;
+      const { certificate, isLeader } = election.election.status();
+      return {
+        isLeader,
+        epoch: certificate?.claims.epoch ?? 0,
+        leaseEndsAt: certificate?.claims.lease_end ?? null,
+      };
+    },
+  });
+  const leadership = new PeerLeadership({
+    clock: systemClock,
+    metrics,
+    logger: log,
+    execCommand: config.exec,
+    execGraceMs: config.execGraceMs,
+    tokenUrl: () => `http://127.0.0.1:${adminPort}/v1/token`,
+  });
+  election = options.election
     ? new PeerElection({
         node,
         signer: identity.privateKey,
@@ -198,6 +239,7 @@ export async function startPeer(
         requestTimeoutMs: options.election.requestTimeoutMs,
         joined: () => node.joined || discovery.alone,
         logger: log,
+        observer: leadership.observer,
         ...(client ? { client } : {}),
         // With admission on, adopt only certificates whose leader holds the key its admission names.
         ...(admission?.joinsLater
@@ -205,25 +247,25 @@ export async function startPeer(
           : {}),
       })
     : undefined;
+  leadership.attach(election);
 
-  const readiness: ReadinessCheck[] = [
-    {
-      name: 'membership',
-      check: () =>
-        node.joined
-          ? { ready: true }
-          : discovery.alone
-            ? { ready: true, detail: 'no other seed: a cluster of one so far' }
-            : { ready: false, detail: 'joining: no seed has answered yet' },
-    },
-  ];
+  readiness.push({
+    name: 'membership',
+    check: () =>
+      node.joined
+        ? { ready: true }
+        : discovery.alone
+          ? { ready: true, detail: 'no other seed: a cluster of one so far' }
+          : { ready: false, detail: 'joining: no seed has answered yet' },
+  });
   let admin: StartedAdminServer;
   try {
     admin = await startAdminServer({
       host: config.adminAddress,
       port: config.adminPort,
       readiness,
-      metrics: (ready) => renderMetrics(node, ready),
+      metrics,
+      routes: leaderApiRoutes({ source: leadership, watch: leadership.watch }),
       status: () => ({
         name: node.name,
         incarnation: node.self.incarnation,
@@ -253,6 +295,7 @@ export async function startPeer(
       { cause: error },
     );
   }
+  adminPort = admin.port;
   log.info({
     event: 'peer.started',
     address: node.address,
@@ -265,6 +308,7 @@ export async function startPeer(
     enclave: options.election?.enclaveUrl ?? null,
     pinnedChecksum: options.election?.pinnedChecksum ?? null,
     pinnedChecksumSource: options.election?.checksumSource ?? null,
+    exec: config.exec || null,
   });
   if (admission) {
     readiness.push({
@@ -288,6 +332,7 @@ export async function startPeer(
     await discovery.start();
   }
   addressWatch?.start();
+  leadership.start();
   if (election) {
     readiness.push(election.readiness());
     election.start();
@@ -301,6 +346,8 @@ export async function startPeer(
       stopRequested = true;
       discovery.stop();
       addressWatch?.stop();
+      // The --exec child stops before the leader resigns: it must not outlive the leadership.
+      await leadership.stop();
       admission?.stop();
       if (election) {
         // A leader resigns first and gossips the hand-over certificate.

@@ -3,10 +3,13 @@
 // and fails with a WireFormatError carrying a drop reason, which the codec turns
 // into a result value (nothing escapes to the socket handler).
 
-export class WireFormatError extends Error {
+import { EnclaveElectError } from '../errors.ts';
+
+export class WireFormatError extends EnclaveElectError {
+  /** The drop reason the codec counts the datagram under. */
   readonly reason: string;
   constructor(reason: string, detail?: string) {
-    super(detail ? `${reason}: ${detail}` : reason);
+    super('E_WIRE_FORMAT', detail ? `${reason}: ${detail}` : reason);
     this.reason = reason;
   }
 }

@@ -8,9 +8,9 @@ import {
   type GossipMessage,
   MEMBER_STATES,
   MESSAGE_CODES,
-  type MemberEntry,
   type MemberRecord,
   type MemberState,
+  type MemberSyncEntry,
   NAME_PATTERN,
   TOPIC_PATTERN,
   WIRE_LIMITS,
@@ -170,10 +170,6 @@ export function encodeMessage(message: GossipMessage): Uint8Array {
   return bytes;
 }
 
-export function encodedSize(message: GossipMessage): number {
-  return encodeMessage(message).length;
-}
-
 /** Bytes a datagram spends on everything but its messages. */
 export function datagramOverhead(keyring: Keyring | undefined): number {
   return ENVELOPE_OVERHEAD + (keyring ? keyring.overhead : 0);
@@ -208,7 +204,7 @@ export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring
 }
 
 /** One push-pull entry (state + record), cacheable per member. */
-export function encodeMemberEntry(entry: MemberEntry): Uint8Array {
+export function encodeMemberSyncEntry(entry: MemberSyncEntry): Uint8Array {
   const w = new ByteWriter(160);
   w.u8(STATE_CODES[entry.state]);
   writeRecord(w, entry);
@@ -219,7 +215,7 @@ const PUSH_PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 2 + 2 + 2;
 
 /**
  * A full state exchange as push-pull messages of at most `maxMessageBytes`
- * each (one per datagram), from entries encoded with encodeMemberEntry.
+ * each (one per datagram), from entries encoded with encodeMemberSyncEntry.
  */
 export function encodePushPull(
   head: { syncId: number; join: boolean; response: boolean },
@@ -335,7 +331,7 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
         throw new WireFormatError('bad-field', 'push-pull part');
       }
       const count = r.u16();
-      const entries: MemberEntry[] = [];
+      const entries: MemberSyncEntry[] = [];
       for (let i = 0; i < count; i++) {
         const state = MEMBER_STATES[r.u8()];
         if (state === undefined) throw new WireFormatError('bad-state');

@@ -21,7 +21,8 @@ export interface MemberRecord {
   signature?: Uint8Array;
 }
 
-export interface MemberEntry extends MemberRecord {
+/** One member and its state, as a push-pull state sync carries it. */
+export interface MemberSyncEntry extends MemberRecord {
   state: MemberState;
 }
 
@@ -88,7 +89,7 @@ export interface PushPullMessage {
   response: boolean;
   part: number;
   parts: number;
-  entries: MemberEntry[];
+  entries: MemberSyncEntry[];
 }
 
 /**

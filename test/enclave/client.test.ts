@@ -224,17 +224,46 @@ describe('EnclaveClient', () => {
   it('opens a fresh connection for every request (no pooled socket to go stale across a partition)', async () => {
     const busy = await listen((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'E_BUSY', message: 'try later' } }));
+      res.end(JSON.stringify({ error: { code: 'E_SHUTTING_DOWN', message: 'the enclave is stopping' } }));
     });
     let connections = 0;
     busy.server.on('connection', () => connections++);
     try {
       const client = makeClient(busy, pki, BUILT_IN);
-      for (let i = 0; i < 3; i++) await assert.rejects(client.attest(), { code: 'E_BUSY' });
+      for (let i = 0; i < 3; i++) await assert.rejects(client.attest(), { code: 'E_SHUTTING_DOWN' });
       assert.equal(connections, 3, 'one new connection per request');
     } finally {
       busy.server.closeAllConnections();
       busy.server.close();
+    }
+  });
+  it('tells its observer the operation, outcome and latency of each request and the result of each verification', async () => {
+    const enclave = await startTestEnclave({ pki });
+    const requests: string[] = [];
+    const verifications: string[] = [];
+    try {
+      const client = makeClient(enclave, pki, BUILT_IN, {
+        observer: {
+          enclaveRequest: (operation, outcome, seconds) => {
+            assert.ok(seconds >= 0 && seconds < 5, `latency ${seconds} s`);
+            requests.push(`${operation}:${outcome}`);
+          },
+          certificateVerified: (result, cached) => verifications.push(`${result}:${cached ? 'hit' : 'miss'}`),
+        },
+      });
+      const lease = await electAs(client, peers[0]!);
+      await client.verifyCertificate(lease.compact);
+      await assert.rejects(
+        client.renew({
+          certificate: lease,
+          signer: peers.find((p) => p.name !== lease.claims.leader.name)!.privateKey,
+        }),
+      );
+      assert.deepEqual(requests, ['attest:ok', 'elect:ok', 'renew:refused']);
+      assert.deepEqual(verifications, ['valid:miss', 'valid:hit']);
+    } finally {
+      await enclave.close();
+      removeDir(enclave.stateDir);
     }
   });
 });

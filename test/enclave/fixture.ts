@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Policy } from '../../src/crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../src/crypto/member-digest.ts';
+import type { MemberIdentity } from '../../src/crypto/member-digest.ts';
 import type { Certificate } from '../../src/crypto/x509.ts';
 import { EnclaveClient, type EnclaveClientOptions } from '../../src/enclave/client/enclave-client.ts';
 import type { StartedEnclaveServer } from '../../src/enclave/http-server.ts';
@@ -32,9 +32,9 @@ export interface TestPki {
   root: Certificate;
 }
 
-export function makePki(): TestPki {
+export function makePki(keyBits = TEST_KEY_BITS): TestPki {
   const dir = tempDir('pki');
-  initPki(dir, { keyBits: TEST_KEY_BITS });
+  initPki(dir, { keyBits });
   return { dir, root: loadRootCertificate(dir) };
 }
 
@@ -93,7 +93,7 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
   return Object.assign(started, { logs, stateDir });
 }
 
-export interface TestPeer extends MemberEntry {
+export interface TestPeer extends MemberIdentity {
   privateKey: KeyObject;
 }
 
@@ -105,7 +105,7 @@ export function makePeers(count: number, prefix = 'peer'): TestPeer[] {
   });
 }
 
-export const entries = (peers: readonly TestPeer[]): MemberEntry[] =>
+export const entries = (peers: readonly TestPeer[]): MemberIdentity[] =>
   peers.map(({ name, key }) => ({ name, key }));
 
 export function makeClient(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { certificateMatchesMembers, type Policy } from '../../src/crypto/leader-certificate.ts';
+import { certificateMatchesMembers, POLICIES, type Policy } from '../../src/crypto/leader-certificate.ts';
 import { sortMembers } from '../../src/crypto/member-digest.ts';
 import { LeaderFunction } from '../../src/enclave/leader-function.ts';
 import { ManualClock } from '../../src/time/clock.ts';
@@ -96,6 +96,28 @@ describe('leader-choice policies', () => {
         vrfOutput: `${'00'.repeat(31)}07`,
       }),
       2,
+    );
+  });
+
+  // The bundle is self-contained (its bytes are the pinned checksum), so it cannot
+  // import POLICIES: this keeps its switch and the list in step.
+  it('the built-in function knows every policy in POLICIES and no other', () => {
+    const fn = LeaderFunction.load();
+    const members = ['peer-000', 'peer-001'];
+    for (const policy of POLICIES) {
+      const index = fn.choose({ policy, members, epoch: 1, previousLeader: null, vrfOutput: '01' });
+      assert.ok(index === 0 || index === 1, `${policy} chose ${index}`);
+    }
+    assert.throws(
+      () =>
+        fn.choose({
+          policy: 'lowest-id' as Policy,
+          members,
+          epoch: 1,
+          previousLeader: null,
+          vrfOutput: null,
+        }),
+      /unknown policy/,
     );
   });
 

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isCoded } from '../../src/errors.ts';
 import { membershipConfig, PEER_DEFAULTS, PEER_SETTINGS, resolvePeerConfig } from '../../src/peer/config.ts';
 import { parseSeeds } from '../../src/peer/discovery/seed-discovery.ts';
-
-function configError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(isCoded(error, 'E_CONFIG'), String(error));
-    assert.equal(error.exitCode, 2);
-    return error.message;
-  }
-  assert.fail('expected a ConfigError');
-}
+import { configError } from '../support/config-error.ts';
 
 describe('peer config', () => {
   it('has the DESIGN.md §4 defaults, each with a reason', () => {

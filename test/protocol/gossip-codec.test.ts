@@ -6,7 +6,7 @@ import {
   decodeDatagram,
   ENVELOPE_OVERHEAD,
   encodeDatagram,
-  encodeMemberEntry,
+  encodeMemberSyncEntry,
   encodeMessage,
   encodePushPull,
   MESSAGE_OVERHEAD,
@@ -14,7 +14,7 @@ import {
   WIRE_VERSION,
 } from '../../src/protocol/gossip-codec.ts';
 import { createKeyring, parseGossipKey } from '../../src/protocol/gossip-keyring.ts';
-import type { GossipMessage, MemberEntry } from '../../src/protocol/gossip-messages.ts';
+import type { GossipMessage, MemberSyncEntry } from '../../src/protocol/gossip-messages.ts';
 
 const key32 = new Uint8Array(32).fill(7);
 const record = { name: 'peer-1', incarnation: 1_764_000_000_123, address: '10.1.2.3:7946', publicKey: key32 };
@@ -122,7 +122,7 @@ describe('gossip codec', () => {
   });
 
   it('splits a large state sync into datagrams of at most 1400 bytes that recover every entry', () => {
-    const entries: MemberEntry[] = Array.from({ length: 300 }, (_, i) => ({
+    const entries: MemberSyncEntry[] = Array.from({ length: 300 }, (_, i) => ({
       ...record,
       name: `peer-${i}`,
       incarnation: i,
@@ -130,11 +130,11 @@ describe('gossip codec', () => {
     }));
     const parts = encodePushPull(
       { syncId: 1, join: false, response: true },
-      entries.map(encodeMemberEntry),
+      entries.map(encodeMemberSyncEntry),
       1400 - ENVELOPE_OVERHEAD,
     );
     assert.ok(parts.length > 10);
-    const seen: MemberEntry[] = [];
+    const seen: MemberSyncEntry[] = [];
     parts.forEach((part, i) => {
       const datagram = encodeDatagram([part]);
       assert.ok(datagram.length <= 1400, `part ${i}: ${datagram.length} bytes`);

@@ -49,6 +49,16 @@ export const commands: CommandEntry[] = [
     describe: 'Run a mock PKI, an enclave and N peers as local processes, with a live status table',
     load: async () => (await import('./local/cli.ts')).localCommand,
   },
+  {
+    command: 'token',
+    describe: 'Fencing tokens: verify one offline with the pinned root and function checksum',
+    load: async () => (await import('./token/cli.ts')).tokenCommand,
+  },
+  {
+    command: 'ledger',
+    describe: 'Demo fenced resource: serve an append-only ledger that refuses stale tokens, or write to it',
+    load: async () => (await import('./ledger/cli.ts')).ledgerCommand,
+  },
 ];
 
 export function commandName(entry: CommandEntry): string {

@@ -8,12 +8,11 @@ import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
 import { certificateMatchesMembers, type LeaderCertificate } from '../../crypto/leader-certificate.ts';
-import type { MemberEntry } from '../../crypto/member-digest.ts';
+import type { MemberIdentity } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
-import { EnclaveElectError } from '../../errors.ts';
-
+import { EnclaveElectError, isErrorCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../time/clock.ts';
 import { signAdmissionRequest } from '../admission-proof.ts';
 import { type LeaseOp, memberKeyOf, signedElectBody, signRequest } from '../lease-signature.ts';
@@ -44,15 +43,39 @@ export interface EnclaveClientOptions {
    * flood of attestation requests. Default 1000.
    */
   reattestIntervalMs?: number;
+  /** Told of every request and certificate verification (the peer's metrics). */
+  observer?: EnclaveClientObserver;
 }
 
-/** The enclave answered with a coded error. */
+export type EnclaveOperation = 'attest' | 'elect' | 'renew' | 'resign';
+
+export interface EnclaveClientObserver {
+  /** outcome: ok, refused (the enclave said no), timeout, unreachable, unverified (its answer failed verification), error. */
+  enclaveRequest(operation: EnclaveOperation, outcome: string, seconds: number): void;
+  certificateVerified(result: 'valid' | 'invalid' | 'unknown_kid', cached: boolean): void;
+}
+
+const NO_OBSERVER: EnclaveClientObserver = { enclaveRequest: () => {}, certificateVerified: () => {} };
+
+function requestOutcome(error: unknown): string {
+  if (error instanceof EnclaveRequestError) return 'refused';
+  if (error instanceof VerificationError) return 'unverified';
+  const code = (error as { code?: unknown }).code;
+  if (code === 'E_TIMEOUT') return 'timeout';
+  if (code === 'E_ENCLAVE_UNREACHABLE') return 'unreachable';
+  return 'error';
+}
+
+/**
+ * The enclave answered with a coded error. A code this version does not know
+ * (a newer enclave's) becomes E_ENCLAVE_ERROR; the message keeps it as sent.
+ */
 export class EnclaveRequestError extends EnclaveElectError {
   readonly status: number;
   /** When the refusal may no longer hold (admission: the holder's expiry), ms since the epoch. */
   readonly retryAt: number | undefined;
   constructor(status: number, code: string, message: string, retryAt?: number) {
-    super(code, `enclave refused (${status} ${code}): ${message}`);
+    super(isErrorCode(code) ? code : 'E_ENCLAVE_ERROR', `enclave refused (${status} ${code}): ${message}`);
     this.status = status;
     this.retryAt = retryAt;
   }
@@ -72,12 +95,12 @@ export interface Admitted extends VerifiedAdmission {
 
 /** A verified certificate with the candidates the enclave answered beside it, checked against it (null if not sent). */
 export interface LeaseAnswer extends LeaderCertificate {
-  readonly candidates: MemberEntry[] | null;
+  readonly candidates: MemberIdentity[] | null;
 }
 
 interface LeaseReply {
   token: string;
-  candidates: MemberEntry[] | null;
+  candidates: MemberIdentity[] | null;
 }
 
 export interface LeaseAction {
@@ -88,8 +111,13 @@ export interface LeaseAction {
 }
 
 export class EnclaveClient {
-  readonly #options: Required<Omit<EnclaveClientOptions, 'minKeyBits'>> & { minKeyBits?: number };
+  readonly #options: Required<Omit<EnclaveClientOptions, 'minKeyBits' | 'observer'>> & {
+    minKeyBits?: number;
+  };
+  readonly #observer: EnclaveClientObserver;
   readonly #keys = new Map<string, RsaPublicKey>();
+  /** The attestation document that vouched for each key: a fencing token's evidence. */
+  readonly #evidence = new Map<string, string>();
   readonly #verifier: CertificateVerifier;
   #attested: AttestedEnclave | undefined;
   #attesting: Promise<AttestedEnclave> | undefined;
@@ -106,6 +134,7 @@ export class EnclaveClient {
       attestTimeoutMs: options.attestTimeoutMs ?? Math.max(5000, options.timeoutMs ?? 0),
       url: options.url.replace(/\/+$/, ''),
     };
+    this.#observer = options.observer ?? NO_OBSERVER;
     this.#verifier = new CertificateVerifier({
       clusterId: options.clusterId,
       pinnedChecksum: options.pinnedChecksum,
@@ -115,6 +144,11 @@ export class EnclaveClient {
 
   get attested(): AttestedEnclave | undefined {
     return this.#attested;
+  }
+
+  /** The verified attestation document that vouched for key `kid`, if any did. */
+  attestationFor(kid: string): string | undefined {
+    return this.#evidence.get(kid);
   }
 
   get verifier(): CertificateVerifier {
@@ -128,7 +162,7 @@ export class EnclaveClient {
    * requests until one passes.
    */
   attest(): Promise<AttestedEnclave> {
-    this.#attesting ??= this.#attestOnce()
+    this.#attesting ??= this.#observed('attest', () => this.#attestOnce())
       .catch((error: unknown) => {
         this.#attested = undefined;
         throw error;
@@ -156,6 +190,7 @@ export class EnclaveClient {
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
+    this.#evidence.set(attested.kid, attested.token);
     this.#attested = attested;
     this.#attestedAt = this.#options.clock.now();
     return attested;
@@ -175,14 +210,46 @@ export class EnclaveClient {
 
   async #verify(token: string, throttled: boolean): Promise<LeaderCertificate> {
     try {
-      return this.#verifier.verify(token);
+      return this.#verifyObserved(token);
     } catch (error) {
       if (!(error instanceof VerificationError) || error.code !== 'E_CERT_UNKNOWN_KID') throw error;
       if (throttled && this.#options.clock.now() - this.#attestedAt < this.#options.reattestIntervalMs)
         throw error;
     }
     await this.attest();
-    return this.#verifier.verify(token);
+    return this.#verifyObserved(token);
+  }
+
+  #verifyObserved(token: string): LeaderCertificate {
+    const hits = this.#verifier.hits;
+    try {
+      const certificate = this.#verifier.verify(token);
+      this.#observer.certificateVerified('valid', this.#verifier.hits > hits);
+      return certificate;
+    } catch (error) {
+      if (error instanceof VerificationError) {
+        const result = error.code === 'E_CERT_UNKNOWN_KID' ? 'unknown_kid' : 'invalid';
+        this.#observer.certificateVerified(result, this.#verifier.hits > hits);
+      }
+      throw error;
+    }
+  }
+
+  /** Time a request (its verification included) and report its outcome. */
+  async #observed<T>(operation: EnclaveOperation, call: () => Promise<T>): Promise<T> {
+    const started = this.#options.clock.now();
+    try {
+      const result = await call();
+      this.#observer.enclaveRequest(operation, 'ok', (this.#options.clock.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      this.#observer.enclaveRequest(
+        operation,
+        requestOutcome(error),
+        (this.#options.clock.now() - started) / 1000,
+      );
+      throw error;
+    }
   }
 
   /**
@@ -266,20 +333,27 @@ export class EnclaveClient {
       },
       input.signer,
     );
-    return this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect');
+    await this.#ensureAttested(); // timed on its own, as 'attest'
+    return this.#observed('elect', async () =>
+      this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect'),
+    );
   }
 
   async renew(action: LeaseAction): Promise<LeaseAnswer> {
     await this.#ensureAttested();
-    const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
-    return this.#verified(token, '/v1/renew');
+    return this.#observed('renew', async () => {
+      const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
+      return this.#verified(token, '/v1/renew');
+    });
   }
 
   /** Give up the lease; the enclave elects a successor from its own candidates. Null when nobody is left. */
   async resign(action: LeaseAction): Promise<LeaseAnswer | null> {
     await this.#ensureAttested();
-    const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
-    return token === null ? null : this.#verified(token, '/v1/resign');
+    return this.#observed('resign', async () => {
+      const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
+      return token === null ? null : this.#verified(token, '/v1/resign');
+    });
   }
 
   #freshness(): { ts: number; nonce: string } {
@@ -306,7 +380,7 @@ export class EnclaveClient {
       throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} answered without a certificate`);
     }
     if (reply.certificate === null) return null;
-    const candidates = Array.isArray(reply.candidates) ? (reply.candidates as MemberEntry[]) : null;
+    const candidates = Array.isArray(reply.candidates) ? (reply.candidates as MemberIdentity[]) : null;
     return { token: reply.certificate, candidates };
   }
 

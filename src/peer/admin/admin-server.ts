@@ -1,8 +1,8 @@
-// Peer admin HTTP (TCP): GET /status (JSON), /metrics (Prometheus text),
+// Peer admin HTTP (TCP): GET /status (JSON), /metrics (Prometheus text, prom-client),
 // /healthz (the process serves), /readyz (every readiness check passes).
 // Readiness is a list of named checks, so later layers (a verified leader
 // certificate) add theirs without touching this file.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReadinessCheck {
@@ -10,12 +10,16 @@ export interface ReadinessCheck {
   check(): { ready: boolean; detail?: string };
 }
 
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
 export interface AdminServerOptions {
   host: string;
   port: number;
   status(): unknown;
-  metrics(ready: boolean): string;
+  metrics: { contentType: string; render(): Promise<string> };
   readiness: ReadinessCheck[];
+  /** More GET endpoints by exact path (the leader API). */
+  routes?: Record<string, RouteHandler>;
 }
 
 export interface StartedAdminServer {
@@ -39,6 +43,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Sta
       return;
     }
     try {
+      const route = options.routes?.[path ?? ''];
+      if (route) {
+        route(req, res, new URL(req.url ?? '/', 'http://admin'));
+        return;
+      }
       switch (path) {
         case '/healthz':
           res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -56,9 +65,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Sta
             .end(`${JSON.stringify(options.status())}\n`);
           return;
         case '/metrics':
-          res
-            .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-            .end(options.metrics(evaluateReadiness(options.readiness).ready));
+          options.metrics.render().then(
+            (text) => res.writeHead(200, { 'content-type': options.metrics.contentType }).end(text),
+            (error: unknown) =>
+              res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
+          );
           return;
         default:
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -58,7 +58,7 @@ export class PeerAdmission {
             onError: (error, retryInMs) =>
               log.warn({
                 event: 'admission.failed',
-                code: (error as { code?: string }).code ?? 'E_ADMISSION',
+                code: (error as { code?: string }).code ?? 'E_ENCLAVE_REQUEST',
                 error: error.message,
                 retryInMs,
               }),

@@ -15,7 +15,7 @@ export interface SeedTarget {
 /** Resolve a host name to IPv4 addresses (all of them). */
 export type Lookup = (host: string) => Promise<string[]>;
 
-export const dnsLookup: Lookup = async (host) =>
+const dnsLookup: Lookup = async (host) =>
   (await lookup(host, { all: true, family: 4 })).map((a) => a.address);
 
 const SEED = /^([A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/;

@@ -1,13 +1,14 @@
 // The election settings of `enclave-elect peer`, in the same form as the
-// membership settings (src/peer/config.ts): flag, environment variable,
-// default with its reason, validation naming the option. Without
+// membership settings (src/peer/config.ts) and resolved by the same
+// ../settings.ts: flag, environment variable, default with its reason,
+// validation naming the option. Without
 // --enclave-url a peer runs membership only.
 import { readFileSync } from 'node:fs';
 import { type Certificate, certificateFromPem } from '../../crypto/x509.ts';
 import { resolvePinnedChecksum } from '../../enclave/client/pinned-checksum.ts';
 import { loadJoinSecret } from '../../enclave/join-secret.ts';
 import { ConfigError } from '../../errors.ts';
-import { integer, optionName, type Setting } from '../config.ts';
+import { integer, optionName, resolveSettings, type Setting } from '../settings.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from './timing.ts';
 
 function httpUrl(raw: string, option: string): string {
@@ -113,9 +114,6 @@ export const ELECTION_SETTINGS = {
   },
 } satisfies Record<string, Setting<unknown>>;
 
-type Settings = typeof ELECTION_SETTINGS;
-type RawElectionConfig = { [K in keyof Settings]: Settings[K]['default'] };
-
 export interface ElectionConfig {
   enclaveUrl: string;
   root: Certificate;
@@ -135,13 +133,7 @@ export function resolveElectionConfig(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): ElectionConfig | null {
-  const raw: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(ELECTION_SETTINGS) as [string, Setting<unknown>][]) {
-    const flag = flags[setting.flag];
-    const value = flag !== undefined ? String(flag) : env[setting.env];
-    raw[key] = value === undefined ? setting.default : setting.parse(value, optionName(setting));
-  }
-  const c = raw as RawElectionConfig;
+  const c = resolveSettings(ELECTION_SETTINGS, flags, env);
   if (c.enclaveUrl === '') return null;
   if (c.pkiRoot === '') {
     throw new ConfigError(

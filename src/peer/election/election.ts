@@ -182,7 +182,11 @@ export class Election {
     const effects: ElectionEffect[] = [];
     const newEpoch = current === null || cert.claims.epoch > current.claims.epoch;
     if (this.#actingUntil !== null && (newEpoch || cert.claims.leader.name !== this.#self.name)) {
-      effects.push(this.#release('superseded', this.#clock.wallNow()));
+      // A leader frozen past its window (paused, starved) may read the newer
+      // certificate before its own timer fires: it stopped because the window
+      // ended, not because it was superseded while acting.
+      const ended = this.#clock.now() >= this.#actingUntil;
+      effects.push(this.#release(ended ? 'expired' : 'superseded', this.#clock.wallNow()));
     }
     this.#certificate = cert;
     if (newEpoch) {
@@ -423,7 +427,7 @@ export class Election {
 }
 
 /** Order by (epoch, seq): positive when a is newer. */
-export function compareCertificates(a: LeaderCertificate, b: LeaderCertificate): number {
+function compareCertificates(a: LeaderCertificate, b: LeaderCertificate): number {
   return a.claims.epoch !== b.claims.epoch ? a.claims.epoch - b.claims.epoch : a.claims.seq - b.claims.seq;
 }
 

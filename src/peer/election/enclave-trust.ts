@@ -5,6 +5,7 @@
 import type { AttestedEnclave } from '../../crypto/attestation.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { EnclaveClient } from '../../enclave/client/enclave-client.ts';
+import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 
 export interface EnclaveStatus {
@@ -16,7 +17,7 @@ export interface EnclaveStatus {
 }
 
 /** Verification errors that mean the enclave itself failed attestation. */
-const ATTESTATION_FAILURES = new Set(['E_ENCLAVE_UNTRUSTED', 'E_ATTESTATION_INVALID']);
+const ATTESTATION_FAILURES = new Set<ErrorCode>(['E_ENCLAVE_UNTRUSTED', 'E_ATTESTATION_INVALID']);
 
 export class EnclaveTrust {
   readonly #client: EnclaveClient;

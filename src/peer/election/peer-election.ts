@@ -8,10 +8,12 @@ import { type KeyObject, randomInt } from 'node:crypto';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
-import { EnclaveClient } from '../../enclave/client/enclave-client.ts';
+import { EnclaveClient, type EnclaveClientObserver } from '../../enclave/client/enclave-client.ts';
+import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { seededRandom } from '../../random/seeded-random.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
+import { encodeFencingToken } from '../../token/fencing-token.ts';
 import type { ReadinessCheck } from '../admin/admin-server.ts';
 import type { MembershipNode } from '../membership-node.ts';
 import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
@@ -48,10 +50,22 @@ export interface PeerElectionOptions {
   fetch?: typeof fetch;
   /** How often the core is ticked. Default 50 ms. */
   tickMs?: number;
-  /** An enclave client to share (the peer's admission uses the same attestation); default: its own. */
+  /** Told of enclave requests, verifications and leadership changes (metrics, leader API, --exec). */
+  observer?: ElectionObserver;
+  /**
+   * An enclave client to share (the peer's admission uses the same attestation);
+   * default: its own. A shared client carries its own observer.
+   */
   client?: EnclaveClient;
   /** Adopt only certificates naming a member admitted with that key (the admission book); absent: no admission. */
   admitted?: (name: string, key: string) => boolean;
+}
+
+export interface ElectionObserver extends EnclaveClientObserver {
+  /** This peer started or stopped acting as leader (with the release reason). */
+  leadershipChanged(event: 'acquired' | 'released', reason?: string): void;
+  /** The election did something (adopted or requested a certificate, changed its role): look again. */
+  electionChanged(): void;
 }
 
 export interface LeaderStatus {
@@ -77,7 +91,7 @@ interface Failure {
 function asFailure(error: unknown): Failure {
   const e = error as { code?: unknown; message?: unknown };
   return {
-    code: typeof e?.code === 'string' ? e.code : 'E_ENCLAVE_REQUEST',
+    code: typeof e?.code === 'string' ? e.code : ('E_ENCLAVE_REQUEST' satisfies ErrorCode),
     message: typeof e?.message === 'string' ? e.message : String(error),
   };
 }
@@ -112,6 +126,7 @@ export class PeerElection {
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
         ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
         ...(options.minKeyBits === undefined ? {} : { minKeyBits: options.minKeyBits }),
+        ...(options.observer === undefined ? {} : { observer: options.observer }),
       });
     this.#trust = new EnclaveTrust(this.#client, options.enclaveUrl, options.pinnedChecksum, options.logger);
     this.election = new Election({
@@ -181,6 +196,19 @@ export class PeerElection {
       isLeader,
       enclave: this.#trust.status(),
     };
+  }
+
+  /**
+   * This peer's fencing token (docs/protocol/token.md) while it acts as leader:
+   * its certificate and the attestation that vouched for the signing key.
+   */
+  token(): string | null {
+    const { certificate, isLeader } = this.election.status();
+    if (!isLeader || certificate === null) return null;
+    const attestation = this.#client.attestationFor(certificate.claims.kid);
+    return attestation === undefined
+      ? null
+      : encodeFencingToken({ certificate: certificate.compact, attestation });
   }
 
   /** Certificates from gossip dropped before verification, by reason; plus verification failures. */
@@ -260,10 +288,16 @@ export class PeerElection {
   }
 
   #run(effects: ElectionEffect[]): void {
+    if (effects.length > 0) queueMicrotask(() => this.#o.observer?.electionChanged());
     for (const effect of effects) {
       switch (effect.type) {
         case 'log':
           this.#o.logger[effect.level]({ event: effect.event, ...effect.fields });
+          if (effect.event === 'leader.acquired') this.#o.observer?.leadershipChanged('acquired');
+          else if (effect.event === 'leader.released') {
+            const reason = effect.fields.reason;
+            this.#o.observer?.leadershipChanged('released', typeof reason === 'string' ? reason : undefined);
+          }
           break;
         case 'broadcast':
           this.#broadcast(effect);

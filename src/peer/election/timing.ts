@@ -1,6 +1,5 @@
 // Election timing: the defaults with their reasons, and the pure arithmetic of
 // lease windows, so the rules can be table-tested without a clock.
-import { ConfigError } from '../../errors.ts';
 import type { Random } from '../../random/seeded-random.ts';
 
 export interface ElectionTiming {
@@ -45,17 +44,6 @@ export const DEFAULT_ELECTION_TIMING: ElectionTiming = {
  * ~1.1 KB broadcasts (each returning member still gets it directly).
  */
 export const REOFFER_INTERVAL_MS = 1000;
-
-export function validateTiming(timing: ElectionTiming): ElectionTiming {
-  for (const [key, value] of Object.entries(timing)) {
-    if (!Number.isFinite(value) || value < 0)
-      throw new ConfigError(key, `must be a non-negative number, got ${value}`);
-  }
-  if (timing.minBackoffMs > timing.maxBackoffMs) {
-    throw new ConfigError('minBackoffMs', 'must not exceed maxBackoffMs');
-  }
-  return timing;
-}
 
 /** Length of the lease the enclave granted, from the certificate's own times. */
 export function leaseLengthMs(issuedAt: number, leaseEndsAt: number): number {

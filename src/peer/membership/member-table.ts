@@ -7,9 +7,9 @@
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type {
   GossipMessage,
-  MemberEntry,
   MemberRecord,
   MemberState,
+  MemberSyncEntry,
 } from '../../protocol/gossip-messages.ts';
 
 import { type Random, randomInt } from '../../random/seeded-random.ts';
@@ -209,7 +209,7 @@ export class MemberTable {
     this.ctx.onEcho(`member:${name}`, `${type}:${incarnation}`);
   }
 
-  entry(member: Member): MemberEntry {
+  entry(member: Member): MemberSyncEntry {
     return { state: member.state, ...member.record };
   }
 

@@ -106,10 +106,6 @@ export class Membership {
     return this.awareness.score;
   }
 
-  get pendingBroadcasts(): number {
-    return this.outbox.pending;
-  }
-
   members(): MemberView[] {
     return this.table.all().map((m) => this.view(m));
   }

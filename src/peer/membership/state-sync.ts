@@ -11,7 +11,7 @@
 // hold differently, nothing when views agree. Only Serf's reconnect to a dead
 // member pushes our whole table (it must hear what we think of it to refute).
 import {
-  encodeMemberEntry,
+  encodeMemberSyncEntry,
   encodeMessage,
   encodePushPull,
   MESSAGE_OVERHEAD,
@@ -300,7 +300,7 @@ export class StateSync {
 
   /** The entry's encoded bytes, for a push or an answer (cached until the member changes). */
   private bytes(m: Member): Uint8Array {
-    m.entryBytes ??= encodeMemberEntry(this.ctx.table.entry(m));
+    m.entryBytes ??= encodeMemberSyncEntry(this.ctx.table.entry(m));
     return m.entryBytes;
   }
 

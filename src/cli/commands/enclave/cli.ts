@@ -2,7 +2,7 @@
 // print the function checksum (the "deploy output" peers pin). Every flag has
 // an environment variable; precedence is flag, then environment, then default.
 import type { Argv, CommandModule } from 'yargs';
-import { POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
+import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
 import { ADMISSION_DEFAULTS } from '../../../enclave/admission-service.ts';
 import { createLogger } from '../../../log/logger.ts';
 import { runEnclave, validateEnclaveOptions } from './enclave.ts';
@@ -73,7 +73,7 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
     })
     .option('policy', {
       choices: POLICIES,
-      default: (env.ENCLAVE_POLICY ?? 'vrf') as Policy,
+      default: (env.ENCLAVE_POLICY ?? DEFAULT_POLICY) as Policy,
       describe: 'Leader-choice policy [$ENCLAVE_POLICY]',
     })
     .option('lease-ms', {

@@ -6,8 +6,8 @@ import { ConfigError, UsageError } from '../../../errors.ts';
 import type { Logger } from '../../../log/logger.ts';
 
 const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-export const MIN_LEASE_MS = 100;
-export const MAX_LEASE_MS = 600_000;
+const MIN_LEASE_MS = 100;
+const MAX_LEASE_MS = 600_000;
 
 export interface EnclaveArgs {
   pki: string;

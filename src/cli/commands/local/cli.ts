@@ -1,7 +1,7 @@
 // `enclave-elect local --peers N`: the whole system as processes on 127.0.0.1,
 // no Docker needed; a live status table until Ctrl-C.
 import type { CommandModule } from 'yargs';
-import { POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
+import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
 import { UsageError } from '../../../errors.ts';
 import { runLocal } from './local.ts';
 
@@ -15,7 +15,7 @@ export interface LocalOptions {
   json: boolean;
 }
 
-export const MAX_LOCAL_PEERS = 64;
+const MAX_LOCAL_PEERS = 64;
 
 export const localCommand: CommandModule<object, LocalOptions> = {
   command: 'local',
@@ -23,7 +23,7 @@ export const localCommand: CommandModule<object, LocalOptions> = {
   builder: (y) =>
     y
       .option('peers', { type: 'number', default: 5, describe: `Number of peers (1-${MAX_LOCAL_PEERS})` })
-      .option('policy', { choices: POLICIES, default: 'vrf' as Policy, describe: 'Leader-choice policy' })
+      .option('policy', { choices: POLICIES, default: DEFAULT_POLICY, describe: 'Leader-choice policy' })
       .option('lease-ms', { type: 'number', default: 2000, describe: 'Lease length in milliseconds' })
       .option('dir', {
         type: 'string',

@@ -1,13 +1,15 @@
 // `enclave-elect peer`: run one cluster member (the container entrypoint).
-// Every setting is a flag and an environment variable (src/peer/config.ts);
+// Every setting is a flag and an environment variable (src/peer/config.ts,
+// src/peer/election/election-config.ts, resolved by src/peer/settings.ts);
 // SIGTERM/SIGINT leave the cluster gracefully and exit well under a second.
 
 import { hostname } from 'node:os';
 import type { CommandModule } from 'yargs';
 import { createLogger } from '../../../log/logger.ts';
-import { optionName, PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
+import { PEER_SETTINGS, resolvePeerConfig } from '../../../peer/config.ts';
 import { containerName, looksLikeContainerId } from '../../../peer/default-name.ts';
 import { ELECTION_SETTINGS, resolveElectionConfig } from '../../../peer/election/election-config.ts';
+import { describeSetting, optionName } from '../../../peer/settings.ts';
 import { chooseAdvertiseAddress, startPeer } from '../../../peer/start-peer.ts';
 
 export type PeerOptions = Record<string, string | string[] | undefined>;
@@ -18,14 +20,9 @@ export const peerCommand: CommandModule<object, PeerOptions> = {
   builder: (y) => {
     let parser = y;
     for (const setting of [...Object.values(PEER_SETTINGS), ...Object.values(ELECTION_SETTINGS)]) {
-      const fallback = Array.isArray(setting.default)
-        ? setting.default.length === 0
-          ? 'none'
-          : String(setting.default)
-        : String(setting.default) || 'auto';
       parser = parser.option(setting.flag, {
         type: 'string',
-        describe: `${setting.describe} [env ${setting.env}; default ${setting.flag === 'gossip-key' ? 'none' : fallback}: ${setting.reason}]`,
+        describe: describeSetting(setting),
         requiresArg: true,
       });
     }

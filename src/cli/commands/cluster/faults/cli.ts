@@ -1,11 +1,20 @@
 // `enclave-elect cluster stop|kill|pause|unpause|restart|start TARGET`: one
 // container fault. TARGET is a peer name, a container name, `enclave`,
-// `leader`, or `random` (with --seed to replay a pick).
+// `leader`, or `random` (with --seed to replay a pick). kill, stop, pause and
+// unpause also act on a swarm stack's task on any node (`--swarm STACK`).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../../errors.ts';
 import { applyFault, describeFault, type FaultName } from '../../../../orchestrator/faults.ts';
 import { selectorFlag } from '../../../../orchestrator/labels.ts';
 import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
+import {
+  applySwarmFault,
+  SWARM_FAULTS,
+  type SwarmFaultName,
+  type SwarmFaultRequest,
+} from '../../../../orchestrator/swarm-faults.ts';
+import { isValidStackName } from '../../../../orchestrator/swarm-tasks.ts';
 import {
   dockerClient,
   durationOption,
@@ -26,7 +35,11 @@ export interface FaultOptions extends SelectorOptions, JsonOption {
   signal?: string;
   for?: string;
   grace?: number;
+  swarm?: string;
 }
+
+const onSwarm = (fault: FaultName): fault is SwarmFaultName =>
+  (SWARM_FAULTS as readonly string[]).includes(fault);
 
 const PAST: Record<FaultName, string> = {
   stop: 'stopped',
@@ -63,6 +76,13 @@ export function faultCommand(fault: FaultName): CommandModule<object, FaultOptio
       if (fault === 'pause') {
         built = built.option('for', { type: 'string', describe: 'Unpause after this long (10s, 500ms, 2m)' });
       }
+      if (onSwarm(fault)) {
+        built = built.option('swarm', {
+          type: 'string',
+          describe:
+            "A task of this swarm stack instead (DOCKER_HOST names a manager): a one-shot job on the task's node makes the engine call",
+        });
+      }
       if (fault === 'stop' || fault === 'restart') {
         built = built.option('grace', {
           type: 'number',
@@ -80,6 +100,10 @@ export function faultCommand(fault: FaultName): CommandModule<object, FaultOptio
         throw new UsageError('--grace must be a whole number of seconds');
       }
       const pauseForMs = args.for === undefined ? undefined : durationOption(args.for, '--for', 0);
+      if (args.swarm !== undefined && onSwarm(fault)) {
+        await swarmFault(fault, args, pauseForMs);
+        return;
+      }
       const docker = await dockerClient();
       const { signal, dispose } = interruptSignal();
       try {
@@ -109,4 +133,42 @@ export function faultCommand(fault: FaultName): CommandModule<object, FaultOptio
       }
     },
   };
+}
+
+async function swarmFault(
+  fault: SwarmFaultName,
+  args: FaultOptions,
+  pauseForMs: number | undefined,
+): Promise<void> {
+  const stack = args.swarm!;
+  if (args.name !== undefined || args.project !== undefined) {
+    throw new UsageError('--swarm selects a stack; it does not combine with --name or --project');
+  }
+  if (!isValidStackName(stack)) throw new UsageError(`--swarm '${stack}' is not a stack name`);
+  const docker = await dockerClient();
+  const request: SwarmFaultRequest = {
+    fault,
+    target: args.target,
+    ...(args.seed === undefined ? {} : { seed: args.seed }),
+    ...(args.signal === undefined ? {} : { signal: args.signal }),
+    ...(args.grace === undefined ? {} : { graceSeconds: args.grace }),
+  };
+  const result = await applySwarmFault(docker, stack, request, { progress });
+  if (pauseForMs !== undefined) {
+    // The same task, by its task name, even if the leader has changed meanwhile.
+    const { signal, dispose } = interruptSignal();
+    await sleep(pauseForMs, undefined, { signal }).catch(() => undefined);
+    dispose();
+    await applySwarmFault(
+      docker,
+      stack,
+      { fault: 'unpause', target: result.task.split('@')[0]! },
+      { progress },
+    );
+  }
+  if (args.json) printJson(result);
+  else {
+    const verb = pauseForMs !== undefined ? 'paused and unpaused' : PAST[fault];
+    print(`${verb} ${result.name} (task ${result.task}, ${result.how}) at ${result.at}`);
+  }
 }

@@ -1,8 +1,8 @@
 // `enclave-elect cluster up`: a new cluster from the project image, waited on
 // until every peer names the same verified leader.
 import type { CommandModule } from 'yargs';
+import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../../crypto/leader-certificate.ts';
 import { UsageError } from '../../../../errors.ts';
-import { POLICIES, type PolicyName } from '../../../../orchestrator/cluster-commands.ts';
 import { MAX_PEERS, upCluster } from '../../../../orchestrator/cluster-up.ts';
 import { DEFAULT_IMAGE } from '../../../../orchestrator/project-image.ts';
 import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
@@ -54,7 +54,7 @@ export const upCommand: CommandModule<object, UpOptions> = {
       .option('policy', {
         type: 'string',
         choices: [...POLICIES],
-        default: 'vrf',
+        default: DEFAULT_POLICY,
         describe: 'Leader-choice policy of the enclave',
       })
       .option('lease-ms', {
@@ -88,7 +88,7 @@ export const upCommand: CommandModule<object, UpOptions> = {
       {
         cluster: selector.name,
         image: args.image,
-        policy: args.policy as PolicyName,
+        policy: args.policy as Policy,
         leaseMs,
         extraLabels: labels,
         peers,
