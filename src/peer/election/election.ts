@@ -107,15 +107,7 @@ export class Election {
     const leaseLive = cert !== null && wallNow < cert.claims.lease_end;
 
     if (namesMe && leaseLive && this.#refresh) {
-      effects.push(
-        this.#request({
-          type: 'elect',
-          sentAt: now,
-          members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert.claims.epoch,
-          waitMs: 0,
-        }),
-      );
+      effects.push(this.#elect(now, view, cert.claims.epoch, 0));
       return effects;
     }
     if (namesMe && leaseLive && (this.#actingUntil === null || now >= this.#nextRenewAt)) {
@@ -129,15 +121,7 @@ export class Election {
     this.#nextCandidacyAt ??= now + candidacyRefreshMs(view.members.length, this.#self.name);
     if (leaseLive && view.joined && now >= this.#nextCandidacyAt && wallNow < this.#askAt(cert, view)) {
       // Stand: the enclave counts only members whose own signed request it received recently.
-      effects.push(
-        this.#request({
-          type: 'elect',
-          sentAt: now,
-          members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert.claims.epoch,
-          waitMs: 0,
-        }),
-      );
+      effects.push(this.#elect(now, view, cert.claims.epoch, 0));
       effects.push(this.#log('info', 'election.candidacy', { knownEpoch: cert.claims.epoch }));
       return effects;
     }
@@ -148,15 +132,7 @@ export class Election {
         cert === null
           ? 0
           : Math.min(this.#timing.maxWaitMs, Math.max(0, cert.claims.lease_end - wallNow) + 50);
-      effects.push(
-        this.#request({
-          type: 'elect',
-          sentAt: now,
-          members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert?.claims.epoch ?? 0,
-          waitMs,
-        }),
-      );
+      effects.push(this.#elect(now, view, cert?.claims.epoch ?? 0, waitMs));
       effects.push(this.#log('info', 'election.requested', { knownEpoch: cert?.claims.epoch ?? 0, waitMs }));
     }
     return effects;
@@ -280,13 +256,7 @@ export class Election {
     if (epoch <= current || this.#pending !== null || this.#resigned || !view.joined) return [];
     if (this.#clock.now() < this.#notBefore) return [];
     return [
-      this.#request({
-        type: 'elect',
-        sentAt: this.#clock.now(),
-        members: sortedMembers(view.members, this.#self),
-        knownEpoch: current,
-        waitMs: 0,
-      }),
+      this.#elect(this.#clock.now(), view, current, 0),
       this.#log('info', 'election.requested', {
         knownEpoch: current,
         waitMs: 0,
@@ -401,6 +371,17 @@ export class Election {
         ? designatedAskers(this.#memberNames, leader, cert.claims.epoch, this.#timing.askers)
         : [];
     return { type: 'broadcast', certificate: cert, renewalOf, probeFirst };
+  }
+
+  /** An elect request (a candidacy at the enclave) from this peer's current view. */
+  #elect(sentAt: number, view: MembershipView, knownEpoch: number, waitMs: number): ElectionEffect {
+    return this.#request({
+      type: 'elect',
+      sentAt,
+      members: sortedMembers(view.members, this.#self),
+      knownEpoch,
+      waitMs,
+    });
   }
 
   #request(effect: Extract<ElectionEffect, { type: 'elect' | 'renew' | 'resign' }>): ElectionEffect {
