@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import type { StartedTestContainer } from 'testcontainers';
 import type { PeerStatus } from '../src/orchestrator/peer-status.ts';
-import { docker, newRunId, sweep, testLabels } from './support/docker.ts';
+import { docker, newRunId, sweep } from './support/docker.ts';
 import { AGREEMENT_MS, ElectionCluster, until } from './support/election-cluster.ts';
-import { PROJECT_ROOT, TEST_IMAGE } from './support/image.ts';
+import { PROJECT_ROOT } from './support/image.ts';
+import { startOutsider } from './support/outsider.ts';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
@@ -159,20 +160,7 @@ describe('forged certificates and malformed datagrams from another container', {
 
   before(async () => {
     cluster = await ElectionCluster.start({ runId, suffix: 'gossip', peers: PEERS });
-    sender = await new GenericContainer(TEST_IMAGE)
-      .withEntrypoint(['node', '-e', 'setInterval(() => {}, 1 << 30)'])
-      // Not a peer: the image's healthcheck (a peer's /healthz) does not apply.
-      .withHealthCheck({ test: ['CMD', 'true'], interval: 1000, startPeriod: 1000 })
-      .withWaitStrategy(Wait.forHealthCheck())
-      .withLabels(testLabels(runId))
-      .withNetworkMode(cluster.network.name)
-      .withCopyFilesToContainer(
-        ['forge-certificates.ts', 'fuzz-datagrams.ts'].map((file) => ({
-          source: join(PROJECT_ROOT, 'integration-tests/support', file),
-          target: `/app/integration-tests/support/${file}`,
-        })),
-      )
-      .start();
+    sender = await startOutsider(runId, cluster.network.name, ['forge-certificates.ts', 'fuzz-datagrams.ts']);
   });
 
   after(async () => {

@@ -27,7 +27,7 @@ const below = (n: number) => Math.floor(random.next() * n);
 const randomBytes = (n: number) => Uint8Array.from({ length: n }, () => below(256));
 const pick = <T>(items: readonly T[]): T => items[below(items.length)]!;
 
-const name = () => pick(['peer-1', 'peer-2', 'fuzz', 'a'.repeat(64), 'x.y_z-0']);
+const name = () => pick(['peer-1', 'peer-2', 'fuzz', 'a'.repeat(63), 'x.y_z-0']);
 const address = () => `10.${below(256)}.${below(256)}.${1 + below(254)}:${1 + below(65535)}`;
 const record = () => ({
   name: name(),

@@ -1,9 +1,10 @@
 // HTTP shell of the mock enclave: routing, body limits, JSON, coded errors,
 // one log line per request. All rules live in EnclaveService.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NONCE_PATTERN } from '../crypto/attestation.ts';
 import { EnclaveElectError } from '../errors.ts';
+import { createLimitedServer, HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../http/http-limits.ts';
 import type { Logger } from '../log/logger.ts';
 import type { EnclaveService } from './enclave-service.ts';
 import { MAX_BODY_BYTES, RequestError } from './requests.ts';
@@ -12,11 +13,27 @@ export interface EnclaveServerOptions {
   host?: string;
   port?: number;
   logger: Logger;
+  /** Timeouts and the connection cap; ENCLAVE_HTTP_LIMITS unless given. */
+  limits?: HttpLimits;
 }
+
+/**
+ * The enclave's defaults. Its connection cap is higher than a peer's admin
+ * port: at a lease's end every peer without a lease asks at once, and the
+ * enclave holds those requests until the lease ends.
+ */
+export const ENCLAVE_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: HTTP_LIMIT_DEFAULTS.headersTimeoutMs.value,
+  requestTimeoutMs: HTTP_LIMIT_DEFAULTS.requestTimeoutMs.value,
+  idleTimeoutMs: HTTP_LIMIT_DEFAULTS.idleTimeoutMs.value,
+  maxConnections: 1024,
+};
 
 export interface StartedEnclaveServer extends AsyncDisposable {
   url: string;
   port: number;
+  /** Connections closed at once because the cap was reached. */
+  readonly refusedConnections: number;
   service: EnclaveService;
   close(): Promise<void>;
 }
@@ -147,7 +164,7 @@ export async function startEnclaveServer(
   options: EnclaveServerOptions,
 ): Promise<StartedEnclaveServer> {
   const log = options.logger;
-  const server = createServer((req, res) => {
+  const limited = createLimitedServer(options.limits ?? ENCLAVE_HTTP_LIMITS, (req, res) => {
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0]!;
     route(service, req, res, path)
@@ -183,9 +200,7 @@ export async function startEnclaveServer(
         });
       });
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  const server = limited.server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8000, options.host ?? '0.0.0.0', () => resolve());
@@ -204,5 +219,14 @@ export async function startEnclaveServer(
     checksum: service.checksum,
     kid: service.kid,
   });
-  return { url: `http://${host}:${port}`, port, service, close, [Symbol.asyncDispose]: close };
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    service,
+    get refusedConnections() {
+      return limited.refusedConnections;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

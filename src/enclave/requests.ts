@@ -4,13 +4,15 @@
 // nothing is changed. Schemas: docs/protocol/enclave.md.
 import { decodeBase64url } from '../crypto/base64url.ts';
 import { EnclaveElectError, type ErrorCode } from '../errors.ts';
+import { MEMBER_NAME_PATTERN, MEMBER_NAME_RULE } from '../protocol/member-name.ts';
 import type { ElectRequestFields, LeaseRequestFields } from './lease-signature.ts';
 
 export const MAX_MEMBERS = 1024;
 export const MAX_BODY_BYTES = 256 * 1024;
 /** known_epoch bound: leaves room for epochs to grow and stay safe integers. */
 export const MAX_KNOWN_EPOCH = 2 ** 48;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
+// The same rule as gossip's: a name a peer can hold, the enclave accepts.
+const NAME = MEMBER_NAME_PATTERN;
 const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export class RequestError extends EnclaveElectError {
@@ -67,7 +69,7 @@ function text(body: Body, field: string, pattern: RegExp, hint: string): string 
   return value;
 }
 
-const NAME_HINT = '1-63 characters of [A-Za-z0-9._:-], starting alphanumeric';
+const NAME_HINT = MEMBER_NAME_RULE;
 
 export function isEd25519Key(key: string): boolean {
   return decodeBase64url(key)?.length === 32;

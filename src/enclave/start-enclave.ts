@@ -2,6 +2,7 @@
 // bundle, sealed state store, service, HTTP server. Used by the CLI, tests
 // and the benchmark alike.
 import type { Policy } from '../crypto/leader-certificate.ts';
+import type { HttpLimits } from '../http/http-limits.ts';
 import type { Logger } from '../log/logger.ts';
 
 import { type Clock, systemClock } from '../time/clock.ts';
@@ -24,6 +25,8 @@ export interface EnclaveSettings {
   functionPath?: string;
   host?: string;
   port?: number;
+  /** Timeouts and connection cap of the HTTP server (ENCLAVE_HTTP_LIMITS unless given). */
+  httpLimits?: HttpLimits;
   logger: Logger;
   clock?: Clock;
   /** Test-only: enclave key size below 2048 bits. */
@@ -74,5 +77,6 @@ export async function startEnclave(settings: EnclaveSettings): Promise<StartedEn
     logger,
     ...(settings.host === undefined ? {} : { host: settings.host }),
     ...(settings.port === undefined ? {} : { port: settings.port }),
+    ...(settings.httpLimits === undefined ? {} : { limits: settings.httpLimits }),
   });
 }

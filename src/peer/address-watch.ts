@@ -27,6 +27,20 @@ function firstExternal(interfaces: ReturnType<ListInterfaces>): string | undefin
 }
 
 /**
+ * Whether "ip:port" reaches this peer: its gossip port (from `own`, the
+ * transport's "ip:port") on any of its interfaces. A peer on several networks
+ * is sent to at any of them.
+ */
+export function isInterfaceAddress(address: string, own: string, list: ListInterfaces): boolean {
+  const colon = address.lastIndexOf(':');
+  if (address.slice(colon) !== own.slice(own.lastIndexOf(':'))) return false;
+  const ip = address.slice(0, colon);
+  return Object.values(list()).some((entries) =>
+    (entries ?? []).some((entry) => entry.family === 'IPv4' && entry.address === ip),
+  );
+}
+
+/**
  * The address to advertise instead of `current`, or undefined to keep it:
  * keep it while an external interface still holds it, and while no other one
  * exists (a container between networks has none for a moment). A peer that

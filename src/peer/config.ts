@@ -4,9 +4,16 @@
 // a bad value is a ConfigError naming the option, exit 2).
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.ts';
+import {
+  HTTP_LIMIT_BOUNDS,
+  HTTP_LIMIT_DEFAULTS,
+  type HttpLimits,
+  httpLimitsProblem,
+} from '../http/http-limits.ts';
 import { parseAddress } from '../protocol/gossip-codec.ts';
 import { parseGossipKey } from '../protocol/gossip-keyring.ts';
-import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
+import { isMemberName, MEMBER_NAME_RULE, memberNameFrom } from '../protocol/member-name.ts';
+import { DEFAULT_REPLAY_WINDOW_MS } from '../protocol/replay-window.ts';
 import type { MembershipConfig } from './membership/types.ts';
 import { integer, list, optionName, resolveSettings, type Setting, type SettingValues } from './settings.ts';
 
@@ -25,8 +32,8 @@ function ipv4OrEmpty(raw: string, option: string): string {
 }
 
 function peerName(raw: string, option: string): string {
-  if (NAME_PATTERN.test(raw)) return raw;
-  throw new ConfigError(option, `'${raw}' must be 1-64 characters of A-Z a-z 0-9 . _ -`);
+  if (isMemberName(raw)) return raw;
+  throw new ConfigError(option, `'${raw}' must be ${MEMBER_NAME_RULE}`);
 }
 
 function gossipKeys(raw: string, option: string): Buffer[] {
@@ -44,8 +51,8 @@ export const PEER_SETTINGS = {
     default: '',
     parse: peerName,
     reason:
-      'the hostname (it survives restarts of the same container); where that is a container id, as in a scaled compose service, the container name from Docker DNS',
-    describe: 'Member name (identity, with the key), unique in the cluster',
+      'the hostname (it survives restarts of the same container), made to fit the name rule; where that is a container id, as in a scaled compose service, the container name from Docker DNS',
+    describe: `Member name (identity, with the key), unique in the cluster: ${MEMBER_NAME_RULE}`,
   },
   bindAddress: {
     flag: 'bind-address',
@@ -88,6 +95,39 @@ export const PEER_SETTINGS = {
     reason: 'next to the gossip port; the image HEALTHCHECK asks 127.0.0.1:7947/healthz',
     describe: 'TCP port for /status, /metrics, /healthz, /readyz',
   },
+  adminHeadersTimeoutMs: {
+    flag: 'admin-headers-timeout-ms',
+    env: 'ADMIN_HEADERS_TIMEOUT_MS',
+    default: HTTP_LIMIT_DEFAULTS.headersTimeoutMs.value,
+    parse: integer(HTTP_LIMIT_BOUNDS.timeoutMs.min, HTTP_LIMIT_BOUNDS.timeoutMs.max),
+    reason: HTTP_LIMIT_DEFAULTS.headersTimeoutMs.reason,
+    describe: 'Admin HTTP: a request line and headers must arrive within this (then 408, closed)',
+  },
+  adminRequestTimeoutMs: {
+    flag: 'admin-request-timeout-ms',
+    env: 'ADMIN_REQUEST_TIMEOUT_MS',
+    default: HTTP_LIMIT_DEFAULTS.requestTimeoutMs.value,
+    parse: integer(HTTP_LIMIT_BOUNDS.timeoutMs.min, HTTP_LIMIT_BOUNDS.timeoutMs.max),
+    reason: HTTP_LIMIT_DEFAULTS.requestTimeoutMs.reason,
+    describe: 'Admin HTTP: a whole request, headers and body, must arrive within this',
+  },
+  adminIdleTimeoutMs: {
+    flag: 'admin-idle-timeout-ms',
+    env: 'ADMIN_IDLE_TIMEOUT_MS',
+    default: HTTP_LIMIT_DEFAULTS.idleTimeoutMs.value,
+    parse: integer(HTTP_LIMIT_BOUNDS.timeoutMs.min, HTTP_LIMIT_BOUNDS.timeoutMs.max),
+    reason: HTTP_LIMIT_DEFAULTS.idleTimeoutMs.reason,
+    describe: 'Admin HTTP: a kept-alive connection with no request is closed after this',
+  },
+  adminMaxConnections: {
+    flag: 'admin-max-connections',
+    env: 'ADMIN_MAX_CONNECTIONS',
+    default: 64,
+    parse: integer(HTTP_LIMIT_BOUNDS.maxConnections.min, HTTP_LIMIT_BOUNDS.maxConnections.max),
+    reason:
+      'the orchestrator, a healthcheck and a few scrapers or watchers need a handful; more is an attack',
+    describe: 'Admin HTTP: connections open at once; one more is closed when accepted',
+  },
   join: {
     flag: 'join',
     env: 'JOIN',
@@ -104,6 +144,16 @@ export const PEER_SETTINGS = {
     reason:
       'none: plaintext, as on a private Docker network; set one to keep outsiders from injecting rumours',
     describe: 'AES-256-GCM keys (base64 or hex, comma separated); the first encrypts, all decrypt',
+  },
+  gossipReplayWindowMs: {
+    flag: 'gossip-replay-window-ms',
+    env: 'GOSSIP_REPLAY_WINDOW_MS',
+    default: DEFAULT_REPLAY_WINDOW_MS,
+    parse: integer(1000, 3_600_000),
+    reason:
+      "wide enough for hosts whose clocks differ by tens of seconds; a sealed datagram's nonce is remembered this long, so a replay is refused",
+    describe:
+      'With --gossip-key: a sealed datagram is accepted only this close to our clock, once, and only at one of our addresses',
   },
   probeIntervalMs: {
     flag: 'probe-interval-ms',
@@ -224,6 +274,15 @@ export const PEER_SETTINGS = {
     reason: 'DESIGN.md §4: below a 1500-byte Ethernet MTU with IP/UDP headers and tunnels (overlay networks)',
     describe: 'Largest datagram sent; state sync is split to fit',
   },
+  maxMembers: {
+    flag: 'max-members',
+    env: 'MAX_MEMBERS',
+    default: 1024,
+    parse: integer(2, 1_000_000),
+    reason:
+      "the enclave's limit for one elect request; past it new members are refused (counted as table-full) after dead and left ones make room",
+    describe: 'Most members the table holds, this peer included',
+  },
   joinRetryMaxMs: {
     flag: 'join-retry-max-ms',
     env: 'JOIN_RETRY_MAX_MS',
@@ -283,8 +342,10 @@ export function resolvePeerConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): PeerConfig {
   const resolved = resolveSettings(PEER_SETTINGS, flags, env);
-  if (resolved.name === '')
-    resolved.name = peerName(hostname().split('.')[0] ?? '', optionName(PEER_SETTINGS.name));
+  // A hostname need not fit the name rule (64 characters, a leading '_'): derive one that does.
+  if (resolved.name === '') resolved.name = memberNameFrom(hostname().split('.')[0] ?? '');
+  const httpProblem = httpLimitsProblem(adminHttpLimits(resolved));
+  if (httpProblem) throw new ConfigError(optionName(PEER_SETTINGS.adminHeadersTimeoutMs), httpProblem);
   if (resolved.probeTimeoutMs >= resolved.probeIntervalMs) {
     throw new ConfigError(
       optionName(PEER_SETTINGS.probeTimeoutMs),
@@ -309,9 +370,20 @@ const MEMBERSHIP_KEYS = [
   'deadRetentionMs',
   'awarenessMax',
   'maxDatagramBytes',
+  'maxMembers',
 ] as const satisfies readonly (keyof MembershipConfig & keyof PeerConfig)[];
 
 /** The part of the peer's settings the SWIM core reads. */
 export function membershipConfig(config: PeerConfig): MembershipConfig {
   return Object.fromEntries(MEMBERSHIP_KEYS.map((key) => [key, config[key]])) as unknown as MembershipConfig;
+}
+
+/** The admin HTTP server's timeouts and connection cap. */
+export function adminHttpLimits(config: PeerConfig): HttpLimits {
+  return {
+    headersTimeoutMs: config.adminHeadersTimeoutMs,
+    requestTimeoutMs: config.adminRequestTimeoutMs,
+    idleTimeoutMs: config.adminIdleTimeoutMs,
+    maxConnections: config.adminMaxConnections,
+  };
 }

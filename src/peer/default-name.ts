@@ -4,9 +4,10 @@
 // (enclave-elect-peer-3.enclave-elect_cluster). Only when the hostname looks
 // like a container id do we ask; anywhere else the hostname stays the name.
 import { promises as dns } from 'node:dns';
-import { NAME_PATTERN } from '../protocol/gossip-messages.ts';
+import { memberNameFrom } from '../protocol/member-name.ts';
 
 const CONTAINER_ID = /^[0-9a-f]{12}$/;
+const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Docker's default hostname: the container's short id. */
 export const looksLikeContainerId = (hostname: string): boolean => CONTAINER_ID.test(hostname);
@@ -48,7 +49,9 @@ export async function containerName(
     }
     for (const fqdn of names) {
       const label = fqdn.split('.')[0] ?? '';
-      if (label !== hostname && NAME_PATTERN.test(label)) return label;
+      // Docker's names use the name rule's characters, but a long compose project
+      // makes one longer than 63: fit it to the rule rather than lose it.
+      if (label !== hostname && CONTAINER_NAME.test(label)) return memberNameFrom(label);
     }
     return undefined;
   }

@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import { createKeyring } from '../protocol/gossip-keyring.ts';
 import { seededRandom } from '../random/seeded-random.ts';
 import { systemClock } from '../time/clock.ts';
-import { AddressWatch, firstExternalIpv4 } from './address-watch.ts';
+import { AddressWatch, firstExternalIpv4, isInterfaceAddress } from './address-watch.ts';
 import {
   evaluateReadiness,
   type ReadinessCheck,
@@ -19,7 +19,7 @@ import {
 import { leaderApiRoutes } from './admin/leader-api.ts';
 import { PeerMetrics } from './admin/peer-metrics.ts';
 import { PeerAdmission } from './admission/peer-admission.ts';
-import { membershipConfig, type PeerConfig } from './config.ts';
+import { adminHttpLimits, membershipConfig, type PeerConfig } from './config.ts';
 import { type Lookup, parseSeeds, SeedDiscovery } from './discovery/seed-discovery.ts';
 import type { ElectionConfig } from './election/election-config.ts';
 import { PeerElection } from './election/peer-election.ts';
@@ -162,6 +162,8 @@ export async function startPeer(
     clock: systemClock,
     random: seededRandom(randomInt(2 ** 32)),
     keyring: config.gossipKeys.length > 0 ? createKeyring(config.gossipKeys) : undefined,
+    replayWindowMs: config.gossipReplayWindowMs,
+    isLocalAddress: (address) => isInterfaceAddress(address, transport.address, networkInterfaces),
   });
   node.on((event) => {
     if (event.event === 'admission.refused') admission?.unknownKey();
@@ -263,6 +265,7 @@ export async function startPeer(
     admin = await startAdminServer({
       host: config.adminAddress,
       port: config.adminPort,
+      limits: adminHttpLimits(config),
       readiness,
       metrics,
       routes: leaderApiRoutes({ source: leadership, watch: leadership.watch }),

@@ -9,9 +9,21 @@ export class TrafficCounters {
   /** Messages of kinds this version does not know (skipped, datagram kept). */
   unknownMessages = 0;
   readonly dropped = new Map<string, number>();
+  /** Well-formed messages that changed nothing, by reason (a full table, a reflection attempt). */
+  readonly ignored = new Map<string, number>();
+  /** Datagrams this peer chose not to send, by reason (to itself, over a budget). */
+  readonly withheld = new Map<string, number>();
 
   drop(reason: string): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+  }
+
+  ignore(reason: string): void {
+    this.ignored.set(reason, (this.ignored.get(reason) ?? 0) + 1);
+  }
+
+  withhold(reason: string): void {
+    this.withheld.set(reason, (this.withheld.get(reason) ?? 0) + 1);
   }
 
   get droppedTotal(): number {
@@ -27,7 +39,12 @@ export class TrafficCounters {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       unknownMessages: this.unknownMessages,
-      dropped: Object.fromEntries([...this.dropped].sort(([a], [b]) => a.localeCompare(b))),
+      dropped: sorted(this.dropped),
+      ignored: sorted(this.ignored),
+      withheld: sorted(this.withheld),
     };
   }
 }
+
+const sorted = (counts: Map<string, number>) =>
+  Object.fromEntries([...counts].sort(([a], [b]) => a.localeCompare(b)));

@@ -6,20 +6,26 @@ import { ByteReader, ByteWriter, WireFormatError } from './byte-buffer.ts';
 import type { Keyring } from './gossip-keyring.ts';
 import {
   type GossipMessage,
+  KEY_PATTERN,
   MEMBER_STATES,
   MESSAGE_CODES,
   type MemberRecord,
   type MemberState,
   type MemberSyncEntry,
-  NAME_PATTERN,
   TOPIC_PATTERN,
   WIRE_LIMITS,
 } from './gossip-messages.ts';
+import { MEMBER_NAME_PATTERN as NAME_PATTERN } from './member-name.ts';
+import type { ReplayWindow } from './replay-window.ts';
 
 export const WIRE_MAGIC = 0xe7;
 export const WIRE_VERSION = 1;
 const FLAG_ENCRYPTED = 0x01;
+/** Sealed with a binding (time sealed, destination) under the seal: replay-proof. */
+const FLAG_BOUND = 0x02;
 const HEADER_BYTES = 3;
+/** Binding inside a sealed body: sealed-at ms (8) and destination address (7). */
+const BINDING_BYTES = 8 + 7;
 /** Header plus the message count byte. */
 export const ENVELOPE_OVERHEAD = HEADER_BYTES + 1;
 /** Per message: type code (1) and body length (2). */
@@ -37,6 +43,10 @@ export type DropReason =
   | 'unencrypted'
   | 'encrypted-without-key'
   | 'decrypt-failed'
+  | 'unbound'
+  | 'stale'
+  | 'replayed'
+  | 'misdirected'
   | 'bad-count'
   | 'truncated'
   | 'trailing-bytes'
@@ -149,9 +159,12 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       w.u8(m.names.length);
       for (const name of m.names) writeString(w, name, NAME_PATTERN, 'name');
       return;
+    case 'padding':
+      w.bytes(new Uint8Array(m.bytes));
+      return;
     case 'broadcast':
       writeString(w, m.topic, TOPIC_PATTERN, 'topic');
-      writeString(w, m.key, NAME_PATTERN, 'key');
+      writeString(w, m.key, KEY_PATTERN, 'key');
       if (m.payload.length > WIRE_LIMITS.payloadMaxBytes) throw new WireFormatError('bad-field', 'payload');
       w.u16(m.payload.length).bytes(m.payload);
       return;
@@ -172,11 +185,35 @@ export function encodeMessage(message: GossipMessage): Uint8Array {
 
 /** Bytes a datagram spends on everything but its messages. */
 export function datagramOverhead(keyring: Keyring | undefined): number {
-  return ENVELOPE_OVERHEAD + (keyring ? keyring.overhead : 0);
+  return ENVELOPE_OVERHEAD + (keyring ? keyring.overhead + BINDING_BYTES : 0);
 }
 
-/** Encode messages (already encoded with encodeMessage, or plain) into one datagram. */
-export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring?: Keyring): Uint8Array {
+/** What a sealed datagram binds under its seal, so a replay or a redirect is refused. */
+export interface SealBinding {
+  /** The address it is sent to, "ip:port". */
+  to: string;
+  /** Sender's wall clock, ms. */
+  sealedAt: number;
+}
+
+/** What a receiver checks a sealed datagram's binding against. */
+export interface OpenChecks {
+  /** Receiver's wall clock, ms. */
+  now: number;
+  /** Whether "ip:port" is one of the receiver's own addresses. */
+  isLocalAddress(address: string): boolean;
+  replay: ReplayWindow;
+}
+
+/**
+ * Encode messages (already encoded with encodeMessage, or plain) into one
+ * datagram. With a keyring it is sealed and `binding` is required.
+ */
+export function encodeDatagram(
+  messages: (GossipMessage | Uint8Array)[],
+  keyring?: Keyring,
+  binding?: SealBinding,
+): Uint8Array {
   if (messages.length === 0 || messages.length > WIRE_LIMITS.messagesMax) {
     throw new WireFormatError('bad-count', `${messages.length} messages`);
   }
@@ -184,12 +221,19 @@ export function encodeDatagram(messages: (GossipMessage | Uint8Array)[], keyring
   const encoded = messages.map((m) => (m instanceof Uint8Array ? m : encodeMessage(m)));
   let size = ENVELOPE_OVERHEAD;
   for (const m of encoded) size += m.length;
-  const out = new Uint8Array(size);
+  if (keyring && !binding) throw new Error('a sealed datagram needs its binding (destination, time)');
+  const bound = keyring ? BINDING_BYTES : 0;
+  const out = new Uint8Array(size + bound);
   out[0] = WIRE_MAGIC;
   out[1] = WIRE_VERSION;
-  out[2] = keyring ? FLAG_ENCRYPTED : 0;
-  out[HEADER_BYTES] = encoded.length;
-  let at = ENVELOPE_OVERHEAD;
+  out[2] = keyring ? FLAG_ENCRYPTED | FLAG_BOUND : 0;
+  if (keyring && binding) {
+    const w = new ByteWriter(BINDING_BYTES).u53(binding.sealedAt);
+    writeAddress(w, binding.to);
+    out.set(w.finish(), HEADER_BYTES);
+  }
+  out[HEADER_BYTES + bound] = encoded.length;
+  let at = ENVELOPE_OVERHEAD + bound;
   for (const m of encoded) {
     out.set(m, at);
     at += m.length;
@@ -266,6 +310,21 @@ function readString(r: ByteReader, maxBytes: number, reason: DropReason): string
   return value;
 }
 
+const isAlphanumeric = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/** A member name by the one rule (member-name.ts): as readString, and starting with a letter or digit. */
+function readName(r: ByteReader): string {
+  const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
+  if (!isAlphanumeric(name.charCodeAt(0))) throw new WireFormatError('bad-name', 'first character');
+  return name;
+}
+
+function readIncarnation(r: ByteReader): number {
+  const incarnation = r.u53();
+  if (incarnation > WIRE_LIMITS.incarnationMax) throw new WireFormatError('bad-number', 'incarnation');
+  return incarnation;
+}
+
 function readAddress(r: ByteReader): string {
   const family = r.u8();
   if (family !== 4) throw new WireFormatError('bad-address', `family ${family}`);
@@ -276,8 +335,8 @@ function readAddress(r: ByteReader): string {
 }
 
 function readRecord(r: ByteReader): MemberRecord {
-  const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-  const incarnation = r.u53();
+  const name = readName(r);
+  const incarnation = readIncarnation(r);
   const address = readAddress(r);
   // A view into the datagram: whoever keeps it copies it (most entries are discarded).
   const publicKey = r.bytesOf(WIRE_LIMITS.publicKeyBytes);
@@ -291,19 +350,19 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
   switch (type) {
     case 'ping': {
       const seq = r.u32();
-      const target = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-      return { type, seq, target, source: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name') };
+      const target = readName(r);
+      return { type, seq, target, source: readName(r) };
     }
     case 'indirect-ping': {
       const seq = r.u32();
-      const target = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
+      const target = readName(r);
       const targetAddress = readAddress(r);
       return {
         type,
         seq,
         target,
         targetAddress,
-        source: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name'),
+        source: readName(r),
       };
     }
     case 'ack':
@@ -313,13 +372,13 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, member: readRecord(r) };
     case 'suspect':
     case 'dead': {
-      const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-      const incarnation = r.u53();
-      return { type, name, incarnation, from: readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name') };
+      const name = readName(r);
+      const incarnation = readIncarnation(r);
+      return { type, name, incarnation, from: readName(r) };
     }
     case 'left': {
-      const name = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
-      return { type, name, incarnation: r.u53() };
+      const name = readName(r);
+      return { type, name, incarnation: readIncarnation(r) };
     }
     case 'push-pull': {
       const syncId = r.u32();
@@ -374,6 +433,8 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       for (let i = 0; i < count; i++) names.push(readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name'));
       return { type, source, names };
     }
+    case 'padding':
+      return { type, bytes: r.bytesOf(r.remaining).length };
     case 'broadcast': {
       const topic = readString(r, WIRE_LIMITS.topicMaxBytes, 'bad-field');
       const key = readString(r, WIRE_LIMITS.keyMaxBytes, 'bad-field');
@@ -406,31 +467,52 @@ function decodeMessages(body: ByteReader): { messages: GossipMessage[]; unknownT
   return { messages, unknownTypes };
 }
 
-/** Decode one datagram. Never throws: malformed input yields `{ ok: false, reason }`. */
+/** The binding under a seal: refuse a datagram sealed for another address, out of time, or seen before. */
+function checkBinding(opened: ByteReader, nonce: Uint8Array, checks: OpenChecks): DropReason | undefined {
+  const sealedAt = opened.u53();
+  const to = readAddress(opened);
+  if (!checks.isLocalAddress(to)) return 'misdirected';
+  return checks.replay.check(sealedAt, nonce, checks.now);
+}
+
+/**
+ * Decode one datagram. Never throws on input: malformed input yields
+ * `{ ok: false, reason }`. With a keyring, `checks` is required.
+ */
 export function decodeDatagram(
   bytes: Uint8Array,
   keyring?: Keyring,
   maxBytes: number = WIRE_LIMITS.datagramMaxBytes,
+  checks?: OpenChecks,
 ): DecodeResult {
+  if (keyring && !checks) throw new Error('opening sealed datagrams needs the replay checks');
   try {
     if (bytes.length < ENVELOPE_OVERHEAD) return { ok: false, reason: 'too-short' };
     if (bytes.length > maxBytes) return { ok: false, reason: 'too-long' };
     if (bytes[0] !== WIRE_MAGIC) return { ok: false, reason: 'bad-magic' };
     if (bytes[1] !== WIRE_VERSION) return { ok: false, reason: 'bad-version' };
     const flags = bytes[2]!;
-    if ((flags & ~FLAG_ENCRYPTED) !== 0) return { ok: false, reason: 'bad-flags' };
-    const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
-    let body: Uint8Array;
-    if (keyring) {
-      if (!encrypted) return { ok: false, reason: 'unencrypted' };
-      const opened = keyring.open(bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES));
-      if (!opened) return { ok: false, reason: 'decrypt-failed' };
-      body = opened;
-    } else {
-      if (encrypted) return { ok: false, reason: 'encrypted-without-key' };
-      body = bytes.subarray(HEADER_BYTES);
+    if ((flags & ~(FLAG_ENCRYPTED | FLAG_BOUND)) !== 0 || flags === FLAG_BOUND) {
+      return { ok: false, reason: 'bad-flags' };
     }
-    return { ok: true, ...decodeMessages(new ByteReader(body)) };
+    const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
+    if (!keyring || !checks) {
+      if (encrypted) return { ok: false, reason: 'encrypted-without-key' };
+      return { ok: true, ...decodeMessages(new ByteReader(bytes.subarray(HEADER_BYTES))) };
+    }
+    if (!encrypted) return { ok: false, reason: 'unencrypted' };
+    // A sealed body without a binding (an older peer's) could be replayed at will.
+    if ((flags & FLAG_BOUND) === 0) return { ok: false, reason: 'unbound' };
+    const opened = keyring.open(bytes.subarray(0, HEADER_BYTES), bytes.subarray(HEADER_BYTES));
+    if (!opened) return { ok: false, reason: 'decrypt-failed' };
+    const body = new ByteReader(opened);
+    const refused = checkBinding(
+      body,
+      bytes.subarray(HEADER_BYTES, HEADER_BYTES + keyring.nonceBytes),
+      checks,
+    );
+    if (refused) return { ok: false, reason: refused };
+    return { ok: true, ...decodeMessages(body) };
   } catch (error) {
     if (error instanceof WireFormatError) return { ok: false, reason: error.reason as DropReason };
     return { ok: false, reason: 'bad-field' };

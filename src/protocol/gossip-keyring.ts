@@ -1,6 +1,8 @@
 // Cluster keyring for gossip encryption (memberlist's model): every datagram is
 // sealed with AES-256-GCM under the primary (first) key; on receipt every
-// installed key is tried, so keys can be rotated without a flag day.
+// installed key is tried, so keys can be rotated without a flag day. What is
+// sealed binds its destination and time (gossip-codec.ts), and receivers keep
+// a replay window (replay-window.ts): a recorded datagram cannot be replayed.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const NONCE_BYTES = 12;
@@ -10,6 +12,8 @@ const KEY_BYTES = 32;
 export interface Keyring {
   /** Bytes sealing adds to a datagram (nonce + tag). */
   readonly overhead: number;
+  /** The sealed bytes start with a random nonce this long, unique per seal (replay windows key on it). */
+  readonly nonceBytes: number;
   seal(aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** The plaintext, or undefined when no installed key opens it. */
   open(aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined;
@@ -32,6 +36,7 @@ export function createKeyring(keys: readonly Uint8Array[]): Keyring {
   const primary = installed[0]!;
   return {
     overhead: NONCE_BYTES + TAG_BYTES,
+    nonceBytes: NONCE_BYTES,
     seal(aad, plaintext) {
       const nonce = randomBytes(NONCE_BYTES);
       const cipher = createCipheriv('aes-256-gcm', primary, nonce);

@@ -2,6 +2,7 @@
 // (gossip-codec.ts) turns these into bytes and back; docs/protocol/gossip.md
 // describes the layout. Addresses are "a.b.c.d:port" strings; identity is a
 // name plus an Ed25519 public key, never an address.
+import { MEMBER_NAME_MAX_BYTES } from './member-name.ts';
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
 export const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
@@ -136,6 +137,17 @@ export interface AdmissionRequestMessage {
   names: string[];
 }
 
+/**
+ * Bytes that carry nothing: a joiner pads its first push to a full datagram,
+ * so the seed may answer with as many bytes (no peer sends an address that
+ * has not proven itself more than it received from it; QUIC pads its first
+ * flight for the same reason).
+ */
+export interface PaddingMessage {
+  type: 'padding';
+  bytes: number;
+}
+
 export type GossipMessage =
   | PingMessage
   | IndirectPingMessage
@@ -149,7 +161,8 @@ export type GossipMessage =
   | PullMessage
   | UserBroadcastMessage
   | AdmissionMessage
-  | AdmissionRequestMessage;
+  | AdmissionRequestMessage
+  | PaddingMessage;
 
 /** Wire type codes. Codes not listed are skipped by length (room for new kinds). */
 export const MESSAGE_CODES = {
@@ -166,14 +179,22 @@ export const MESSAGE_CODES = {
   pull: 11,
   admission: 12,
   'admission-request': 13,
+  padding: 255,
 } as const satisfies Record<GossipMessage['type'], number>;
 
 export const WIRE_LIMITS = {
-  /** Names: 1..64 bytes of [A-Za-z0-9._-]; container hostnames and "peer-123" fit. */
-  nameMaxBytes: 64,
+  /** Member names follow the one rule of member-name.ts (1..63 bytes, starting alphanumeric). */
+  nameMaxBytes: MEMBER_NAME_MAX_BYTES,
   topicMaxBytes: 32,
   keyMaxBytes: 64,
   publicKeyBytes: 32,
+  /**
+   * Incarnations above this are refused on the wire. A start incarnation is
+   * wall-clock ms (about 2^41 in 2026), so this leaves room for centuries of
+   * restarts, while a refutation (one above any accepted claim, clamped here)
+   * always stays a safe integer the codec can write.
+   */
+  incarnationMax: 2 ** 48,
   /** Messages per datagram: a full 1400-byte datagram of the smallest messages stays below this. */
   messagesMax: 255,
   pushPullPartsMax: 4096,
@@ -190,5 +211,6 @@ export const WIRE_LIMITS = {
   admissionNamesMax: 4,
 } as const;
 
-export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Broadcast keys (not member names): 1..64 bytes of [A-Za-z0-9._-]. */
+export const KEY_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;

@@ -7,7 +7,20 @@ describe('enclave-elect peer', () => {
   it('lists every setting with its environment variable in --help', async () => {
     const result = await runBinary(['peer', '--help']);
     assert.equal(result.code, 0, result.stderr);
-    for (const text of ['--probe-interval-ms', 'PROBE_INTERVAL_MS', '--join', '--gossip-key', 'GOSSIP_KEY']) {
+    const http = [
+      '--admin-headers-timeout-ms',
+      '--admin-request-timeout-ms',
+      '--admin-idle-timeout-ms',
+      '--admin-max-connections',
+    ];
+    for (const text of [
+      '--probe-interval-ms',
+      'PROBE_INTERVAL_MS',
+      '--join',
+      '--gossip-key',
+      'GOSSIP_KEY',
+      ...http,
+    ]) {
       assert.ok(result.stdout.includes(text), text);
     }
   });

@@ -132,6 +132,22 @@ describe('enclave-elect enclave', () => {
     ]);
     assert.equal(term.code, 2);
     assert.match(term.stderr, /--max-term/);
+    const slow = await runBinary(['enclave', '--pki', join(work, 'pki'), '--max-connections', '0']);
+    assert.equal(slow.code, 2);
+    assert.match(slow.stderr, /--max-connections/);
+  });
+
+  it('lists its HTTP timeouts and connection cap in --help', async () => {
+    const help = await runBinary(['enclave', '--help']);
+    assert.equal(help.code, 0, help.stderr);
+    for (const option of [
+      '--headers-timeout-ms',
+      '--request-timeout-ms',
+      '--idle-timeout-ms',
+      '--max-connections',
+    ]) {
+      assert.ok(help.stdout.includes(option), option);
+    }
   });
 
   it('serves on the port it logs, and stops on SIGTERM with exit 0', async () => {

@@ -12,6 +12,7 @@ import type { StartedEnclaveServer } from '../../src/enclave/http-server.ts';
 import { type ElectRequestFields, signedElectBody } from '../../src/enclave/lease-signature.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
+import type { HttpLimits } from '../../src/http/http-limits.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import type { Clock, ManualClock } from '../../src/time/clock.ts';
 
@@ -61,6 +62,7 @@ export interface TestEnclaveOptions {
   settleMs?: number;
   /** How long a candidacy counts (default: the enclave's, two minutes). */
   candidacyWindowMs?: number;
+  httpLimits?: HttpLimits;
 }
 
 export async function startTestEnclave(options: TestEnclaveOptions): Promise<TestEnclave> {
@@ -89,6 +91,7 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
     ...(options.maxTermMs ? { maxTermMs: options.maxTermMs } : {}),
     ...(options.settleMs === undefined ? {} : { candidacySettleMs: options.settleMs }),
     ...(options.candidacyWindowMs === undefined ? {} : { candidacyWindowMs: options.candidacyWindowMs }),
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   return Object.assign(started, { logs, stateDir });
 }

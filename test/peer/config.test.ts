@@ -56,6 +56,18 @@ describe('peer config', () => {
       /--name \(PEER_NAME\)/,
     );
     assert.match(
+      configError(() => resolvePeerConfig({ name: '_ghost' }, {})),
+      /--name \(PEER_NAME\): '_ghost' must be 1-63 characters .* starting with a letter or digit/,
+    );
+    assert.match(
+      configError(() => resolvePeerConfig({ 'admin-headers-timeout-ms': '20000' }, {})),
+      /--admin-headers-timeout-ms .*must not exceed the request timeout/,
+    );
+    assert.match(
+      configError(() => resolvePeerConfig({}, { ADMIN_MAX_CONNECTIONS: '0' })),
+      /--admin-max-connections \(ADMIN_MAX_CONNECTIONS\).*outside/,
+    );
+    assert.match(
       configError(() => resolvePeerConfig({}, { GOSSIP_KEY: 'secret' })),
       /--gossip-key \(GOSSIP_KEY\).*key 1/,
     );

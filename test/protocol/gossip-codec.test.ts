@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  datagramOverhead,
   decodeDatagram,
   ENVELOPE_OVERHEAD,
   encodeDatagram,
@@ -10,11 +11,13 @@ import {
   encodeMessage,
   encodePushPull,
   MESSAGE_OVERHEAD,
+  type OpenChecks,
   WIRE_MAGIC,
   WIRE_VERSION,
 } from '../../src/protocol/gossip-codec.ts';
-import { createKeyring, parseGossipKey } from '../../src/protocol/gossip-keyring.ts';
-import type { GossipMessage, MemberSyncEntry } from '../../src/protocol/gossip-messages.ts';
+import { createKeyring, type Keyring, parseGossipKey } from '../../src/protocol/gossip-keyring.ts';
+import { type GossipMessage, type MemberSyncEntry, WIRE_LIMITS } from '../../src/protocol/gossip-messages.ts';
+import { ReplayWindow } from '../../src/protocol/replay-window.ts';
 
 const key32 = new Uint8Array(32).fill(7);
 const record = { name: 'peer-1', incarnation: 1_764_000_000_123, address: '10.1.2.3:7946', publicKey: key32 };
@@ -26,7 +29,7 @@ const samples: GossipMessage[] = [
   { type: 'nack', seq: 99 },
   { type: 'alive', member: record },
   { type: 'suspect', name: 'peer-2', incarnation: 5, from: 'peer-1' },
-  { type: 'dead', name: 'peer-2', incarnation: Number.MAX_SAFE_INTEGER, from: 'peer-3' },
+  { type: 'dead', name: 'peer-2', incarnation: WIRE_LIMITS.incarnationMax, from: 'peer-3' },
   { type: 'left', name: 'a.b_c-d', incarnation: 0 },
   {
     type: 'push-pull',
@@ -45,8 +48,8 @@ const samples: GossipMessage[] = [
   { type: 'admission-request', source: 'peer-3', names: ['peer-1', 'peer-2'] },
 ];
 
-function decodeOk(bytes: Uint8Array, keyring?: ReturnType<typeof createKeyring>): GossipMessage[] {
-  const result = decodeDatagram(bytes, keyring);
+function decodeOk(bytes: Uint8Array, keyring?: Keyring, checks?: OpenChecks): GossipMessage[] {
+  const result = decodeDatagram(bytes, keyring, undefined, checks);
   assert.ok(result.ok, `expected ok, got ${JSON.stringify(result)}`);
   return result.messages;
 }
@@ -197,6 +200,16 @@ describe('gossip codec', () => {
     assert.throws(() => encodeMessage({ type: 'left', name: 'ok', incarnation: 2 ** 53 }));
   });
 
+  it('refuses incarnations above the bound, so one above any accepted claim is still a safe integer', () => {
+    // Issue 13: an alive at 2^53-1 left its victim no encodable refutation.
+    for (const incarnation of [WIRE_LIMITS.incarnationMax + 1, Number.MAX_SAFE_INTEGER]) {
+      const datagram = encodeDatagram([{ type: 'alive', member: { ...record, incarnation } }]);
+      assert.deepEqual(decodeDatagram(datagram), { ok: false, reason: 'bad-number' });
+    }
+    assert.ok(Number.isSafeInteger(WIRE_LIMITS.incarnationMax * 2), 'far below 2^53');
+    assert.ok(WIRE_LIMITS.incarnationMax > Date.now() * 100, 'wall-clock start incarnations fit for long');
+  });
+
   it('never throws on random bytes and names a known reason when it refuses', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 1500 }), (bytes) => {
@@ -229,36 +242,70 @@ describe('gossip codec', () => {
 describe('gossip encryption (keyring)', () => {
   const k1 = randomBytes(32);
   const k2 = randomBytes(32);
+  const SELF = '10.1.2.3:7946';
+  const NOW = 1_764_000_000_000;
+  const binding = { to: SELF, sealedAt: NOW };
+  const checks = (replay = new ReplayWindow(60_000), now = NOW) => ({
+    now,
+    isLocalAddress: (address: string) => address === SELF,
+    replay,
+  });
+  const open = (bytes: Uint8Array, ring: Keyring, replay?: ReplayWindow) =>
+    decodeDatagram(bytes, ring, undefined, checks(replay));
 
   it('round-trips sealed datagrams and hides the plaintext', () => {
     const ring = createKeyring([k1]);
-    const sealed = encodeDatagram([samples[4]!], ring);
-    assert.equal(sealed[2], 1);
+    const sealed = encodeDatagram([samples[4]!], ring, binding);
+    assert.equal(sealed[2], 3, 'flags: encrypted, bound');
     assert.ok(!Buffer.from(sealed).includes(Buffer.from('peer-1')));
-    assert.deepEqual(decodeOk(sealed, ring), [samples[4]]);
+    assert.deepEqual(decodeOk(sealed, ring, checks()), [samples[4]]);
+    assert.equal(sealed.length, encodeDatagram([samples[4]!]).length - 4 + datagramOverhead(ring));
   });
 
   it('accepts any installed key and sends with the first', () => {
     const oldRing = createKeyring([k2]);
     const rotating = createKeyring([k1, k2]);
-    assert.deepEqual(decodeOk(encodeDatagram([samples[2]!], oldRing), rotating), [samples[2]]);
-    const fromRotating = encodeDatagram([samples[2]!], rotating);
-    assert.deepEqual(decodeDatagram(fromRotating, oldRing), { ok: false, reason: 'decrypt-failed' });
-    assert.deepEqual(decodeOk(fromRotating, createKeyring([k1])), [samples[2]]);
+    assert.deepEqual(decodeOk(encodeDatagram([samples[2]!], oldRing, binding), rotating, checks()), [
+      samples[2],
+    ]);
+    const fromRotating = encodeDatagram([samples[2]!], rotating, binding);
+    assert.deepEqual(open(fromRotating, oldRing), { ok: false, reason: 'decrypt-failed' });
+    assert.deepEqual(decodeOk(fromRotating, createKeyring([k1]), checks()), [samples[2]]);
   });
 
   it('refuses plaintext when a key is set, and tampered ciphertext', () => {
     const ring = createKeyring([k1]);
-    assert.deepEqual(decodeDatagram(encodeDatagram([samples[2]!]), ring), {
-      ok: false,
-      reason: 'unencrypted',
-    });
-    const sealed = encodeDatagram([samples[2]!], ring);
+    assert.deepEqual(open(encodeDatagram([samples[2]!]), ring), { ok: false, reason: 'unencrypted' });
+    const sealed = encodeDatagram([samples[2]!], ring, binding);
     sealed[sealed.length - 20]! ^= 1;
-    assert.deepEqual(decodeDatagram(sealed, ring), { ok: false, reason: 'decrypt-failed' });
-    const header = encodeDatagram([samples[2]!], ring);
+    assert.deepEqual(open(sealed, ring), { ok: false, reason: 'decrypt-failed' });
+    const header = encodeDatagram([samples[2]!], ring, binding);
     header[1] = 2;
-    assert.equal(decodeDatagram(header, ring).ok, false);
+    assert.equal(open(header, ring).ok, false);
+  });
+
+  it('binds the destination and the time: a replay, a redirect or an old datagram is refused', () => {
+    const ring = createKeyring([k1]);
+    const replay = new ReplayWindow(60_000);
+    const sealed = encodeDatagram([samples[0]!], ring, binding);
+    assert.ok(open(sealed, ring, replay).ok);
+    for (let i = 0; i < 10; i++)
+      assert.deepEqual(open(sealed, ring, replay), { ok: false, reason: 'replayed' });
+    const elsewhere = encodeDatagram([samples[0]!], ring, { to: '10.9.9.9:7946', sealedAt: NOW });
+    assert.deepEqual(open(elsewhere, ring), { ok: false, reason: 'misdirected' });
+    const old = encodeDatagram([samples[0]!], ring, { to: SELF, sealedAt: NOW - 60_001 });
+    assert.deepEqual(open(old, ring), { ok: false, reason: 'stale' });
+    const ahead = encodeDatagram([samples[0]!], ring, { to: SELF, sealedAt: NOW + 60_001 });
+    assert.deepEqual(open(ahead, ring), { ok: false, reason: 'stale' });
+  });
+
+  it('refuses a sealed datagram without a binding (replayable at will)', () => {
+    const ring = createKeyring([k1]);
+    const sealed = encodeDatagram([samples[0]!], ring, binding);
+    sealed[2] = 1; // encrypted, not bound: what a peer before the binding sent
+    assert.deepEqual(open(sealed, ring), { ok: false, reason: 'unbound' });
+    sealed[2] = 2; // bound but not encrypted: meaningless
+    assert.deepEqual(open(sealed, ring), { ok: false, reason: 'bad-flags' });
   });
 
   it('parses keys as base64 or hex and explains bad ones', () => {

@@ -2,8 +2,9 @@
 // /healthz (the process serves), /readyz (every readiness check passes).
 // Readiness is a list of named checks, so later layers (a verified leader
 // certificate) add theirs without touching this file.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLimitedServer, type HttpLimits } from '../../http/http-limits.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -20,10 +21,14 @@ export interface AdminServerOptions {
   readiness: ReadinessCheck[];
   /** More GET endpoints by exact path (the leader API). */
   routes?: Record<string, RouteHandler>;
+  /** Timeouts and the connection cap (http-limits.ts). */
+  limits: HttpLimits;
 }
 
 export interface StartedAdminServer {
   readonly port: number;
+  /** Connections closed at once because the cap was reached. */
+  readonly refusedConnections: number;
   close(): Promise<void>;
 }
 
@@ -36,7 +41,7 @@ export function evaluateReadiness(checks: readonly ReadinessCheck[]): {
 }
 
 export async function startAdminServer(options: AdminServerOptions): Promise<StartedAdminServer> {
-  const server: Server = createServer((req, res) => {
+  const limited = createLimitedServer(options.limits, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -78,6 +83,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Sta
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`);
     }
   });
+  const server = limited.server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -87,6 +93,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Sta
   });
   return {
     port: (server.address() as AddressInfo).port,
+    get refusedConnections() {
+      return limited.refusedConnections;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

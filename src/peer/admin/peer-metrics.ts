@@ -148,16 +148,28 @@ export class PeerMetrics implements PeerMetricsRecorder {
     mirror('gossip_bytes_received_total', 'Gossip bytes received.', () => c.bytesIn);
     mirror('gossip_bytes_sent_total', 'Gossip bytes sent.', () => c.bytesOut);
     mirror('gossip_unknown_messages_total', 'Messages of unknown kinds skipped.', () => c.unknownMessages);
-    new Counter({
-      name: `${PREFIX}gossip_datagrams_dropped_total`,
-      help: 'Gossip datagrams dropped, by reason.',
-      labelNames: ['reason'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [reason, n] of c.dropped) this.inc({ reason }, n);
-      },
-    });
+    const byReason = (name: string, help: string, read: () => Map<string, number>) =>
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['reason'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [reason, n] of read()) this.inc({ reason }, n);
+        },
+      });
+    byReason('gossip_datagrams_dropped_total', 'Gossip datagrams dropped, by reason.', () => c.dropped);
+    byReason(
+      'gossip_datagrams_withheld_total',
+      'Gossip datagrams this peer chose not to send, by reason.',
+      () => c.withheld,
+    );
+    byReason(
+      'gossip_messages_ignored_total',
+      'Well-formed gossip messages that changed nothing, by reason (table-full, indirect-target, sync-limit, ...).',
+      () => c.ignored,
+    );
   }
 
   enclaveRequest(operation: string, outcome: string, seconds: number): void {

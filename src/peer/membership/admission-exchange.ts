@@ -92,7 +92,8 @@ export class AdmissionExchange {
   /** Our own admission, to go first to a seed we join through (so it lists us at once). */
   introduce(to: string): void {
     const token = this.#authority.own();
-    if (token) this.#outbox.sendAlone(to, encodeMessage({ type: 'admission', token }));
+    // A seed is an address this peer chose (configuration or DNS), like the join itself.
+    if (token) this.#outbox.sendAlone(to, encodeMessage({ type: 'admission', token }), true);
   }
 
   /** Send what this input collected: one request per address, up to 4 names each. */

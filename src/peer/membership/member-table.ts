@@ -5,11 +5,12 @@
 // through an apply* method, and the table grows only in `insert`: the places
 // for checking a record's signature and for bounding the table.
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
-import type {
-  GossipMessage,
-  MemberRecord,
-  MemberState,
-  MemberSyncEntry,
+import {
+  type GossipMessage,
+  type MemberRecord,
+  type MemberState,
+  type MemberSyncEntry,
+  WIRE_LIMITS,
 } from '../../protocol/gossip-messages.ts';
 
 import { type Random, randomInt } from '../../random/seeded-random.ts';
@@ -32,10 +33,19 @@ export interface Member {
   entryHash?: number;
   /** nameHash(record.name), cached (names never change). */
   nameHash?: number;
+  /**
+   * The announced address this member proved is its own: a datagram came
+   * from it, or it acked our ping there. An address only named in a datagram
+   * (a made-up member's) never proves itself, so sending there more than it
+   * sent us would reflect traffic onto someone else. Void once it moves.
+   */
+  provenAddress?: string;
 }
 
 export interface MemberTableContext {
   settings: SuspicionSettings;
+  /** Most members held, this peer included (see insertBounded). */
+  maxMembers: number;
   queue: BroadcastQueue;
   /** Rumours that only ride on datagrams sent anyway (see Outbox.lazyQueue). */
   lazyQueue: BroadcastQueue;
@@ -60,6 +70,15 @@ export interface MemberTableContext {
 /** Alive or suspect: still probed, still counted among the n of SWIM's formulas. */
 export const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
 
+/**
+ * One above `incarnation`, but never above what the wire accepts: a claim at
+ * the ceiling (anyone may send one until records are signed) must not leave
+ * this peer a refutation every other peer refuses to decode.
+ */
+export function nextIncarnation(incarnation: number): number {
+  return Math.min(incarnation + 1, WIRE_LIMITS.incarnationMax);
+}
+
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -81,6 +100,8 @@ export class MemberTable {
   /** Suspicion timeouts are multiplied by this (see setSuspicionStretch). */
   private stretch = 1;
   leaving = false;
+  /** Members by announced address (the last to announce one wins); checked again on use. */
+  private readonly byAddress = new Map<string, Member>();
   /** Counts changes to the table (members added or removed, states and records changed). */
   private changes = 0;
 
@@ -138,9 +159,34 @@ export class MemberTable {
   private insert(member: Member): void {
     this.changes++;
     this.byName.set(member.record.name, member);
+    if (member.record.name !== this.selfName) this.byAddress.set(member.record.address, member);
     this.position.set(member.record.name, this.list.length);
     this.list.push(member);
     if (member.state === 'alive' || member.state === 'suspect') this.live++;
+  }
+
+  /**
+   * Room for one more member: at the bound, forget the dead or left member
+   * that changed longest ago (kept only to spread its news); with none, refuse
+   * (counted). One datagram of made-up members fills at most the bound.
+   */
+  private makeRoom(): boolean {
+    if (this.list.length < this.ctx.maxMembers) return true;
+    let oldest: Member | undefined;
+    for (const m of this.list) {
+      if (
+        (m.state === 'dead' || m.state === 'left') &&
+        (!oldest || m.stateChangedAt < oldest.stateChangedAt)
+      ) {
+        oldest = m;
+      }
+    }
+    if (oldest) {
+      this.remove(oldest.record.name);
+      return true;
+    }
+    this.ctx.emit({ event: 'message.ignored', reason: 'table-full' });
+    return false;
   }
 
   private setState(member: Member, state: MemberState, now: number): void {
@@ -160,10 +206,41 @@ export class MemberTable {
     }
   }
 
+  /** The member announced at `address`, if any (this peer excluded). */
+  memberAt(address: string): Member | undefined {
+    const member = this.byAddress.get(address);
+    if (!member) return undefined;
+    if (this.byName.get(member.record.name) === member && member.record.address === address) return member;
+    this.byAddress.delete(address);
+    return undefined;
+  }
+
+  /** The member showed it is at its announced address (see Member.provenAddress). */
+  markProven(member: Member): void {
+    member.provenAddress = member.record.address;
+  }
+
+  /**
+   * The admission check for "may this address draw more bytes than it sent":
+   * a member (in any state: a dead one may be alive and must hear it so, to
+   * refute) announced it. Every claim enters the table through the apply*
+   * methods, where signed records (issue 13, part G) admit only admitted
+   * members; until then a made-up member's address passes too (until it is
+   * reaped), while an address a datagram only names (an indirect probe's
+   * target, a stranger's pulls) never does. Stricter interim rules were
+   * measured: "a member that answered our ping there" left 100 peers started
+   * at once unconverged after 26 s; "a live member" delayed a failover by 0.5 s.
+   */
+  isMemberAddress(address: string): boolean {
+    const member = this.memberAt(address);
+    return !!member;
+  }
+
   remove(name: string): void {
     const at = this.position.get(name);
     if (at === undefined || name === this.selfName) return;
     const member = this.list[at]!;
+    if (this.byAddress.get(member.record.address) === member) this.byAddress.delete(member.record.address);
     const last = this.list.pop()!;
     if (last !== member) {
       this.list[at] = last;
@@ -259,6 +336,7 @@ export class MemberTable {
       ...(record.signature ? { signature: new Uint8Array(record.signature) } : {}),
     });
     if (!current) {
+      if (!this.makeRoom()) return;
       const stored = keep();
       this.insert({ record: stored, state: 'alive', stateChangedAt: now });
       this.ctx.emit({
@@ -290,6 +368,7 @@ export class MemberTable {
     const previous = current.state;
     const moved = record.address !== current.record.address;
     current.record = stored;
+    if (moved) this.byAddress.set(stored.address, current);
     this.setState(current, 'alive', now);
     const event = { member: record.name, incarnation: record.incarnation };
     if (previous === 'dead' || previous === 'left') {
@@ -382,7 +461,7 @@ export class MemberTable {
   readdress(address: string, now: number): boolean {
     const self = this.self;
     if (this.leaving || self.record.address === address) return false;
-    const incarnation = self.record.incarnation + 1;
+    const incarnation = nextIncarnation(self.record.incarnation);
     this.announceSelf({ ...self.record, address, incarnation }, now);
     this.ctx.emit({ event: 'self.readdressed', address, incarnation });
     return true;
@@ -394,7 +473,7 @@ export class MemberTable {
     accusation: 'alive' | 'suspect' | 'dead' | 'left',
     now: number,
   ): void {
-    const incarnation = Math.max(this.self.record.incarnation, accusedIncarnation) + 1;
+    const incarnation = nextIncarnation(Math.max(this.self.record.incarnation, accusedIncarnation));
     this.announceSelf({ ...this.self.record, incarnation }, now);
     this.ctx.onRefute();
     this.ctx.emit({ event: 'self.refuted', incarnation, accusation });

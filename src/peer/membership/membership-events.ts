@@ -1,6 +1,19 @@
 // What the membership core reports to its shell: log lines and hooks for
 // higher layers (readiness, leader certificates riding on gossip).
 
+/** Why a well-formed message changed nothing: counted by the shell, logged at debug. */
+export type IgnoredReason =
+  /** A ping for another member. */
+  | 'wrong-target'
+  /** A new member while the table is full (see MembershipConfig.maxMembers). */
+  | 'table-full'
+  /** An indirect probe of someone not a live member at that address (reflection). */
+  | 'indirect-target'
+  /** An indirect probe of a member already being probed for someone, or too many at once. */
+  | 'relay-limit'
+  /** A second state exchange in one datagram, or more than a source's share per second. */
+  | 'sync-limit';
+
 export type MembershipEvent =
   | { event: 'member.joined'; member: string; address: string; incarnation: number }
   | { event: 'member.updated'; member: string; address: string; incarnation: number }
@@ -14,7 +27,7 @@ export type MembershipEvent =
   | { event: 'self.readdressed'; address: string; incarnation: number }
   | { event: 'join.succeeded'; via: string; members: number }
   | { event: 'probe.failed'; member: string; nacks: number; expectedNacks: number }
-  | { event: 'message.ignored'; reason: 'wrong-target' }
+  | { event: 'message.ignored'; reason: IgnoredReason }
   | { event: 'internal.error'; error: string }
   | {
       event: 'record.refused';

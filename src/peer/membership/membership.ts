@@ -16,6 +16,7 @@ import { Awareness } from './awareness.ts';
 import { isLive, type Member, MemberTable } from './member-table.ts';
 import { Outbox } from './outbox.ts';
 import { Prober } from './probe.ts';
+import { SourceRate } from './source-rate.ts';
 import { StateSync } from './state-sync.ts';
 import { scaledByAwareness } from './timing.ts';
 import type { MembershipConfig, MembershipEffect, MemberView } from './types.ts';
@@ -32,6 +33,12 @@ export interface MembershipOptions {
 }
 
 const REAP_EVERY_MS = 1000;
+/**
+ * State-sync messages (pulls, push-pull parts) answered per source per
+ * second. A pull of a full table at the table bound (1024 members) is 7
+ * buckets, one datagram each; twice that leaves room for a push as well.
+ */
+const SYNC_MESSAGES_PER_SECOND = 16;
 
 export class Membership {
   private readonly config: MembershipConfig;
@@ -43,6 +50,7 @@ export class Membership {
   private readonly admissions: AdmissionExchange | undefined;
   /** Where the datagram being handled came from (a refused record's admission is asked there). */
   private from: string | undefined;
+  private readonly syncLimit = new SourceRate(SYNC_MESSAGES_PER_SECOND);
   private seq = 0;
   private nextGossipAt: number;
   private nextReapAt: number;
@@ -56,9 +64,11 @@ export class Membership {
       config,
       overhead: options.datagramOverhead,
       liveCount: () => this.table.liveCount,
+      isProven: (address) => this.table.isMemberAddress(address),
     });
     this.table = new MemberTable(options.self, now, {
       settings: config,
+      maxMembers: config.maxMembers,
       queue: this.outbox.queue,
       lazyQueue: this.outbox.lazyQueue,
       random,
@@ -115,6 +125,15 @@ export class Membership {
     return m && this.view(m);
   }
 
+  /**
+   * Whether `address` has proven it is a member (see MemberTable.isMemberAddress).
+   * To any other address the shell sends at most what it received from it: no
+   * amplification, no reflection onto an address a datagram merely names.
+   */
+  isProvenMember(address: string): boolean {
+    return this.table.isMemberAddress(address);
+  }
+
   /** Whether any known member lives at `address` (so discovery need not join it). */
   knowsAddress(address: string): boolean {
     return this.table.all().some((m) => isLive(m) && m.record.address === address);
@@ -161,7 +180,24 @@ export class Membership {
     this.from = from;
     this.lastNow = now;
     try {
-      for (const message of messages) this.handle(from, message, now);
+      const syncs: GossipMessage[] = [];
+      for (const message of messages) {
+        if (message.type === 'pull' || message.type === 'push-pull') syncs.push(message);
+        else this.handle(from, message, now);
+      }
+      // A datagram from a live member's announced address proves that address
+      // (no spoofing on the cluster network: forging packets is raw flooding, out
+      // of scope). Rumours first, so a puller's own record, sent with its pull, counts.
+      const sender = this.table.memberAt(from);
+      if (sender && isLive(sender) && sender.provenAddress !== from) this.table.markProven(sender);
+      for (const [i, message] of syncs.entries()) {
+        // Peers send each state-sync part alone: more in one datagram is a request for amplification.
+        if (i > 0 || !this.syncLimit.allow(from, now)) {
+          this.outbox.emit({ event: 'message.ignored', reason: 'sync-limit' });
+          continue;
+        }
+        this.handle(from, message, now);
+      }
     } finally {
       this.from = undefined;
     }
@@ -277,6 +313,8 @@ export class Membership {
         return;
       case 'admission-request':
         this.admissions?.answer(from, message);
+        return;
+      case 'padding':
         return;
       case 'broadcast': {
         const { topic, key, payload } = message;

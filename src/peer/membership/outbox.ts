@@ -4,7 +4,7 @@
 // on them, and gossip rounds. Knows addresses, never members: who to send to
 // is the caller's choice.
 import { EnclaveElectError } from '../../errors.ts';
-import { encodeMessage } from '../../protocol/gossip-codec.ts';
+import { encodeMessage, MESSAGE_OVERHEAD } from '../../protocol/gossip-codec.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import type { MembershipEvent } from './membership-events.ts';
 import { retransmitLimit } from './timing.ts';
@@ -21,6 +21,8 @@ export interface OutboxContext {
   overhead: number;
   /** Live members, this peer included: how often a rumour is retransmitted depends on it. */
   liveCount: () => number;
+  /** Whether `address` proved it is a member (see Membership.isProvenMember): only those get rumours. */
+  isProven: (address: string) => boolean;
 }
 
 export class Outbox {
@@ -60,8 +62,17 @@ export class Outbox {
     this.effects.push({ type: 'event', event });
   }
 
-  /** One datagram: the given messages, then as many queued rumours as fit. */
-  send(to: string, messages: Uint8Array[], onlyIfRumours = false): void {
+  /**
+   * One datagram: the given messages, then as many queued rumours as fit. To
+   * an address that has not proven itself only the messages go: what it may
+   * draw is what it sent (the shell's limit), and a reply must fit that.
+   * `chosen`: an address this peer chose itself (see MembershipEffect.chosen).
+   */
+  send(to: string, messages: Uint8Array[], onlyIfRumours = false, chosen = false): void {
+    if (!this.ctx.isProven(to)) {
+      if (!onlyIfRumours) this.effects.push({ type: 'send', to, messages, ...(chosen ? { chosen } : {}) });
+      return;
+    }
     const max = this.ctx.config.maxDatagramBytes;
     let used = this.ctx.overhead;
     for (const m of messages) used += m.length;
@@ -75,9 +86,26 @@ export class Outbox {
     this.effects.push({ type: 'send', to, messages: [...messages, ...rumours.slice(0, room)] });
   }
 
-  /** One datagram holding only `message` (a state-sync part, which fills a datagram itself). */
-  sendAlone(to: string, message: Uint8Array): void {
-    this.effects.push({ type: 'send', to, messages: [message] });
+  /**
+   * One datagram holding only `message` (a state-sync part, which fills a
+   * datagram itself). `provenBefore`: to a member that proved this address
+   * while alive (Serf's reconnect to a dead member), sent like a probe.
+   */
+  sendAlone(to: string, message: Uint8Array | Uint8Array[], provenBefore = false): void {
+    const messages = Array.isArray(message) ? message : [message];
+    this.effects.push({ type: 'send', to, messages, ...(provenBefore ? { chosen: true } : {}) });
+  }
+
+  /**
+   * One datagram holding `message` padded to the largest datagram: a join's
+   * push, so the seed may answer with a full datagram before the joiner has
+   * proven its address (see PaddingMessage).
+   */
+  sendPadded(to: string, message: Uint8Array): void {
+    const room = this.ctx.config.maxDatagramBytes - this.ctx.overhead - 1 - message.length - MESSAGE_OVERHEAD;
+    const padding = room > 0 ? [encodeMessage({ type: 'padding', bytes: room })] : [];
+    // Joins go to seeds this peer was configured with or found by DNS.
+    this.effects.push({ type: 'send', to, messages: [message, ...padding], chosen: true });
   }
 
   /** A gossip round: one datagram of rumours to each address in turn, while any are queued. */

@@ -17,6 +17,13 @@ export type ProbeMessage = Extract<GossipMessage, { type: 'ping' | 'indirect-pin
 
 /** Most members a higher layer may queue to be probed next (see preferNext). */
 const PREFERRED_MAX = 4;
+/**
+ * Most indirect probes this peer runs for others at once: each costs a ping
+ * to a member, so a flood of requests is bounded, not relayed. A cluster's
+ * probers ask k helpers each per probe interval, so a helper rarely has more
+ * than a few.
+ */
+const RELAYS_MAX = 32;
 
 export interface ProberContext {
   config: MembershipConfig;
@@ -42,6 +49,8 @@ interface Probe {
 
 interface Relay {
   requester: string;
+  /** The member probed on the requester's behalf. */
+  target: string;
   seq: number;
   deadline: number;
 }
@@ -120,9 +129,26 @@ export class Prober {
         return;
       }
       case 'indirect-ping': {
+        // Only a live member, at the address it announced: never an address a
+        // datagram names (one datagram of 77 requests made 77 pings to it).
+        const target = table.get(message.target);
+        if (
+          !target ||
+          !isLive(target) ||
+          target.record.name === this.selfName ||
+          target.record.address !== message.targetAddress
+        ) {
+          outbox.emit({ event: 'message.ignored', reason: 'indirect-target' });
+          return;
+        }
+        if (this.relays.size >= RELAYS_MAX || this.relaying(message.target, from)) {
+          outbox.emit({ event: 'message.ignored', reason: 'relay-limit' });
+          return;
+        }
         const seq = this.ctx.nextSeq();
         this.relays.set(seq, {
           requester: from,
+          target: message.target,
           seq: message.seq,
           deadline: now + this.ctx.config.probeTimeoutMs,
         });
@@ -141,6 +167,9 @@ export class Prober {
         if (this.probe && this.probe.seq === message.seq) {
           // A probe that started late proves nothing about our health.
           if (!this.probe.late) this.ctx.awareness.apply(-1);
+          const target = this.probe.target;
+          // Answered from where we pinged it: that address is its own.
+          if (from === target.record.address) table.markProven(target);
           this.probe = undefined;
         }
         return;
@@ -238,8 +267,16 @@ export class Prober {
         const { name, incarnation } = target.record;
         ping.push(encodeMessage({ type: 'suspect', name, incarnation, from: this.selfName }));
       }
-      outbox.send(target.record.address, ping);
+      outbox.send(target.record.address, ping, false, true);
     }
+  }
+
+  /** Whether `requester` already has this peer probing `target` for it. */
+  private relaying(target: string, requester: string): boolean {
+    for (const relay of this.relays.values()) {
+      if (relay.target === target && relay.requester === requester) return true;
+    }
+    return false;
   }
 
   private expireRelays(now: number): void {

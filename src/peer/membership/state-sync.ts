@@ -153,6 +153,16 @@ export class StateSync {
       this.ctx.outbox.send(from, [encodeMessage({ type: 'alive', member: table.self.record })]);
     }
     if (!message.response && message.part === 0) this.send(from, false, true);
+    if (!message.response && message.part === 0) {
+      // What we hold of the sender first: if that is a death it must refute, it
+      // fits the first datagram, which is all an unproven address may draw.
+      const own = new Set(message.entries.map((e) => e.name));
+      const all = table.all();
+      this.send(from, false, true, [
+        ...all.filter((m) => own.has(m.record.name)),
+        ...all.filter((m) => !own.has(m.record.name)),
+      ]);
+    }
     if (message.response) this.markJoined(from, now, true);
   }
 
@@ -185,8 +195,10 @@ export class StateSync {
       // Serf's reconnect: push our table to one dead member, so a healed
       // partition finds its other half (each side refutes what the other says of it).
       this.nextReconnectAt = now + pushPullIntervalMs(config.pushPullIntervalMs, table.liveCount);
-      const dead = table.pick(1, (m) => m.state === 'dead')[0];
-      if (dead) this.send(dead.record.address, false, false);
+      // Only to a member that once proved its address (answered our ping there):
+      // a made-up member that 'died' must not draw our table to an address of the attacker's choosing.
+      const dead = table.pick(1, (m) => m.state === 'dead' && m.provenAddress === m.record.address)[0];
+      if (dead) this.send(dead.record.address, false, false, undefined, true);
     }
     if (now < this.nextAt) return;
     const regular = pullIntervalMs(config.pushPullIntervalMs, table.liveCount);
@@ -236,7 +248,10 @@ export class StateSync {
     if (to === undefined) return;
     const { table, config, overhead } = this.ctx;
     const members = table.all();
-    const room = config.maxDatagramBytes - overhead - 1 - PULL_HEADER;
+    // Our own record rides with the first bucket: a member that has not heard
+    // from us yet learns where we are, and may answer us in full.
+    const self = encodeMessage({ type: 'alive', member: table.self.record });
+    const room = config.maxDatagramBytes - overhead - 1 - self.length - PULL_HEADER;
     const perMessage = Math.min(WIRE_LIMITS.pullHashesMax, Math.floor(room / 4));
     const buckets = Math.min(255, Math.max(1, Math.ceil((members.length * 2) / perMessage)));
     const lists: number[][] = Array.from({ length: buckets }, () => []);
@@ -250,7 +265,7 @@ export class StateSync {
         buckets,
         hashes: hashes.slice(0, perMessage),
       });
-      this.ctx.outbox.sendAlone(to, message);
+      this.ctx.outbox.sendAlone(to, bucket === 0 ? [self, message] : message);
     });
   }
 
@@ -304,17 +319,22 @@ export class StateSync {
     return m.entryBytes;
   }
 
+  /** `proven`: to an address that proved itself before (see MembershipEffect.chosen). */
   private send(
     to: string,
     join: boolean,
     response: boolean,
     members: readonly Member[] = this.ctx.table.all(),
+    proven = false,
   ): void {
     const { config, overhead } = this.ctx;
     if (join) this.ctx.introduce?.(to);
     const entries = members.map((m) => this.bytes(m));
     const head = { syncId: this.ctx.nextSeq(), join, response };
     const parts = encodePushPull(head, entries, config.maxDatagramBytes - overhead - 1);
-    for (const part of parts) this.ctx.outbox.sendAlone(to, part);
+    for (const part of parts) {
+      if (join) this.ctx.outbox.sendPadded(to, part);
+      else this.ctx.outbox.sendAlone(to, part, proven);
+    }
   }
 }

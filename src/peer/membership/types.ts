@@ -21,11 +21,26 @@ export interface MembershipConfig {
   deadRetentionMs: number;
   awarenessMax: number;
   maxDatagramBytes: number;
+  /** Most members the table holds, this peer included; more are refused and counted. */
+  maxMembers: number;
 }
 
 /** What the core asks its shell to do: send encoded messages in one datagram, or report an event. */
 export type MembershipEffect =
-  | { type: 'send'; to: string; messages: Uint8Array[] }
+  | {
+      type: 'send';
+      to: string;
+      messages: Uint8Array[];
+      /**
+       * This peer chose the address itself, so the shell sends even before
+       * the address has proven it is a member's: a probe of a member at its
+       * announced address (how it proves itself: it acks; such a ping carries
+       * no rumours), a join to a seed from this peer's configuration or DNS, a
+       * reconnect to a member that proved its address while alive. Never set
+       * for an address a received datagram supplied.
+       */
+      chosen?: boolean;
+    }
   | { type: 'event'; event: MembershipEvent };
 
 export interface MemberView {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type StartedAdminServer, startAdminServer } from '../../../src/peer/admin/admin-server.ts';
 import { leaderApiRoutes } from '../../../src/peer/admin/leader-api.ts';
+import { adminHttpLimits, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { LeaderWatch } from '../../../src/peer/leadership/leader-watch.ts';
 import { type LeadershipView, NO_LEADERSHIP } from '../../../src/peer/leadership/leadership-view.ts';
 import { systemClock } from '../../../src/time/clock.ts';
@@ -86,6 +87,7 @@ describe('leader API', () => {
       metrics: { contentType: 'text/plain', render: async () => '' },
       readiness: [],
       routes: leaderApiRoutes({ source: leadership, watch: watcher }),
+      limits: adminHttpLimits(PEER_DEFAULTS),
     });
     base = `http://127.0.0.1:${server.port}`;
   });

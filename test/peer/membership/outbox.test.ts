@@ -9,7 +9,7 @@ import { Outbox } from '../../../src/peer/membership/outbox.ts';
 
 const config = { ...membershipConfig(PEER_DEFAULTS), maxDatagramBytes: 100 };
 const OVERHEAD = 4;
-const outbox = () => new Outbox({ config, overhead: OVERHEAD, liveCount: () => 10 });
+const outbox = () => new Outbox({ config, overhead: OVERHEAD, liveCount: () => 10, isProven: () => true });
 const bytes = (tag: number, size: number) => new Uint8Array(size).fill(tag);
 const sizes = (messages: Uint8Array[]) => messages.map((m) => m.length);
 

@@ -148,15 +148,42 @@ describe('SWIM membership (simulated)', () => {
     const c = new SimulatedCluster(simulationSeed(109), {}, { keyring: createKeyring([key]) });
     c.startMany(4);
     c.runUntil(() => c.converged(), 10_000, 'encrypted convergence');
+    const binding = { to: addr(0), sealedAt: c.clock.now() };
     c.network.send(
       addr(99),
       addr(0),
-      encodeDatagram([{ type: 'ack', seq: 1 }], createKeyring([randomBytes(32)])),
+      encodeDatagram([{ type: 'ack', seq: 1 }], createKeyring([randomBytes(32)]), binding),
     );
     c.network.send(addr(99), addr(0), encodeDatagram([{ type: 'ack', seq: 1 }]));
     c.run(100);
     const dropped = c.peer('peer-0').node.counters.snapshot().dropped;
     assert.deepEqual(dropped, { 'decrypt-failed': 1, unencrypted: 1 });
+  });
+
+  it('acts once on a sealed datagram replayed 10 times, and counts the replays', () => {
+    // Issue 13: someone without the key recorded a sealed datagram and replayed it; each copy was acted on.
+    const ring = createKeyring([randomBytes(32)]);
+    const c = new SimulatedCluster(simulationSeed(113), {}, { keyring: ring });
+    c.startMany(3);
+    c.runUntil(() => c.converged(), 10_000, 'encrypted convergence');
+    const recorder = c.network.attach(addr(98));
+    let answers = 0;
+    recorder.onPacket(() => answers++);
+    const recorded = encodeDatagram([{ type: 'ping', seq: 7, target: 'peer-0', source: 'peer-1' }], ring, {
+      to: addr(0),
+      sealedAt: c.clock.now(),
+    });
+    for (let i = 0; i < 10; i++) c.network.send(addr(98), addr(0), recorded);
+    c.run(100);
+    assert.equal(answers, 1, 'one ack, for the first copy only');
+    assert.equal(c.peer('peer-0').node.counters.snapshot().dropped.replayed, 9);
+    // Sent to another member, or replayed once the window has passed: refused too.
+    c.network.send(addr(98), addr(1), recorded);
+    c.run(61_000);
+    c.network.send(addr(98), addr(0), recorded);
+    c.run(100);
+    assert.equal(c.peer('peer-1').node.counters.snapshot().dropped.misdirected, 1);
+    assert.equal(c.peer('peer-0').node.counters.snapshot().dropped.stale, 1);
   });
 });
 

@@ -127,6 +127,8 @@ export class SimulatedCluster {
       clock: this.clock,
       random: seededRandom(++this.nextRandom * 7919),
       keyring: this.keyring,
+      // Sealing times from the virtual clock, so replay windows are deterministic too.
+      wallClock: () => this.clock.now(),
     });
     const peer = { node, events: [] as MembershipEvent[] };
     node.on((event) => peer.events.push(event));

@@ -4,6 +4,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
 import { ADMISSION_DEFAULTS } from '../../../enclave/admission-service.ts';
+import { ENCLAVE_HTTP_LIMITS } from '../../../enclave/http-server.ts';
+import { HTTP_LIMIT_DEFAULTS } from '../../../http/http-limits.ts';
 import { createLogger } from '../../../log/logger.ts';
 import { runEnclave, validateEnclaveOptions } from './enclave.ts';
 import { functionChecksumReport } from './function-checksum.ts';
@@ -21,6 +23,10 @@ export interface EnclaveOptions {
   'admission-ttl-ms': number;
   'identities-per-address': number;
   'max-term': number;
+  'headers-timeout-ms': number;
+  'request-timeout-ms': number;
+  'idle-timeout-ms': number;
+  'max-connections': number;
 }
 
 export interface ChecksumOptions {
@@ -117,6 +123,27 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
       defaultDescription: '0: off (a leader keeps its lease while it renews)',
       describe:
         'Milliseconds a leader may hold one epoch; past it, renewals are refused (E_MAX_TERM), the lease runs out and a successor is elected by VRF without it: rotation for validator-like use, at the cost of one lease without a leader per term [$MAX_TERM_MS]',
+    })
+    .option('headers-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_HEADERS_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.headersTimeoutMs),
+      describe: `HTTP: a request line and headers must arrive within this, then 408 (${HTTP_LIMIT_DEFAULTS.headersTimeoutMs.reason}) [$ENCLAVE_HEADERS_TIMEOUT_MS]`,
+    })
+    .option('request-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_REQUEST_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.requestTimeoutMs),
+      describe: `HTTP: a whole request, headers and body, must arrive within this (${HTTP_LIMIT_DEFAULTS.requestTimeoutMs.reason}) [$ENCLAVE_REQUEST_TIMEOUT_MS]`,
+    })
+    .option('idle-timeout-ms', {
+      type: 'number',
+      default: Number(env.ENCLAVE_IDLE_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.idleTimeoutMs),
+      describe: `HTTP: a kept-alive connection with no request is closed after this (${HTTP_LIMIT_DEFAULTS.idleTimeoutMs.reason}) [$ENCLAVE_IDLE_TIMEOUT_MS]`,
+    })
+    .option('max-connections', {
+      type: 'number',
+      default: Number(env.ENCLAVE_MAX_CONNECTIONS ?? ENCLAVE_HTTP_LIMITS.maxConnections),
+      describe:
+        'HTTP: connections open at once, one more is closed when accepted (held elect requests count: at a lease end every peer without a lease asks) [$ENCLAVE_MAX_CONNECTIONS]',
     }) as unknown as Argv<EnclaveOptions>;
 }
 

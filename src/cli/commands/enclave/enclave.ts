@@ -3,6 +3,7 @@ import type { Policy } from '../../../crypto/leader-certificate.ts';
 import type { StartedEnclaveServer } from '../../../enclave/http-server.ts';
 import { type EnclaveSettings, startEnclave } from '../../../enclave/start-enclave.ts';
 import { ConfigError, UsageError } from '../../../errors.ts';
+import { HTTP_LIMIT_BOUNDS, type HttpLimits, httpLimitsProblem } from '../../../http/http-limits.ts';
 import type { Logger } from '../../../log/logger.ts';
 
 const CLUSTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -22,6 +23,34 @@ export interface EnclaveArgs {
   'admission-ttl-ms'?: number;
   'identities-per-address'?: number;
   'max-term'?: number;
+  'headers-timeout-ms': number;
+  'request-timeout-ms': number;
+  'idle-timeout-ms': number;
+  'max-connections': number;
+}
+
+function whole(args: EnclaveArgs, option: keyof EnclaveArgs, range: { min: number; max: number }): number {
+  const value = args[option];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new ConfigError(
+      `--${option}`,
+      `must be an integer from ${range.min} to ${range.max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function httpLimits(args: EnclaveArgs): HttpLimits {
+  const timeout = HTTP_LIMIT_BOUNDS.timeoutMs;
+  const limits = {
+    headersTimeoutMs: whole(args, 'headers-timeout-ms', timeout),
+    requestTimeoutMs: whole(args, 'request-timeout-ms', timeout),
+    idleTimeoutMs: whole(args, 'idle-timeout-ms', timeout),
+    maxConnections: whole(args, 'max-connections', HTTP_LIMIT_BOUNDS.maxConnections),
+  };
+  const problem = httpLimitsProblem(limits);
+  if (problem) throw new ConfigError('--headers-timeout-ms', problem);
+  return limits;
 }
 
 /** Admission TTL bounds: long enough to keep re-admission rare, short enough to free a dead member's name. */
@@ -73,6 +102,7 @@ export function validateEnclaveOptions(args: EnclaveArgs): Omit<EnclaveSettings,
     leaseMs,
     host: args.host,
     port: args.port,
+    httpLimits: httpLimits(args),
     ...(args.function ? { functionPath: args.function } : {}),
     ...(args['join-secret'] ? { joinSecretPath: args['join-secret'] } : {}),
     ...(ttl === undefined ? {} : { admissionTtlMs: ttl }),
