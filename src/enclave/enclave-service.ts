@@ -211,8 +211,10 @@ export class EnclaveService {
         if (decision.kind === 'current') return { kind: 'lease' as const, lease: decision.lease };
         const settled = this.#settledAt(now);
         if (now < settled) return { kind: 'wait' as const, until: settled };
-        this.#forgetFailedLeader();
+        const forget = this.#failedLeaderForgetting();
         const lease = this.#electNew(decision.epoch, decision.previousLeader, now);
+        // After the election: a failed leader that alone stands is still re-elected (a one-member cluster).
+        forget();
         return { kind: 'lease' as const, lease: lease! };
       });
       if (outcome.kind === 'lease') return this.#leaseResponse(outcome.lease);
@@ -360,10 +362,10 @@ export class EnclaveService {
    * leader failed: it stops standing until it asks again. A leader whose
    * --max-term ended was refused, not failed: it keeps standing.
    */
-  #forgetFailedLeader(): void {
+  #failedLeaderForgetting(): () => void {
     const lease = this.#state.lease;
-    if (!lease || lease.ended || (this.#term?.epoch === lease.epoch && this.#term.ended)) return;
-    this.#candidacies.forget(lease.leader.name, lease.leaseEnd);
+    if (!lease || lease.ended || (this.#term?.epoch === lease.epoch && this.#term.ended)) return () => {};
+    return () => this.#candidacies.forget(lease.leader.name, lease.leaseEnd);
   }
 
   /** When the pending election may run: settle time after the first candidacy that is still in the window. */

@@ -103,6 +103,18 @@ describe('election rules (DESIGN §5)', () => {
     assert.deepEqual(next.candidates, entries(expected.length > 0 ? expected : two));
   });
 
+  it('re-elects a lone leader whose lease ran out while its own request was held', async () => {
+    const [alone] = peers;
+    await stand([alone!]);
+    clock.advance(LEASE_MS - 300);
+    const held = electAs(client, alone!, { waitMs: 500 });
+    while (clock.sleeping === 0) await new Promise((r) => setTimeout(r, 5));
+    clock.advance(300);
+    const next = await held;
+    assert.equal(next.claims.epoch, 2);
+    assert.equal(next.claims.leader.name, alone!.name);
+  });
+
   it('starts above an epoch a caller has already seen', async () => {
     const result = await stand(peers, { knownEpoch: 41 });
     assert.equal(result.claims.epoch, 42);
