@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { FAULT_KINDS } from '../src/chaos/schedule.ts';
+import { CLASSIC_KINDS } from '../src/chaos/schedule.ts';
 import { runBinary } from '../test/support/run-cli.ts';
 import { newRunId, sweep, TEST_LABEL } from './support/docker.ts';
 import { buildProjectImage, TEST_IMAGE } from './support/image.ts';
@@ -65,7 +65,7 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
       '--seed',
       SEED,
       '--faults',
-      FAULT_KINDS.join(','),
+      CLASSIC_KINDS.join(','),
       '--image',
       IMAGE,
       '--report',
@@ -85,7 +85,7 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
     assert.equal(report.ok, true);
     assert.equal(report.seed, SEED);
     assert.match(result.stdout, /all invariants hold/);
-    for (const kind of FAULT_KINDS)
+    for (const kind of CLASSIC_KINDS)
       assert.ok((report.summary.faultsByKind[kind] ?? 0) >= 1, `no ${kind} injected`);
     assert.ok(report.faults.every((f) => f.heal !== null && Date.parse(f.heal) >= Date.parse(f.start)));
     assert.ok(report.summary.failovers.count >= 1, 'at least one failover measured');

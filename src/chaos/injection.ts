@@ -6,35 +6,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnclaveElectError } from '../errors.ts';
 import { type ClusterContainer, peersOf, requireCluster } from '../orchestrator/cluster-inventory.ts';
+import { starveCpu } from '../orchestrator/cpu-starvation.ts';
 import type { DockerClient } from '../orchestrator/docker-client.ts';
-import type { ClusterSelector } from '../orchestrator/labels.ts';
+import { stopHelpers } from '../orchestrator/fault-helper.ts';
 import { healCluster, partitionCluster } from '../orchestrator/partition.ts';
 import { planPartition } from '../orchestrator/partition-plan.ts';
-import type { StatusReader } from '../orchestrator/peer-status.ts';
+import { type AppliedFault, hold, type InjectionContext } from './injection-context.ts';
+import { applyAndHealNetwork } from './network-injection.ts';
 import type { ScheduledFault } from './schedule.ts';
 
-type Docker = Pick<
-  DockerClient,
-  'listContainers' | 'getContainer' | 'listNetworks' | 'getNetwork' | 'createNetwork'
->;
-
-export interface InjectionContext {
-  docker: Docker;
-  selector: ClusterSelector;
-  reader: StatusReader;
-  extraLabels: Record<string, string>;
-  now: () => number;
-  /** Ends a hold early (Ctrl-C); the fault is healed anyway. */
-  signal?: AbortSignal;
-}
-
-export interface AppliedFault {
-  /** Peers the fault acts on (the enclave for enclave-restart). */
-  targets: ClusterContainer[];
-  start: number;
-  heal: number;
-  note: string;
-}
+export type { AppliedFault, InjectionContext } from './injection-context.ts';
 
 /** Peers the fault cuts off: for a partition the target and its group (a minority), else the target. */
 export function cutOff(
@@ -42,6 +23,10 @@ export function cutOff(
   target: ClusterContainer,
   peers: ClusterContainer[],
 ): ClusterContainer[] {
+  // Ring and bridge reshape every peer's links: all are affected, the target (the bridge) first.
+  if (fault.kind === 'ring' || fault.kind === 'bridge') {
+    return [target, ...peers.filter((p) => p.id !== target.id && p.state === 'running')];
+  }
   if (fault.kind !== 'partition') return [target];
   const others = peers.filter((p) => p.id !== target.id && (fault.with ?? []).includes(p.name));
   const minority = Math.max(1, Math.floor((peers.length - 1) / 2));
@@ -57,10 +42,6 @@ async function waitRunning(docker: Pick<DockerClient, 'getContainer'>, id: strin
       throw new EnclaveElectError('E_TIMEOUT', `${id.slice(0, 12)} did not run again`);
     await sleep(200);
   }
-}
-
-async function hold(ms: number, signal?: AbortSignal) {
-  await sleep(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /** Inject `fault` on `targets` (resolved by the caller), hold it, heal it. */
@@ -101,6 +82,34 @@ export async function applyAndHeal(
       await container.restart({ t: 10 });
       await waitRunning(docker, first.id, 30_000);
       return { targets, start, heal: now(), note: 'restarted (SIGTERM, start)' };
+    }
+    case 'delay':
+    case 'loss':
+    case 'duplicate':
+    case 'corrupt':
+    case 'one-way':
+    case 'ring':
+    case 'bridge':
+      return applyAndHealNetwork(context, fault, targets);
+    case 'cpu': {
+      const start = now();
+      const share = fault.cpuSharePercent ?? 10;
+      await starveCpu(
+        docker,
+        context.selector,
+        { target: first.container, sharePercent: share, forMs: fault.holdMs },
+        {
+          reader: context.reader,
+          progress: () => undefined,
+          ...(context.signal ? { signal: context.signal } : {}),
+        },
+      );
+      return {
+        targets,
+        start,
+        heal: now(),
+        note: `${first.name} held to ${share}% of one CPU (cgroup quota)`,
+      };
     }
     case 'partition': {
       const containers = await requireCluster(docker, context.selector);
@@ -155,6 +164,9 @@ export async function healEverything(context: InjectionContext): Promise<string[
       done.push(`could not restore ${c.name} (${c.state}): ${(error as Error).message.split('\n')[0]}`);
     }
   }
+  // Net faults and link cuts: their helpers remove what they added when stopped.
+  const helpers = (await Promise.all(containers.map((c) => stopHelpers(docker, c.id)))).flat();
+  if (helpers.length > 0) done.push(`removed ${helpers.length} fault helper(s)`);
   const healed = await healCluster(docker, selector, { progress: () => undefined });
   if (healed.moved.length > 0) done.push(`healed partition (${healed.moved.join(', ')})`);
   return done;

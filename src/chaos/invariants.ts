@@ -247,17 +247,41 @@ export function unexpectedExits(history: History): Verdict {
 /** Reasons a peer gives for refusing a certificate or attestation that the real enclave should never cause. */
 const FORGERY_REASONS: ReadonlySet<string> = new Set<ErrorCode>(['E_CERT_INVALID', 'E_ATTESTATION_INVALID']);
 
+/** How long after a corrupt fault's heal a corrupted datagram may still be in flight (delay, retransmits). */
+const CORRUPT_SLACK_MS = 1000;
+
+/**
+ * A `corrupt` fault flips bits in the target's outgoing datagrams; a certificate
+ * it carried then fails its signature check at the receiver, which is the right
+ * outcome. A rejection by another peer within the fault's window is explained.
+ */
+function explainedByCorruption(history: History, event: HistoryEvent): boolean {
+  return history.faults.some(
+    (f) =>
+      f.kind === 'corrupt' &&
+      f.target !== event.peer &&
+      event.t >= f.start &&
+      event.t <= (f.heal ?? history.endedAt) + CORRUPT_SLACK_MS,
+  );
+}
+
 /** The only enclave in a run is the real one: a certificate refused as invalid means a signing or checking bug. */
 export function rejectedCertificates(history: History): Verdict {
   const rejected = history.events.filter((e) => e.event === 'certificate.rejected');
-  const offending = rejected.filter((e) => e.reason !== undefined && FORGERY_REASONS.has(e.reason));
+  const invalid = rejected.filter((e) => e.reason !== undefined && FORGERY_REASONS.has(e.reason));
+  const offending = invalid.filter((e) => !explainedByCorruption(history, e));
+  const explained = invalid.length - offending.length;
+  const corrupted =
+    explained > 0
+      ? `; ${explained} invalid while a corrupt fault garbled the sender's datagrams, as they should be`
+      : '';
   return {
     name: 'no certificate rejected as invalid',
     ok: offending.length === 0,
     summary:
       offending.length === 0
-        ? `${rejected.length} rejection(s), none for a bad signature or attestation`
-        : `${offending.length} certificate(s) from the real enclave rejected as invalid`,
+        ? `${rejected.length} rejection(s), none otherwise for a bad signature or attestation${corrupted}`
+        : `${offending.length} certificate(s) from the real enclave rejected as invalid${corrupted}`,
     offending,
   };
 }

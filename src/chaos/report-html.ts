@@ -12,6 +12,14 @@ const COLOURS: Record<string, string> = {
   partition: '#1f77b4',
   'enclave-restart': '#8c564b',
   restart: '#e377c2',
+  delay: '#17becf',
+  loss: '#bcbd22',
+  duplicate: '#7f7f7f',
+  corrupt: '#393b79',
+  'one-way': '#637939',
+  ring: '#8c6d31',
+  bridge: '#843c39',
+  cpu: '#e7ba52',
 };
 const LEADER = '#2ca02c';
 

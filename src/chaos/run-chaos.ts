@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EnclaveElectError } from '../errors.ts';
 import { type ClusterContainer, peersOf, requireCluster } from '../orchestrator/cluster-inventory.ts';
 import { converged } from '../orchestrator/convergence.ts';
-import type { DockerClient } from '../orchestrator/docker-client.ts';
 import { type ClusterSelector, describeSelector } from '../orchestrator/labels.ts';
 import type { StatusReader } from '../orchestrator/peer-status.ts';
 import { agreementOf, summaryLine } from '../orchestrator/status-report.ts';
@@ -19,11 +18,7 @@ import { collectLogEvents, type EventsClient, processStarts, watchExits } from '
 import { ENDS_PROCESS, type FaultKind, generateSchedule, type ScheduledFault } from './schedule.ts';
 import { type PollRound, StatusPoller } from './status-poller.ts';
 
-export type ChaosDocker = Pick<
-  DockerClient,
-  'listContainers' | 'getContainer' | 'listNetworks' | 'getNetwork' | 'createNetwork'
-> &
-  EventsClient;
+export type ChaosDocker = InjectionContext['docker'] & EventsClient;
 
 export interface ChaosOptions {
   seed: string;
@@ -164,7 +159,14 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
       const cut = fault.kind === 'enclave-restart' ? [] : cutOff(fault, target, peers);
       const enclaveWithIsolated = fault.enclaveSide === 'isolated';
       const others = peers.filter((p) => !cut.includes(p) && p.state === 'running').map((p) => p.name);
-      const survivors = fault.kind === 'partition' && enclaveWithIsolated ? [] : others;
+      // Ring and bridge keep every peer able to elect (all hear the enclave); the others lose no one.
+      const everyoneStays = fault.kind === 'ring' || fault.kind === 'bridge' || fault.kind === 'one-way';
+      const survivors =
+        fault.kind === 'partition' && enclaveWithIsolated
+          ? []
+          : everyoneStays
+            ? peers.filter((p) => p.state === 'running').map((p) => p.name)
+            : others;
       const label = `${fault.kind} ${cut.map((c) => c.name).join(',') || 'enclave'}${fault.target === 'leader' ? ' (leader)' : ''}`;
       doing = `fault ${fault.index}: ${label}`;
       const held = cut.flatMap((c) => [c.name, c.container]);
@@ -178,7 +180,9 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
         leaderAtStart: view?.leader ?? null,
         epochAtStart: view?.epoch ?? null,
         survivors,
-        ...(fault.kind === 'partition' ? { peers: cut.map((c) => c.name) } : {}),
+        ...(fault.kind === 'partition' || fault.kind === 'ring' || fault.kind === 'bridge'
+          ? { peers: cut.map((c) => c.name) }
+          : {}),
       };
       faults.push(record);
       injected += 1;

@@ -4,10 +4,30 @@
 // measured from the previous fault's settling, exponential with the mean
 // `--interval`. Targets are named here (a peer, or `leader` resolved when the
 // fault starts), so the same seed and peer list give the same schedule.
+import type { NetFaultSpec } from '../orchestrator/net-fault-spec.ts';
 import { seededRandom } from '../random/seeded-random.ts';
+import { drawNetFault, NET_KINDS, type NetKind } from './network-params.ts';
 
-export const FAULT_KINDS = ['kill', 'stop', 'pause', 'partition', 'enclave-restart', 'restart'] as const;
+/** The container and clean-partition faults: the default set. */
+export const CLASSIC_KINDS = ['kill', 'stop', 'pause', 'partition', 'enclave-restart', 'restart'] as const;
+/** Faults of the network itself: shaping on one peer's namespace, and partitions that are not clean cuts. */
+export const NETWORK_KINDS = [...NET_KINDS, 'one-way', 'ring', 'bridge'] as const;
+/** Faults of the host: CPU starvation of one peer (its cgroup quota). */
+export const HOST_KINDS = ['cpu'] as const;
+export const FAULT_KINDS = [...CLASSIC_KINDS, ...NETWORK_KINDS, ...HOST_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** `--nemesis-profile`: named mixes of kinds. jepsen mixes every kind, as Jepsen's combined nemesis does. */
+export const NEMESIS_PROFILES: Record<string, readonly FaultKind[]> = {
+  classic: CLASSIC_KINDS,
+  network: NETWORK_KINDS,
+  host: HOST_KINDS,
+  jepsen: FAULT_KINDS,
+};
+
+export function isNetKind(kind: FaultKind): kind is NetKind {
+  return (NET_KINDS as readonly string[]).includes(kind);
+}
 
 /** Faults after which the peer process is gone until healed: an open leader interval ends at the fault. */
 export const ENDS_PROCESS: ReadonlySet<FaultKind> = new Set(['kill', 'stop', 'restart']);
@@ -24,6 +44,12 @@ export interface ScheduledFault {
   with?: string[];
   /** partition: which side keeps the enclave, the isolated group (`isolated`) or the others (`rest`). */
   enclaveSide?: 'isolated' | 'rest';
+  /** delay, loss, duplicate, corrupt: what is done to the target's outgoing packets. */
+  net?: NetFaultSpec;
+  /** one-way: `mute` (the others stop hearing the target) or `deaf` (the target stops hearing them). */
+  direction?: 'mute' | 'deaf';
+  /** cpu: the share of one CPU the target may use while held (percent). */
+  cpuSharePercent?: number;
   /** How long the fault lasts before it is healed (ms); 0 for restarts, which heal themselves. */
   holdMs: number;
 }
@@ -47,6 +73,15 @@ const HOLD_MS: Record<FaultKind, [number, number]> = {
   partition: [2000, 6000],
   'enclave-restart': [0, 0],
   restart: [0, 0],
+  // Long enough for several probe periods and a lease renewal under the fault.
+  delay: [3000, 8000],
+  loss: [3000, 8000],
+  duplicate: [3000, 8000],
+  corrupt: [3000, 8000],
+  'one-way': [2000, 6000],
+  ring: [2000, 6000],
+  bridge: [2000, 6000],
+  cpu: [3000, 8000],
 };
 
 /** Chance that a peer fault aims at the current leader rather than a named peer: failovers are the point. */
@@ -110,6 +145,10 @@ export function generateSchedule(options: ScheduleOptions): ScheduledFault[] {
       fault.target =
         random() < LEADER_SHARE ? 'leader' : options.peers[Math.floor(random() * options.peers.length)]!;
     }
+    if (isNetKind(kind)) fault.net = drawNetFault(kind, random);
+    if (kind === 'one-way') fault.direction = random() < 0.5 ? 'mute' : 'deaf';
+    // 5-25% of one CPU: from hardly running to merely slow.
+    if (kind === 'cpu') fault.cpuSharePercent = between(random, [5, 25]);
     if (kind === 'partition') {
       // A minority is cut off: the target plus up to (n-1)/2 - 1 others, so the rest keep a majority.
       const extra = Math.floor(random() * Math.max(0, Math.floor((options.peers.length - 1) / 2)));

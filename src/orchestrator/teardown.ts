@@ -3,6 +3,7 @@
 // use cannot be removed), then networks (main and partition sides), then volumes.
 import { EnclaveElectError } from '../errors.ts';
 import { type DockerClient, dockerMessage, dockerStatus } from './docker-client.ts';
+import { HELPER_LABEL, listHelpers } from './fault-helper.ts';
 import { LABEL } from './labels.ts';
 
 export interface DownResult {
@@ -35,7 +36,16 @@ export async function downCluster(
 ): Promise<DownResult> {
   const filters = JSON.stringify({ label: [`${LABEL.cluster}=${cluster}`, `${LABEL.managed}=true`] });
   const result: DownResult = { cluster, containers: [], networks: [], volumes: [] };
-  for (const info of await docker.listContainers({ all: true, filters })) {
+  const members = await docker.listContainers({ all: true, filters });
+  // Fault helpers share a member's network namespace but not its labels: remove them first.
+  for (const info of await listHelpers(docker)) {
+    if (!members.some((m) => m.Id === info.Labels?.[HELPER_LABEL.target])) continue;
+    const name = (info.Names?.[0] ?? info.Id).replace(/^\//, '');
+    await removeIgnoringGone(`container ${name}`, () => docker.getContainer(info.Id).remove({ force: true }));
+    result.containers.push(name);
+    progress(`removed fault helper ${name}`);
+  }
+  for (const info of members) {
     const name = (info.Names?.[0] ?? info.Id).replace(/^\//, '');
     await removeIgnoringGone(`container ${name}`, () =>
       docker.getContainer(info.Id).remove({ force: true, v: true }),

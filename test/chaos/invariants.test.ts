@@ -8,6 +8,7 @@ import {
   foreignLeaders,
   leaderIntervals,
   overlappingLeaders,
+  rejectedCertificates,
 } from '../../src/chaos/invariants.ts';
 
 const T0 = 1_800_000_000_000;
@@ -218,5 +219,43 @@ describe('invariant: leaders are admitted members with their keys (issue 14)', (
       leaderKey: 'k1',
     });
     assert.equal(eventFromLogLine(line, 'x', 0)?.leaderKey, 'k1');
+  });
+});
+
+describe('invariant: no certificate rejected as invalid', () => {
+  const rejected = (peer: string, t: number): HistoryEvent => ({
+    t: T0 + t,
+    peer,
+    event: 'certificate.rejected',
+    reason: 'E_CERT_INVALID',
+    epoch: 3,
+  });
+  const corrupt = { kind: 'corrupt', target: 'peer-1', start: T0 + 10_000, heal: T0 + 15_000 };
+
+  it('fails on a rejection no fault explains', () => {
+    const verdict = rejectedCertificates(history([rejected('peer-2', 5000)], { faults: [corrupt] }));
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.offending.length, 1);
+  });
+
+  it("explains other peers' rejections while a corrupt fault garbles the sender, up to 1 s after its heal", () => {
+    const verdict = rejectedCertificates(
+      history([rejected('peer-2', 10_500), rejected('peer-3', 15_900)], { faults: [corrupt] }),
+    );
+    assert.equal(verdict.ok, true, verdict.summary);
+    assert.match(
+      verdict.summary,
+      /2 invalid while a corrupt fault garbled the sender's datagrams, as they should be/,
+    );
+  });
+
+  it('does not explain a rejection by the corrupted peer itself, nor one after the slack', () => {
+    const verdict = rejectedCertificates(
+      history([rejected('peer-1', 12_000), rejected('peer-2', 16_500)], { faults: [corrupt] }),
+    );
+    assert.deepEqual(
+      verdict.offending.map((e) => (e as HistoryEvent).peer),
+      ['peer-1', 'peer-2'],
+    );
   });
 });

@@ -41,7 +41,8 @@ export const commands: CommandEntry[] = [
   },
   {
     command: 'cluster <command>',
-    describe: 'Run and break a cluster of containers: up, scale, status, faults, partition, heal, logs, down',
+    describe:
+      'Run and break a cluster of containers: up, scale, status, faults, partition, heal, net, clock, cpu, logs, down',
     load: async () => (await import('./cluster/cli.ts')).clusterCommand,
   },
   {

@@ -4,10 +4,13 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../errors.ts';
 import { FAULTS } from '../../../orchestrator/faults.ts';
 import { chaosCommand } from './chaos/cli.ts';
+import { clockCommand } from './clock/cli.ts';
+import { cpuCommand } from './cpu/cli.ts';
 import { downCommand } from './down/cli.ts';
 import { faultCommand } from './faults/cli.ts';
 import { healCommand } from './heal/cli.ts';
 import { logsCommand } from './logs/cli.ts';
+import { netCommand } from './net/cli.ts';
 import { partitionCommand } from './partition/cli.ts';
 import { scaleCommand } from './scale/cli.ts';
 import { statusCommand } from './status/cli.ts';
@@ -23,6 +26,9 @@ export const clusterCommand: CommandModule<object, object> = {
       .command(statusCommand)
       .command(partitionCommand)
       .command(healCommand)
+      .command(netCommand)
+      .command(clockCommand)
+      .command(cpuCommand)
       .command(logsCommand)
       .command(downCommand)
       .command(chaosCommand);

@@ -6,9 +6,13 @@ import type { CommandModule } from 'yargs';
 import { newChaosSeed, runChaosSession } from '../../../../chaos/chaos-session.ts';
 import { checkSavedHistory, summarize } from '../../../../chaos/report.ts';
 import {
+  CLASSIC_KINDS,
   FAULT_KINDS,
   type FaultKind,
   generateSchedule,
+  HOST_KINDS,
+  NEMESIS_PROFILES,
+  NETWORK_KINDS,
   parseFaultKinds,
 } from '../../../../chaos/schedule.ts';
 import { progressLine, summaryText } from '../../../../chaos/summary-text.ts';
@@ -36,7 +40,8 @@ import { checkPeerCount } from '../up/cli.ts';
 export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOption {
   duration: string;
   interval: string;
-  faults: string;
+  faults?: string;
+  'nemesis-profile'?: string;
   seed?: string;
   peers?: number;
   report?: string;
@@ -48,9 +53,22 @@ export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOpti
   'dry-run': boolean;
 }
 
-function faultKinds(raw: string): FaultKind[] {
+/** `--faults` or `--nemesis-profile` (not both); the classic kinds when neither is given. */
+function faultKinds(raw: string | undefined, profile: string | undefined): FaultKind[] {
+  if (raw !== undefined && profile !== undefined) {
+    throw new UsageError('--faults and --nemesis-profile both choose the kinds; give one of them');
+  }
+  if (profile !== undefined) {
+    const kinds = NEMESIS_PROFILES[profile];
+    if (kinds === undefined) {
+      throw new UsageError(
+        `--nemesis-profile '${profile}' is not one of ${Object.keys(NEMESIS_PROFILES).join(', ')}`,
+      );
+    }
+    return [...kinds];
+  }
   try {
-    return parseFaultKinds(raw);
+    return parseFaultKinds(raw ?? CLASSIC_KINDS.join(','));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -88,8 +106,16 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
       .option('interval', { type: 'string', default: '5s', describe: 'Mean quiet time between faults' })
       .option('faults', {
         type: 'string',
-        default: FAULT_KINDS.join(','),
-        describe: 'Fault kinds to draw from',
+        describe: `Fault kinds to draw from (default: ${CLASSIC_KINDS.join(',')}; also ${[...NETWORK_KINDS, ...HOST_KINDS].join(',')})`,
+      })
+      .option('nemesis-profile', {
+        type: 'string',
+        describe: `A named mix of kinds instead of --faults: ${Object.entries(NEMESIS_PROFILES)
+          .map(
+            ([name, kinds]) =>
+              `${name} (${kinds.length === FAULT_KINDS.length ? 'every kind' : kinds.join(',')})`,
+          )
+          .join('; ')}`,
       })
       .option('seed', {
         type: 'string',
@@ -141,7 +167,7 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
       if (!verdicts.every((v) => v.ok)) process.exitCode = 1;
       return;
     }
-    const faults = faultKinds(args.faults);
+    const faults = faultKinds(args.faults, args['nemesis-profile']);
     const durationMs = durationOption(args.duration, '--duration', 120_000);
     const intervalMs = durationOption(args.interval, '--interval', 5000);
     if (durationMs < 1000) throw new UsageError('--duration must be at least 1s');

@@ -1,6 +1,7 @@
-// `enclave-elect cluster heal`: every container back on the main network, the
-// side networks removed, full connectivity proved by probes.
+// `enclave-elect cluster heal`: link cuts removed, every container back on the
+// main network, the side networks removed, full connectivity proved by probes.
 import type { CommandModule } from 'yargs';
+import { clearLinkCuts } from '../../../../orchestrator/link-cuts.ts';
 import { healCluster } from '../../../../orchestrator/partition.ts';
 import {
   dockerClient,
@@ -23,7 +24,9 @@ export const healCommand: CommandModule<object, HealOptions> = {
   handler: async (args) => {
     const selector = selectorFrom(args);
     const docker = await dockerClient();
-    const result = await healCluster(docker, selector, { progress });
+    // Cuts first: the heal's proof then covers them too.
+    const cutHelpers = await clearLinkCuts(docker, selector, { progress });
+    const result = { ...(await healCluster(docker, selector, { progress })), cutHelpers };
     if (args.json) {
       printJson(result);
       return;
@@ -34,7 +37,9 @@ export const healCommand: CommandModule<object, HealOptions> = {
       [
         result.moved.length > 0
           ? `moved back to ${result.mainNetwork}: ${result.moved.join(', ')}`
-          : 'no partition to heal',
+          : cutHelpers.length > 0
+            ? `removed the link cuts (${cutHelpers.length} helper(s))`
+            : 'no partition to heal',
         ...(result.removedNetworks.length > 0 ? [`removed ${result.removedNetworks.join(', ')}`] : []),
         ...result.readdressed.map(
           (r) =>

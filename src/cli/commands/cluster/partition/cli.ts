@@ -1,10 +1,22 @@
 // `enclave-elect cluster partition GROUPS` and `partition isolate PEER`: a
-// kernel-level partition (separate project networks), proved by probes.
+// kernel-level partition (separate project networks), proved by probes; and
+// `partition one-way FROM/TO`, `partition ring`, `partition bridge PEER`:
+// partitions that are not clean cuts, made by dropping single links.
 import type { CommandModule } from 'yargs';
-import { requireCluster } from '../../../../orchestrator/cluster-inventory.ts';
+import { UsageError } from '../../../../errors.ts';
+import { type ClusterContainer, requireCluster } from '../../../../orchestrator/cluster-inventory.ts';
+import {
+  applyLinkCuts,
+  CUT_MODES,
+  type CutMode,
+  type LinkCutResult,
+  planCuts,
+} from '../../../../orchestrator/link-cuts.ts';
 import { type PartitionResult, partitionCluster } from '../../../../orchestrator/partition.ts';
 import { parsePartitionArgs, planPartition } from '../../../../orchestrator/partition-plan.ts';
+import type { StatusReader } from '../../../../orchestrator/peer-status.ts';
 import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
+import { resolveTarget } from '../../../../orchestrator/targets.ts';
 import {
   dockerClient,
   extraLabels,
@@ -36,6 +48,54 @@ export function describePartition(result: PartitionResult): string {
   ].join('\n');
 }
 
+export function describeLinkCuts(result: LinkCutResult): string {
+  return [
+    `${result.mode}: ${result.summary}`,
+    ...result.cuts.map((c) => `  ${c.peer} does not hear ${c.deafTo.join(', ')}`),
+    `proved by ${result.proof.checked} probes (a TCP probe needs both directions: a cut link fails both ways)`,
+    '`enclave-elect cluster heal` removes the cuts',
+  ].join('\n');
+}
+
+async function resolveGroup(containers: ClusterContainer[], text: string, reader: StatusReader) {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return Promise.all(
+    names.map(async (name) => (await resolveTarget(containers, name, { reader })).container),
+  );
+}
+
+/** `one-way FROM/TO`, `ring`, `bridge PEER`: the words after the mode, resolved to containers. */
+async function linkCutGroups(
+  mode: CutMode,
+  words: string[],
+  containers: ClusterContainer[],
+  reader: StatusReader,
+) {
+  const rest = words.join(',');
+  if (mode === 'one-way') {
+    const [from, to, ...extra] = rest.replace(/,?\/,?/g, '/').split('/');
+    if (from === undefined || to === undefined || extra.length > 0) {
+      throw new UsageError('one-way needs FROM/TO (example: partition one-way peer-1/peer-2,peer-3)');
+    }
+    return {
+      from: await resolveGroup(containers, from, reader),
+      to: await resolveGroup(containers, to, reader),
+    };
+  }
+  if (mode === 'bridge') {
+    const [bridge, ...extra] = await resolveGroup(containers, rest, reader);
+    if (bridge === undefined || extra.length > 0) {
+      throw new UsageError('bridge needs exactly one bridging peer (example: partition bridge peer-3)');
+    }
+    return { bridge };
+  }
+  if (rest !== '') throw new UsageError('ring takes no names: it rings every peer, in name order');
+  return {};
+}
+
 export const partitionCommand: CommandModule<object, PartitionOptions> = {
   command: 'partition <groups..>',
   describe: 'Cut the network between groups of peers (a,b/c,d,e or `isolate PEER`), in the kernel',
@@ -46,7 +106,7 @@ export const partitionCommand: CommandModule<object, PartitionOptions> = {
         array: true,
         demandOption: true,
         describe:
-          "groups separated by '/', peers by ',' (peer-1,peer-2/peer-3,peer-4,peer-5), or: isolate PEER[,PEER]",
+          "groups separated by '/', peers by ',' (peer-1,peer-2/peer-3,peer-4,peer-5), or: isolate PEER[,PEER], one-way FROM/TO, ring, bridge PEER",
       })
       .option('enclave-side', {
         type: 'string',
@@ -58,9 +118,31 @@ export const partitionCommand: CommandModule<object, PartitionOptions> = {
         describe: 'Extra label key=value on the side networks',
       })
       .example('$0 cluster partition peer-1,peer-2,peer-3/peer-4,peer-5', '3|2, the enclave with the three')
-      .example('$0 cluster partition isolate leader --enclave-side B', 'cut the leader off with no enclave'),
+      .example('$0 cluster partition isolate leader --enclave-side B', 'cut the leader off with no enclave')
+      .example(
+        '$0 cluster partition one-way leader/peer-2',
+        'peer-2 stops hearing the leader, which still hears it',
+      )
+      .example('$0 cluster partition ring', 'every peer hears a majority, no two the same one')
+      .example('$0 cluster partition bridge peer-3', 'two halves joined only by peer-3'),
   handler: async (args) => {
     const selector = selectorFrom(args);
+    const mode = CUT_MODES.find((m) => m === args.groups[0]);
+    if (mode !== undefined) {
+      if (args['enclave-side'] !== undefined) {
+        throw new UsageError(`--enclave-side is for clean cuts; in ${mode} every peer keeps the enclave`);
+      }
+      const docker = await dockerClient();
+      const containers = await requireCluster(docker, selector);
+      const groups = await linkCutGroups(mode, args.groups.slice(1), containers, statusReaderFor(docker));
+      const result = await applyLinkCuts(docker, selector, planCuts(mode, containers, groups), {
+        progress,
+        extraLabels: extraLabels(args.label),
+      });
+      if (args.json) printJson(result);
+      else print(describeLinkCuts(result));
+      return;
+    }
     const spec = parsePartitionArgs(args.groups);
     const labels = extraLabels(args.label);
     const docker = await dockerClient();

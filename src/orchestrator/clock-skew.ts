@@ -1,0 +1,279 @@
+// Clock skew on one peer: libfaketime preloaded into the peer's process moves
+// its wall clock (Date.now()) while its monotonic clock, its timers and every
+// other container's clock stay true. Containers share the host kernel's clock,
+// so interposition is the only way. The library and one offset file per peer
+// live in a volume the fault helper fills (the project image needs nothing).
+//
+// A peer is "armed" once: recreated with the volume mounted read-only and
+// LD_PRELOAD/FAKETIME_* set. This is one restart. From then on an offset is a
+// file write that the peer picks up within about 2 s (libfaketime re-reads
+// the file at most once a second), with no restart. The enclave is never armed:
+// it is the trusted party and its clock stays true.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EnclaveElectError, UsageError } from '../errors.ts';
+import { type ClusterContainer, requireCluster } from './cluster-inventory.ts';
+import { execInContainer } from './container-exec.ts';
+import type { DockerClient } from './docker-client.ts';
+import { ensureHelperImage, HELPER_LABEL } from './fault-helper.ts';
+import { type ClusterSelector, LABEL, resourcePrefix } from './labels.ts';
+import type { StatusReader } from './peer-status.ts';
+import { resolveTarget } from './targets.ts';
+
+export const CLOCK_DIR = '/opt/enclave-elect-clock';
+const LIBRARY = 'libfaketime.so.1';
+const HELPER_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+
+type Docker = Pick<
+  DockerClient,
+  'createContainer' | 'getContainer' | 'listVolumes' | 'createVolume' | 'getImage' | 'listContainers'
+>;
+
+export function clockVolumeName(selector: ClusterSelector): string {
+  return selector.kind === 'name'
+    ? `${resourcePrefix(selector.name)}-clock`
+    : `${selector.project}-enclave-elect-clock`;
+}
+
+/** The file holding one peer's offset, in libfaketime's relative format. */
+export function offsetFile(member: string): string {
+  return `${CLOCK_DIR}/${member.replace(/[^a-zA-Z0-9_.-]/g, '_')}.rc`;
+}
+
+/** `+2.500` / `-0.250`: seconds with a sign, as libfaketime reads a relative offset. */
+export function faketimeOffset(offsetMs: number): string {
+  return `${offsetMs < 0 ? '-' : '+'}${(Math.abs(offsetMs) / 1000).toFixed(3)}`;
+}
+
+/** The environment that preloads libfaketime, reading `member`'s offset file; monotonic time is left true. */
+export function clockEnv(member: string): string[] {
+  return [
+    `LD_PRELOAD=${CLOCK_DIR}/${LIBRARY}`,
+    `FAKETIME_TIMESTAMP_FILE=${offsetFile(member)}`,
+    'FAKETIME_CACHE_DURATION=1',
+    'FAKETIME_DONT_FAKE_MONOTONIC=1',
+  ];
+}
+
+export function isArmed(env: string[] | null | undefined): boolean {
+  return (env ?? []).some((e) => e === `LD_PRELOAD=${CLOCK_DIR}/${LIBRARY}`);
+}
+
+/** Run a shell script in a helper with the clock volume at CLOCK_DIR (no network). */
+async function runWithVolume(
+  docker: Docker,
+  image: string,
+  volume: string,
+  script: string,
+  labels: Record<string, string>,
+) {
+  const container = await docker.createContainer({
+    Image: image,
+    Entrypoint: ['sh', '-c', script],
+    Cmd: [],
+    Labels: {
+      ...labels,
+      [LABEL.managed]: 'true',
+      [LABEL.role]: 'fault-helper',
+      [HELPER_LABEL.kind]: 'clock',
+    },
+    HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'], Binds: [`${volume}:${CLOCK_DIR}`] },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    if (StatusCode !== 0)
+      throw new EnclaveElectError(
+        'E_FAULT_HELPER',
+        `clock volume step failed (exit ${StatusCode}): ${script}`,
+      );
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** The clock volume, created and filled with the library when missing. */
+export async function ensureClockVolume(
+  docker: Docker,
+  selector: ClusterSelector,
+  image: string,
+  labels: Record<string, string>,
+): Promise<string> {
+  const name = clockVolumeName(selector);
+  const { Volumes } = await docker.listVolumes({ filters: JSON.stringify({ name: [name] }) });
+  if ((Volumes ?? []).some((v) => v.Name === name)) return name;
+  const owner: Record<string, string> =
+    selector.kind === 'name'
+      ? { [LABEL.cluster]: selector.name }
+      : { [LABEL.composeProject]: selector.project };
+  await docker.createVolume({
+    Name: name,
+    Labels: { ...labels, ...owner, [LABEL.managed]: 'true', [LABEL.role]: 'clock' },
+  });
+  await runWithVolume(
+    docker,
+    image,
+    name,
+    `cp ${HELPER_LIBRARY} ${CLOCK_DIR}/${LIBRARY} && chmod 0644 ${CLOCK_DIR}/${LIBRARY}`,
+    labels,
+  );
+  return name;
+}
+
+/** Write a peer's offset (picked up within about 2 s by an armed peer). */
+export async function writeOffset(
+  docker: Docker,
+  image: string,
+  volume: string,
+  member: string,
+  offsetMs: number,
+  labels: Record<string, string>,
+): Promise<void> {
+  const file = offsetFile(member);
+  await runWithVolume(
+    docker,
+    image,
+    volume,
+    `echo '${faketimeOffset(offsetMs)}' > ${file}.new && chmod 0644 ${file}.new && mv ${file}.new ${file}`,
+    labels,
+  );
+}
+
+/**
+ * Recreate a peer container exactly as it was, plus the clock volume and
+ * environment: same name, labels, command, host config, network aliases and address.
+ */
+export async function armPeer(docker: Docker, peer: ClusterContainer, volume: string): Promise<string> {
+  const old = docker.getContainer(peer.id);
+  const info = await old.inspect();
+  const hostConfig = {
+    ...info.HostConfig,
+    Binds: [...(info.HostConfig.Binds ?? []), `${volume}:${CLOCK_DIR}:ro`],
+  };
+  const endpoints = Object.fromEntries(
+    Object.entries(info.NetworkSettings.Networks ?? {}).map(([network, endpoint]) => [
+      network,
+      {
+        Aliases: (endpoint.Aliases ?? []).filter((alias: string) => !info.Id.startsWith(alias)),
+        ...(endpoint.IPAMConfig ? { IPAMConfig: endpoint.IPAMConfig } : {}),
+      },
+    ]),
+  );
+  const [firstNetwork] = Object.keys(endpoints);
+  await old.remove({ force: true });
+  const created = await docker.createContainer({
+    name: info.Name.replace(/^\//, ''),
+    Image: info.Config.Image,
+    Hostname: info.Config.Hostname,
+    User: info.Config.User,
+    WorkingDir: info.Config.WorkingDir,
+    Entrypoint: info.Config.Entrypoint as string[] | undefined,
+    Cmd: info.Config.Cmd,
+    Env: [
+      ...(info.Config.Env ?? []).filter(
+        (e: string) => !e.startsWith('LD_PRELOAD=') && !e.startsWith('FAKETIME'),
+      ),
+      ...clockEnv(peer.name),
+    ],
+    Labels: info.Config.Labels,
+    Healthcheck: info.Config.Healthcheck,
+    ExposedPorts: info.Config.ExposedPorts,
+    HostConfig: { ...hostConfig, NetworkMode: firstNetwork ?? info.HostConfig.NetworkMode },
+    NetworkingConfig: { EndpointsConfig: endpoints },
+  });
+  await created.start();
+  return created.id;
+}
+
+/**
+ * The peer's wall clock minus this host's, measured by a process started inside
+ * it: between `low` and `high` ms (the process reads its clock somewhere within
+ * the exec's round trip, which a Node boot dominates).
+ */
+export async function measureOffset(
+  docker: Pick<DockerClient, 'getContainer'>,
+  id: string,
+): Promise<{ low: number; high: number }> {
+  const before = Date.now();
+  const result = await execInContainer(
+    docker,
+    id,
+    ['node', '-e', 'process.stdout.write(String(Date.now()))'],
+    15_000,
+  );
+  const after = Date.now();
+  const theirs = Number(result.stdout);
+  if (result.stdout.trim() === '' || !Number.isFinite(theirs)) {
+    throw new EnclaveElectError(
+      'E_FAULT_HELPER',
+      `could not read the clock of ${id.slice(0, 12)}: ${result.stderr.trim()}`,
+    );
+  }
+  return { low: theirs - after, high: theirs - before };
+}
+
+/** `+2s`, `-500ms`, `1.5s`: a signed duration (a bare number is milliseconds). */
+export function parseOffset(raw: string): number {
+  const match = /^\s*([+-])?\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(raw);
+  if (!match)
+    throw new UsageError(`--offset '${raw}' must be a signed duration (examples: +2s, -500ms, 1.5s)`);
+  const ms = Math.round(Number(match[2]) * { ms: 1, s: 1000, m: 60_000 }[match[3] ?? 'ms']!);
+  if (ms > 3_600_000) throw new UsageError('--offset must be at most 1 hour either way');
+  return match[1] === '-' ? -ms : ms;
+}
+
+export interface ClockSkewResult {
+  target: string;
+  container: string;
+  offsetMs: number;
+  /** The peer was recreated (one restart) to preload libfaketime; later offsets need no restart. */
+  restarted: boolean;
+  /** The peer's wall clock minus this host's, as measured inside it afterwards (ms). */
+  measured: { low: number; high: number };
+}
+
+/** libfaketime re-reads the offset file at most once a second; this covers a read just before the write. */
+const PICKUP_MS = 2200;
+
+export async function skewClock(
+  docker: Docker,
+  selector: ClusterSelector,
+  request: { target: string; offsetMs: number },
+  context: { reader: StatusReader; progress: (line: string) => void; extraLabels?: Record<string, string> },
+): Promise<ClockSkewResult> {
+  const containers = await requireCluster(docker, selector);
+  const { container: target } = await resolveTarget(containers, request.target, { reader: context.reader });
+  if (target.role !== 'peer') {
+    throw new UsageError(
+      `${target.name} is not a peer: the enclave's clock stays true (it is the trusted party)`,
+    );
+  }
+  if (target.state !== 'running') {
+    throw new EnclaveElectError('E_STATE', `cannot move the clock of ${target.name}: it is ${target.state}`);
+  }
+  const labels = context.extraLabels ?? {};
+  const image = await ensureHelperImage(docker, context.progress);
+  const volume = await ensureClockVolume(docker, selector, image, labels);
+  await writeOffset(docker, image, volume, target.name, request.offsetMs, labels);
+  const info = await docker.getContainer(target.id).inspect();
+  let id = target.id;
+  const restarted = !isArmed(info.Config.Env);
+  if (restarted) {
+    context.progress(
+      `${target.name}: restarting once with libfaketime preloaded; later offsets need no restart`,
+    );
+    id = await armPeer(docker, target, volume);
+  } else {
+    await sleep(PICKUP_MS);
+  }
+  const measured = await measureOffset(docker, id);
+  context.progress(
+    `${target.name}: wall clock ${faketimeOffset(request.offsetMs)} s; measured inside it: ${Math.round(measured.low)}..${Math.round(measured.high)} ms`,
+  );
+  return {
+    target: target.name,
+    container: target.container,
+    offsetMs: request.offsetMs,
+    restarted,
+    measured,
+  };
+}
