@@ -16,7 +16,8 @@ export const ERROR_CODES = {
   E_DOCKER: 'the Docker engine refused an operation',
   E_IMAGE_MISSING: 'the image to run is not present',
   E_IMAGE_BUILD: 'building the image failed',
-  E_FAULT_HELPER: 'a fault helper container (network, clock or CPU fault) could not be built, started or cleared',
+  E_FAULT_HELPER:
+    'a fault helper container (network, clock or CPU fault) could not be built, started or cleared',
   E_PKI: 'the one-shot PKI step of a cluster failed',
   E_NOT_FOUND: 'no such cluster, container, peer, file or route',
   E_CONFLICT: 'something with that name already exists',
