@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   E_ENTRY_INVALID: 'a ledger append carries no entry, or one over the size limit',
   E_ADMISSION_INVALID: 'an admission certificate was refused',
   E_ADMISSION_EXPIRED: 'an admission certificate is past its expiry',
+  E_CERT_NOT_ADMITTED: 'a valid leader certificate names a leader not admitted with that key',
   // The enclave client
   E_ENCLAVE_UNREACHABLE: 'the enclave does not answer',
   E_ENCLAVE_PROTOCOL: 'the enclave answered outside its protocol',
@@ -69,11 +70,11 @@ export const ERROR_CODES = {
   E_BAD_JSON: 'the request body is not JSON',
   E_BAD_REQUEST: 'a request field has the wrong type, bound or encoding',
   E_UNKNOWN_FIELD: 'a request holds a field not in its schema',
-  E_TOO_MANY_MEMBERS: 'a request lists more members than allowed',
-  E_DUPLICATE_MEMBER: 'a request lists a member name twice',
   E_BAD_NONCE: 'an attestation nonce is not 16 to 64 bytes of lowercase hex',
   E_NOT_LEADER: "a renew or resign names another member than the lease's leader",
-  E_BAD_SIGNATURE: "a renew or resign is not signed by the leader's key",
+  E_BAD_SIGNATURE: 'a request is not signed by the key it must be signed with',
+  E_UNSIGNED: 'an elect, renew or resign carries no signature',
+  E_MAX_TERM: "the leader has held its epoch for the enclave's maximum term",
   E_METHOD_NOT_ALLOWED: 'the route takes another HTTP method',
   E_BODY_TOO_LARGE: 'the request body is over the limit',
   E_UNSUPPORTED_MEDIA_TYPE: 'the request body is not application/json',
@@ -84,12 +85,11 @@ export const ERROR_CODES = {
   E_LEASE_INHERITED: 'the lease was granted before the enclave restarted',
   // The enclave service: admission (docs/security.md)
   E_ADMISSION_DISABLED: 'the enclave was started without a join secret',
-  E_NOT_ADMITTED: 'an admit request does not prove the cluster join secret',
-  E_STALE_REQUEST: "an admit request's time is too far from the enclave's clock",
-  E_REPLAYED: 'an admit request was used before',
+  E_NOT_ADMITTED: 'the requester is not admitted (no join secret proven, or no live admission with that key)',
+  E_STALE_REQUEST: "a signed request's time is too far from the enclave's clock",
+  E_REPLAYED: 'a signed request was used before',
   E_ADDRESS_BOUND: 'the source address already holds another live admitted identity',
   E_NAME_HELD: 'the name is admitted with another key at another address',
-  E_NO_ADMITTED_CANDIDATES: 'none of the members listed is admitted with that key',
 } as const satisfies Record<`E_${string}`, string>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,7 @@
 //                       409 after the signature check (counted apart)
 //   verify              leader certificate verification, uncached vs cached by hash
 // Product key sizes (2048-bit RSA). Prints a table, or one JSON document with --json.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { CertificateVerifier } from '../../src/crypto/certificate-cache.ts';
 import { verifyCertificate } from '../../src/crypto/leader-certificate.ts';
 import type { MemberIdentity } from '../../src/crypto/member-digest.ts';
 import { EnclaveClient } from '../../src/enclave/client/enclave-client.ts';
-import { memberKeyOf, signLeaseRequest } from '../../src/enclave/lease-signature.ts';
+import { memberKeyOf, signedElectBody, signRequest } from '../../src/enclave/lease-signature.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -121,16 +121,26 @@ export async function main(argv: string[]): Promise<void> {
     pinnedChecksum: live.service.checksum,
     clusterId: CLUSTER,
   });
-  let lease = (await client.elect({ members })).claims;
+  const [first] = peers;
+  let lease = (await client.elect({ name: first!.name, signer: first!.privateKey })).claims;
   const leader = peers.find((p) => p.name === lease.leader.name)!;
-  const electBody = { cluster_id: CLUSTER, members };
+  // Every elect is a fresh signed candidacy (a replayed one is refused), from the members in turn.
+  let turn = 0;
+  const electBody = () => {
+    const peer = peers[turn++ % peers.length]!;
+    const fields = { cluster_id: CLUSTER, known_epoch: 0, wait_ms: 0, name: peer.name };
+    return signedElectBody(
+      { ...fields, ts: Date.now(), nonce: randomBytes(16).toString('hex') },
+      peer.privateKey,
+    );
+  };
   for (const c of CONCURRENCY) {
     progress(`elect (live lease), concurrency ${c}`);
     result.elect.liveLease.push(
       await closedLoop(
         c,
         Math.max(400, c * 20),
-        async () => void (await post(`${live.url}/v1/elect`, electBody)).arrayBuffer(),
+        async () => void (await post(`${live.url}/v1/elect`, electBody())).arrayBuffer(),
       ),
     );
   }
@@ -140,10 +150,17 @@ export async function main(argv: string[]): Promise<void> {
     let granted = 0;
     let refused = 0;
     const level = await closedLoop(c, Math.max(60, c * 4), async () => {
-      const fields = { cluster_id: CLUSTER, epoch: lease.epoch, seq, leader: leader.name };
+      const fields = {
+        cluster_id: CLUSTER,
+        epoch: lease.epoch,
+        seq,
+        leader: leader.name,
+        ts: Date.now(),
+        nonce: randomBytes(16).toString('hex'),
+      };
       const response = await post(`${live.url}/v1/renew`, {
         ...fields,
-        sig: signLeaseRequest('renew', fields, leader.privateKey),
+        sig: signRequest('renew', fields, leader.privateKey),
       });
       const reply = (await response.json()) as { seq?: number };
       if (response.status === 200) {
@@ -154,7 +171,7 @@ export async function main(argv: string[]): Promise<void> {
     });
     result.renew.push({ ...level, granted, refusedStale: refused });
   }
-  lease = (await client.elect({ members })).claims;
+  lease = (await client.elect({ name: first!.name, signer: first!.privateKey })).claims;
   const token = live.service.state.lease!.token;
   await live.close();
 
@@ -165,6 +182,8 @@ export async function main(argv: string[]): Promise<void> {
     clusterId: CLUSTER,
     policy: 'vrf',
     leaseMs: 1,
+    // Measures signing new epochs back to back, not waiting for candidacies to gather.
+    candidacySettleMs: 0,
     host: '127.0.0.1',
     port: 0,
     logger,
@@ -175,7 +194,7 @@ export async function main(argv: string[]): Promise<void> {
       await closedLoop(
         c,
         Math.max(40, c * 3),
-        async () => void (await post(`${churn.url}/v1/elect`, electBody)).arrayBuffer(),
+        async () => void (await post(`${churn.url}/v1/elect`, electBody())).arrayBuffer(),
       ),
     );
   }

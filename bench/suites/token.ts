@@ -13,7 +13,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnclaveClient } from '../../src/enclave/client/enclave-client.ts';
-import { memberKeyOf } from '../../src/enclave/lease-signature.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -87,11 +86,8 @@ export async function main(argv: string[]): Promise<void> {
       pinnedChecksum: enclave.service.checksum,
       clusterId: CLUSTER,
     });
-    const members = Array.from({ length: 5 }, (_, i) => ({
-      name: `peer-${i}`,
-      key: memberKeyOf(generateKeyPairSync('ed25519').privateKey),
-    }));
-    const lease = await client.elect({ members });
+    // One member stands (a signed candidacy): the enclave elects from the candidates it heard.
+    const lease = await client.elect({ name: 'peer-0', signer: generateKeyPairSync('ed25519').privateKey });
     const token = encodeFencingToken({
       certificate: lease.compact,
       attestation: client.attestationFor(lease.claims.kid)!,

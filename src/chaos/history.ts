@@ -17,6 +17,10 @@ export interface HistoryEvent {
   stoppedAt?: number;
   /** certificate.rejected and other failures: the error message. */
   error?: string;
+  /** certificate.accepted: the leader's key the certificate names. */
+  leaderKey?: string;
+  /** peer.started and admission.granted: the member's own (admitted) public key. */
+  key?: string;
 }
 
 /** A container of the cluster that ended (Docker's `die` event), and how. */
@@ -99,6 +103,8 @@ export function eventFromLogLine(
   if (typeof parsed.leader === 'string') event.leader = parsed.leader;
   if (typeof parsed.reason === 'string') event.reason = parsed.reason;
   if (typeof parsed.error === 'string') event.error = parsed.error;
+  if (typeof parsed.leaderKey === 'string') event.leaderKey = parsed.leaderKey;
+  if (typeof parsed.key === 'string') event.key = parsed.key;
   if (typeof parsed.stoppedAt === 'string') {
     const stopped = Date.parse(parsed.stoppedAt);
     if (Number.isFinite(stopped)) event.stoppedAt = stopped;

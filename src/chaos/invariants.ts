@@ -1,7 +1,8 @@
 // The invariants of DESIGN.md §5, checked on a recorded history:
 //   1. never two different leaders for one epoch, across all certificates seen;
 //   2. leader intervals (leader.acquired .. leader.released stoppedAt) never overlap;
-//   3. after each heal, every live peer agrees on one verified leader within lease + 2 s.
+//   3. after each heal, every live peer agrees on one verified leader within lease + 2 s;
+//   4. every accepted certificate names a member of the run with its own key (issue 14).
 // Pure functions: each verdict carries the offending events, for the report.
 import type { ErrorCode } from '../errors.ts';
 import type { History, HistoryEvent } from './history.ts';
@@ -285,6 +286,34 @@ export function rejectedCertificates(history: History): Verdict {
   };
 }
 
+/**
+ * Every accepted certificate names a member with its admitted key: a key the
+ * member announced itself (admission.granted when admission is on, else
+ * peer.started, which every peer logs with its identity key). An outsider,
+ * or a certificate pairing a member's name with another key, is offending.
+ * Histories recorded before certificates were logged with their key (no
+ * leaderKey) cannot be checked; the summary counts them.
+ */
+export function foreignLeaders(history: History): Verdict {
+  const admitted = new Set<string>();
+  const granted = history.events.filter((e) => e.event === 'admission.granted' && e.key !== undefined);
+  const source = granted.length > 0 ? granted : history.events.filter((e) => e.event === 'peer.started');
+  for (const e of source) if (e.key !== undefined) admitted.add(`${e.peer} ${e.key}`);
+  const all = history.events.filter((e) => e.event === 'certificate.accepted' && e.leader !== undefined);
+  const accepted = all.filter((e) => e.leaderKey !== undefined);
+  const unchecked = all.length - accepted.length;
+  const offending = accepted.filter((e) => !admitted.has(`${e.leader} ${e.leaderKey}`));
+  return {
+    name: 'leaders are admitted members with their keys',
+    ok: offending.length === 0,
+    summary:
+      offending.length === 0
+        ? `${accepted.length} accepted certificate(s), each naming a member with its own key${unchecked > 0 ? ` (${unchecked} logged without a key, not checkable)` : ''}`
+        : `${offending.length} accepted certificate(s) naming ${[...new Set(offending.map((e) => e.leader))].join(', ')} without that member's admitted key`,
+    offending,
+  };
+}
+
 export function checkHistory(history: History): Verdict[] {
   return [
     equivocations(history),
@@ -292,5 +321,6 @@ export function checkHistory(history: History): Verdict[] {
     agreementVerdict(history),
     unexpectedExits(history),
     rejectedCertificates(history),
+    foreignLeaders(history),
   ];
 }

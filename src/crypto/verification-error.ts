@@ -6,6 +6,7 @@
 //   E_CERT_INVALID         certificate malformed, bad signature, wrong cluster/pin/choice
 //   E_ADMISSION_INVALID    admission certificate malformed, bad signature, wrong cluster
 //   E_ADMISSION_EXPIRED    admission certificate past its expiry (re-admission needed)
+//   E_CERT_NOT_ADMITTED    valid certificate whose leader is not an admitted member with that key
 import { EnclaveElectError } from '../errors.ts';
 
 export type VerificationCode =
@@ -14,7 +15,8 @@ export type VerificationCode =
   | 'E_CERT_UNKNOWN_KID'
   | 'E_CERT_INVALID'
   | 'E_ADMISSION_INVALID'
-  | 'E_ADMISSION_EXPIRED';
+  | 'E_ADMISSION_EXPIRED'
+  | 'E_CERT_NOT_ADMITTED';
 
 export class VerificationError extends EnclaveElectError {
   /** For E_ENCLAVE_UNTRUSTED: the pinned and the attested checksum. */

@@ -3,7 +3,7 @@
 // service applies the decision (sign, persist, reply) under one lock, so every
 // decision sees the effect of the one before: one leader per epoch.
 import type { MemberIdentity } from '../crypto/member-digest.ts';
-import { type LeaseOp, verifyLeaseRequest } from './lease-signature.ts';
+import { type LeaseOp, verifyRequest } from './lease-signature.ts';
 import { type RenewRequest, RequestError, type ResignRequest } from './requests.ts';
 import type { EpochState, LeaseRecord } from './state-store.ts';
 
@@ -11,16 +11,18 @@ export type ElectDecision =
   | { kind: 'current'; lease: LeaseRecord }
   | { kind: 'wait'; until: number }
   | { kind: 'inherited'; until: number }
-  | { kind: 'elect'; epoch: number; candidates: MemberIdentity[]; previousLeader: string | null };
+  | { kind: 'elect'; epoch: number; previousLeader: string | null };
 
 export function leaseIsLive(lease: LeaseRecord | null, now: number): lease is LeaseRecord {
   return lease !== null && !lease.ended && now < lease.leaseEnd;
 }
 
 /**
- * The candidates for a new epoch: the submitted members without the previous
- * leader (its lease ran out or it resigned). A view holding only that leader
- * still elects it, so a one-member cluster keeps a leader.
+ * The candidates for a new epoch: the enclave's candidates without the
+ * previous leader (its lease ran out, it resigned, or its term ended). If that
+ * leader is the only candidate it is elected again, so a one-member cluster
+ * keeps a leader; it cannot exploit this, since every live member's own
+ * candidacy is in the set.
  */
 export function candidatesWithout(
   members: readonly MemberIdentity[],
@@ -43,7 +45,7 @@ export function nextEpoch(state: EpochState, knownEpoch: number): number {
  */
 export function decideElect(
   state: EpochState,
-  request: { members: MemberIdentity[]; known_epoch: number },
+  request: { known_epoch: number },
   now: number,
   waitDeadline: number,
   kid: string,
@@ -57,7 +59,6 @@ export function decideElect(
   return {
     kind: 'elect',
     epoch: nextEpoch(state, request.known_epoch),
-    candidates: candidatesWithout(request.members, previousLeader),
     previousLeader,
   };
 }
@@ -91,7 +92,7 @@ export function authorizeLeaseRequest(
       `${request.leader} is not the leader of epoch ${lease.epoch}`,
     );
   }
-  if (!verifyLeaseRequest(op, request, request.sig, lease.leader.key)) {
+  if (!verifyRequest(op, request, request.sig, lease.leader.key)) {
     throw new RequestError(403, 'E_BAD_SIGNATURE', `${op} is not signed by the leader's key`);
   }
   if (request.seq !== lease.seq) {

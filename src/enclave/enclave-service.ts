@@ -16,16 +16,25 @@ import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-
 import type { Clock } from '../time/clock.ts';
 import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
 import type { AdmissionPersistence } from './admission-store.ts';
-
+import { CandidacyBook } from './candidacy-book.ts';
 import { authorizeLeaseRequest, candidatesWithout, decideElect, nextEpoch } from './election.ts';
 import type { LeaderFunction } from './leader-function.ts';
 import type { EnclavePki } from './pki.ts';
-import { parseElectRequest, parseRenewRequest, parseResignRequest, RequestError } from './requests.ts';
+import { RequestAuthenticator } from './request-authenticator.ts';
+import {
+  MAX_MEMBERS,
+  parseElectRequest,
+  parseRenewRequest,
+  parseResignRequest,
+  RequestError,
+} from './requests.ts';
 import type { EpochState, LeaseRecord, SealedStateStore } from './state-store.ts';
+
+/** Candidacies held at most: a cluster's members (the request limit of the first version). */
+const MAX_CANDIDACIES = MAX_MEMBERS;
 
 export interface EnclaveServiceOptions {
   pki: EnclavePki;
@@ -40,7 +49,27 @@ export interface EnclaveServiceOptions {
   keyBits?: number;
   /** Admission of members (join secret and rules); without it /v1/admit answers 503. */
   admission?: { settings: AdmissionSettings; store: AdmissionPersistence };
+  /** Candidacies received this long before an election count (see CANDIDACY_DEFAULTS). */
+  candidacyWindowMs?: number;
+  /** A leader that has held its epoch this long gets no more renewals (0 or absent: off). */
+  maxTermMs?: number;
+  /** An election waits this long after the first candidacy that opened it (see CANDIDACY_DEFAULTS). */
+  candidacySettleMs?: number;
 }
+
+/** Candidacy timing defaults, each with its reason. */
+export const CANDIDACY_DEFAULTS = {
+  // Two minutes: followers stand when they ask at a lease end and refresh their candidacy every
+  // 30-60 s in between (timing.ts), so every live member is a candidate at every election, also
+  // one that was not asking at that moment. The price: a member that died without being leader
+  // stays a candidate up to this long; if elected, its lease runs out unrenewed (one lease lost),
+  // and a leader whose lease ran out unrenewed loses its standing at once.
+  windowMs: 120_000,
+  // Members that saw the same lease end ask within a gossip round or two of each other (200 ms
+  // rounds); waiting this long after the first candidacy lets them all stand, so being first
+  // (racing) wins nothing. Followers asking ahead of a lease end are already waiting: no delay then.
+  settleMs: 250,
+} as const;
 
 export interface LeaseResponse {
   certificate: string | null;
@@ -48,6 +77,8 @@ export interface LeaseResponse {
   seq: number;
   leader: string | null;
   lease_end: number;
+  /** The candidates the certificate's members_digest commits to, sorted by name (null if not held). */
+  candidates: MemberIdentity[] | null;
 }
 
 export class EnclaveService {
@@ -68,6 +99,14 @@ export class EnclaveService {
   #changed = Promise.withResolvers<void>();
   readonly #closing = new AbortController();
   readonly #admission: AdmissionService | undefined;
+  readonly #auth: RequestAuthenticator;
+  readonly #candidacies = new CandidacyBook(MAX_CANDIDACIES);
+  readonly candidacyWindowMs: number;
+  readonly maxTermMs: number;
+  readonly candidacySettleMs: number;
+  #candidaciesReceived = 0;
+  /** The current epoch's candidates and when its leader was elected (in memory: lost on restart). */
+  #term: { epoch: number; candidates: MemberIdentity[]; startedAt: number; ended: boolean } | null = null;
 
   constructor(options: EnclaveServiceOptions) {
     this.clusterId = options.clusterId;
@@ -100,6 +139,15 @@ export class EnclaveService {
         kid: this.kid,
         key: this.#keys.privateKey,
       });
+    this.#auth = new RequestAuthenticator(() => this.#admission?.registry);
+    this.candidacyWindowMs = options.candidacyWindowMs ?? CANDIDACY_DEFAULTS.windowMs;
+    this.maxTermMs = options.maxTermMs ?? 0;
+    this.candidacySettleMs = options.candidacySettleMs ?? CANDIDACY_DEFAULTS.settleMs;
+  }
+
+  /** Candidacies received since start (for tests and status). */
+  get candidaciesReceived(): number {
+    return this.#candidaciesReceived;
   }
 
   /** The public half of the signing key (the attestation vouches for it); for tests and tools. */
@@ -137,8 +185,15 @@ export class EnclaveService {
   }
 
   async elect(body: unknown): Promise<LeaseResponse> {
-    const request = this.#onlyAdmitted(parseElectRequest(body, this.leaseMs));
+    const request = parseElectRequest(body, this.leaseMs);
     this.#checkCluster(request.cluster_id);
+    const candidate = { name: request.name, key: request.key };
+    const received = this.#clock.wallNow();
+    this.#auth.check('elect', request, candidate, received);
+    this.#auth.accept(request, received);
+    // The request is the signer's candidacy: liveness evidence the enclave itself holds.
+    this.#candidacies.record(candidate, received);
+    this.#candidaciesReceived += 1;
     const deadline = this.#clock.wallNow() + request.wait_ms;
     for (;;) {
       const changed = this.#changed.promise;
@@ -154,10 +209,15 @@ export class EnclaveService {
           );
         }
         if (decision.kind === 'current') return { kind: 'lease' as const, lease: decision.lease };
-        const lease = this.#electNew(decision.epoch, decision.candidates, decision.previousLeader, now);
-        return { kind: 'lease' as const, lease };
+        const settled = this.#settledAt(now);
+        if (now < settled) return { kind: 'wait' as const, until: settled };
+        const forget = this.#failedLeaderForgetting();
+        const lease = this.#electNew(decision.epoch, decision.previousLeader, now);
+        // After the election: a failed leader that alone stands is still re-elected (a one-member cluster).
+        forget();
+        return { kind: 'lease' as const, lease: lease! };
       });
-      if (outcome.kind === 'lease') return leaseResponse(outcome.lease);
+      if (outcome.kind === 'lease') return this.#leaseResponse(outcome.lease);
       if (this.#closing.signal.aborted)
         throw new RequestError(503, 'E_SHUTTING_DOWN', 'the enclave is stopping');
       // Hold the request until the lease ends (or the state changes, e.g. a renewal).
@@ -179,6 +239,9 @@ export class EnclaveService {
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('renew', this.#state, request, this.kid);
       const now = this.#clock.wallNow();
+      this.#auth.check('renew', request, lease.leader, now);
+      this.#checkTerm(lease, now);
+      this.#auth.accept(request, now);
       const renewed = this.#grant(
         lease.epoch,
         lease.seq + 1,
@@ -193,19 +256,23 @@ export class EnclaveService {
         seq: lease.seq + 1,
         leader: lease.leader.name,
       });
-      return leaseResponse(renewed.lease!);
+      return this.#leaseResponse(renewed.lease!);
     });
   }
 
   async resign(body: unknown): Promise<LeaseResponse> {
-    const request = this.#onlyAdmitted(parseResignRequest(body), true);
+    const request = parseResignRequest(body);
     this.#checkCluster(request.cluster_id);
     return this.#exclusive(() => {
       const lease = authorizeLeaseRequest('resign', this.#state, request, this.kid);
       const now = this.#clock.wallNow();
-      const others = request.members.filter((m) => m.name !== lease.leader.name);
+      this.#auth.check('resign', request, lease.leader, now);
+      this.#auth.accept(request, now);
       const resigned = { event: 'enclave.resigned', epoch: lease.epoch, leader: lease.leader.name };
-      if (others.length === 0) {
+      // The successor comes from the enclave's candidates, never from the resigning leader.
+      this.#candidacies.forget(lease.leader.name, now);
+      const next = this.#electNew(nextEpoch(this.#state, 0), lease.leader.name, now, true);
+      if (next === null) {
         const ended = { ...lease, ended: true, leaseEnd: Math.min(lease.leaseEnd, now) };
         this.#commit({ ...this.#state, generation: this.#state.generation + 1, lease: ended });
         this.#log.info({ ...resigned, successor: null });
@@ -215,40 +282,17 @@ export class EnclaveService {
           seq: lease.seq,
           leader: null,
           lease_end: ended.leaseEnd,
+          candidates: null,
         };
       }
-      const next = this.#electNew(nextEpoch(this.#state, 0), others, lease.leader.name, now);
       this.#log.info({ ...resigned, successor: next.leader.name });
-      return leaseResponse(next);
+      return this.#leaseResponse(next);
     });
   }
 
   /** Stop holding waiting requests (they get 503). */
   close(): void {
     this.#closing.abort();
-  }
-
-  /**
-   * With admission on, only admitted members (name and key as admitted, not
-   * expired) can be candidates, whatever a caller lists: an outsider is never
-   * chosen. A resign may leave nobody (the answer then grants no one).
-   */
-  #onlyAdmitted<T extends { members: MemberIdentity[] }>(request: T, mayBeEmpty = false): T {
-    const registry = this.#admission?.registry;
-    if (!registry) return request;
-    const now = this.#clock.wallNow();
-    const members = request.members.filter((m) => {
-      const binding = registry.get(m.name);
-      return binding !== undefined && binding.key === m.key && binding.exp > now;
-    });
-    if (members.length === 0 && !mayBeEmpty) {
-      throw new RequestError(
-        409,
-        'E_NO_ADMITTED_CANDIDATES',
-        'none of the members is admitted with that key',
-      );
-    }
-    return { ...request, members };
   }
 
   #checkCluster(clusterId: string): void {
@@ -267,13 +311,21 @@ export class EnclaveService {
     return run;
   }
 
+  /**
+   * Elect the leader of `epoch` from the enclave's candidates: admitted members
+   * whose own candidacy arrived within the window, without the previous
+   * leader. Null when `excludeAlone` and nobody but that leader stands.
+   */
   #electNew(
     epoch: number,
-    submitted: MemberIdentity[],
     previousLeader: string | null,
     now: number,
-  ): LeaseRecord {
-    const candidates = sortMembers(candidatesWithout(submitted, previousLeader));
+    excludeAlone = false,
+  ): LeaseRecord | null {
+    const admitted = (m: MemberIdentity) => this.#auth.isAdmitted(m, now);
+    const pool = this.#candidacies.candidates(now - this.candidacyWindowMs, admitted);
+    if (excludeAlone && pool.every((m) => m.name === previousLeader)) return null;
+    const candidates = sortMembers(candidatesWithout(pool, previousLeader));
     const digest = memberDigest(candidates);
     let proof: Buffer | null = null;
     if (this.policy === 'vrf')
@@ -294,6 +346,7 @@ export class EnclaveService {
     };
     const next = this.#grant(epoch, 0, leader, basis, now + this.leaseMs);
     this.#commit(next);
+    this.#term = { epoch, candidates, startedAt: now, ended: false };
     this.#log.info({
       event: 'enclave.elected',
       epoch,
@@ -302,6 +355,50 @@ export class EnclaveService {
       previousLeader,
     });
     return next.lease!;
+  }
+
+  /**
+   * A lease that ran out unrenewed is the enclave's own evidence that its
+   * leader failed: it stops standing until it asks again. A leader whose
+   * --max-term ended was refused, not failed: it keeps standing.
+   */
+  #failedLeaderForgetting(): () => void {
+    const lease = this.#state.lease;
+    if (!lease || lease.ended || (this.#term?.epoch === lease.epoch && this.#term.ended)) return () => {};
+    return () => this.#candidacies.forget(lease.leader.name, lease.leaseEnd);
+  }
+
+  /** When the pending election may run: settle time after the first candidacy that is still in the window. */
+  #settledAt(now: number): number {
+    const ended = this.#state.lease ? Math.min(this.#state.lease.leaseEnd, now) : now;
+    const opened = this.#candidacies.earliest(Math.min(now - this.candidacyWindowMs, ended));
+    return opened === undefined ? now : Math.max(opened + this.candidacySettleMs, ended);
+  }
+
+  /** With --max-term, a leader past its term is not renewed: its lease runs out and the next election excludes it. */
+  #checkTerm(lease: LeaseRecord, now: number): void {
+    const term = this.#term;
+    if (this.maxTermMs <= 0 || term?.epoch !== lease.epoch) return;
+    if (now - term.startedAt < this.maxTermMs) return;
+    if (!term.ended)
+      this.#log.info({ event: 'enclave.term_ended', epoch: lease.epoch, leader: lease.leader.name });
+    term.ended = true;
+    throw new RequestError(
+      409,
+      'E_MAX_TERM',
+      `${lease.leader.name} has led epoch ${lease.epoch} for the maximum term of ${this.maxTermMs} ms; the lease runs out and a successor is elected without it`,
+    );
+  }
+
+  #leaseResponse(lease: LeaseRecord): LeaseResponse {
+    return {
+      certificate: lease.token,
+      epoch: lease.epoch,
+      seq: lease.seq,
+      leader: lease.leader.name,
+      lease_end: lease.leaseEnd,
+      candidates: this.#term?.epoch === lease.epoch ? this.#term.candidates : null,
+    };
   }
 
   #certificateBasis(lease: LeaseRecord): CertificateBasis {
@@ -366,13 +463,3 @@ export class EnclaveService {
 }
 
 type CertificateBasis = Pick<LeaderClaims, 'members_digest' | 'member_count' | 'leader_index' | 'proof'>;
-
-function leaseResponse(lease: LeaseRecord): LeaseResponse {
-  return {
-    certificate: lease.token,
-    epoch: lease.epoch,
-    seq: lease.seq,
-    leader: lease.leader.name,
-    lease_end: lease.leaseEnd,
-  };
-}

@@ -1,30 +1,69 @@
-// Renew and resign requests are signed by the leader's own Ed25519 key (the
-// key in its member entry), so only the leader can extend or give up its
-// lease. The signed bytes are the canonical JSON of the request without `sig`
-// plus `op`, so a renew signature cannot be replayed as a resign, and `seq`
-// (renew) or the epoch change (resign) makes each signature good for one use.
+// Elect, renew and resign requests are signed by the requester's own Ed25519
+// key (the key its admission names), so nobody can ask for, extend or give up
+// a lease in another member's name. The signed bytes are the canonical JSON of
+// the request without `sig` plus `op`, so a signature made for one operation is
+// worthless for another, and `ts` + `nonce` bind it to one fresh use (see
+// replay-guard.ts). Format: docs/protocol/enclave.md.
 import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../crypto/base64url.ts';
 import { canonicalBytes } from '../crypto/canonical-json.ts';
-import type { MemberIdentity } from '../crypto/member-digest.ts';
 
-export type LeaseOp = 'renew' | 'resign';
+export type RequestOp = 'elect' | 'renew' | 'resign';
+/** The operations a leader signs over its lease. */
+export type LeaseOp = Exclude<RequestOp, 'elect'>;
 
-export interface LeaseRequestFields {
+/** Freshness fields every signed request carries. */
+export interface Freshness {
+  /** Requester's wall clock, ms since the Unix epoch. */
+  ts: number;
+  /** 16 random bytes, lowercase hex: never used twice. */
+  nonce: string;
+}
+
+export interface ElectRequestFields extends Freshness {
+  cluster_id: string;
+  known_epoch: number;
+  wait_ms: number;
+  /** The requester: its admitted name and Ed25519 key; it stands as a candidate. */
+  name: string;
+  key: string;
+}
+
+export interface LeaseRequestFields extends Freshness {
   cluster_id: string;
   epoch: number;
   seq: number;
   leader: string;
-  members?: MemberIdentity[];
 }
 
-export function leaseSigningBytes(op: LeaseOp, fields: LeaseRequestFields): Buffer {
-  const { cluster_id, epoch, seq, leader, members } = fields;
-  return canonicalBytes({ op, cluster_id, epoch, seq, leader, members });
+type SignedFields = { elect: ElectRequestFields; renew: LeaseRequestFields; resign: LeaseRequestFields };
+
+export function requestSigningBytes<Op extends RequestOp>(op: Op, fields: SignedFields[Op]): Buffer {
+  // Only the documented fields are signed (a parsed request may carry `sig`).
+  const { sig: _sig, ...rest } = fields as SignedFields[Op] & { sig?: string };
+  return canonicalBytes({ ...rest, op });
 }
 
+export function signRequest<Op extends RequestOp>(
+  op: Op,
+  fields: SignedFields[Op],
+  privateKey: KeyObject,
+): string {
+  return encodeBase64url(sign(null, requestSigningBytes(op, fields), privateKey));
+}
+
+/** A complete elect request body: the requester's candidacy, signed with its key. */
+export function signedElectBody(
+  fields: Omit<ElectRequestFields, 'key'>,
+  privateKey: KeyObject,
+): ElectRequestFields & { sig: string } {
+  const signed = { ...fields, key: memberKeyOf(privateKey) };
+  return { ...signed, sig: signRequest('elect', signed, privateKey) };
+}
+
+/** Kept for callers that sign lease operations. */
 export function signLeaseRequest(op: LeaseOp, fields: LeaseRequestFields, privateKey: KeyObject): string {
-  return encodeBase64url(sign(null, leaseSigningBytes(op, fields), privateKey));
+  return signRequest(op, fields, privateKey);
 }
 
 /** An Ed25519 public key from its member-entry form (32 raw bytes, base64url). */
@@ -46,9 +85,9 @@ export function memberKeyOf(privateOrPublic: KeyObject): string {
   return jwk.x;
 }
 
-export function verifyLeaseRequest(
-  op: LeaseOp,
-  fields: LeaseRequestFields,
+export function verifyRequest<Op extends RequestOp>(
+  op: Op,
+  fields: SignedFields[Op],
   sig: string,
   memberKey: string,
 ): boolean {
@@ -56,7 +95,7 @@ export function verifyLeaseRequest(
   const signature = decodeBase64url(sig);
   if (!key || signature?.length !== 64) return false;
   try {
-    return verify(null, leaseSigningBytes(op, fields), key, signature);
+    return verify(null, requestSigningBytes(op, fields), key, signature);
   } catch {
     return false;
   }

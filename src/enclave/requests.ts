@@ -3,9 +3,9 @@
 // names. A refusal is a RequestError with an HTTP status and a stable code;
 // nothing is changed. Schemas: docs/protocol/enclave.md.
 import { decodeBase64url } from '../crypto/base64url.ts';
-import type { MemberIdentity } from '../crypto/member-digest.ts';
 import { EnclaveElectError, type ErrorCode } from '../errors.ts';
 import { MEMBER_NAME_PATTERN, MEMBER_NAME_RULE } from '../protocol/member-name.ts';
+import type { ElectRequestFields, LeaseRequestFields } from './lease-signature.ts';
 
 export const MAX_MEMBERS = 1024;
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -25,25 +25,17 @@ export class RequestError extends EnclaveElectError {
 
 const bad = (message: string) => new RequestError(400, 'E_BAD_REQUEST', message);
 
-export interface ElectRequest {
-  cluster_id: string;
-  known_epoch: number;
-  members: MemberIdentity[];
-  /** Hold the request up to this long for a live lease to end (capped at the lease length). */
-  wait_ms: number;
-}
-
-export interface RenewRequest {
-  cluster_id: string;
-  epoch: number;
-  seq: number;
-  leader: string;
+/** An elect request: a signed candidacy by its requester (lease-signature.ts). */
+export interface ElectRequest extends ElectRequestFields {
   sig: string;
 }
 
-export interface ResignRequest extends RenewRequest {
-  members: MemberIdentity[];
+export interface RenewRequest extends LeaseRequestFields {
+  sig: string;
 }
+
+/** Resign carries no member list: the enclave elects the successor from its own candidates. */
+export type ResignRequest = RenewRequest;
 
 type Body = Record<string, unknown>;
 
@@ -83,69 +75,78 @@ export function isEd25519Key(key: string): boolean {
   return decodeBase64url(key)?.length === 32;
 }
 
-function members(body: Body): MemberIdentity[] {
-  const list = body.members;
-  if (!Array.isArray(list)) throw bad('members must be an array');
-  if (list.length === 0) throw bad('members must not be empty');
-  if (list.length > MAX_MEMBERS) {
-    throw new RequestError(
-      400,
-      'E_TOO_MANY_MEMBERS',
-      `members holds ${list.length} entries; at most ${MAX_MEMBERS}`,
-    );
+const SIG = /^[A-Za-z0-9_-]{86}$/;
+const NONCE = /^[0-9a-f]{32}$/;
+
+/**
+ * Every elect, renew and resign must be signed: an unsigned body (such as the
+ * first version's, which named any member list) is refused as unauthenticated
+ * before anything else is read from it.
+ */
+function signedObject(
+  value: unknown,
+  what: string,
+  allowed: readonly string[],
+  required: readonly string[],
+): Body {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !('sig' in value)) {
+    throw new RequestError(401, 'E_UNSIGNED', `${what} must be signed by an admitted member (field sig)`);
   }
-  const seen = new Set<string>();
-  return list.map((entry, i) => {
-    const member = object(entry, `members[${i}]`, ['name', 'key'], ['name', 'key']);
-    const name = text(member, 'name', NAME, NAME_HINT);
-    const key = member.key;
-    if (typeof key !== 'string' || !isEd25519Key(key)) {
-      throw bad(`members[${i}].key must be an Ed25519 public key: 32 bytes, base64url without padding`);
-    }
-    if (seen.has(name))
-      throw new RequestError(400, 'E_DUPLICATE_MEMBER', `member name ${name} appears twice`);
-    seen.add(name);
-    return { name, key };
-  });
+  return object(value, what, allowed, required);
 }
 
-const SIG = /^[A-Za-z0-9_-]{86}$/;
-
-export function parseElectRequest(value: unknown, maxWaitMs: number): ElectRequest {
-  const body = object(
-    value,
-    'elect request',
-    ['cluster_id', 'known_epoch', 'members', 'wait_ms'],
-    ['cluster_id', 'members'],
-  );
+function freshness(body: Body): { ts: number; nonce: string; sig: string } {
   return {
-    cluster_id: text(body, 'cluster_id', CLUSTER, 'a cluster id'),
-    known_epoch: body.known_epoch === undefined ? 0 : integer(body, 'known_epoch', 0, MAX_KNOWN_EPOCH),
-    members: members(body),
-    wait_ms: body.wait_ms === undefined ? 0 : integer(body, 'wait_ms', 0, maxWaitMs),
+    ts: integer(body, 'ts', 0),
+    nonce: text(body, 'nonce', NONCE, '16 random bytes as lowercase hex'),
+    sig: text(body, 'sig', SIG, 'an Ed25519 signature, base64url without padding'),
   };
 }
 
-function leaseFields(body: Body): RenewRequest {
+const ELECT_FIELDS = ['cluster_id', 'known_epoch', 'wait_ms', 'name', 'key', 'ts', 'nonce', 'sig'] as const;
+
+export function parseElectRequest(value: unknown, maxWaitMs: number): ElectRequest {
+  const body = signedObject(value, 'elect request', ELECT_FIELDS, [
+    'cluster_id',
+    'name',
+    'key',
+    'ts',
+    'nonce',
+    'sig',
+  ]);
+  const key = body.key;
+  if (typeof key !== 'string' || !isEd25519Key(key)) {
+    throw bad('key must be an Ed25519 public key: 32 bytes, base64url without padding');
+  }
+  return {
+    cluster_id: text(body, 'cluster_id', CLUSTER, 'a cluster id'),
+    known_epoch: body.known_epoch === undefined ? 0 : integer(body, 'known_epoch', 0, MAX_KNOWN_EPOCH),
+    wait_ms: body.wait_ms === undefined ? 0 : integer(body, 'wait_ms', 0, maxWaitMs),
+    name: text(body, 'name', NAME, NAME_HINT),
+    key,
+    ...freshness(body),
+  };
+}
+
+const LEASE_FIELDS = ['cluster_id', 'epoch', 'seq', 'leader', 'ts', 'nonce', 'sig'] as const;
+
+function parseLeaseRequest(value: unknown, what: string): RenewRequest {
+  const body = signedObject(value, what, LEASE_FIELDS, LEASE_FIELDS);
   return {
     cluster_id: text(body, 'cluster_id', CLUSTER, 'a cluster id'),
     epoch: integer(body, 'epoch', 1),
     seq: integer(body, 'seq', 0),
     leader: text(body, 'leader', NAME, NAME_HINT),
-    sig: text(body, 'sig', SIG, 'an Ed25519 signature, base64url without padding'),
+    ...freshness(body),
   };
 }
 
-const LEASE_FIELDS = ['cluster_id', 'epoch', 'seq', 'leader', 'sig'] as const;
-
 export function parseRenewRequest(value: unknown): RenewRequest {
-  return leaseFields(object(value, 'renew request', LEASE_FIELDS, LEASE_FIELDS));
+  return parseLeaseRequest(value, 'renew request');
 }
 
 export function parseResignRequest(value: unknown): ResignRequest {
-  const fields = [...LEASE_FIELDS, 'members'];
-  const body = object(value, 'resign request', fields, fields);
-  return { ...leaseFields(body), members: members(body) };
+  return parseLeaseRequest(value, 'resign request');
 }
 
 export interface AdmitRequest {

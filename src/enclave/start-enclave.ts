@@ -36,6 +36,12 @@ export interface EnclaveSettings {
   admissionTtlMs?: number;
   /** Live identities per source address; above 1 only where peers share one address (local mode). */
   identitiesPerAddress?: number;
+  /** A leader that has held its epoch this long gets no more renewals (absent or 0: off). */
+  maxTermMs?: number;
+  /** How long an election waits after the first candidacy that opened it (default CANDIDACY_DEFAULTS). */
+  candidacySettleMs?: number;
+  /** How long a member's candidacy counts (default CANDIDACY_DEFAULTS). */
+  candidacyWindowMs?: number;
 }
 
 export async function startEnclave(settings: EnclaveSettings): Promise<StartedEnclaveServer> {
@@ -63,6 +69,9 @@ export async function startEnclave(settings: EnclaveSettings): Promise<StartedEn
     logger,
     ...(settings.keyBits === undefined ? {} : { keyBits: settings.keyBits }),
     ...(admission ? { admission } : {}),
+    ...(settings.maxTermMs ? { maxTermMs: settings.maxTermMs } : {}),
+    ...(settings.candidacySettleMs === undefined ? {} : { candidacySettleMs: settings.candidacySettleMs }),
+    ...(settings.candidacyWindowMs === undefined ? {} : { candidacyWindowMs: settings.candidacyWindowMs }),
   });
   return startEnclaveServer(service, {
     logger,

@@ -246,6 +246,10 @@ export async function startPeer(
         observer: leadership.observer,
         ...(client ? { client } : {}),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        // With admission on, adopt only certificates whose leader holds the key its admission names.
+        ...(admission?.joinsLater
+          ? { admitted: (name: string, key: string) => admission.authority.book.admission(name)?.key === key }
+          : {}),
       })
     : undefined;
   leadership.attach(election);
@@ -303,6 +307,8 @@ export async function startPeer(
     address: node.address,
     adminPort: admin.port,
     incarnation: node.self.incarnation,
+    // The public identity key: chaos checks that every accepted certificate names a member with its own key.
+    key: Buffer.from(node.self.publicKey).toString('base64url'),
     seeds: config.join,
     encrypted: config.gossipKeys.length > 0,
     enclave: options.election?.enclaveUrl ?? null,

@@ -5,6 +5,7 @@ import {
   agreementAfterHeals,
   checkHistory,
   equivocations,
+  foreignLeaders,
   leaderIntervals,
   overlappingLeaders,
   rejectedCertificates,
@@ -173,6 +174,51 @@ describe('log lines into history events', () => {
     });
     assert.equal(eventFromLogLine('not json', 'x', 0), null);
     assert.equal(eventFromLogLine('{"msg":"hello"}', 'x', 0), null);
+  });
+});
+
+describe('invariant: leaders are admitted members with their keys (issue 14)', () => {
+  const started = (peer: string, key: string): HistoryEvent => ({ t: T0, peer, event: 'peer.started', key });
+  const accepted = (peer: string, leader: string, leaderKey: string): HistoryEvent => ({
+    t: T0 + 100,
+    peer,
+    event: 'certificate.accepted',
+    epoch: 1,
+    leader,
+    leaderKey,
+  });
+
+  it('holds when every accepted certificate names a peer of the run with the key it started with', () => {
+    const v = foreignLeaders(history([started('p1', 'k1'), started('p2', 'k2'), accepted('p2', 'p1', 'k1')]));
+    assert.equal(v.ok, true, v.summary);
+  });
+
+  it('fails on an outsider named leader, and on a member’s name with another key', () => {
+    const outsider = foreignLeaders(history([started('p1', 'k1'), accepted('p1', 'mallory', 'km')]));
+    assert.equal(outsider.ok, false);
+    assert.match(outsider.summary, /mallory/);
+    const impostor = foreignLeaders(history([started('p1', 'k1'), accepted('p1', 'p1', 'km')]));
+    assert.equal(impostor.ok, false);
+  });
+
+  it('checks against admissions when the run logged them, not against started keys', () => {
+    const admitted: HistoryEvent = { t: T0, peer: 'p1', event: 'admission.granted', key: 'k1-admitted' };
+    const v = foreignLeaders(history([started('p1', 'k1'), admitted, accepted('p2', 'p1', 'k1')]));
+    assert.equal(v.ok, false);
+    const ok = foreignLeaders(history([started('p1', 'k1'), admitted, accepted('p2', 'p1', 'k1-admitted')]));
+    assert.equal(ok.ok, true);
+  });
+
+  it('reads the leader key from a certificate.accepted log line', () => {
+    const line = JSON.stringify({
+      time: T0,
+      peer: 'p2',
+      event: 'certificate.accepted',
+      epoch: 3,
+      leader: 'p1',
+      leaderKey: 'k1',
+    });
+    assert.equal(eventFromLogLine(line, 'x', 0)?.leaderKey, 'k1');
   });
 });
 

@@ -197,7 +197,7 @@ describe('report', () => {
 
   it('renders one self-contained page: verdict banner, lanes, no external assets', () => {
     const html = renderReportHtml(buildReport(run(goodHistory()), meta));
-    assert.match(html, /All 5 invariants hold over 1 injected faults/);
+    assert.match(html, /All 6 invariants hold over 1 injected faults/);
     assert.match(html, /<svg/);
     for (const lane of ['a', 'b', 'c', 'enclave']) assert.match(html, new RegExp(`class="lane">${lane}<`));
     assert.equal((html.match(/fill="#2ca02c"/g) ?? []).length, 3); // legend + two leader intervals

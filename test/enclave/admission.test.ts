@@ -9,6 +9,7 @@ import { memberKeyOf } from '../../src/enclave/lease-signature.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 import {
   CLUSTER,
+  electBody,
   makeClient,
   makePki,
   postJson,
@@ -160,24 +161,21 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     );
   });
 
-  it('elects only admitted members, whatever the caller lists: an outsider is never a candidate', async () => {
+  it('elects only admitted members: an outsider cannot stand, whatever it signs (issue 14)', async () => {
     const member = identity('kappa');
     assert.equal((await admitFrom(enclave, '127.0.0.71', proof(member))).status, 200);
     const ghost = identity('ghost');
     const url = `${enclave.url}/v1/elect`;
-    const only = await postJson(url, { cluster_id: CLUSTER, members: [{ name: 'ghost', key: ghost.key }] });
-    assert.deepEqual([only.status, only.body.error?.code], [409, 'E_NO_ADMITTED_CANDIDATES']);
-    const both = await postJson(url, {
-      cluster_id: CLUSTER,
-      members: [
-        { name: 'ghost', key: ghost.key },
-        { name: 'kappa', key: member.key },
-      ],
-    });
-    assert.equal(both.status, 200);
-    assert.equal(both.body.leader, 'kappa');
-    const claims = JSON.parse(Buffer.from(both.body.certificate!.split('.')[1]!, 'base64url').toString());
-    assert.equal(claims.member_count, 1, 'the outsider was not among the candidates');
+    const outsider = await postJson(url, electBody(ghost, { ts: clock.wallNow() }));
+    assert.deepEqual([outsider.status, outsider.body.error?.code], [403, 'E_NOT_ADMITTED']);
+    const before = enclave.service.candidaciesReceived;
+    const standing = postJson(url, electBody(member, { ts: clock.wallNow() }));
+    while (enclave.service.candidaciesReceived === before) await new Promise((r) => setTimeout(r, 2));
+    clock.advance(enclave.service.candidacySettleMs);
+    const granted = await standing;
+    assert.equal(granted.status, 200);
+    assert.equal(granted.body.leader, 'kappa');
+    assert.deepEqual(granted.body.candidates, [{ name: 'kappa', key: member.key }]);
   });
 
   it('keeps who holds which name across an enclave restart', async () => {

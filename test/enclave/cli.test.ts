@@ -120,6 +120,18 @@ describe('enclave-elect enclave', () => {
     const result = await runBinary(['enclave', '--pki', join(work, 'pki'), '--lease-ms', '5']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--lease-ms/);
+    // A max term shorter than two leases would refuse a leader's first renewals.
+    const term = await runBinary([
+      'enclave',
+      '--pki',
+      join(work, 'pki'),
+      '--lease-ms',
+      '2000',
+      '--max-term',
+      '3000',
+    ]);
+    assert.equal(term.code, 2);
+    assert.match(term.stderr, /--max-term/);
     const slow = await runBinary(['enclave', '--pki', join(work, 'pki'), '--max-connections', '0']);
     assert.equal(slow.code, 2);
     assert.match(slow.stderr, /--max-connections/);

@@ -9,7 +9,7 @@ import type { LeaderClaims } from '../../src/crypto/leader-certificate.ts';
 import { BUILT_IN_FUNCTION_PATH, functionChecksum } from '../../src/enclave/leader-function.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 import {
-  entries,
+  electAs,
   makeClient,
   makePeers,
   makePki,
@@ -63,9 +63,9 @@ describe('EnclaveClient', () => {
         claims: { epoch: 1, seq: 0, leader: { name: peer.name, key: peer.key } } as LeaderClaims,
       };
       for (const call of [
-        () => client.elect({ members: entries(peers) }),
+        () => electAs(client, peers[0]!),
         () => client.renew({ certificate, signer: peer.privateKey }),
-        () => client.resign({ certificate, signer: peer.privateKey, members: entries(peers) }),
+        () => client.resign({ certificate, signer: peer.privateKey }),
       ]) {
         await assert.rejects(
           call(),
@@ -92,7 +92,7 @@ describe('EnclaveClient', () => {
     const enclave = await startTestEnclave({ pki: otherPki });
     try {
       const client = makeClient(enclave, pki, enclave.service.checksum);
-      await assert.rejects(client.elect({ members: entries(peers) }), {
+      await assert.rejects(electAs(client, peers[0]!), {
         code: 'E_ATTESTATION_INVALID',
         message: /pinned root/,
       });
@@ -132,15 +132,25 @@ describe('EnclaveClient', () => {
 
   it('re-attests, unthrottled, when the enclave answers under a key not attested (a restart); caches verified certificates', async () => {
     const stateDir = tempDir('state');
-    const clock = new ManualClock();
-    const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000 });
-    const client = makeClient(first, pki, first.service.checksum, { reattestIntervalMs: 60_000 });
-    const granted = await client.elect({ members: entries(peers) });
+    const clock = new ManualClock(0, Date.now());
+    const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000, settleMs: 0 });
+    const client = makeClient(first, pki, first.service.checksum, {
+      reattestIntervalMs: 60_000,
+      clock,
+    });
+    const granted = await electAs(client, peers[0]!);
     await first.close();
     clock.advance(1000);
-    const second = await startTestEnclave({ pki, stateDir, clock, leaseMs: 1000, port: first.port });
+    const second = await startTestEnclave({
+      pki,
+      stateDir,
+      clock,
+      leaseMs: 1000,
+      port: first.port,
+      settleMs: 0,
+    });
     try {
-      const next = await client.elect({ members: entries(peers) });
+      const next = await electAs(client, peers[0]!);
       assert.equal(next.claims.epoch, granted.claims.epoch + 1);
       assert.equal(next.claims.kid, second.service.kid);
       assert.equal(attestCalls(second).length, 1);
@@ -159,7 +169,7 @@ describe('EnclaveClient', () => {
   it('after a failed attestation sends nothing but attestations: an attested enclave replaced by a tampered one gets one lease call', async () => {
     const first = await startTestEnclave({ pki });
     const client = makeClient(first, pki, first.service.checksum);
-    await client.elect({ members: entries(peers) });
+    await electAs(client, peers[0]!);
     await first.close();
     const tampered = join(work, 'replacement.js');
     writeFileSync(tampered, `${readFileSync(BUILT_IN_FUNCTION_PATH, 'utf8')}\n// another bundle\n`);
@@ -167,7 +177,7 @@ describe('EnclaveClient', () => {
     try {
       // The first request cannot know: it learns from the answer's key, re-attests and refuses.
       for (let i = 0; i < 3; i++) {
-        await assert.rejects(client.elect({ members: entries(peers) }), { code: 'E_ENCLAVE_UNTRUSTED' });
+        await assert.rejects(electAs(client, peers[0]!), { code: 'E_ENCLAVE_UNTRUSTED' });
       }
       assert.equal(leaseCalls(replacement).length, 1);
       assert.equal(attestCalls(replacement).length, 3);
@@ -184,7 +194,7 @@ describe('EnclaveClient', () => {
     const client = makeClient(enclave, pki, enclave.service.checksum, { reattestIntervalMs: 60_000 });
     const other = await startTestEnclave({ pki });
     try {
-      const foreign = await makeClient(other, pki, other.service.checksum).elect({ members: entries(peers) });
+      const foreign = await electAs(makeClient(other, pki, other.service.checksum), peers[0]!);
       await client.attest();
       for (let i = 0; i < 5; i++) {
         await assert.rejects(client.verifyCertificate(foreign.compact), { code: 'E_CERT_UNKNOWN_KID' });
@@ -241,7 +251,7 @@ describe('EnclaveClient', () => {
           certificateVerified: (result, cached) => verifications.push(`${result}:${cached ? 'hit' : 'miss'}`),
         },
       });
-      const lease = await client.elect({ members: entries(peers) });
+      const lease = await electAs(client, peers[0]!);
       await client.verifyCertificate(lease.compact);
       await assert.rejects(
         client.renew({

@@ -1,6 +1,6 @@
 // Shared set-up for enclave tests: a PKI in a temp dir, an enclave on
 // 127.0.0.1 port 0 with captured JSON logs, peers with Ed25519 keys, clients.
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,12 @@ import type { MemberIdentity } from '../../src/crypto/member-digest.ts';
 import type { Certificate } from '../../src/crypto/x509.ts';
 import { EnclaveClient, type EnclaveClientOptions } from '../../src/enclave/client/enclave-client.ts';
 import type { StartedEnclaveServer } from '../../src/enclave/http-server.ts';
+import { type ElectRequestFields, signedElectBody } from '../../src/enclave/lease-signature.ts';
 import { initPki, loadRootCertificate } from '../../src/enclave/pki.ts';
 import { startEnclave } from '../../src/enclave/start-enclave.ts';
 import type { HttpLimits } from '../../src/http/http-limits.ts';
 import { createLogger } from '../../src/log/logger.ts';
-import type { Clock } from '../../src/time/clock.ts';
+import type { Clock, ManualClock } from '../../src/time/clock.ts';
 
 /** Enclave keys in unit tests: 1024 bits, test-only, to keep pure-JS RSA signing fast. */
 export const TEST_KEY_BITS = 1024;
@@ -56,6 +57,11 @@ export interface TestEnclaveOptions {
   joinSecretPath?: string;
   identitiesPerAddress?: number;
   admissionTtlMs?: number;
+  maxTermMs?: number;
+  /** The enclave's candidacy settle delay (0: elect as soon as a request finds no live lease). */
+  settleMs?: number;
+  /** How long a candidacy counts (default: the enclave's, two minutes). */
+  candidacyWindowMs?: number;
   httpLimits?: HttpLimits;
 }
 
@@ -82,6 +88,9 @@ export async function startTestEnclave(options: TestEnclaveOptions): Promise<Tes
     ...(options.joinSecretPath ? { joinSecretPath: options.joinSecretPath } : {}),
     ...(options.identitiesPerAddress ? { identitiesPerAddress: options.identitiesPerAddress } : {}),
     ...(options.admissionTtlMs ? { admissionTtlMs: options.admissionTtlMs } : {}),
+    ...(options.maxTermMs ? { maxTermMs: options.maxTermMs } : {}),
+    ...(options.settleMs === undefined ? {} : { candidacySettleMs: options.settleMs }),
+    ...(options.candidacyWindowMs === undefined ? {} : { candidacyWindowMs: options.candidacyWindowMs }),
     ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   return Object.assign(started, { logs, stateDir });
@@ -119,11 +128,63 @@ export function makeClient(
   });
 }
 
+/** Stand as a candidate: an elect request signed by `peer`. */
+export function electAs(
+  client: EnclaveClient,
+  peer: TestPeer,
+  options: { knownEpoch?: number; waitMs?: number } = {},
+): ReturnType<EnclaveClient['elect']> {
+  return client.elect({ name: peer.name, signer: peer.privateKey, ...options });
+}
+
+/**
+ * Every peer stands (one signed elect each, concurrently) and all get the same
+ * answer. With a manual clock, time moves past the enclave's settle delay once
+ * every candidacy has arrived and the election waits for it.
+ */
+export async function standAll(
+  client: EnclaveClient,
+  peers: readonly TestPeer[],
+  options: { knownEpoch?: number; waitMs?: number } = {},
+  drive?: { enclave: TestEnclave; clock: ManualClock },
+): ReturnType<EnclaveClient['elect']> {
+  const before = drive?.enclave.service.candidaciesReceived ?? 0;
+  const all = Promise.all(peers.map((peer) => electAs(client, peer, options)));
+  if (drive) {
+    // Once every candidacy is in, move past the settle delay (a live lease answers at once anyway).
+    while (drive.enclave.service.candidaciesReceived - before < peers.length) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await new Promise((r) => setTimeout(r, 5));
+    drive.clock.advance(drive.enclave.service.candidacySettleMs);
+  }
+  return (await all)[0]!;
+}
+
+/** A signed elect body, as a client would send it (for tests that post raw JSON). */
+export function electBody(
+  peer: TestPeer,
+  overrides: Partial<{
+    ts: number;
+    nonce: string;
+    wait_ms: number;
+    known_epoch: number;
+    cluster_id: string;
+  }> = {},
+): ElectRequestFields & { sig: string } {
+  const fields = { cluster_id: CLUSTER, known_epoch: 0, wait_ms: 0, name: peer.name };
+  const fresh = { ts: Date.now(), nonce: randomBytes(16).toString('hex') };
+  // A peer-like object may pair a name with a key it does not hold: sign with its key, claim `peer.key`.
+  const body = signedElectBody({ ...fields, ...fresh, ...overrides }, peer.privateKey);
+  return body.key === peer.key ? body : { ...body, key: peer.key };
+}
+
 export interface ReplyBody {
   error?: { code: string; message: string };
   certificate?: string | null;
   epoch?: number;
   leader?: string | null;
+  candidates?: { name: string; key: string }[] | null;
 }
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: ReplyBody }> {

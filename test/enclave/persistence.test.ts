@@ -5,11 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import { COUNTER_FILE, STATE_FILE } from '../../src/enclave/state-store.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 import {
-  entries,
+  electAs,
   makeClient,
   makePeers,
   makePki,
   removeDir,
+  standAll,
   startTestEnclave,
   type TestPki,
   tempDir,
@@ -28,10 +29,10 @@ describe('sealed epoch state', () => {
   async function runEpochs(stateDir: string, clock: ManualClock, count: number): Promise<number> {
     const enclave = await startTestEnclave({ pki, stateDir, clock, leaseMs: LEASE_MS });
     try {
-      const client = makeClient(enclave, pki, enclave.service.checksum);
+      const client = makeClient(enclave, pki, enclave.service.checksum, { clock });
       let epoch = 0;
       for (let i = 0; i < count; i++) {
-        epoch = (await client.elect({ members: entries(peers) })).claims.epoch;
+        epoch = (await standAll(client, peers, {}, { enclave, clock })).claims.epoch;
         clock.advance(LEASE_MS);
       }
       return epoch;
@@ -42,7 +43,7 @@ describe('sealed epoch state', () => {
 
   it('keeps epochs monotonic across restarts', async () => {
     const stateDir = tempDir('state');
-    const clock = new ManualClock();
+    const clock = new ManualClock(0, Date.now());
     try {
       assert.equal(await runEpochs(stateDir, clock, 3), 3);
       assert.equal(await runEpochs(stateDir, clock, 2), 5);
@@ -54,16 +55,16 @@ describe('sealed epoch state', () => {
 
   it('honours a live lease across a restart: no other leader until it ends, then the next epoch', async () => {
     const stateDir = tempDir('state');
-    const clock = new ManualClock();
+    const clock = new ManualClock(0, Date.now());
     try {
       const first = await startTestEnclave({ pki, stateDir, clock, leaseMs: LEASE_MS });
-      const client = makeClient(first, pki, first.service.checksum);
-      const before = await client.elect({ members: entries(peers) });
+      const client = makeClient(first, pki, first.service.checksum, { clock });
+      const before = await standAll(client, peers, {}, { enclave: first, clock });
       await first.close();
       const second = await startTestEnclave({ pki, stateDir, clock, leaseMs: LEASE_MS, port: first.port });
       try {
         assert.notEqual(second.service.kid, first.service.kid);
-        await assert.rejects(client.elect({ members: entries(peers) }), {
+        await assert.rejects(electAs(client, peers[0]!), {
           status: 503,
           code: 'E_LEASE_INHERITED',
         });
@@ -71,7 +72,7 @@ describe('sealed epoch state', () => {
         await assert.rejects(client.renew({ certificate: before, signer: leader.privateKey }), {
           code: 'E_LEASE_INHERITED',
         });
-        const held = client.elect({ members: entries(peers), waitMs: LEASE_MS });
+        const held = electAs(client, peers[0]!, { waitMs: LEASE_MS });
         while (clock.sleeping === 0) await new Promise((r) => setTimeout(r, 5));
         clock.advance(LEASE_MS);
         const after = await held;
@@ -88,7 +89,7 @@ describe('sealed epoch state', () => {
   it('refuses to start on a tampered state file, with a coded message', async () => {
     const stateDir = tempDir('state');
     try {
-      await runEpochs(stateDir, new ManualClock(), 2);
+      await runEpochs(stateDir, new ManualClock(0, Date.now()), 2);
       const path = join(stateDir, STATE_FILE);
       const doc = JSON.parse(readFileSync(path, 'utf8'));
       doc.body.epoch = 1;
@@ -107,7 +108,7 @@ describe('sealed epoch state', () => {
   it('refuses a state file rolled back to an older sealed copy', async () => {
     const stateDir = tempDir('state');
     const backup = tempDir('backup');
-    const clock = new ManualClock();
+    const clock = new ManualClock(0, Date.now());
     try {
       await runEpochs(stateDir, clock, 1);
       copyFileSync(join(stateDir, STATE_FILE), join(backup, STATE_FILE));
@@ -127,7 +128,7 @@ describe('sealed epoch state', () => {
     const stateDir = tempDir('state');
     const otherPki = makePki();
     try {
-      await runEpochs(stateDir, new ManualClock(), 1);
+      await runEpochs(stateDir, new ManualClock(0, Date.now()), 1);
       await assert.rejects(startTestEnclave({ pki: otherPki, stateDir }), { code: 'E_STATE_TAMPERED' });
       // The counter alone without a state file is also refused.
       const lone = tempDir('state');

@@ -7,13 +7,14 @@ import { sortMembers } from '../../src/crypto/member-digest.ts';
 import { LeaderFunction } from '../../src/enclave/leader-function.ts';
 import { ManualClock } from '../../src/time/clock.ts';
 import {
-  CLUSTER,
+  electBody,
   entries,
   makeClient,
   makePeers,
   makePki,
   postJson,
   removeDir,
+  standAll,
   startTestEnclave,
   type TestPki,
   tempDir,
@@ -23,13 +24,13 @@ const LEASE_MS = 1000;
 const peers = makePeers(5);
 
 async function elections(pki: TestPki, policy: Policy, count: number) {
-  const clock = new ManualClock();
+  const clock = new ManualClock(0, Date.now());
   const enclave = await startTestEnclave({ pki, clock, policy, leaseMs: LEASE_MS });
-  const client = makeClient(enclave, pki, enclave.service.checksum);
+  const client = makeClient(enclave, pki, enclave.service.checksum, { clock });
   const results = [];
   try {
     for (let i = 0; i < count; i++) {
-      results.push(await client.elect({ members: entries(peers) }));
+      results.push(await standAll(client, peers, {}, { enclave, clock }));
       clock.advance(LEASE_MS);
     }
   } finally {
@@ -158,10 +159,7 @@ describe('leader-choice policies', () => {
         functionPath: write('minus.js', 'globalThis.leaderChoice = { choose() { return -1; } };'),
       });
       try {
-        const reply = await postJson(`${enclave.url}/v1/elect`, {
-          cluster_id: CLUSTER,
-          members: entries(peers),
-        });
+        const reply = await postJson(`${enclave.url}/v1/elect`, electBody(peers[0]!));
         assert.equal(reply.status, 500);
         assert.equal(reply.body.error?.code, 'E_FUNCTION_FAILED');
         assert.equal(enclave.service.state.epoch, 0);

@@ -16,11 +16,11 @@ import { encodeFencingToken } from '../../src/token/fencing-token.ts';
 import { TokenVerifier } from '../../src/token/verify-token.ts';
 import {
   CLUSTER,
-  entries,
   makeClient,
   makePeers,
   makePki,
   removeDir,
+  standAll,
   startTestEnclave,
   TEST_KEY_BITS,
   type TestEnclave,
@@ -65,7 +65,7 @@ describe('demo ledger', () => {
 
   it('refuses a token older than the newest accepted, and the late write of a deposed leader', async () => {
     const ledger = newLedger();
-    const elected = await client.elect({ members: entries(peers) });
+    const elected = await standAll(client, peers);
     const renewed = await renew(elected);
     assert.equal(ledger.append(tokenOf(renewed), 'a').accepted, true);
     const older = ledger.append(tokenOf(elected), 'b');
@@ -77,7 +77,7 @@ describe('demo ledger', () => {
 
     // The leader goes quiet; once its lease ends the enclave grants the next epoch.
     await new Promise((resolve) => setTimeout(resolve, renewed.claims.lease_end - Date.now() + 50));
-    const successor = await client.elect({ members: entries(peers), knownEpoch: renewed.claims.epoch });
+    const successor = await standAll(client, peers, { knownEpoch: renewed.claims.epoch });
     assert.equal(successor.claims.epoch, renewed.claims.epoch + 1);
     const late = ledger.append(tokenOf(renewed), 'late write of the deposed leader');
     assert.equal(late.accepted ? null : late.code, 'E_TOKEN_EXPIRED');
@@ -94,7 +94,7 @@ describe('demo ledger', () => {
 
   it('refuses a forged token and a missing or oversized entry', async () => {
     const ledger = newLedger();
-    const lease = await client.elect({ members: entries(peers) });
+    const lease = await standAll(client, peers);
     assert.equal(ledger.append('not-a-token', 'x').accepted, false);
     const [h, p, s] = lease.compact.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
@@ -118,7 +118,7 @@ describe('demo ledger', () => {
     });
     const ledger = newLedger();
     const server = await startLedgerServer({ ledger, logger, host: '127.0.0.1', port: 0 });
-    const lease = await client.elect({ members: entries(peers) });
+    const lease = await standAll(client, peers);
     const token = tokenOf(lease);
     const peerApi = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -27,7 +27,11 @@ const gossipAccepts = (name: string) => decodeDatagram(pingFrom(name)).ok;
 
 function enclaveAccepts(name: string): boolean {
   try {
-    parseElectRequest({ cluster_id: 'c', members: [{ name, key: KEY }] }, 0);
+    // The shape of a signed elect (parsing checks names before any signature).
+    parseElectRequest(
+      { cluster_id: 'c', name, key: KEY, ts: 0, nonce: '0'.repeat(32), sig: 'A'.repeat(86) },
+      0,
+    );
     return true;
   } catch (error) {
     assert.ok(isCoded(error, 'E_BAD_REQUEST'), String(error));

@@ -7,7 +7,7 @@ import { encodeFencingToken } from '../../src/token/fencing-token.ts';
 import { TokenVerifier, type TokenVerifierOptions } from '../../src/token/verify-token.ts';
 import {
   CLUSTER,
-  entries,
+  electAs,
   makeClient,
   makePeers,
   makePki,
@@ -35,7 +35,7 @@ export async function startTokenFixture(options: { productKeys?: boolean } = {})
   // A long lease, so a token stays valid while a child process (CLI, openssl) checks it.
   const enclave = await startTestEnclave({ pki, leaseMs: 60_000, keyBits });
   const client = makeClient(enclave, pki, enclave.service.checksum, { minKeyBits: keyBits });
-  const lease = await client.elect({ members: entries(makePeers(3)) });
+  const lease = await electAs(client, makePeers(1)[0]!);
   const attestation = client.attestationFor(lease.claims.kid);
   if (!attestation) throw new Error('the client kept no attestation for the lease key');
   return {

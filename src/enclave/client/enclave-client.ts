@@ -7,7 +7,7 @@ import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
 import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-certificate.ts';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
-import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
+import { certificateMatchesMembers, type LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import type { MemberIdentity } from '../../crypto/member-digest.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
@@ -15,7 +15,7 @@ import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveElectError, isErrorCode } from '../../errors.ts';
 import { type Clock, systemClock } from '../../time/clock.ts';
 import { signAdmissionRequest } from '../admission-proof.ts';
-import { type LeaseOp, memberKeyOf, signLeaseRequest } from '../lease-signature.ts';
+import { type LeaseOp, memberKeyOf, signedElectBody, signRequest } from '../lease-signature.ts';
 
 export const NONCE_BYTES = 32;
 
@@ -91,6 +91,16 @@ export interface AdmitInput {
 
 export interface Admitted extends VerifiedAdmission {
   token: string;
+}
+
+/** A verified certificate with the candidates the enclave answered beside it, checked against it (null if not sent). */
+export interface LeaseAnswer extends LeaderCertificate {
+  readonly candidates: MemberIdentity[] | null;
+}
+
+interface LeaseReply {
+  token: string;
+  candidates: MemberIdentity[] | null;
 }
 
 export interface LeaseAction {
@@ -300,25 +310,36 @@ export class EnclaveClient {
     return this.#keys;
   }
 
+  /**
+   * Stand as a candidate and get the current certificate: the request is
+   * signed by this member's key, and the enclave answers the live lease or
+   * (after holding the request up to `waitMs` for it to end) the next one,
+   * chosen from the candidates the enclave itself heard from.
+   */
   async elect(input: {
-    members: MemberIdentity[];
+    name: string;
+    signer: KeyObject;
     knownEpoch?: number;
     waitMs?: number;
-  }): Promise<LeaderCertificate> {
+  }): Promise<LeaseAnswer> {
     const waitMs = input.waitMs ?? 0;
-    const body = {
-      cluster_id: this.#options.clusterId,
-      known_epoch: input.knownEpoch ?? 0,
-      members: input.members,
-      wait_ms: waitMs,
-    };
+    const body = signedElectBody(
+      {
+        cluster_id: this.#options.clusterId,
+        known_epoch: input.knownEpoch ?? 0,
+        wait_ms: waitMs,
+        name: input.name,
+        ...this.#freshness(),
+      },
+      input.signer,
+    );
     await this.#ensureAttested(); // timed on its own, as 'attest'
     return this.#observed('elect', async () =>
       this.#verified(await this.#post('/v1/elect', body, this.#options.timeoutMs + waitMs), '/v1/elect'),
     );
   }
 
-  async renew(action: LeaseAction): Promise<LeaderCertificate> {
+  async renew(action: LeaseAction): Promise<LeaseAnswer> {
     await this.#ensureAttested();
     return this.#observed('renew', async () => {
       const token = await this.#post('/v1/renew', this.#signed('renew', action), this.#options.timeoutMs);
@@ -326,8 +347,8 @@ export class EnclaveClient {
     });
   }
 
-  /** Give up the lease; the enclave elects from `members` without us. Null when nobody is left. */
-  async resign(action: LeaseAction & { members: MemberIdentity[] }): Promise<LeaderCertificate | null> {
+  /** Give up the lease; the enclave elects a successor from its own candidates. Null when nobody is left. */
+  async resign(action: LeaseAction): Promise<LeaseAnswer | null> {
     await this.#ensureAttested();
     return this.#observed('resign', async () => {
       const token = await this.#post('/v1/resign', this.#signed('resign', action), this.#options.timeoutMs);
@@ -335,32 +356,46 @@ export class EnclaveClient {
     });
   }
 
-  #signed(op: LeaseOp, action: LeaseAction & { members?: MemberIdentity[] }) {
+  #freshness(): { ts: number; nonce: string } {
+    return { ts: this.#options.clock.wallNow(), nonce: this.#options.randomBytes(16).toString('hex') };
+  }
+
+  #signed(op: LeaseOp, action: LeaseAction) {
     const fields = {
       cluster_id: this.#options.clusterId,
       epoch: action.certificate.claims.epoch,
       seq: action.certificate.claims.seq,
       leader: action.certificate.claims.leader.name,
-      ...(action.members ? { members: action.members } : {}),
+      ...this.#freshness(),
     };
-    return { ...fields, sig: signLeaseRequest(op, fields, action.signer) };
+    return { ...fields, sig: signRequest(op, fields, action.signer) };
   }
 
   /** POST after attestation; the certificate the enclave answered (null when it granted none). */
-  async #post(path: string, body: object, timeoutMs: number): Promise<string | null> {
+  async #post(path: string, body: object, timeoutMs: number): Promise<LeaseReply | null> {
     await this.#ensureAttested();
     const response = await this.#request('POST', path, body, timeoutMs);
-    const reply = (await response.json()) as { certificate?: unknown };
+    const reply = (await response.json()) as { certificate?: unknown; candidates?: unknown };
     if (reply.certificate !== null && typeof reply.certificate !== 'string') {
       throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} answered without a certificate`);
     }
-    return reply.certificate;
+    if (reply.certificate === null) return null;
+    const candidates = Array.isArray(reply.candidates) ? (reply.candidates as MemberIdentity[]) : null;
+    return { token: reply.certificate, candidates };
   }
 
-  #verified(token: string | null, path: string): Promise<LeaderCertificate> {
-    if (token === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
+  async #verified(reply: LeaseReply | null, path: string): Promise<LeaseAnswer> {
+    if (reply === null) throw new EnclaveElectError('E_ENCLAVE_PROTOCOL', `${path} granted no certificate`);
     // The enclave's own answer: a new kid means it restarted, so re-attest unthrottled.
-    return this.#verify(token, false);
+    const certificate = await this.#verify(reply.token, false);
+    // The candidates travel beside the certificate, which commits to them: check the choice in full.
+    if (reply.candidates !== null && !certificateMatchesMembers(certificate.claims, reply.candidates)) {
+      throw new EnclaveElectError(
+        'E_ENCLAVE_PROTOCOL',
+        `${path} answered candidates that do not match the certificate's members_digest and leader_index`,
+      );
+    }
+    return { ...certificate, candidates: reply.candidates };
   }
 
   async #request(

@@ -117,6 +117,8 @@ export class PeerAdmission {
     this.#log.info({
       event: 'admission.granted',
       serial: claims.serial,
+      // The admitted public key: chaos checks every accepted certificate's leader against it.
+      key: claims.key,
       address: claims.address,
       expiresAt: new Date(claims.exp).toISOString(),
       kept: result.ok,

@@ -15,6 +15,7 @@ import type { Clock } from '../../time/clock.ts';
 import {
   actingWindowEnd,
   backoffMs,
+  candidacyRefreshMs,
   designatedAskers,
   type ElectionTiming,
   followerGraceMs,
@@ -60,6 +61,8 @@ export class Election {
   #failures = 0;
   #notBefore = 0;
   #resigned = false;
+  /** When this follower next renews its candidacy (monotonic); null until its first tick. */
+  #nextCandidacyAt: number | null = null;
   /**
    * A renewal failed: the enclave may hold a newer sequence than ours (a reply
    * we never received), so fetch the current certificate before renewing again.
@@ -104,15 +107,7 @@ export class Election {
     const leaseLive = cert !== null && wallNow < cert.claims.lease_end;
 
     if (namesMe && leaseLive && this.#refresh) {
-      effects.push(
-        this.#request({
-          type: 'elect',
-          sentAt: now,
-          members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert.claims.epoch,
-          waitMs: 0,
-        }),
-      );
+      effects.push(this.#elect(now, view, cert.claims.epoch, 0));
       return effects;
     }
     if (namesMe && leaseLive && (this.#actingUntil === null || now >= this.#nextRenewAt)) {
@@ -122,21 +117,22 @@ export class Election {
     }
     if (namesMe && leaseLive) return effects;
 
+    // A peer that starts stood when it first asked; one that found a lease by gossip stands within a refresh.
+    this.#nextCandidacyAt ??= now + candidacyRefreshMs(view.members.length, this.#self.name);
+    if (leaseLive && view.joined && now >= this.#nextCandidacyAt && wallNow < this.#askAt(cert, view)) {
+      // Stand: the enclave counts only members whose own signed request it received recently.
+      effects.push(this.#elect(now, view, cert.claims.epoch, 0));
+      effects.push(this.#log('info', 'election.candidacy', { knownEpoch: cert.claims.epoch }));
+      return effects;
+    }
+
     const askAt = cert === null ? -Infinity : this.#askAt(cert, view);
     if (view.joined && wallNow >= askAt) {
       const waitMs =
         cert === null
           ? 0
           : Math.min(this.#timing.maxWaitMs, Math.max(0, cert.claims.lease_end - wallNow) + 50);
-      effects.push(
-        this.#request({
-          type: 'elect',
-          sentAt: now,
-          members: sortedMembers(view.members, this.#self),
-          knownEpoch: cert?.claims.epoch ?? 0,
-          waitMs,
-        }),
-      );
+      effects.push(this.#elect(now, view, cert?.claims.epoch ?? 0, waitMs));
       effects.push(this.#log('info', 'election.requested', { knownEpoch: cert?.claims.epoch ?? 0, waitMs }));
     }
     return effects;
@@ -177,6 +173,7 @@ export class Election {
           epoch: cert.claims.epoch,
           seq: cert.claims.seq,
           leader: cert.claims.leader.name,
+          leaderKey: cert.claims.leader.key,
           policy: cert.claims.policy,
           leaseEndsAt: new Date(cert.claims.lease_end).toISOString(),
         }),
@@ -259,13 +256,7 @@ export class Election {
     if (epoch <= current || this.#pending !== null || this.#resigned || !view.joined) return [];
     if (this.#clock.now() < this.#notBefore) return [];
     return [
-      this.#request({
-        type: 'elect',
-        sentAt: this.#clock.now(),
-        members: sortedMembers(view.members, this.#self),
-        knownEpoch: current,
-        waitMs: 0,
-      }),
+      this.#elect(this.#clock.now(), view, current, 0),
       this.#log('info', 'election.requested', {
         knownEpoch: current,
         waitMs: 0,
@@ -382,8 +373,23 @@ export class Election {
     return { type: 'broadcast', certificate: cert, renewalOf, probeFirst };
   }
 
+  /** An elect request (a candidacy at the enclave) from this peer's current view. */
+  #elect(sentAt: number, view: MembershipView, knownEpoch: number, waitMs: number): ElectionEffect {
+    return this.#request({
+      type: 'elect',
+      sentAt,
+      members: sortedMembers(view.members, this.#self),
+      knownEpoch,
+      waitMs,
+    });
+  }
+
   #request(effect: Extract<ElectionEffect, { type: 'elect' | 'renew' | 'resign' }>): ElectionEffect {
     this.#pending = effect.type;
+    // Every elect is a candidacy: the next refresh is due a refresh interval after it.
+    if (effect.type === 'elect') {
+      this.#nextCandidacyAt = effect.sentAt + candidacyRefreshMs(effect.members.length, this.#self.name);
+    }
     return effect;
   }
 

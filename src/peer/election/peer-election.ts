@@ -6,6 +6,7 @@
 // gossiped certificates before the core sees them and keeps /status fields.
 import { type KeyObject, randomInt } from 'node:crypto';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
+import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveClient, type EnclaveClientObserver } from '../../enclave/client/enclave-client.ts';
 import type { ErrorCode } from '../../errors.ts';
@@ -19,7 +20,7 @@ import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certi
 import { Election } from './election.ts';
 import { type EnclaveStatus, EnclaveTrust } from './enclave-trust.ts';
 import type { ElectionTiming } from './timing.ts';
-import type { ElectionEffect, MemberRef, MembershipView, RequestKind } from './types.ts';
+import type { ElectionEffect, MembershipView, RequestKind } from './types.ts';
 
 export type { EnclaveStatus } from './enclave-trust.ts';
 
@@ -56,6 +57,8 @@ export interface PeerElectionOptions {
    * default: its own. A shared client carries its own observer.
    */
   client?: EnclaveClient;
+  /** Adopt only certificates naming a member admitted with that key (the admission book); absent: no admission. */
+  admitted?: (name: string, key: string) => boolean;
 }
 
 export interface ElectionObserver extends EnclaveClientObserver {
@@ -79,7 +82,6 @@ export interface LeaderStatus {
 const REJOIN_EVENTS = new Set(['member.joined', 'member.alive', 'member.updated']);
 
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
-const entries = (members: MemberRef[]) => members.map((m) => ({ name: m.name, key: m.publicKey }));
 
 interface Failure {
   code: string;
@@ -257,13 +259,27 @@ export class PeerElection {
     if (this.#seen.has(compact)) return;
     this.#remember(compact);
     try {
-      const cert = await this.#trust.verification(() => this.#client.verifyCertificate(compact));
+      const cert = this.#adoptable(
+        await this.#trust.verification(() => this.#client.verifyCertificate(compact)),
+      );
       this.#run(this.election.offer(cert).effects);
     } catch (error) {
       this.#rejected += 1;
       const failure = asFailure(error);
       this.#o.logger.warn({ event: 'certificate.rejected', reason: failure.code, error: failure.message });
     }
+  }
+
+  /** Adopt only a certificate whose leader is an admitted member holding that key (issue 14). */
+  #adoptable<T extends LeaderCertificate>(cert: T): T {
+    const { name, key } = cert.claims.leader;
+    if (this.#o.admitted && !this.#o.admitted(name, key)) {
+      throw new VerificationError(
+        'E_CERT_NOT_ADMITTED',
+        `leader certificate refused: ${name} is not an admitted member with key ${key.slice(0, 8)}…`,
+      );
+    }
+    return cert;
   }
 
   #remember(compact: string): void {
@@ -296,8 +312,10 @@ export class PeerElection {
           break;
         case 'elect':
           this.#request('elect', effect.sentAt, null, () =>
+            // A candidacy: the enclave, not this view, decides who the candidates are.
             this.#client.elect({
-              members: entries(effect.members),
+              name: this.#o.node.name,
+              signer: this.#o.signer,
               knownEpoch: effect.knownEpoch,
               waitMs: effect.waitMs,
             }),
@@ -310,11 +328,8 @@ export class PeerElection {
           break;
         case 'resign':
           this.#request('resign', effect.sentAt, effect.certificate, () =>
-            this.#client.resign({
-              certificate: effect.certificate,
-              signer: this.#o.signer,
-              members: entries(effect.members),
-            }),
+            // No member list: the enclave elects the successor from its own candidates.
+            this.#client.resign({ certificate: effect.certificate, signer: this.#o.signer }),
           );
           break;
       }
@@ -338,7 +353,8 @@ export class PeerElection {
     basis: LeaderCertificate | null,
     send: () => Promise<LeaderCertificate | null>,
   ): void {
-    const done = this.#trust.request(send).then(
+    const adoptable = () => send().then((cert) => cert && this.#adoptable(cert));
+    const done = this.#trust.request(adoptable).then(
       (cert) =>
         this.#run(
           cert === null ? this.election.settled(kind) : this.election.succeeded(kind, sentAt, cert, basis),

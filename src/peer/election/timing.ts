@@ -115,6 +115,20 @@ export function followerGraceMs(base: number, leaseMs: number, members: number):
   return Math.max(base, renewIntervalMs(leaseMs) * Math.ceil(Math.log2(Math.max(1, members) + 1)));
 }
 
+/**
+ * How often a follower renews its candidacy at the enclave (a signed elect
+ * that the live lease answers at once), so that it stands at every election
+ * even when it is not among the askers then. One second per member, between
+ * 30 and 60 s: at most one such request a second cluster-wide up to 60
+ * members, and always at least twice inside the enclave's 120 s candidacy
+ * window. Members are spread by +-20% by a hash of their name (not the
+ * seeded jitter source, whose sequence the backoff and probe choices share).
+ */
+export function candidacyRefreshMs(members: number, self: string): number {
+  const base = Math.min(60_000, Math.max(30_000, members * 1000));
+  return Math.round(base * (0.8 + (0.4 * fnv1a(`candidacy:${self}`)) / 2 ** 32));
+}
+
 /** Exponential backoff with full jitter: attempt 0 -> [0, min), 1 -> [0, 2min), ... capped. */
 export function backoffMs(attempt: number, timing: ElectionTiming, random: Random): number {
   const ceiling = Math.min(timing.maxBackoffMs, timing.minBackoffMs * 2 ** Math.min(attempt, 20));

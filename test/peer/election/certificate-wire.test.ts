@@ -8,6 +8,7 @@ import {
   encodeRenewal,
 } from '../../../src/peer/election/certificate-wire.ts';
 import {
+  electAs,
   makeClient,
   makePeers,
   makePki,
@@ -29,7 +30,7 @@ describe('leader certificates on the gossip wire', () => {
     enclave = await startTestEnclave({ pki, policy: 'vrf' });
     const [peer] = makePeers(1);
     client = makeClient(enclave, pki, enclave.service.checksum);
-    granted = await client.elect({ members: [{ name: peer!.name, key: peer!.key }] });
+    granted = await electAs(client, peer!);
     renewed = await client.renew({ certificate: granted, signer: peer!.privateKey });
   });
   after(async () => {

@@ -107,6 +107,35 @@ describe('election core', () => {
     assert.equal(e.status().certificate?.claims.epoch, 2);
   });
 
+  it('renews its candidacy while following, between 24 and 72 s apart, answered by the live lease', () => {
+    const { e, advance } = election();
+    const sent: number[] = [];
+    let now = 0;
+    for (let step = 0; step < 200; step++) {
+      // A renewed certificate every second keeps the lease live, as a leader's renewals do.
+      e.offer(cert({ seq: step, issuedAt: 10_000 + now, leaseEndsAt: 12_000 + now }));
+      const elect = e.tick(view).find((x) => x.type === 'elect');
+      if (elect && elect.type === 'elect') {
+        assert.equal(elect.waitMs, 0);
+        sent.push(now);
+        e.succeeded(
+          'elect',
+          elect.sentAt,
+          cert({ seq: step, issuedAt: 10_000 + now, leaseEndsAt: 12_000 + now }),
+        );
+      }
+      advance(1000);
+      now += 1000;
+    }
+    assert.ok(sent.length >= 2, `stood ${sent.length} times in 200 s`);
+    const gaps = sent.slice(1).map((t, i) => t - sent[i]!);
+    assert.ok(
+      gaps.every((g) => g >= 24_000 && g <= 73_000),
+      `gaps ${gaps.join(', ')}`,
+    );
+    assert.ok(sent[0]! <= 73_000);
+  });
+
   it('asks only shortly before a known lease ends, holding the request until then', () => {
     const { e, advance } = election();
     e.offer(cert({ leaseEndsAt: 12_000 }));

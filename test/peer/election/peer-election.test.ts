@@ -12,6 +12,7 @@ import type { MembershipEvent } from '../../../src/peer/membership/membership-ev
 import type { MembershipNode } from '../../../src/peer/membership-node.ts';
 import {
   CLUSTER,
+  electAs,
   makeClient,
   makePeers,
   makePki,
@@ -53,7 +54,13 @@ function fakeNode(self: TestPeer, others: TestPeer[] = []) {
   return { node: node as unknown as MembershipNode, broadcasts, direct, emit };
 }
 
-function shell(enclave: TestEnclave, pki: TestPki, self: TestPeer, others: TestPeer[] = []) {
+function shell(
+  enclave: TestEnclave,
+  pki: TestPki,
+  self: TestPeer,
+  others: TestPeer[] = [],
+  admitted?: (name: string, key: string) => boolean,
+) {
   const fake = fakeNode(self, others);
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -74,6 +81,7 @@ function shell(enclave: TestEnclave, pki: TestPki, self: TestPeer, others: TestP
     logger: createLogger({ destination: sink, level: 'info', base: {} }),
     minKeyBits: 1024,
     seed: 1,
+    ...(admitted ? { admitted } : {}),
   });
   return { election, lines, ...fake };
 }
@@ -119,6 +127,8 @@ describe('peer election shell', () => {
       assert.equal(broadcasts[0]?.piggybackOnly, false);
       const renewal = broadcasts.find((b) => b.key === 'lease')!;
       assert.equal(renewal.piggybackOnly, true, 'renewals ride on probe traffic only');
+      // The other member stands (its own signed candidacy), so the enclave has a successor.
+      await electAs(makeClient(highestId, pki, highestId.service.checksum), other!);
     } finally {
       await election.shutdown(2000);
     }
@@ -161,9 +171,7 @@ describe('peer election shell', () => {
 
   it('verifies each gossiped certificate once, adopts a valid one and counts a forgery once', async () => {
     const [self, leader] = makePeers(2);
-    const granted = await makeClient(vrf, pki, vrf.service.checksum).elect({
-      members: [leader!].map(({ name, key }) => ({ name, key })),
-    });
+    const granted = await electAs(makeClient(vrf, pki, vrf.service.checksum), leader!);
     const forged = `${granted.compact.slice(0, -4)}AAAA`;
     const { election, lines, emit } = shell(vrf, pki, self!, [leader!]);
     const gossip = (compact: string) =>
@@ -184,5 +192,24 @@ describe('peer election shell', () => {
     assert.ok(lines.some((l) => l.event === 'certificate.rejected' && l.reason === 'E_CERT_INVALID'));
     assert.ok(lines.some((l) => l.event === 'certificate.accepted' && l.epoch === granted.claims.epoch));
     assert.equal(election.status().enclave.trusted, true, 'attested while verifying');
+  });
+
+  it('adopts only a certificate whose leader is admitted with the key it names (issue 14)', async () => {
+    const [self, leader, impostor] = makePeers(3);
+    const client = makeClient(vrf, pki, vrf.service.checksum);
+    // The book admits `leader` with its key only; a valid certificate naming anyone else is refused.
+    const admitted = (name: string, key: string) => name === leader!.name && key === leader!.key;
+    const { election, lines, emit } = shell(vrf, pki, self!, [leader!], admitted);
+    const foreign = await electAs(client, impostor!);
+    emit({
+      event: 'broadcast.received',
+      topic: 'leader',
+      key: 'epoch',
+      payload: encodeFullCertificate(foreign.compact),
+      from: leader!.name,
+    });
+    await until(() => lines.some((l) => l.event === 'certificate.rejected'), 'refused');
+    assert.ok(lines.some((l) => l.event === 'certificate.rejected' && l.reason === 'E_CERT_NOT_ADMITTED'));
+    assert.equal(election.election.status().certificate, null, 'nothing adopted');
   });
 });

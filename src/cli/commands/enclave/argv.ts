@@ -26,6 +26,7 @@ export function enclaveDefaults(env: NodeJS.ProcessEnv): EnclaveArgs {
     'request-timeout-ms': Number(env.ENCLAVE_REQUEST_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.requestTimeoutMs),
     'idle-timeout-ms': Number(env.ENCLAVE_IDLE_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.idleTimeoutMs),
     'max-connections': Number(env.ENCLAVE_MAX_CONNECTIONS ?? ENCLAVE_HTTP_LIMITS.maxConnections),
+    'max-term': Number(env.MAX_TERM_MS ?? 0),
   };
 }
 

@@ -102,6 +102,13 @@ function enclaveOptions(y: Argv): Argv<EnclaveOptions> {
       describe:
         'Live admitted identities one TCP source address may hold: 1 where every member has its own address (containers); more only where peers share one host address (local mode) [$IDENTITIES_PER_ADDRESS]',
     })
+    .option('max-term', {
+      type: 'number',
+      default: Number(env.MAX_TERM_MS ?? 0),
+      defaultDescription: '0: off (a leader keeps its lease while it renews)',
+      describe:
+        'Milliseconds a leader may hold one epoch; past it, renewals are refused (E_MAX_TERM), the lease runs out and a successor is elected by VRF without it: rotation for validator-like use, at the cost of one lease without a leader per term [$MAX_TERM_MS]',
+    })
     .option('headers-timeout-ms', {
       type: 'number',
       default: Number(env.ENCLAVE_HEADERS_TIMEOUT_MS ?? ENCLAVE_HTTP_LIMITS.headersTimeoutMs),

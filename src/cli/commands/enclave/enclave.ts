@@ -22,6 +22,7 @@ export interface EnclaveArgs {
   'join-secret': string | undefined;
   'admission-ttl-ms': number;
   'identities-per-address': number;
+  'max-term': number;
   'headers-timeout-ms': number;
   'request-timeout-ms': number;
   'idle-timeout-ms': number;
@@ -86,6 +87,13 @@ export function validateEnclaveOptions(args: EnclaveArgs): Omit<EnclaveSettings,
   if (perAddress !== undefined && (!Number.isInteger(perAddress) || perAddress < 1 || perAddress > 4096)) {
     throw new ConfigError('--identities-per-address', `must be an integer from 1 to 4096, got ${perAddress}`);
   }
+  const maxTerm = args['max-term'];
+  if (maxTerm !== undefined && maxTerm !== 0 && (!Number.isInteger(maxTerm) || maxTerm < 2 * leaseMs)) {
+    throw new ConfigError(
+      '--max-term',
+      `must be 0 (off) or an integer of at least two leases (${2 * leaseMs} ms), got ${maxTerm}`,
+    );
+  }
   return {
     pkiDir: args.pki,
     stateDir: args['state-dir'],
@@ -99,6 +107,7 @@ export function validateEnclaveOptions(args: EnclaveArgs): Omit<EnclaveSettings,
     ...(args['join-secret'] ? { joinSecretPath: args['join-secret'] } : {}),
     ...(ttl === undefined ? {} : { admissionTtlMs: ttl }),
     ...(perAddress === undefined ? {} : { identitiesPerAddress: perAddress }),
+    ...(maxTerm ? { maxTermMs: maxTerm } : {}),
   };
 }
 
