@@ -146,7 +146,7 @@ describe('cluster up, scale and down (real engine, real image)', { timeout: 600_
   it('down removes it all and reports it', async () => {
     const result = await cli('down');
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /removed 4 containers, 1 network, 3 volumes/);
+    assert.match(result.stdout, /removed 4 containers, 1 network, 4 volumes/);
     assert.equal((await docker.listContainers({ all: true, filters: clusterFilter(cluster) })).length, 0);
     assert.equal((await docker.listNetworks({ filters: clusterFilter(cluster) })).length, 0);
   });

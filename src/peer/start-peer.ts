@@ -253,6 +253,10 @@ export async function startPeer(
       })
     : undefined;
   leadership.attach(election);
+  if (admission && election) {
+    const reporting = election;
+    admission.reportThrough = (call) => reporting.reportEnclaveCall(call);
+  }
 
   readiness.push({
     name: 'membership',

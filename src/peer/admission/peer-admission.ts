@@ -33,6 +33,12 @@ export class PeerAdmission {
   readonly #clock: Clock;
   readonly #log: Logger;
   #lastReattest = Number.NEGATIVE_INFINITY;
+  /**
+   * Where an admit call's outcome is reported (the election's view of the
+   * enclave, for /status): a peer that is never admitted never joins, so its
+   * election never asks, and only this call can find the enclave untrusted.
+   */
+  reportThrough: <T>(call: () => Promise<T>) => Promise<T> = (call) => call();
 
   constructor(options: PeerAdmissionOptions) {
     const { client, clock, logger: log } = options;
@@ -50,7 +56,10 @@ export class PeerAdmission {
       secret === null
         ? undefined
         : new AdmissionKeeper({
-            admit: () => client.admit({ name: options.name, signer: options.signer, joinSecret: secret }),
+            admit: () =>
+              this.reportThrough(() =>
+                client.admit({ name: options.name, signer: options.signer, joinSecret: secret }),
+              ),
             now: () => clock.wallNow(),
             setTimer: (ms, fn) => clock.setTimer(ms, fn),
             random: () => randomInt(1_000_000) / 1_000_000,

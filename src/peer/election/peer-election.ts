@@ -216,6 +216,11 @@ export class PeerElection {
     return { ...Object.fromEntries(this.#dropped), rejected: this.#rejected };
   }
 
+  /** Another enclave call on the shared client (admission): its outcome speaks about the enclave too. */
+  reportEnclaveCall<T>(call: () => Promise<T>): Promise<T> {
+    return this.#trust.request(call);
+  }
+
   readiness(): ReadinessCheck {
     return {
       name: 'leader-certificate',
