@@ -23,6 +23,7 @@ describe('membership bench in worker threads, 24 peers', () => {
       'detect',
       'falsePositives',
       'perPeer',
+      'signatures',
     ]);
     assert.equal(result.suite, 'membership');
     assert.equal(result.peers, 24);
@@ -34,6 +35,8 @@ describe('membership bench in worker threads, 24 peers', () => {
     assert.deepEqual(Object.keys(result.detect), ['p50Ms', 'p99Ms', 'samples']);
     assert.deepEqual(Object.keys(result.perPeer), ['datagramsPerSec', 'bytesPerSec']);
     assert.ok((result.perPeer.datagramsPerSec ?? 0) > 0, 'peers sent datagrams in steady state');
+    // Admission is on: records are signed and checked, and the CPU they take is reported.
+    assert.ok(result.signatures, 'the signature cost is reported');
 
     const left = process.getActiveResourcesInfo().filter((r) => /UDP|Worker|MessagePort/i.test(r));
     assert.deepEqual(left, [], 'no socket or worker left open');
