@@ -113,7 +113,8 @@ describe('cluster up, scale and down (real engine, real image)', { timeout: 600_
       assert.equal(info.Labels['io.enclave-elect.test'], runId);
       assert.equal(info.Labels['io.enclave-elect.managed'], 'true');
     }
-    assert.equal(((await docker.listVolumes({ filters: clusterFilter(cluster) })).Volumes ?? []).length, 3);
+    // PKI keys, the published root, the cluster's join secret (admission) and the enclave's state.
+    assert.equal(((await docker.listVolumes({ filters: clusterFilter(cluster) })).Volumes ?? []).length, 4);
   });
 
   it('up with a name that is taken fails and changes nothing', async () => {
