@@ -322,10 +322,14 @@ export async function partitionCluster(
   };
 }
 
+/** How long a heal's reachability proof may keep disagreeing before it fails. */
+export const HEAL_SETTLE_MS = 8000;
+const HEAL_REPROBE_MS = 500;
+
 export async function healCluster(
   docker: Docker,
   selector: ClusterSelector,
-  options: { progress: (line: string) => void; prove?: Prover },
+  options: { progress: (line: string) => void; prove?: Prover; settleMs?: number },
 ): Promise<HealResult> {
   const containers = await requireCluster(docker, selector);
   const main = await findMainNetwork(docker, selector, containers);
@@ -358,7 +362,19 @@ export async function healCluster(
     removedNetworks.push(network.Name);
     options.progress(`removed network ${network.Name}`);
   }
-  const proof = await (options.prove ?? proveReachability)(docker, members, () => true);
+  const prove = options.prove ?? proveReachability;
+  // A container that was away leaves FAILED neighbour (ARP) entries behind in
+  // the others; until they expire a connect to it fails with EHOSTUNREACH.
+  // Packets already flow again, so the proof gets a short settle window: it is
+  // repeated while it disagrees, and fails only if it still does at the end.
+  const settleMs = options.settleMs ?? HEAL_SETTLE_MS;
+  const started = Date.now();
+  let proof = await prove(docker, members, () => true);
+  while (proof.unexpected.length > 0 && Date.now() - started < settleMs) {
+    options.progress(`${proof.unexpected.length} of ${proof.checked} probes still fail; probing again while neighbour caches settle`);
+    await new Promise((resolve) => setTimeout(resolve, HEAL_REPROBE_MS));
+    proof = await prove(docker, members, () => true);
+  }
   if (proof.unexpected.length > 0) throw proofFailure('every container is back on the main network', proof);
   return {
     cluster: selector.kind === 'name' ? selector.name : selector.project,

@@ -261,6 +261,45 @@ describe('partition and heal on the engine (fake)', () => {
     );
   });
 
+  it('heal waits out stale neighbour caches: a probe that fails at first and then succeeds is a heal, one that keeps failing is not', async () => {
+    const stale = {
+      from: 'peer-2',
+      to: 'peer-1',
+      address: '10.0.0.3',
+      outcome: 'unreachable',
+      reachable: false,
+      expected: true,
+    };
+    const failingFor = (times: number): Prover => {
+      let calls = 0;
+      return async () => ({ checked: 6, unexpected: calls++ < times ? [stale] : [], skipped: [] });
+    };
+    const docker = new FakeDocker();
+    ourCluster(docker, 'demo', 3);
+    const plan = async () =>
+      planPartition(
+        await listClusterContainers(docker.client, demo),
+        parsePartitionArgs(['peer-1/peer-2,peer-3']),
+        'B',
+        tableReader({}),
+      );
+    await partitionCluster(docker.client, demo, await plan(), { progress: quiet, prove: honest });
+    const lines: string[] = [];
+    const healed = await healCluster(docker.client, demo, {
+      progress: (line) => lines.push(line),
+      prove: failingFor(2),
+      settleMs: 5000,
+    });
+    assert.deepEqual(healed.proof.unexpected, []);
+    assert.equal(lines.filter((l) => /probes still fail/.test(l)).length, 2, 'says why it waits');
+
+    await partitionCluster(docker.client, demo, await plan(), { progress: quiet, prove: honest });
+    await assert.rejects(
+      healCluster(docker.client, demo, { progress: quiet, prove: failingFor(Infinity), settleMs: 600 }),
+      { code: 'E_UNPROVEN', message: /peer-2 -> peer-1 \(10\.0\.0\.3\): unreachable, expected reachable/ },
+    );
+  });
+
   it('re-partitions without healing first: a peer that comes back to the main side gets its old address', async () => {
     const docker = new FakeDocker();
     ourCluster(docker, 'demo', 3);
