@@ -371,7 +371,9 @@ export async function healCluster(
   const started = Date.now();
   let proof = await prove(docker, members, () => true);
   while (proof.unexpected.length > 0 && Date.now() - started < settleMs) {
-    options.progress(`${proof.unexpected.length} of ${proof.checked} probes still fail; probing again while neighbour caches settle`);
+    options.progress(
+      `${proof.unexpected.length} of ${proof.checked} probes still fail; probing again while neighbour caches settle`,
+    );
     await new Promise((resolve) => setTimeout(resolve, HEAL_REPROBE_MS));
     proof = await prove(docker, members, () => true);
   }
