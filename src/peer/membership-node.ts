@@ -19,7 +19,7 @@ import type { MemberAuthority } from './admission/member-authority.ts';
 import { AmplificationLimit } from './amplification-limit.ts';
 import { Membership } from './membership/membership.ts';
 import type { MembershipEvent } from './membership/membership-events.ts';
-import type { MembershipConfig, MembershipEffect, MemberView } from './membership/types.ts';
+import type { MemberSnapshot, MembershipConfig, MembershipEffect } from './membership/types.ts';
 import { TrafficCounters } from './traffic-counters.ts';
 import type { Transport } from './transport/transport.ts';
 
@@ -105,7 +105,7 @@ export class MembershipNode {
     return this.core.self.address;
   }
 
-  get self(): MemberView {
+  get self(): MemberSnapshot {
     return this.core.self;
   }
 
@@ -117,11 +117,11 @@ export class MembershipNode {
     return this.core.awarenessScore;
   }
 
-  members(): MemberView[] {
+  members(): MemberSnapshot[] {
     return this.core.members();
   }
 
-  member(name: string): MemberView | undefined {
+  member(name: string): MemberSnapshot | undefined {
     return this.core.member(name);
   }
 

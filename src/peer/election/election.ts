@@ -24,10 +24,10 @@ import {
   REOFFER_INTERVAL_MS,
   renewIntervalMs,
 } from './timing.ts';
-import type { ElectionEffect, MemberRef, MembershipView, ReleaseReason, RequestKind } from './types.ts';
+import type { ElectionEffect, MemberIdentity, MembershipView, ReleaseReason, RequestKind } from './types.ts';
 
 export interface ElectionOptions {
-  self: MemberRef;
+  self: MemberIdentity;
   clusterId: string;
   timing: ElectionTiming;
   /** Monotonic time for windows and backoff, wall time for lease ends and logs. */
@@ -47,7 +47,7 @@ export interface ElectionStatus {
 export type OfferResult = 'adopted' | 'stale' | 'foreign';
 
 export class Election {
-  readonly #self: MemberRef;
+  readonly #self: MemberIdentity;
   readonly #clusterId: string;
   readonly #timing: ElectionTiming;
   readonly #clock: Pick<Clock, 'now' | 'wallNow'>;
@@ -412,7 +412,7 @@ function compareCertificates(a: LeaderCertificate, b: LeaderCertificate): number
   return a.claims.epoch !== b.claims.epoch ? a.claims.epoch - b.claims.epoch : a.claims.seq - b.claims.seq;
 }
 
-function sortedMembers(members: MemberRef[], self: MemberRef): MemberRef[] {
+function sortedMembers(members: MemberIdentity[], self: MemberIdentity): MemberIdentity[] {
   const byName = new Map(members.map((m) => [m.name, m]));
   byName.set(self.name, self);
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

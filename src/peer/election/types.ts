@@ -4,7 +4,7 @@
 // LeaderCertificate (compact JWS, hash, claims: see crypto/leader-certificate.ts).
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 
-export interface MemberRef {
+export interface MemberIdentity {
   name: string;
   publicKey: string;
 }
@@ -14,9 +14,9 @@ export type ReleaseReason = 'expired' | 'resigned' | 'superseded';
 export type RequestKind = 'elect' | 'renew' | 'resign';
 
 export type ElectionEffect =
-  | { type: 'elect'; sentAt: number; members: MemberRef[]; knownEpoch: number; waitMs: number }
+  | { type: 'elect'; sentAt: number; members: MemberIdentity[]; knownEpoch: number; waitMs: number }
   | { type: 'renew'; sentAt: number; certificate: LeaderCertificate }
-  | { type: 'resign'; sentAt: number; certificate: LeaderCertificate; members: MemberRef[] }
+  | { type: 'resign'; sentAt: number; certificate: LeaderCertificate; members: MemberIdentity[] }
   /**
    * Gossip a certificate: whole when `renewalOf` is null, else as a renewal
    * delta against `renewalOf` (the certificate of that epoch gossiped last);
@@ -34,7 +34,7 @@ export type ElectionEffect =
 
 export interface MembershipView {
   /** Alive members including this peer. */
-  members: MemberRef[];
+  members: MemberIdentity[];
   /** True once this peer has joined a cluster (or given up waiting to and stands alone). */
   joined: boolean;
 }

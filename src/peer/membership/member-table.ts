@@ -22,7 +22,7 @@ import type { MembershipEvent } from './membership-events.ts';
 import { Suspicion } from './suspicion.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 
-export interface Member {
+export interface MemberRow {
   record: MemberRecord;
   state: MemberState;
   stateChangedAt: number;
@@ -68,7 +68,7 @@ export interface MemberTableContext {
 }
 
 /** Alive or suspect: still probed, still counted among the n of SWIM's formulas. */
-export const isLive = (m: Member): boolean => m.state === 'alive' || m.state === 'suspect';
+export const isLive = (m: MemberRow): boolean => m.state === 'alive' || m.state === 'suspect';
 
 /**
  * One above `incarnation`, but never above what the wire accepts: a claim at
@@ -88,20 +88,20 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
 export class MemberTable {
   readonly selfName: string;
   private readonly ctx: MemberTableContext;
-  private readonly byName = new Map<string, Member>();
+  private readonly byName = new Map<string, MemberRow>();
   /** Same members as byName, for O(1) random picks. */
-  private readonly list: Member[] = [];
+  private readonly list: MemberRow[] = [];
   private readonly position = new Map<string, number>();
   private live = 0;
   /** Members under suspicion, so timers do not scan the whole table. */
-  private readonly suspects = new Set<Member>();
+  private readonly suspects = new Set<MemberRow>();
   /** Earliest suspicion deadline, recomputed only after suspicions change. */
   private nextDeadline: number | undefined = Number.POSITIVE_INFINITY;
   /** Suspicion timeouts are multiplied by this (see setSuspicionStretch). */
   private stretch = 1;
   leaving = false;
   /** Members by announced address (the last to announce one wins); checked again on use. */
-  private readonly byAddress = new Map<string, Member>();
+  private readonly byAddress = new Map<string, MemberRow>();
   /** Counts changes to the table (members added or removed, states and records changed). */
   private changes = 0;
 
@@ -119,7 +119,7 @@ export class MemberTable {
     return this.ctx.authority ? { ...fields, signature: this.ctx.authority.sign(fields) } : fields;
   }
 
-  get self(): Member {
+  get self(): MemberRow {
     return this.byName.get(this.selfName)!;
   }
 
@@ -128,11 +128,11 @@ export class MemberTable {
     return this.changes;
   }
 
-  get(name: string): Member | undefined {
+  get(name: string): MemberRow | undefined {
     return this.byName.get(name);
   }
 
-  all(): readonly Member[] {
+  all(): readonly MemberRow[] {
     return this.list;
   }
 
@@ -146,8 +146,8 @@ export class MemberTable {
   }
 
   /** Up to k distinct random members other than this peer that pass `accept`. */
-  pick(k: number, accept: (m: Member) => boolean): Member[] {
-    const chosen = new Set<Member>();
+  pick(k: number, accept: (m: MemberRow) => boolean): MemberRow[] {
+    const chosen = new Set<MemberRow>();
     const n = this.list.length;
     for (let tries = 0; chosen.size < k && tries < 3 * n + 3 * k; tries++) {
       const m = this.list[randomInt(this.ctx.random, n)]!;
@@ -156,7 +156,7 @@ export class MemberTable {
     return [...chosen];
   }
 
-  private insert(member: Member): void {
+  private insert(member: MemberRow): void {
     this.changes++;
     this.byName.set(member.record.name, member);
     if (member.record.name !== this.selfName) this.byAddress.set(member.record.address, member);
@@ -172,7 +172,7 @@ export class MemberTable {
    */
   private makeRoom(): boolean {
     if (this.list.length < this.ctx.maxMembers) return true;
-    let oldest: Member | undefined;
+    let oldest: MemberRow | undefined;
     for (const m of this.list) {
       if (
         (m.state === 'dead' || m.state === 'left') &&
@@ -189,7 +189,7 @@ export class MemberTable {
     return false;
   }
 
-  private setState(member: Member, state: MemberState, now: number): void {
+  private setState(member: MemberRow, state: MemberState, now: number): void {
     const wasLive = member.state === 'alive' || member.state === 'suspect';
     const isLive = state === 'alive' || state === 'suspect';
     this.live += (isLive ? 1 : 0) - (wasLive ? 1 : 0);
@@ -207,7 +207,7 @@ export class MemberTable {
   }
 
   /** The member announced at `address`, if any (this peer excluded). */
-  memberAt(address: string): Member | undefined {
+  memberAt(address: string): MemberRow | undefined {
     const member = this.byAddress.get(address);
     if (!member) return undefined;
     if (this.byName.get(member.record.name) === member && member.record.address === address) return member;
@@ -215,8 +215,8 @@ export class MemberTable {
     return undefined;
   }
 
-  /** The member showed it is at its announced address (see Member.provenAddress). */
-  markProven(member: Member): void {
+  /** The member showed it is at its announced address (see MemberRow.provenAddress). */
+  markProven(member: MemberRow): void {
     member.provenAddress = member.record.address;
   }
 
@@ -286,7 +286,7 @@ export class MemberTable {
     this.ctx.onEcho(`member:${name}`, `${type}:${incarnation}`);
   }
 
-  entry(member: Member): MemberSyncEntry {
+  entry(member: MemberRow): MemberSyncEntry {
     return { state: member.state, ...member.record };
   }
 

@@ -13,13 +13,13 @@ import type { MemberAuthority } from '../admission/member-authority.ts';
 import { AdmissionExchange } from './admission-exchange.ts';
 
 import { Awareness } from './awareness.ts';
-import { isLive, type Member, MemberTable } from './member-table.ts';
+import { isLive, type MemberRow, MemberTable } from './member-table.ts';
 import { Outbox } from './outbox.ts';
 import { Prober } from './probe.ts';
 import { SourceRate } from './source-rate.ts';
 import { StateSync } from './state-sync.ts';
 import { scaledByAwareness } from './timing.ts';
-import type { MembershipConfig, MembershipEffect, MemberView } from './types.ts';
+import type { MemberSnapshot, MembershipConfig, MembershipEffect } from './types.ts';
 
 export interface MembershipOptions {
   self: MemberRecord;
@@ -103,7 +103,7 @@ export class Membership {
     return this.table.selfName;
   }
 
-  get self(): MemberView {
+  get self(): MemberSnapshot {
     return this.view(this.table.self);
   }
 
@@ -116,11 +116,11 @@ export class Membership {
     return this.awareness.score;
   }
 
-  members(): MemberView[] {
+  members(): MemberSnapshot[] {
     return this.table.all().map((m) => this.view(m));
   }
 
-  member(name: string): MemberView | undefined {
+  member(name: string): MemberSnapshot | undefined {
     const m = this.table.get(name);
     return m && this.view(m);
   }
@@ -139,7 +139,7 @@ export class Membership {
     return this.table.all().some((m) => isLive(m) && m.record.address === address);
   }
 
-  private view(m: Member): MemberView {
+  private view(m: MemberRow): MemberSnapshot {
     const { name, address, incarnation, publicKey } = m.record;
     return { name, address, incarnation, publicKey, state: m.state };
   }

@@ -7,7 +7,7 @@ import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../protocol/gossip-messages.ts';
 import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import type { Awareness } from './awareness.ts';
-import { isLive, type Member, type MemberTable } from './member-table.ts';
+import { isLive, type MemberRow, type MemberTable } from './member-table.ts';
 import type { Outbox } from './outbox.ts';
 import { scaledByAwareness } from './timing.ts';
 import type { MembershipConfig } from './types.ts';
@@ -37,7 +37,7 @@ export interface ProberContext {
 
 interface Probe {
   seq: number;
-  target: Member;
+  target: MemberRow;
   directDeadline: number;
   finalDeadline: number;
   indirectSent: boolean;
@@ -180,7 +180,7 @@ export class Prober {
     }
   }
 
-  private nextTarget(): Member | undefined {
+  private nextTarget(): MemberRow | undefined {
     const { table } = this.ctx;
     while (this.urgentProbes.length > 0) {
       const member = table.get(this.urgentProbes.shift()!);

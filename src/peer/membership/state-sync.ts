@@ -19,7 +19,7 @@ import {
 import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
 import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import { entryHash, nameHash } from './entry-hash.ts';
-import type { Member, MemberTable } from './member-table.ts';
+import type { MemberRow, MemberTable } from './member-table.ts';
 import type { Outbox } from './outbox.ts';
 import { pullIntervalMs, pushPullIntervalMs } from './timing.ts';
 import type { MembershipConfig } from './types.ts';
@@ -80,7 +80,7 @@ export class StateSync {
   private hasJoined = false;
 
   /** The table split by bucket count for answering pulls (see membersByBucket), oldest first. */
-  private readonly splits = new Map<number, Member[][]>();
+  private readonly splits = new Map<number, MemberRow[][]>();
   /** The table's version the splits were made at. */
   private splitsVersion = -1;
 
@@ -284,7 +284,7 @@ export class StateSync {
    * Pullers whose tables differ in size split differently, so a few splits
    * are kept (the table's version drops them all).
    */
-  private membersByBucket(buckets: number): readonly Member[][] {
+  private membersByBucket(buckets: number): readonly MemberRow[][] {
     const { table } = this.ctx;
     if (this.splitsVersion !== table.version) {
       this.splits.clear();
@@ -292,7 +292,7 @@ export class StateSync {
     }
     let split = this.splits.get(buckets);
     if (!split) {
-      const lists: Member[][] = Array.from({ length: buckets }, () => []);
+      const lists: MemberRow[][] = Array.from({ length: buckets }, () => []);
       for (const m of table.all()) lists[this.bucketOf(m, buckets)]!.push(m);
       if (this.splits.size >= SPLITS_KEPT) this.splits.delete(this.splits.keys().next().value!);
       this.splits.set(buckets, lists);
@@ -301,20 +301,20 @@ export class StateSync {
     return split;
   }
 
-  private bucketOf(m: Member, buckets: number): number {
+  private bucketOf(m: MemberRow, buckets: number): number {
     m.nameHash ??= nameHash(m.record.name);
     return m.nameHash % buckets;
   }
 
   /** The entry's pull hash (cached until the member changes). */
-  private hash(m: Member): number {
+  private hash(m: MemberRow): number {
     m.nameHash ??= nameHash(m.record.name);
     m.entryHash ??= entryHash(m.record, m.state, m.nameHash);
     return m.entryHash;
   }
 
   /** The entry's encoded bytes, for a push or an answer (cached until the member changes). */
-  private bytes(m: Member): Uint8Array {
+  private bytes(m: MemberRow): Uint8Array {
     m.entryBytes ??= encodeMemberSyncEntry(this.ctx.table.entry(m));
     return m.entryBytes;
   }
@@ -324,7 +324,7 @@ export class StateSync {
     to: string,
     join: boolean,
     response: boolean,
-    members: readonly Member[] = this.ctx.table.all(),
+    members: readonly MemberRow[] = this.ctx.table.all(),
     proven = false,
   ): void {
     const { config, overhead } = this.ctx;

@@ -43,7 +43,7 @@ export type MembershipEffect =
     }
   | { type: 'event'; event: MembershipEvent };
 
-export interface MemberView {
+export interface MemberSnapshot {
   name: string;
   address: string;
   state: MemberState;

@@ -6,7 +6,7 @@
 import type { LeaderCertificate } from '../../../src/crypto/leader-certificate.ts';
 import { Election } from '../../../src/peer/election/election.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from '../../../src/peer/election/timing.ts';
-import type { ElectionEffect, MemberRef } from '../../../src/peer/election/types.ts';
+import type { ElectionEffect, MemberIdentity } from '../../../src/peer/election/types.ts';
 import { type Random, seededRandom } from '../../../src/random/seeded-random.ts';
 import { testCertificate } from './certificates.ts';
 
@@ -70,7 +70,7 @@ export class ModelEnclave {
     });
   }
 
-  #grant(members: MemberRef[], exclude: string | null): EnclaveReply {
+  #grant(members: MemberIdentity[], exclude: string | null): EnclaveReply {
     const candidates = members.map((m) => m.name).filter((n) => n !== exclude);
     if (candidates.length === 0) return { ok: false, code: 'E_NO_CANDIDATE' };
     this.epoch += 1;
@@ -83,7 +83,7 @@ export class ModelEnclave {
     return { ok: true, cert: this.current() };
   }
 
-  elect(members: MemberRef[], waitMs: number, reply: (r: EnclaveReply) => void): void {
+  elect(members: MemberIdentity[], waitMs: number, reply: (r: EnclaveReply) => void): void {
     this.requests += 1;
     if (!this.up) return; // unreachable: the caller times out
     const now = this.sched.now;
@@ -125,7 +125,7 @@ export class ModelEnclave {
     reply({ ok: true, cert: this.current() });
   }
 
-  resign(by: string, epoch: number, members: MemberRef[], reply: (r: EnclaveReply) => void): void {
+  resign(by: string, epoch: number, members: MemberIdentity[], reply: (r: EnclaveReply) => void): void {
     this.requests += 1;
     if (!this.up) return;
     if (epoch !== this.epoch || by !== this.leader) {
@@ -211,7 +211,7 @@ export class Simulation {
     this.sched.after(Math.floor(this.random.next() * this.#opts.tickMs), tick);
   }
 
-  #members(): MemberRef[] {
+  #members(): MemberIdentity[] {
     // Membership is not simulated: every peer that is not dead is listed (even
     // a paused one, as SWIM would until it is suspected and declared dead).
     return [...this.peers.values()]
