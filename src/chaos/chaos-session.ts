@@ -4,9 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EnclaveElectError } from '../errors.ts';
+import { requireCluster } from '../orchestrator/cluster-inventory.ts';
 import { upCluster } from '../orchestrator/cluster-up.ts';
 import type { DockerClient } from '../orchestrator/docker-client.ts';
-import { type ClusterSelector, LABEL } from '../orchestrator/labels.ts';
+import { type ClusterSelector, describeSelector, LABEL } from '../orchestrator/labels.ts';
 import type { StatusReader } from '../orchestrator/peer-status.ts';
 import { clusterLabel } from '../orchestrator/status-report.ts';
 import { downCluster } from '../orchestrator/teardown.ts';
@@ -32,6 +34,11 @@ export interface SessionOptions {
   reportDir?: string;
   /** Keep a cluster this session started (for inspection). */
   keep?: boolean;
+  /**
+   * The demo: a cluster of its own also runs the fenced ledger, and every peer
+   * the ledger writer while it leads; an existing cluster must have a ledger.
+   */
+  demo?: boolean;
 }
 
 export interface SessionContext {
@@ -59,6 +66,21 @@ async function leaseOf(
   return Number.isFinite(raw) && raw > 0 ? raw : 2000;
 }
 
+/** `--demo` on a cluster that has no ledger would check nothing: say so before injecting anything. */
+async function requireLedger(docker: SessionDocker, selector: ClusterSelector): Promise<void> {
+  const containers = await requireCluster(docker, selector);
+  if (containers.some((c) => c.role === 'ledger')) return;
+  const start =
+    selector.kind === 'name'
+      ? `\`enclave-elect cluster up --demo --name ${selector.name}\``
+      : '`docker compose --profile demo up --scale peer=0 --scale writer=5`';
+  throw new EnclaveElectError(
+    'E_USAGE',
+    `--demo needs the demo's ledger, and ${describeSelector(selector)} has none: start the cluster with ${start}, or drop --demo`,
+    { exitCode: 2 },
+  );
+}
+
 export async function writeReport(dir: string, report: ChaosReport): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -83,6 +105,7 @@ export async function runChaosSession(
         leaseMs: options.leaseMs ?? 2000,
         extraLabels: options.extraLabels,
         peers: options.peers!,
+        ...(options.demo ? { demo: true } : {}),
         build: false,
         timeoutMs: 90_000,
       },
@@ -94,6 +117,7 @@ export async function runChaosSession(
     );
   }
   try {
+    if (options.demo && !own) await requireLedger(docker, selector);
     const leaseMs = options.leaseMs ?? (await leaseOf(docker, selector));
     const run = await runChaos(
       {

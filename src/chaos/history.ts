@@ -21,6 +21,16 @@ export interface HistoryEvent {
   leaderKey?: string;
   /** peer.started and admission.granted: the member's own (admitted) public key. */
   key?: string;
+  /** ledger.accepted / ledger.rejected: the token's renewal sequence (with `epoch`, its order). */
+  seq?: number;
+  /** ledger.accepted: the token's lease end (ms). */
+  leaseEnd?: number;
+  /** ledger.accepted: the append's position in the ledger (from 1; restarts with the ledger's process). */
+  index?: number;
+  /** ledger.rejected: why (E_TOKEN_STALE, E_TOKEN_EXPIRED, ...). */
+  code?: string;
+  /** ledger.rejected: the newest (epoch, seq) the ledger had accepted when it refused. */
+  newest?: { epoch: number; seq: number };
 }
 
 /** A container of the cluster that ended (Docker's `die` event), and how. */
@@ -105,6 +115,13 @@ export function eventFromLogLine(
   if (typeof parsed.error === 'string') event.error = parsed.error;
   if (typeof parsed.leaderKey === 'string') event.leaderKey = parsed.leaderKey;
   if (typeof parsed.key === 'string') event.key = parsed.key;
+  if (typeof parsed.seq === 'number') event.seq = parsed.seq;
+  if (typeof parsed.leaseEnd === 'number') event.leaseEnd = parsed.leaseEnd;
+  if (typeof parsed.index === 'number') event.index = parsed.index;
+  if (typeof parsed.code === 'string') event.code = parsed.code;
+  const newest = parsed.newest as { epoch?: unknown; seq?: unknown } | undefined;
+  if (typeof newest?.epoch === 'number' && typeof newest.seq === 'number')
+    event.newest = { epoch: newest.epoch, seq: newest.seq };
   if (typeof parsed.stoppedAt === 'string') {
     const stopped = Date.parse(parsed.stoppedAt);
     if (Number.isFinite(stopped)) event.stoppedAt = stopped;

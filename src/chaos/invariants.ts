@@ -2,10 +2,12 @@
 //   1. never two different leaders for one epoch, across all certificates seen;
 //   2. leader intervals (leader.acquired .. leader.released stoppedAt) never overlap;
 //   3. after each heal, every live peer agrees on one verified leader within lease + 2 s;
-//   4. every accepted certificate names a member of the run with its own key (issue 14).
+//   4. every accepted certificate names a member of the run with its own key (issue 14);
+//   5. the demo ledger accepted no stale append (issue 15), when the run has one.
 // Pure functions: each verdict carries the offending events, for the report.
 import type { ErrorCode } from '../errors.ts';
 import type { History, HistoryEvent } from './history.ts';
+import { appendCounts, ledgerAppends } from './ledger-appends.ts';
 
 export interface LeaderInterval {
   peer: string;
@@ -314,8 +316,90 @@ export function foreignLeaders(history: History): Verdict {
   };
 }
 
+/**
+ * How far apart two log times on the shared host clock may be for the same
+ * instant: the ledger, the peers and the runner read one kernel clock (compose
+ * and `cluster up` run on one host), so only millisecond rounding and the gap
+ * between a decision and its log call separate them. Far below the leader
+ * margin (200 ms), so it cannot hide a real stale append.
+ */
+export const LEDGER_CLOCK_TOLERANCE_MS = 50;
+
+interface StaleAppend {
+  why: string;
+  append: HistoryEvent;
+}
+
+/**
+ * Every append the ledger accepted must be fresh: its token's (epoch, seq) not
+ * older than one the ledger had accepted before it; its leader acting as
+ * leader of that epoch (leader.acquired at or before the accept); not deposed
+ * (no leader of a later epoch acting before the accept); and its token's lease
+ * not ended. Between the end of the leader's own window and its lease end,
+ * before a successor acts, an accept is fresh: the enclave grants nobody else
+ * before the lease ends (that is the leader margin); those are counted. Leader
+ * intervals are judged only for appends during the run (the peers' logs reach
+ * back to their current process only); the order, over the whole ledger log.
+ */
+export function staleAppends(history: History): Verdict {
+  const name = 'no stale append accepted';
+  const appends = ledgerAppends(history);
+  if (appends === null) return { name, ok: true, summary: 'no ledger in this run', offending: [] };
+  const tol = LEDGER_CLOCK_TOLERANCE_MS;
+  const intervals = leaderIntervals(history);
+  const offending: StaleAppend[] = [];
+  let lateWithinLease = 0;
+  let newest = { epoch: 0, seq: 0 };
+  for (const a of appends.accepted) {
+    const epoch = a.epoch ?? 0;
+    const seq = a.seq ?? 0;
+    if (epoch < newest.epoch || (epoch === newest.epoch && seq < newest.seq)) {
+      offending.push({
+        why: `(epoch ${epoch}, seq ${seq}) is older than (epoch ${newest.epoch}, seq ${newest.seq}), accepted before it`,
+        append: a,
+      });
+    } else newest = { epoch, seq };
+    if (a.leaseEnd !== undefined && a.t > a.leaseEnd + tol) {
+      offending.push({
+        why: `accepted after its token's lease ended ${a.t - a.leaseEnd} ms before`,
+        append: a,
+      });
+    }
+    if (a.t < history.startedAt) continue;
+    const own = intervals.filter((i) => i.peer === a.leader && i.epoch === epoch && i.from <= a.t + tol);
+    if (own.length === 0) {
+      offending.push({
+        why: `${a.leader} was not acting as leader of epoch ${epoch} when the ledger accepted it`,
+        append: a,
+      });
+      continue;
+    }
+    const successor = intervals.find((i) => i.epoch > epoch && i.from < a.t - tol);
+    if (successor) {
+      offending.push({
+        why: `${successor.peer} had acted as leader (epoch ${successor.epoch}) since ${a.t - successor.from} ms before the accept`,
+        append: a,
+      });
+      continue;
+    }
+    if (!own.some((i) => a.t <= i.to + tol)) lateWithinLease += 1;
+  }
+  const counts = appendCounts(appends);
+  const late = lateWithinLease > 0 ? `; ${lateWithinLease} after its leader's window, within its lease` : '';
+  return {
+    name,
+    ok: offending.length === 0,
+    summary:
+      `${counts.accepted} of ${counts.attempted} appends accepted, ${counts.rejected} rejected (${counts.staleRejected} stale or expired)` +
+      (offending.length === 0
+        ? `, none stale${late}`
+        : `: ${offending.length} stale append(s) accepted${late}`),
+    offending,
+  };
+}
+
 export function checkHistory(history: History): Verdict[] {
-  return [
+  const verdicts = [
     equivocations(history),
     overlappingLeaders(history),
     agreementVerdict(history),
@@ -323,4 +407,7 @@ export function checkHistory(history: History): Verdict[] {
     rejectedCertificates(history),
     foreignLeaders(history),
   ];
+  // Runs without the demo ledger keep their verdicts as they were.
+  if (ledgerAppends(history) !== null) verdicts.push(staleAppends(history));
+  return verdicts;
 }

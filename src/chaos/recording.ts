@@ -32,8 +32,11 @@ export function eventsFromLog(output: string, name: string): HistoryEvent[] {
   return events;
 }
 
+/** The containers whose logs a run records: the peers, the enclave, and the demo's ledger (its appends). */
+const RECORDED = (c: ClusterContainer) => c.role === 'peer' || c.role === 'enclave' || c.role === 'ledger';
+
 /**
- * When each peer's and the enclave's current process started: the recording
+ * When each peer's, the enclave's and the ledger's current process started: the recording
  * reaches back to there, so a leader that acquired before the run has its
  * interval (a process that ended before the run cannot lead during it).
  */
@@ -42,7 +45,7 @@ export async function processStarts(
   containers: ClusterContainer[],
 ): Promise<Map<string, number>> {
   const starts = new Map<string, number>();
-  for (const c of containers.filter((c) => c.role === 'peer' || c.role === 'enclave')) {
+  for (const c of containers.filter(RECORDED)) {
     const info = await docker.getContainer(c.id).inspect();
     const t = Date.parse(info.State.StartedAt);
     if (Number.isFinite(t)) starts.set(c.id, t);
@@ -50,7 +53,7 @@ export async function processStarts(
   return starts;
 }
 
-/** Every log event of the cluster's peers and enclave since `sinceMs` (per container: `from`, if earlier), sorted by time. */
+/** Every log event of the cluster's peers, enclave and ledger since `sinceMs` (per container: `from`, if earlier), sorted by time. */
 export async function collectLogEvents(
   docker: Pick<DockerClient, 'getContainer'>,
   containers: ClusterContainer[],
@@ -58,7 +61,7 @@ export async function collectLogEvents(
   from: Map<string, number> = new Map(),
 ): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
-  for (const c of containers.filter((c) => c.role === 'peer' || c.role === 'enclave')) {
+  for (const c of containers.filter(RECORDED)) {
     const sinceMs = Math.min(runStart, from.get(c.id) ?? runStart);
     const raw = (await docker.getContainer(c.id).logs({
       stdout: true,

@@ -14,6 +14,7 @@ import {
   leaderIntervals,
   type Verdict,
 } from './invariants.ts';
+import { type AppendCounts, appendCounts, ledgerAppends } from './ledger-appends.ts';
 import type { ChaosRun, SkippedFault } from './run-chaos.ts';
 import type { ScheduledFault } from './schedule.ts';
 
@@ -54,6 +55,8 @@ export interface ChaosReport {
     failovers: FailoverStats;
     leaderIntervals: number;
     events: number;
+    /** The demo ledger's appends (runs with a ledger only). */
+    appends?: AppendCounts;
   };
   faults: FaultRow[];
   failovers: Failover[];
@@ -89,6 +92,7 @@ export function summarize(
 ): ChaosReport['summary'] {
   const byKind: Record<string, number> = {};
   for (const f of history.faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  const appends = ledgerAppends(history);
   return {
     faultsInjected: history.faults.length,
     faultsByKind: byKind,
@@ -96,6 +100,7 @@ export function summarize(
     failovers: failoverStats(failovers(history)),
     leaderIntervals: leaderIntervals(history).length,
     events: history.events.length,
+    ...(appends === null ? {} : { appends: appendCounts(appends) }),
   };
 }
 

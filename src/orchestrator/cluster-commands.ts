@@ -22,12 +22,17 @@ export const ENCLAVE_PORT = 8000;
 export const ENCLAVE_ALIAS = 'enclave';
 /** DNS alias every peer carries, so `--join peer` finds them all (as compose's service name does). */
 export const PEER_ALIAS = 'peer';
+/** The demo's fenced ledger: its DNS alias and port, as in the compose profile `demo`. */
+export const LEDGER_ALIAS = 'ledger';
+export const LEDGER_PORT = 8100;
 
 export interface ElectionSettings {
   /** The cluster id certificates are issued for: the cluster's name. */
   cluster: string;
   policy: Policy;
   leaseMs: number;
+  /** The demo: a ledger, and every peer runs the ledger writer with --exec while it leads. */
+  demo?: boolean;
 }
 
 /**
@@ -73,7 +78,7 @@ export function enclaveCommand(settings: ElectionSettings): string[] {
  */
 export function peerCommand(
   name: string,
-  settings: Pick<ElectionSettings, 'cluster'>,
+  settings: Pick<ElectionSettings, 'cluster' | 'demo'>,
 ): { cmd: string[]; env: string[] } {
   return {
     cmd: ['peer', '--name', name, '--join', PEER_ALIAS],
@@ -82,6 +87,26 @@ export function peerCommand(
       `PKI_ROOT=${TRUST_DIR}/${ROOT_CERT_FILE}`,
       `CLUSTER_ID=${settings.cluster}`,
       `JOIN_SECRET=${JOIN_DIR}`,
+      ...(settings.demo ? [`EXEC_COMMAND=${WRITER_COMMAND}`] : []),
     ],
   };
+}
+
+/** What a demo peer runs while it leads (the compose profile's `writer` service runs the same). */
+export const WRITER_COMMAND = `enclave-elect ledger write --ledger=http://${LEDGER_ALIAS}:${LEDGER_PORT} --interval-ms=100`;
+
+/** The demo ledger: verifies tokens with the pinned root (from the trust volume) for this cluster's id. */
+export function ledgerCommand(settings: Pick<ElectionSettings, 'cluster'>): string[] {
+  return [
+    'ledger',
+    'serve',
+    `--root=${TRUST_DIR}/${ROOT_CERT_FILE}`,
+    `--port=${LEDGER_PORT}`,
+    `--cluster=${settings.cluster}`,
+  ];
+}
+
+/** The ledger's environment: the image HEALTHCHECK asks the ledger's port. */
+export function ledgerEnv(): string[] {
+  return [`HEALTHCHECK_URL=http://127.0.0.1:${LEDGER_PORT}/healthz`];
 }

@@ -30,7 +30,7 @@ export interface ClusterContainer {
   addresses?: Record<string, string>;
 }
 
-const ROLE_ORDER: Record<string, number> = { pki: 0, enclave: 1, peer: 2 };
+const ROLE_ORDER: Record<string, number> = { pki: 0, enclave: 1, ledger: 2, peer: 3 };
 
 /** Natural order: peer-2 before peer-10. */
 export function compareNames(a: string, b: string): number {
@@ -69,7 +69,7 @@ export async function listClusterContainers(
   });
   return containers.sort(
     (a, b) =>
-      (ROLE_ORDER[a.role ?? ''] ?? 3) - (ROLE_ORDER[b.role ?? ''] ?? 3) || compareNames(a.name, b.name),
+      (ROLE_ORDER[a.role ?? ''] ?? 4) - (ROLE_ORDER[b.role ?? ''] ?? 4) || compareNames(a.name, b.name),
   );
 }
 

@@ -53,7 +53,14 @@ export async function storedSettings(
   }
   const own = new Set<string>(Object.values(LABEL));
   const extraLabels = Object.fromEntries(Object.entries(labels).filter(([key]) => !own.has(key)));
-  return { cluster, image, policy, leaseMs, extraLabels };
+  return {
+    cluster,
+    image,
+    policy,
+    leaseMs,
+    extraLabels,
+    ...(labels[LABEL.demo] === 'true' ? { demo: true } : {}),
+  };
 }
 
 /** Which peers go, in order: not running first, then highest number first, the leader last if asked. */

@@ -8,6 +8,9 @@ import {
   enclaveCommand,
   enclaveEnv,
   JOIN_DIR,
+  LEDGER_ALIAS,
+  ledgerCommand,
+  ledgerEnv,
   PEER_ALIAS,
   PKI_DIR,
   peerCommand,
@@ -60,6 +63,7 @@ export function networkSpec(settings: ClusterSettings): NetworkCreateOptions {
       [LABEL.image]: settings.image,
       [LABEL.policy]: settings.policy,
       [LABEL.leaseMs]: String(settings.leaseMs),
+      ...(settings.demo ? { [LABEL.demo]: 'true' } : {}),
     }),
   };
 }
@@ -148,6 +152,21 @@ export function peerContainerSpec(settings: ClusterSettings, index: number): Con
         `${volumeName(settings.cluster, 'trust')}:${TRUST_DIR}:ro`,
         `${volumeName(settings.cluster, 'join')}:${JOIN_DIR}:ro`,
       ]),
+      NetworkMode: net.NetworkMode,
+    },
+    NetworkingConfig: net.networking,
+  };
+}
+
+/** The demo's fenced ledger (`cluster up --demo`): reads only the published root certificate. */
+export function ledgerContainerSpec(settings: ClusterSettings): ContainerCreateOptions {
+  const net = network(settings, [LEDGER_ALIAS]);
+  return {
+    ...base(settings, 'ledger', 'ledger'),
+    Cmd: ledgerCommand(settings),
+    Env: ledgerEnv(),
+    HostConfig: {
+      ...hostConfig([`${volumeName(settings.cluster, 'trust')}:${TRUST_DIR}:ro`]),
       NetworkMode: net.NetworkMode,
     },
     NetworkingConfig: net.networking,

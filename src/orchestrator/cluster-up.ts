@@ -8,6 +8,7 @@ import { listClusterContainers } from './cluster-inventory.ts';
 import {
   type ClusterSettings,
   enclaveContainerSpec,
+  ledgerContainerSpec,
   networkSpec,
   peerContainerSpec,
   pkiContainerSpec,
@@ -159,6 +160,10 @@ export async function upCluster(
   const enclave = await createContainer(docker, enclaveContainerSpec(options));
   await enclave.start();
   progress(`enclave started (policy ${options.policy}, lease ${options.leaseMs} ms)`);
+  if (options.demo) {
+    await (await createContainer(docker, ledgerContainerSpec(options))).start();
+    progress('ledger started (demo: every peer runs the ledger writer while it leads)');
+  }
   for (let i = 1; i <= options.peers; i++) {
     const spec = peerContainerSpec(options, i);
     await (await createContainer(docker, spec)).start();

@@ -8,7 +8,7 @@ export const LABEL = {
   managed: 'io.enclave-elect.managed',
   /** The cluster's name (`--name`). */
   cluster: 'io.enclave-elect.cluster',
-  /** pki | enclave | peer | network | partition */
+  /** pki | enclave | peer | ledger | network | partition */
   role: 'io.enclave-elect.role',
   /** A peer container's member name (peer-1, ...). */
   peer: 'io.enclave-elect.peer',
@@ -20,6 +20,8 @@ export const LABEL = {
   image: 'io.enclave-elect.image',
   policy: 'io.enclave-elect.policy',
   leaseMs: 'io.enclave-elect.lease-ms',
+  /** On a cluster's main network: `true` when it runs the demo (ledger, peers writing to it). */
+  demo: 'io.enclave-elect.demo',
 } as const;
 
 export const COMPOSE_LABEL = {
@@ -27,7 +29,7 @@ export const COMPOSE_LABEL = {
   service: 'com.docker.compose.service',
 } as const;
 
-export type Role = 'pki' | 'enclave' | 'peer';
+export type Role = 'pki' | 'enclave' | 'peer' | 'ledger';
 
 export type ClusterSelector = { kind: 'name'; name: string } | { kind: 'project'; project: string };
 
@@ -74,10 +76,15 @@ export function partitionNetworkLabels(selector: ClusterSelector, side: string):
   return { ...owner, [LABEL.managed]: 'true', [LABEL.role]: 'partition', [LABEL.side]: side };
 }
 
-/** The role of a container: our label, or the compose service name when it is one of ours. */
+/**
+ * The role of a container: our label, or the compose service name when it is
+ * one of ours. The demo profile's `writer` service runs peers (that also write
+ * to the ledger while they lead), so it is a peer to every command.
+ */
 export function roleOf(labels: Record<string, string>): Role | undefined {
   const role = labels[LABEL.role] ?? labels[COMPOSE_LABEL.service];
-  return role === 'pki' || role === 'enclave' || role === 'peer' ? role : undefined;
+  if (role === 'writer') return 'peer';
+  return role === 'pki' || role === 'enclave' || role === 'peer' || role === 'ledger' ? role : undefined;
 }
 
 /** Prefix of every resource name of a cluster made by `cluster up`. */

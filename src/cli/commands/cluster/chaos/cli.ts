@@ -49,6 +49,7 @@ export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOpti
   image: string;
   'lease-ms'?: number;
   keep: boolean;
+  demo: boolean;
   label?: string[];
   'dry-run': boolean;
 }
@@ -134,6 +135,12 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
       .option('image', { type: 'string', default: DEFAULT_IMAGE, describe: 'Image for --peers' })
       .option('lease-ms', { type: 'number', describe: 'Lease for --peers (default 2000)' })
       .option('keep', { type: 'boolean', default: false, describe: 'Keep the cluster --peers started' })
+      .option('demo', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "With the demo's fenced ledger (as cluster up --demo; with --name/--project the cluster must have one): also check that it accepted no stale append",
+      })
       .option('dry-run', {
         type: 'boolean',
         default: false,
@@ -147,6 +154,10 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
       .example(
         '$0 cluster chaos --peers 5 --duration 3m --seed 42 --report out',
         'own cluster, report in out/',
+      )
+      .example(
+        '$0 cluster chaos --peers 5 --demo --duration 6m --interval 1s --report out',
+        'own cluster with the ledger; faults on the writing leader too',
       )
       .example('$0 cluster chaos --check out/report.json', 're-check a saved run'),
   handler: async (args) => {
@@ -209,6 +220,7 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
           extraLabels: labels,
           ...(args.report === undefined ? {} : { reportDir: args.report }),
           keep: args.keep,
+          ...(args.demo ? { demo: true } : {}),
         },
         {
           docker,

@@ -27,6 +27,7 @@ export interface UpOptions extends SelectorOptions, JsonOption {
   image: string;
   policy: string;
   'lease-ms': number;
+  demo: boolean;
   timeout?: string;
   label?: string[];
 }
@@ -62,6 +63,12 @@ export const upCommand: CommandModule<object, UpOptions> = {
         default: 2000,
         describe: 'Lease the enclave grants, in milliseconds',
       })
+      .option('demo', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Also run the fenced ledger; every peer runs the ledger writer while it leads (like compose --profile demo)',
+      })
       .option('timeout', {
         type: 'string',
         describe: 'Give up waiting for agreement after this long (default 60s)',
@@ -90,6 +97,7 @@ export const upCommand: CommandModule<object, UpOptions> = {
         image: args.image,
         policy: args.policy as Policy,
         leaseMs,
+        ...(args.demo ? { demo: true } : {}),
         extraLabels: labels,
         peers,
         build: args.build,
