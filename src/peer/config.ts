@@ -325,7 +325,7 @@ export const PEER_SETTINGS = {
     default: 300,
     parse: integer(0, 10_000),
     reason:
-      'time for the command to stop cleanly between SIGTERM and SIGKILL; with the 250 ms stop margin the command is signalled after about two missed renewals (lease 2 s)',
+      'time for the command to stop cleanly between SIGTERM and SIGKILL; with the 450 ms stop lead (250 ms + the leader margin) the command is signalled after about two missed renewals (lease 2 s)',
     describe: 'Between SIGTERM and SIGKILL of the --exec command',
   },
 } satisfies Record<string, Setting<unknown>>;

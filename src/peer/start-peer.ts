@@ -229,6 +229,7 @@ export async function startPeer(
     logger: log,
     execCommand: config.exec,
     execGraceMs: config.execGraceMs,
+    ...(options.election ? { execTimerSlackMs: options.election.timing.leaderMarginMs } : {}),
     tokenUrl: () => `http://127.0.0.1:${adminPort}/v1/token`,
   });
   election = options.election

@@ -3,7 +3,13 @@
 // least STOP_MARGIN_MS before the window ends; the window itself ends the
 // leader margin (200 ms by default) before the enclave's lease does. So a
 // child stops >= 400 ms before the enclave could grant anyone else, by this
-// peer's clock. Pure: table-tested in test/peer/exec/exec-timing.test.ts.
+// peer's clock. The signals are scheduled a further timer slack earlier: on a
+// starved host the deadline timer fires late (the demo test at load 18 on 2
+// cores saw a child stop 294 ms after the window end, though its SIGKILL was
+// due 250 ms before it), and a SIGKILL sent late is a child stopped late. The slack
+// is the leader margin, the allowance the peer already makes for its own
+// timers running late against the enclave's clock.
+// Pure: table-tested in test/peer/exec/leader-exec.test.ts.
 
 /** The child has stopped at least this long before the acting window ends. */
 export const STOP_MARGIN_MS = 200;
@@ -11,6 +17,8 @@ export const STOP_MARGIN_MS = 200;
 export const KILL_SETTLE_MS = 50;
 /** Default time between SIGTERM and SIGKILL: the child's time to stop cleanly. */
 export const DEFAULT_TERM_GRACE_MS = 300;
+/** Default allowance for a late deadline timer: the default leader margin (`--leader-margin-ms`). */
+export const DEFAULT_TIMER_SLACK_MS = 200;
 
 export interface ExecDeadlines {
   /** Send SIGTERM at this time... */
@@ -19,8 +27,12 @@ export interface ExecDeadlines {
   killAt: number;
 }
 
-export function execDeadlines(windowEnd: number, termGraceMs: number): ExecDeadlines {
-  const killAt = windowEnd - STOP_MARGIN_MS - KILL_SETTLE_MS;
+export function execDeadlines(
+  windowEnd: number,
+  termGraceMs: number,
+  timerSlackMs = DEFAULT_TIMER_SLACK_MS,
+): ExecDeadlines {
+  const killAt = windowEnd - STOP_MARGIN_MS - KILL_SETTLE_MS - timerSlackMs;
   return { termAt: killAt - termGraceMs, killAt };
 }
 
@@ -35,8 +47,9 @@ export function mayStart(
   windowEnd: number,
   termGraceMs: number,
   afterForcedStop = false,
+  timerSlackMs = DEFAULT_TIMER_SLACK_MS,
 ): boolean {
-  const { termAt } = execDeadlines(windowEnd, termGraceMs);
+  const { termAt } = execDeadlines(windowEnd, termGraceMs, timerSlackMs);
   const lead = windowEnd - termAt;
   return now < (afterForcedStop ? termAt - lead : termAt);
 }

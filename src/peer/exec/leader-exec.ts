@@ -5,7 +5,7 @@
 // peer stops acting. Its output and exit are logged as events. Time and the
 // process are injected, so the lifecycle is tested under a manual clock.
 import type { Clock, TimerHandle } from '../../time/clock.ts';
-import { DEFAULT_TERM_GRACE_MS, execDeadlines, mayStart } from './exec-timing.ts';
+import { DEFAULT_TERM_GRACE_MS, DEFAULT_TIMER_SLACK_MS, execDeadlines, mayStart } from './exec-timing.ts';
 
 export interface ExecLeadership {
   acting: boolean;
@@ -57,6 +57,8 @@ export interface LeaderExecOptions {
   /** Where the child can fetch a fresh token (the token in its env is good for one lease). */
   tokenUrl?: () => string;
   termGraceMs?: number;
+  /** Signal this much earlier than the stop margin needs, for a deadline timer that fires late (the leader margin). */
+  timerSlackMs?: number;
   log(event: ExecLogEvent): void;
 }
 
@@ -73,7 +75,7 @@ interface Running {
 }
 
 export class LeaderExec {
-  readonly #o: LeaderExecOptions & { termGraceMs: number };
+  readonly #o: LeaderExecOptions & { termGraceMs: number; timerSlackMs: number };
   #running: Running | undefined;
   #timer: TimerHandle | undefined;
   /** The child left on its own during this acting period: not restarted until the next one. */
@@ -86,7 +88,7 @@ export class LeaderExec {
   #lastWindowEnd: number | null = null;
 
   constructor(options: LeaderExecOptions) {
-    this.#o = { termGraceMs: DEFAULT_TERM_GRACE_MS, ...options };
+    this.#o = { termGraceMs: DEFAULT_TERM_GRACE_MS, timerSlackMs: DEFAULT_TIMER_SLACK_MS, ...options };
   }
 
   get running(): boolean {
@@ -113,9 +115,9 @@ export class LeaderExec {
       return;
     }
     const windowEnd = lead.windowEnd!;
-    const { termAt, killAt } = execDeadlines(windowEnd, this.#o.termGraceMs);
+    const { termAt, killAt } = execDeadlines(windowEnd, this.#o.termGraceMs, this.#o.timerSlackMs);
     if (!this.#running) {
-      const room = mayStart(now, windowEnd, this.#o.termGraceMs, this.#forcedStop);
+      const room = mayStart(now, windowEnd, this.#o.termGraceMs, this.#forcedStop, this.#o.timerSlackMs);
       if (!this.#exitedOnItsOwn && room && lead.token !== null) {
         this.#start(lead);
       }

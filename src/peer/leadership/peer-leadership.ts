@@ -18,6 +18,8 @@ export interface PeerLeadershipOptions {
   /** `--exec`: empty for none. */
   execCommand: string;
   execGraceMs: number;
+  /** How much earlier --exec signals its child, for late timers: the election's leader margin. */
+  execTimerSlackMs?: number;
   /** Where an --exec child fetches a fresh token (the admin port's /v1/token). */
   tokenUrl: () => string;
   spawn?: Spawn;
@@ -45,6 +47,7 @@ export class PeerLeadership implements LeadershipSource {
           clock: options.clock,
           spawn: options.spawn ?? spawnShell,
           termGraceMs: options.execGraceMs,
+          ...(options.execTimerSlackMs === undefined ? {} : { timerSlackMs: options.execTimerSlackMs }),
           baseEnv: childBaseEnv(),
           tokenUrl: options.tokenUrl,
           leadership: () => {

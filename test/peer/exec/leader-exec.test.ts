@@ -11,7 +11,7 @@ import {
   type ExecLogEvent,
   LeaderExec,
 } from '../../../src/peer/exec/leader-exec.ts';
-import { ManualClock } from '../../../src/time/clock.ts';
+import { type Clock, ManualClock } from '../../../src/time/clock.ts';
 
 const GRACE = 300;
 
@@ -39,14 +39,22 @@ class FakeChild {
   }
 }
 
-function setup(obeys: string[] = ['SIGTERM', 'SIGKILL']) {
+/** `timerLateMs`: every timer fires that much after its due time, as on a starved host. */
+function setup(obeys: string[] = ['SIGTERM', 'SIGKILL'], timerLateMs = 0) {
   const clock = new ManualClock(1000);
+  const lateClock: Clock = {
+    now: () => clock.now(),
+    wallNow: () => clock.wallNow(),
+    setTimer: (delayMs, fn) => clock.setTimer(delayMs + timerLateMs, fn),
+    afterPendingIo: (fn) => clock.afterPendingIo(fn),
+    sleep: (ms, signal) => clock.sleep(ms, signal),
+  };
   const lead: ExecLeadership = { acting: false, windowEnd: null, epoch: 0, token: null };
   const children: FakeChild[] = [];
   const logs: ExecLogEvent[] = [];
   const exec = new LeaderExec({
     command: 'writer --append',
-    clock,
+    clock: lateClock,
     termGraceMs: GRACE,
     leadership: () => lead,
     tokenUrl: () => 'http://127.0.0.1:7947/v1/token',
@@ -131,6 +139,19 @@ describe('--exec lifecycle', () => {
     assert.deepEqual(signalled, ['window-ending', 'window-ending']);
   });
 
+  it('still stops a child that ignores SIGTERM >= 200 ms before the window ends when every timer fires 200 ms late', () => {
+    const t = setup(['SIGKILL'], 200);
+    t.acting(1, 1800);
+    t.clock.advance(t.lead.windowEnd! - t.clock.now());
+    assert.deepEqual(t.children[0]!.signals, ['SIGTERM', 'SIGKILL']);
+    const exited = t.logs.find((l) => l.event === 'exec.exited');
+    assert.ok(exited && exited.event === 'exec.exited');
+    assert.ok(
+      exited.windowLeftMs! >= STOP_MARGIN_MS,
+      `stopped ${exited.windowLeftMs} ms before the window end`,
+    );
+  });
+
   it('signals the child at once when the peer stops acting, and starts a new one on the next acquire', () => {
     const t = setup();
     t.acting(4, 1800);
@@ -193,8 +214,10 @@ describe('--exec lifecycle', () => {
 });
 
 describe('exec deadlines', () => {
-  it('SIGKILL 250 ms and SIGTERM 250 ms + grace before the window end', () => {
-    assert.deepEqual(execDeadlines(10_000, 300), { termAt: 9450, killAt: 9750 });
-    assert.deepEqual(execDeadlines(10_000, 0), { termAt: 9750, killAt: 9750 });
+  it('SIGKILL 250 ms + the timer slack (the leader margin, 200 ms) and SIGTERM the grace earlier before the window end', () => {
+    assert.deepEqual(execDeadlines(10_000, 300), { termAt: 9250, killAt: 9550 });
+    assert.deepEqual(execDeadlines(10_000, 0), { termAt: 9550, killAt: 9550 });
+    assert.deepEqual(execDeadlines(10_000, 300, 0), { termAt: 9450, killAt: 9750 });
+    assert.deepEqual(execDeadlines(10_000, 300, 500), { termAt: 8950, killAt: 9250 });
   });
 });
