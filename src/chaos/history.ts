@@ -31,6 +31,10 @@ export interface HistoryEvent {
   code?: string;
   /** ledger.rejected: the newest (epoch, seq) the ledger had accepted when it refused. */
   newest?: { epoch: number; seq: number };
+  /** exec.exited: how long before the peer's acting window ended its --exec child was seen gone (ms). */
+  windowLeftMs?: number;
+  /** exec.exited: why the child was signalled (window-ending, released), absent when it exited on its own. */
+  why?: string;
 }
 
 /** A container of the cluster that ended (Docker's `die` event), and how. */
@@ -119,6 +123,8 @@ export function eventFromLogLine(
   if (typeof parsed.leaseEnd === 'number') event.leaseEnd = parsed.leaseEnd;
   if (typeof parsed.index === 'number') event.index = parsed.index;
   if (typeof parsed.code === 'string') event.code = parsed.code;
+  if (typeof parsed.windowLeftMs === 'number') event.windowLeftMs = parsed.windowLeftMs;
+  if (typeof parsed.why === 'string') event.why = parsed.why;
   const newest = parsed.newest as { epoch?: unknown; seq?: unknown } | undefined;
   if (typeof newest?.epoch === 'number' && typeof newest.seq === 'number')
     event.newest = { epoch: newest.epoch, seq: newest.seq };

@@ -172,3 +172,15 @@ describe('invariant: no stale append accepted', () => {
     });
   });
 });
+
+describe('the --exec margin in a history', () => {
+  it("reads an exec.exited line's window left and why", () => {
+    const line =
+      '{"time":"2026-11-27T16:00:01.000Z","peer":"peer-2","event":"exec.exited","code":null,"signal":"SIGTERM","why":"window-ending","windowLeftMs":612}';
+    const e = eventFromLogLine(line, 'x', 0);
+    assert.deepEqual(
+      [e?.event, e?.peer, e?.why, e?.windowLeftMs],
+      ['exec.exited', 'peer-2', 'window-ending', 612],
+    );
+  });
+});
