@@ -27,7 +27,7 @@ const STALE_VERDICT = 'no stale append accepted';
 function execMargins(events: HistoryEvent[]): number[] {
   return events
     .filter((e) => e.event === 'exec.exited' && e.why === 'window-ending' && e.windowLeftMs !== undefined)
-    .map((e) => e.windowLeftMs!)
+    .map((e) => Math.round(e.windowLeftMs!))
     .sort((a, b) => a - b);
 }
 
