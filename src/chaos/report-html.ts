@@ -99,6 +99,10 @@ export function describeOffending(verdict: string, item: unknown, start: number)
       ? `after the heal at ${at(o.heal)} the live peers never all agreed.`
       : `after the heal at ${at(o.heal)} the live peers agreed only after ${formatDuration(o.tookMs as number)} (seen by status ${formatDuration((o.observedMs as number | null) ?? (o.tookMs as number))} after it).`;
   }
+  if (verdict === 'no stale append accepted' && typeof o.why === 'string' && o.append) {
+    const a = o.append as { t: number; leader?: string; epoch?: number; seq?: number };
+    return `the ledger accepted ${a.leader}'s append (epoch ${a.epoch}, seq ${a.seq}) at ${at(a.t)}: ${o.why}.`;
+  }
   if (verdict === 'one leader per epoch' && Array.isArray(o.leaders)) {
     return `epoch ${o.epoch} was certified for ${o.leaders.join(' and ')}.`;
   }

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { eventFromLogLine, type History, type HistoryEvent } from '../../src/chaos/history.ts';
 import { checkHistory, staleAppends } from '../../src/chaos/invariants.ts';
 import { appendCounts, ledgerAppends } from '../../src/chaos/ledger-appends.ts';
+import { describeOffending } from '../../src/chaos/report-html.ts';
 
 const T0 = 1_800_000_000_000;
 const LEASE = 2000;
@@ -181,6 +182,16 @@ describe('the --exec margin in a history', () => {
     assert.deepEqual(
       [e?.event, e?.peer, e?.why, e?.windowLeftMs],
       ['exec.exited', 'peer-2', 'window-ending', 612],
+    );
+  });
+});
+
+describe('a stale append in report.html', () => {
+  it('is told in one sentence with its leader, token order, time and why', () => {
+    const v = staleAppends(history([...twoLeaders, append(6300, 'peer-1', 1, 9)]));
+    assert.equal(
+      describeOffending(v.name, v.offending[0], T0),
+      "the ledger accepted peer-1's append (epoch 1, seq 9) at +6.3s: peer-2 had acted as leader (epoch 2) since 300 ms before the accept.",
     );
   });
 });
