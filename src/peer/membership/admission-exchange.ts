@@ -4,8 +4,11 @@
 // whoever sent it; the admission that arrives releases it. Requests are tiny,
 // throttled per name, and go only to the address a record came from; answers
 // go only to a live member listed at the address its request came from, so no
-// unproven address ever gets more bytes than it sent. Members whose admission
-// is in the last third of its life are asked for their renewed one.
+// unproven address ever gets more bytes than it sent. A record still waiting
+// asks again (every ASK_AGAIN_MS while it is kept): a lost request or answer
+// must not leave the member unlisted until the next pull brings its record
+// again (39 s at N = 1,000). Members whose admission is in the last third of
+// its life are asked for their renewed one.
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type AdmissionRequestMessage,
@@ -27,6 +30,8 @@ const REFRESH_EVERY_MS = 5_000;
 interface Pending {
   record: MemberRecord;
   at: number;
+  /** Where the record came from: it holds the admission, so it is asked again. */
+  from: string;
 }
 
 export class AdmissionExchange {
@@ -38,6 +43,7 @@ export class AdmissionExchange {
   /** Names to ask for, by the address to ask, collected during one input. */
   readonly #asks = new Map<string, Set<string>>();
   #nextRefreshAt = 0;
+  #nextRetryAt = 0;
 
   constructor(authority: MemberAuthority, table: MemberTable, outbox: Outbox) {
     this.#authority = authority;
@@ -58,6 +64,7 @@ export class AdmissionExchange {
           ...(record.signature ? { signature: new Uint8Array(record.signature) } : {}),
         },
         at: now,
+        from,
       });
     }
     this.#ask(from, record.name, now);
@@ -112,8 +119,18 @@ export class AdmissionExchange {
     this.#asks.clear();
   }
 
-  /** Forget stale waiting records; ask members whose admission is about to lapse for their new one. */
+  /**
+   * Ask again for the admissions records still wait for; forget stale waiting
+   * records; ask members whose admission is about to lapse for their new one.
+   */
   tick(now: number): void {
+    if (now >= this.#nextRetryAt) {
+      // Half the ask interval: a retry goes out between 2 and 3 s after the previous ask.
+      this.#nextRetryAt = now + ASK_AGAIN_MS / 2;
+      for (const [name, waiting] of this.#pending)
+        if (now - waiting.at <= PENDING_MS) this.#ask(waiting.from, name, now);
+      this.flush();
+    }
     if (now < this.#nextRefreshAt) return;
     this.#nextRefreshAt = now + REFRESH_EVERY_MS;
     for (const [name, waiting] of this.#pending)
