@@ -77,8 +77,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     progress(`N = ${peers}, seed ${seed}: starting every member at virtual time 0`);
     cluster.startAll();
     const limit = options.convergeLimitMs ?? 120_000;
+    // Progress every 5 virtual seconds: a cold start of thousands takes minutes of wall time.
+    let nextReportAt = 5_000;
     const converge = cluster.runUntil(
-      () => cluster.converged(),
+      () => {
+        if (cluster.clock.now() >= nextReportAt) {
+          nextReportAt += 5_000;
+          const share = ((cluster.convergedPeers() / peers) * 100).toFixed(1);
+          progress(
+            `  ${cluster.clock.now() / 1000} s virtual: ${share}% know all (${Math.round(performance.now() - wallStart)} ms wall)`,
+          );
+        }
+        return cluster.converged();
+      },
       limit,
       // Checks cost O(N); 50 ms steps are the figure's resolution.
       50,
