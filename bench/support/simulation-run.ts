@@ -53,6 +53,8 @@ export interface SimulationResult {
   drops: Record<string, number>;
   wallMs: number;
   virtualMs: number;
+  /** This process's peak resident memory so far, MB: every member's table grows as N². */
+  maxRssMb: number;
 }
 
 const round = (x: number | null | undefined, places = 0): number | null => {
@@ -167,6 +169,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       drops: cluster.drops(),
       wallMs: Math.round(performance.now() - wallStart),
       virtualMs: Math.round(cluster.clock.now()),
+      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     progress(
       `done in ${result.wallMs} ms wall (${Math.round(threadCpuMs() - cpuStart)} ms CPU), ${result.virtualMs} ms virtual`,

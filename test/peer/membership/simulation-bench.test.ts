@@ -13,9 +13,9 @@ import { ManualClock } from '../../../src/time/clock.ts';
 const link = { baseLatencyMs: 1, jitterMeanMs: 1, loss: 0.01 };
 const enclavePem = benchEnclavePem();
 
-/** The figures of a run without the wall-clock and CPU times, which vary with the machine. */
+/** The figures of a run without wall-clock time, CPU time and memory, which vary with the machine. */
 function figures(r: SimulationResult) {
-  const { wallMs: _wall, signatures, ...rest } = r;
+  const { wallMs: _wall, maxRssMb: _rss, signatures, ...rest } = r;
   return { ...rest, signatures: signatures && { checks: signatures.checks, signs: signatures.signs } };
 }
 
