@@ -15,6 +15,8 @@ const HELP = `usage: npm run bench -- simulation [--peers 1000[,10000]] [--seed 
   --seed        seed of the first run (default 1); run r uses seed + r
   --runs        runs per size, each with its own seed; the table shows medians (default 1)
   --samples     members killed one after another, for detection and spread (default 10)
+  --settle-ms   virtual ms after convergence before traffic is counted (default 10000); at
+                N = 1,000 the cold start's join rumours ride on every datagram for minutes
   --latency-ms  one-way latency every datagram has (default ${DEFAULT_LINK.baseLatencyMs})
   --jitter-ms   mean of an exponential extra latency (default ${DEFAULT_LINK.jitterMeanMs})
   --loss        share of datagrams lost (default ${DEFAULT_LINK.loss})
@@ -110,6 +112,7 @@ export async function main(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '1' },
       runs: { type: 'string', default: '1' },
       samples: { type: 'string', default: '10' },
+      'settle-ms': { type: 'string', default: '10000' },
       'latency-ms': { type: 'string', default: String(DEFAULT_LINK.baseLatencyMs) },
       'jitter-ms': { type: 'string', default: String(DEFAULT_LINK.jitterMeanMs) },
       loss: { type: 'string', default: String(DEFAULT_LINK.loss) },
@@ -129,6 +132,12 @@ export async function main(argv: string[]): Promise<void> {
     );
   const seed = number('seed', values.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'a whole number');
   const runs = number('runs', values.runs, (x) => Number.isInteger(x) && x >= 1 && x <= 100, '1..100');
+  const settleMs = number(
+    'settle-ms',
+    values['settle-ms'],
+    (x) => Number.isInteger(x) && x >= 0,
+    'a whole number',
+  );
   const samples = number(
     'samples',
     values.samples,
@@ -146,7 +155,9 @@ export async function main(argv: string[]): Promise<void> {
   for (const peers of sizes) {
     const results: SimulationResult[] = [];
     for (let r = 0; r < runs; r++) {
-      results.push(await runSimulation({ peers, seed: seed + r, link, samples, enclavePem, progress }));
+      results.push(
+        await runSimulation({ peers, seed: seed + r, link, samples, settleMs, enclavePem, progress }),
+      );
     }
     report.sizes.push({ peers, median: summarise(results), runs: results });
   }
