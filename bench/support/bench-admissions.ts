@@ -48,9 +48,18 @@ export class BenchAdmissions {
   readonly startedCpuMs = threadCpuMs();
   readonly #key: RsaPrivateKey;
   readonly #kid: string;
+  readonly #now: () => number;
+  readonly #maxMembers: number | undefined;
   #count = 0;
 
-  constructor(pem: string) {
+  /**
+   * `now`: the wall clock admissions are issued and judged by (the virtual
+   * clock in the simulation, so its runs repeat); `maxMembers`: admissions each
+   * peer keeps (above the default 4096 for larger simulated clusters).
+   */
+  constructor(pem: string, options: { now?: () => number; maxMembers?: number } = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#maxMembers = options.maxMembers;
     this.#key = forge.pki.privateKeyFromPem(pem);
     const publicKey = publicKeyOf(this.#key);
     this.#kid = keyId(publicKey);
@@ -60,10 +69,16 @@ export class BenchAdmissions {
   /** A peer's authority holding its own admission (serials grow with wall time, across shards). */
   authorityFor(name: string, publicKey: Uint8Array, signer: KeyObject): PeerAuthority {
     const authority = new TimedAuthority(
-      { clusterId: BENCH_CLUSTER, keys: this.keys, now: Date.now, signer },
+      {
+        clusterId: BENCH_CLUSTER,
+        keys: this.keys,
+        now: this.#now,
+        signer,
+        ...(this.#maxMembers ? { maxMembers: this.#maxMembers } : {}),
+      },
       this.cost,
     );
-    const iat = Date.now();
+    const iat = this.#now();
     const claims: AdmissionClaims = {
       v: 1,
       cluster_id: BENCH_CLUSTER,

@@ -2,11 +2,21 @@
 // accepts, whose values lie or sit at the edges — the victim's own name with
 // the highest incarnation, members claiming the victim's address, indirect
 // probes aimed at any address, pulls asking for everything, full push-pull
-// parts of made-up members, seqs the victim never sent. Random bytes test the
-// codec; these test what the membership core does with what the codec lets in.
+// parts of made-up members, seqs the victim never sent, admissions forged,
+// tampered, expired or replayed, admission requests in any name, and record
+// signatures forged, misplaced onto other records or made by the wrong key.
+// Random bytes test the codec; these test what the membership core does with
+// what the codec lets in.
+import type { KeyObject } from 'node:crypto';
 import fc from 'fast-check';
+import { signRecord } from '../../src/crypto/member-record-signature.ts';
 import { encodeDatagram, encodeMessage } from '../../src/protocol/gossip-codec.ts';
-import { type GossipMessage, MEMBER_STATES, WIRE_LIMITS } from '../../src/protocol/gossip-messages.ts';
+import {
+  type GossipMessage,
+  MEMBER_STATES,
+  type MemberRecord,
+  WIRE_LIMITS,
+} from '../../src/protocol/gossip-messages.ts';
 
 /** Who is under attack, so the generator can aim at them. */
 export interface HostileTarget {
@@ -17,6 +27,25 @@ export interface HostileTarget {
   members: readonly { name: string; address: string }[];
   /** Largest datagram the victim accepts. */
   maxDatagramBytes: number;
+  /** What an attacker may hold when the victim checks admissions (see HostileCredentials). */
+  credentials?: HostileCredentials;
+}
+
+/**
+ * Material for attacks on admission and signed records: what an outsider or a
+ * malicious admitted member can hold. Never an honest member's private key.
+ */
+export interface HostileCredentials {
+  /**
+   * Admission certificates (compact JWS): honest members' (seen on the wire,
+   * replayed), the malicious member's own, ones signed by a key nobody
+   * attested, expired ones; tampered copies are derived here.
+   */
+  tokens: readonly string[];
+  /** Keys the attacker holds (its own, a malicious member's): records are signed with them. */
+  signers: readonly { publicKey: Uint8Array; privateKey: KeyObject }[];
+  /** Validly signed records recorded from the wire: replayed whole, or their signatures moved onto other records. */
+  recorded: readonly MemberRecord[];
 }
 
 const INCARNATION_MAX = WIRE_LIMITS.incarnationMax;
@@ -56,7 +85,8 @@ export function hostileArbitraries(target: HostileTarget) {
     fc.uint8Array({ minLength: 32, maxLength: 32 }),
   );
   const seq = fc.oneof(fc.constantFrom(0, 1, 2, 0xffff_ffff), fc.nat({ max: 0xffff_ffff }));
-  const record = fc.record({ name, incarnation, address, publicKey });
+  const unsigned = fc.record({ name, incarnation, address, publicKey });
+  const record = target.credentials ? signedRecords(unsigned, target.credentials) : unsigned;
   const state = fc.constantFrom(...MEMBER_STATES);
 
   const message: fc.Arbitrary<GossipMessage> = fc.oneof(
@@ -78,7 +108,10 @@ export function hostileArbitraries(target: HostileTarget) {
         join: fc.boolean(),
         response: fc.boolean(),
         parts: fc.integer({ min: 1, max: WIRE_LIMITS.pushPullPartsMax }),
-        entries: fc.array(fc.record({ state, name, incarnation, address, publicKey }), { maxLength: 14 }),
+        entries: fc.array(
+          fc.tuple(record, state).map(([r, st]) => ({ ...r, state: st })),
+          { maxLength: 14 },
+        ),
       })
       .chain((p) => fc.nat(p.parts - 1).map((part) => ({ type: 'push-pull' as const, ...p, part }))),
     fc
@@ -93,6 +126,12 @@ export function hostileArbitraries(target: HostileTarget) {
       topic: fc.constantFrom('leader-cert', 'x', 'a'.repeat(32)),
       key: fc.constantFrom('current', 'epoch', 'z'.repeat(64)),
       payload: fc.uint8Array({ maxLength: 600 }),
+    }),
+    fc.record({ type: fc.constant('admission' as const), token: admissionToken(target.credentials) }),
+    fc.record({
+      type: fc.constant('admission-request' as const),
+      source: name,
+      names: fc.array(name, { minLength: 1, maxLength: WIRE_LIMITS.admissionNamesMax }),
     }),
   );
 
@@ -118,4 +157,65 @@ export function hostileArbitraries(target: HostileTarget) {
   const from = fc.oneof(address, fc.constantFrom(...STRANGERS));
 
   return { message, datagram, from };
+}
+
+const JWS_PART = /^[A-Za-z0-9_-]{1,60}$/;
+
+/**
+ * Admission tokens the codec accepts: the given ones, tampered copies (one
+ * part replaced: claims of another token under this one's signature, or a
+ * signature cut short), and made-up three-part strings.
+ */
+function admissionToken(credentials: HostileCredentials | undefined): fc.Arbitrary<string> {
+  const madeUp = fc
+    .tuple(fc.stringMatching(JWS_PART), fc.stringMatching(JWS_PART), fc.stringMatching(JWS_PART))
+    .map((parts) => parts.join('.'));
+  const tokens = credentials?.tokens ?? [];
+  if (tokens.length === 0) return madeUp;
+  const given = fc.constantFrom(...tokens);
+  const spliced = fc.tuple(given, given).map(([a, b]) => {
+    const [header, , signature] = a.split('.');
+    return `${header}.${b.split('.')[1]}.${signature}`;
+  });
+  const cut = fc
+    .tuple(given, fc.integer({ min: 1, max: 300 }))
+    .map(([t, n]) => (t.length - n > t.lastIndexOf('.') + 1 ? t.slice(0, t.length - n) : `${t}A`));
+  return fc.oneof({ weight: 3, arbitrary: given }, spliced, cut, madeUp);
+}
+
+/**
+ * Records with every kind of signature: none, zeros, random bytes, a real
+ * signature by a key the attacker holds (over the record with that key, or
+ * with the record's key left as it was), a recorded signature moved onto
+ * this record, and recorded records replayed whole.
+ */
+function signedRecords(
+  unsigned: fc.Arbitrary<MemberRecord>,
+  credentials: HostileCredentials,
+): fc.Arbitrary<MemberRecord> {
+  const { signers, recorded } = credentials;
+  const signer = fc.constantFrom(...signers);
+  const bySigner = fc.tuple(unsigned, signer, fc.boolean()).map(([r, s, ownKey]) => {
+    const fields = ownKey ? { ...r, publicKey: s.publicKey } : r;
+    return { ...fields, signature: signRecord(fields, s.privateKey) };
+  });
+  const variants: fc.Arbitrary<MemberRecord>[] = [
+    unsigned,
+    unsigned.map((r) => ({ ...r, signature: new Uint8Array(64) })),
+    fc
+      .tuple(unsigned, fc.uint8Array({ minLength: 64, maxLength: 64 }))
+      .map(([r, sig]) => ({ ...r, signature: sig })),
+    bySigner,
+  ];
+  if (recorded.length > 0) {
+    const replayed = fc.constantFrom(...recorded);
+    // A real signature on a record it was not made for: another incarnation, address or member.
+    const moved = fc.tuple(unsigned, replayed, fc.boolean()).map(([r, old, sameMember]) => ({
+      ...r,
+      ...(sameMember ? { name: old.name, publicKey: old.publicKey } : {}),
+      signature: old.signature!,
+    }));
+    variants.push(replayed, moved);
+  }
+  return fc.oneof(...variants);
 }

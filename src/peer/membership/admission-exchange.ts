@@ -3,9 +3,13 @@
 // holds for another key, as after a restart) waits here while the peer asks
 // whoever sent it; the admission that arrives releases it. Requests are tiny,
 // throttled per name, and go only to the address a record came from; answers
-// go only to a live member listed at the address its request came from, so no
-// unproven address ever gets more bytes than it sent. Members whose admission
-// is in the last third of its life are asked for their renewed one.
+// go only to a live member listed at the address its request came from (to
+// anyone else, only our own admission, within the shell's amplification
+// limit), so no unproven address ever gets more bytes than it sent. A record still waiting
+// asks again (every ASK_AGAIN_MS while it is kept): a lost request or answer
+// must not leave the member unlisted until the next pull brings its record
+// again (39 s at N = 1,000). Members whose admission is in the last third of
+// its life are asked for their renewed one.
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type AdmissionRequestMessage,
@@ -27,6 +31,8 @@ const REFRESH_EVERY_MS = 5_000;
 interface Pending {
   record: MemberRecord;
   at: number;
+  /** Where the record came from: it holds the admission, so it is asked again. */
+  from: string;
 }
 
 export class AdmissionExchange {
@@ -38,6 +44,7 @@ export class AdmissionExchange {
   /** Names to ask for, by the address to ask, collected during one input. */
   readonly #asks = new Map<string, Set<string>>();
   #nextRefreshAt = 0;
+  #nextRetryAt = 0;
 
   constructor(authority: MemberAuthority, table: MemberTable, outbox: Outbox) {
     this.#authority = authority;
@@ -58,6 +65,7 @@ export class AdmissionExchange {
           ...(record.signature ? { signature: new Uint8Array(record.signature) } : {}),
         },
         at: now,
+        from,
       });
     }
     this.#ask(from, record.name, now);
@@ -76,15 +84,24 @@ export class AdmissionExchange {
     if (now - waiting.at <= PENDING_MS) this.#table.applyAlive(waiting.record, now);
   }
 
-  /** Answer a request only for a live member listed at the address it came from. */
+  /**
+   * Answer a live member listed at the address the request came from. Anyone
+   * else gets our own admission only, and only as far as the shell's
+   * amplification limit allows (no more bytes than it sent us): two peers
+   * that each lack the other's admission (a joiner whose introduction was
+   * lost, and its seed) would otherwise each wait for the other to be listed
+   * first, forever.
+   */
   answer(from: string, request: AdmissionRequestMessage): void {
     const asker = this.#table.get(request.source);
-    if (!asker || !isLive(asker) || asker.record.address !== from) {
+    const listed = asker !== undefined && isLive(asker) && asker.record.address === from;
+    const self = this.#table.selfName;
+    if (!listed && !request.names.includes(self)) {
       this.#outbox.emit({ event: 'admission.request_ignored', from });
       return;
     }
-    for (const name of request.names) {
-      const token = name === this.#table.selfName ? this.#authority.own() : this.#authority.token(name);
+    for (const name of listed ? request.names : [self]) {
+      const token = name === self ? this.#authority.own() : this.#authority.token(name);
       if (token) this.#outbox.sendAlone(from, encodeMessage({ type: 'admission', token }));
     }
   }
@@ -112,8 +129,18 @@ export class AdmissionExchange {
     this.#asks.clear();
   }
 
-  /** Forget stale waiting records; ask members whose admission is about to lapse for their new one. */
+  /**
+   * Ask again for the admissions records still wait for; forget stale waiting
+   * records; ask members whose admission is about to lapse for their new one.
+   */
   tick(now: number): void {
+    if (now >= this.#nextRetryAt) {
+      // Half the ask interval: a retry goes out between 2 and 3 s after the previous ask.
+      this.#nextRetryAt = now + ASK_AGAIN_MS / 2;
+      for (const [name, waiting] of this.#pending)
+        if (now - waiting.at <= PENDING_MS) this.#ask(waiting.from, name, now);
+      this.flush();
+    }
     if (now < this.#nextRefreshAt) return;
     this.#nextRefreshAt = now + REFRESH_EVERY_MS;
     for (const [name, waiting] of this.#pending)
