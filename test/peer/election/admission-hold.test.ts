@@ -43,7 +43,7 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
 
   let run = 0;
   /** A follower shell whose book admits exactly the (name, key) pairs in `book`. */
-  function follower(self: TestPeer, others: TestPeer[]) {
+  function follower(self: TestPeer, others: TestPeer[], options: { joined?: boolean } = {}) {
     run += 1;
     const clock = new ManualClock();
     const service: EnclaveService = inProcessEnclave({
@@ -53,7 +53,8 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
       policy: 'highest-id',
       leaseMs: 2000,
     });
-    const fetch = inProcessFetch(service, () => true);
+    let reachable = true;
+    const fetch = inProcessFetch(service, () => reachable);
     const root = loadRootCertificate(`${dir}/pki`);
     const book = new Set<string>();
     const lines: Record<string, unknown>[] = [];
@@ -66,8 +67,8 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
       pinnedChecksum: service.checksum,
       clusterId: CLUSTER,
       timing: DEFAULT_ELECTION_TIMING,
-      // Not joined: this follower never asks the enclave, so only gossip and the hold move it.
-      joined: () => false,
+      // Unless told otherwise not joined: it never asks the enclave, so only gossip and the hold move it.
+      joined: () => options.joined === true,
       logger: createLogger({
         destination: { write: (line: string) => lines.push(JSON.parse(line)) },
         level: 'info',
@@ -100,7 +101,11 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
       }
     };
     const admit = (peer: TestPeer, key = peer.key) => book.add(`${peer.name} ${key}`);
-    return { clock, election, enclaveClient, gossip, tick, admit, lines };
+    /** Cut this peer off the enclave: from then on only what it holds can move it. */
+    const cut = () => {
+      reachable = false;
+    };
+    return { clock, election, enclaveClient, gossip, tick, admit, cut, lines };
   }
 
   it('a certificate that arrives before its leader’s admission is adopted on the tick after the admission lands', async () => {
@@ -161,6 +166,25 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
       'the old key does not vouch for the new one',
     );
     f.admit(newLeader);
+    await f.tick();
+    assert.equal(f.election.election.status().certificate?.hash, granted.hash);
+    f.election.stop();
+  });
+
+  it('the enclave’s own answer naming a leader not yet admitted is held the same way', async () => {
+    const [self, leader] = makePeers(2);
+    const f = follower(self!, [leader!], { joined: true });
+    f.admit(self!);
+    const granted = await f.enclaveClient.elect({ name: leader!.name, signer: leader!.privateKey });
+    f.election.start();
+    await f.tick(2); // it asks; the enclave answers with the live lease of `leader`
+    assert.equal(f.election.election.status().certificate, null);
+    assert.ok(
+      f.lines.some((l) => l.event === 'enclave.request_failed' && l.code === 'E_CERT_NOT_ADMITTED'),
+      'the answer is refused like a gossiped one',
+    );
+    f.cut(); // so the certificate can come only from the hold, not from asking again
+    f.admit(leader!);
     await f.tick();
     assert.equal(f.election.election.status().certificate?.hash, granted.hash);
     f.election.stop();
