@@ -250,7 +250,12 @@ export async function startPeer(
         // admission names; one that arrives before that admission is held and
         // adopted when the book catches up (election/admission-hold.ts).
         ...(admission?.joinsLater
-          ? { admitted: (name: string, key: string) => admission.authority.book.admission(name)?.key === key }
+          ? {
+              admission: (name: string, key: string) => {
+                const held = admission.authority.book.admission(name)?.key;
+                return held === undefined ? 'unknown' : held === key ? 'admitted' : 'other-key';
+              },
+            }
           : {}),
       })
     : undefined;

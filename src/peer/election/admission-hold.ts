@@ -10,49 +10,82 @@
 // MAX_HELD_EPOCHS epochs (the oldest goes first), and nothing at or below the
 // certificate the peer already holds. Holding never blocks the election: the
 // core goes on as if the certificate had not arrived (asks the enclave when
-// its lease ends, adopts any newer admitted certificate), and a certificate
-// whose leader is never admitted is simply never adopted.
+// its lease ends, adopts any newer admitted certificate).
+//
+// Two refusals differ. A book that admits the leader's name with another key
+// contradicts the certificate: it is held until that name's admission changes,
+// and never adopted otherwise. A book that holds no admission at all for the
+// name cannot judge (a restarted peer's book fills only as members answer it,
+// which took over 90 s in cluster chaos, seed chaos-it-1): after
+// UNKNOWN_NAME_GRACE_MS the peer takes the attested enclave's word, as a peer
+// without admission does, and counts it.
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 
 /** Epochs held at once: a peer behind by more than this catches up from the newest anyway. */
 export const MAX_HELD_EPOCHS = 4;
+/**
+ * How long a certificate naming a member the book knows nothing of is held:
+ * half a default lease, so a restarted peer still agrees within lease + 2 s
+ * (DESIGN.md §5, invariant 3) while an admission already on its way lands first.
+ */
+export const UNKNOWN_NAME_GRACE_MS = 1000;
 
-type Admitted = (name: string, key: string) => boolean;
+/** What the book says of a leader: admitted with this key, admitted with another, or nothing. */
+export type AdmissionVerdict = 'admitted' | 'other-key' | 'unknown';
+
+export interface Released {
+  certificate: LeaderCertificate;
+  /** True when adopted on the enclave's word after the grace (the book knew nothing of the leader). */
+  unchecked: boolean;
+}
+
+interface Held {
+  certificate: LeaderCertificate;
+  /** Monotonic time it was first held (kept when a newer sequence replaces it). */
+  since: number;
+}
 
 export class AdmissionHold {
-  readonly #byEpoch = new Map<number, LeaderCertificate>();
+  readonly #byEpoch = new Map<number, Held>();
 
   get size(): number {
     return this.#byEpoch.size;
   }
 
   /** Keep `cert` until its leader is admitted: it replaces an older sequence of its epoch. */
-  hold(cert: LeaderCertificate): void {
+  hold(cert: LeaderCertificate, now: number): void {
     const { epoch, seq } = cert.claims;
     const held = this.#byEpoch.get(epoch);
-    if (held !== undefined && held.claims.seq >= seq) return;
-    this.#byEpoch.set(epoch, cert);
+    if (held !== undefined && held.certificate.claims.seq >= seq) return;
+    this.#byEpoch.set(epoch, { certificate: cert, since: held?.since ?? now });
     while (this.#byEpoch.size > MAX_HELD_EPOCHS) this.#byEpoch.delete(Math.min(...this.#byEpoch.keys()));
   }
 
   /** The held certificate of `epoch`: the base a gossiped renewal of that epoch is a delta against. */
   base(epoch: number): LeaderCertificate | undefined {
-    return this.#byEpoch.get(epoch);
+    return this.#byEpoch.get(epoch)?.certificate;
   }
 
   /**
-   * The held certificates the book now admits, oldest epoch first, removed
-   * from the hold; held ones no newer than `current` are dropped unasked.
+   * The held certificates the book now admits (or, past the grace, knows
+   * nothing against), oldest epoch first, removed from the hold; held ones no
+   * newer than `current` are dropped unasked.
    */
-  release(admitted: Admitted, current: LeaderCertificate | null): LeaderCertificate[] {
-    const ready: LeaderCertificate[] = [];
+  release(
+    verdict: (name: string, key: string) => AdmissionVerdict,
+    current: LeaderCertificate | null,
+    now: number,
+  ): Released[] {
+    const ready: Released[] = [];
     for (const epoch of [...this.#byEpoch.keys()].sort((a, b) => a - b)) {
-      const cert = this.#byEpoch.get(epoch)!;
+      const { certificate: cert, since } = this.#byEpoch.get(epoch)!;
+      const said = verdict(cert.claims.leader.name, cert.claims.leader.key);
+      const graceOver = said === 'unknown' && now - since >= UNKNOWN_NAME_GRACE_MS;
       if (current !== null && !isNewer(cert, current)) {
         this.#byEpoch.delete(epoch);
-      } else if (admitted(cert.claims.leader.name, cert.claims.leader.key)) {
+      } else if (said === 'admitted' || graceOver) {
         this.#byEpoch.delete(epoch);
-        ready.push(cert);
+        ready.push({ certificate: cert, unchecked: said !== 'admitted' });
       }
     }
     return ready;

@@ -16,7 +16,7 @@ import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
 import { encodeFencingToken } from '../../token/fencing-token.ts';
 import type { ReadinessCheck } from '../admin/admin-server.ts';
 import type { MembershipNode } from '../membership-node.ts';
-import { AdmissionHold } from './admission-hold.ts';
+import { AdmissionHold, type AdmissionVerdict } from './admission-hold.ts';
 import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
 import { Election } from './election.ts';
 import { type EnclaveStatus, EnclaveTrust } from './enclave-trust.ts';
@@ -59,11 +59,11 @@ export interface PeerElectionOptions {
    */
   client?: EnclaveClient;
   /**
-   * Adopt only certificates naming a member admitted with that key (the
-   * admission book); absent: no admission. A refused certificate is held and
-   * adopted once this answers yes (asked again every tick; admission-hold.ts).
+   * What the admission book says of a certificate's leader; absent: no
+   * admission. Only 'admitted' is adopted at once; a refused certificate is
+   * held and asked about again every tick (admission-hold.ts for the bound).
    */
-  admitted?: (name: string, key: string) => boolean;
+  admission?: (name: string, key: string) => AdmissionVerdict;
 }
 
 export interface ElectionObserver extends EnclaveClientObserver {
@@ -112,6 +112,8 @@ export class PeerElection {
   #rejected = 0;
   /** Enclave-signed certificates refused because the book did not admit their leader with that key. */
   #notAdmitted = 0;
+  /** Held certificates adopted on the enclave's word: the book knew nothing of their leader. */
+  #unchecked = 0;
   readonly #hold = new AdmissionHold();
   #timer: TimerHandle | undefined;
   #stopped = false;
@@ -223,10 +225,16 @@ export class PeerElection {
   /**
    * Certificates from gossip dropped before verification, by reason; plus
    * verification failures (`rejected`), of which `notAdmitted` were refused
-   * only for want of their leader's admission (held meanwhile).
+   * only for want of their leader's admission (held meanwhile); and
+   * `adoptedUnchecked`, held ones adopted after the grace on the enclave's word.
    */
   droppedCertificates(): Record<string, number> {
-    return { ...Object.fromEntries(this.#dropped), rejected: this.#rejected, notAdmitted: this.#notAdmitted };
+    return {
+      ...Object.fromEntries(this.#dropped),
+      rejected: this.#rejected,
+      notAdmitted: this.#notAdmitted,
+      adoptedUnchecked: this.#unchecked,
+    };
   }
 
   /** Another enclave call on the shared client (admission): its outcome speaks about the enclave too. */
@@ -295,9 +303,9 @@ export class PeerElection {
    */
   #adoptable<T extends LeaderCertificate>(cert: T): T {
     const { name, key } = cert.claims.leader;
-    if (this.#o.admitted && !this.#o.admitted(name, key)) {
+    if (this.#o.admission && this.#o.admission(name, key) !== 'admitted') {
       this.#notAdmitted += 1;
-      this.#hold.hold(cert);
+      this.#hold.hold(cert, this.#clock.now());
       throw new VerificationError(
         'E_CERT_NOT_ADMITTED',
         `leader certificate refused: ${name} is not an admitted member with key ${key.slice(0, 8)}…`,
@@ -308,13 +316,20 @@ export class PeerElection {
 
   /** Offer the held certificates whose leader the book admits by now (a new admission, or a new key). */
   #releaseHeld(): void {
-    const admitted = this.#o.admitted;
-    if (admitted === undefined || this.#hold.size === 0) return;
-    for (const cert of this.#hold.release(admitted, this.election.status().certificate)) {
+    const admission = this.#o.admission;
+    if (admission === undefined || this.#hold.size === 0) return;
+    const current = this.election.status().certificate;
+    for (const { certificate: cert, unchecked } of this.#hold.release(
+      admission,
+      current,
+      this.#clock.now(),
+    )) {
+      if (unchecked) this.#unchecked += 1;
       this.#o.logger.info({
         event: 'certificate.admitted',
         epoch: cert.claims.epoch,
         leader: cert.claims.leader.name,
+        checked: !unchecked,
       });
       this.#run(this.election.offer(cert).effects);
     }

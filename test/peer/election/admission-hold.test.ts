@@ -1,7 +1,9 @@
 // The peer-side admission check (issue 14) without the liveness bug it once
 // had: a certificate whose leader this peer's admission book does not (yet)
 // admit with that key is refused and held, and adopted on the first tick after
-// the book admits it; one naming a key the book never admits is never adopted.
+// the book admits it; one naming a key the book contradicts (the name admitted
+// with another key) is never adopted; one naming a member the book knows
+// nothing of is taken on the enclave's word after the grace, and counted.
 // The election shell, the real enclave service in-process, one ManualClock.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +11,11 @@ import { EnclaveClient } from '../../../src/enclave/client/enclave-client.ts';
 import type { EnclaveService } from '../../../src/enclave/enclave-service.ts';
 import { initPki, loadRootCertificate } from '../../../src/enclave/pki.ts';
 import { createLogger } from '../../../src/log/logger.ts';
-import { AdmissionHold, MAX_HELD_EPOCHS } from '../../../src/peer/election/admission-hold.ts';
+import {
+  AdmissionHold,
+  MAX_HELD_EPOCHS,
+  UNKNOWN_NAME_GRACE_MS,
+} from '../../../src/peer/election/admission-hold.ts';
 import { encodeFullCertificate, encodeRenewal } from '../../../src/peer/election/certificate-wire.ts';
 import { PeerElection } from '../../../src/peer/election/peer-election.ts';
 import { DEFAULT_ELECTION_TIMING } from '../../../src/peer/election/timing.ts';
@@ -56,7 +62,8 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
     let reachable = true;
     const fetch = inProcessFetch(service, () => reachable);
     const root = loadRootCertificate(`${dir}/pki`);
-    const book = new Set<string>();
+    /** The admission book: name -> admitted key. */
+    const book = new Map<string, string>();
     const lines: Record<string, unknown>[] = [];
     const fake = fakeNode(self, others);
     const election = new PeerElection({
@@ -79,7 +86,10 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
       seed: 1,
       fetch,
       tickMs: TICK_MS,
-      admitted: (name, key) => book.has(`${name} ${key}`),
+      admission: (name, key) => {
+        const admitted = book.get(name);
+        return admitted === undefined ? 'unknown' : admitted === key ? 'admitted' : 'other-key';
+      },
     });
     const enclaveClient = new EnclaveClient({
       url: 'http://enclave.test',
@@ -100,7 +110,7 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
         await settle();
       }
     };
-    const admit = (peer: TestPeer, key = peer.key) => book.add(`${peer.name} ${key}`);
+    const admit = (peer: TestPeer, key = peer.key) => book.set(peer.name, key);
     /** Cut this peer off the enclave: from then on only what it holds can move it. */
     const cut = () => {
       reachable = false;
@@ -190,11 +200,12 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
     f.election.stop();
   });
 
-  it('a certificate naming a key the book never admits is never adopted, and is counted', async () => {
+  it('a certificate naming a key the book contradicts is never adopted, and is counted', async () => {
     const [self, leader, stranger] = makePeers(3);
     const f = follower(self!, [leader!]);
     f.admit(self!);
     f.admit(leader!);
+    f.admit(stranger!, leader!.key); // the book admits that name, with another key
     f.election.start();
     const foreign = await f.enclaveClient.elect({ name: stranger!.name, signer: stranger!.privateKey });
 
@@ -210,6 +221,27 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
       { rejected: 1, notAdmitted: 1 },
     );
     assert.ok(!f.lines.some((l) => l.event === 'certificate.admitted'));
+    assert.equal(f.election.droppedCertificates().adoptedUnchecked, 0);
+    f.election.stop();
+  });
+
+  it(`a certificate naming a member the book knows nothing of is adopted on the enclave's word after ${UNKNOWN_NAME_GRACE_MS} ms, and counted`, async () => {
+    const [self, leader] = makePeers(2);
+    const f = follower(self!, [leader!]);
+    f.admit(self!);
+    f.election.start();
+    const granted = await f.enclaveClient.elect({ name: leader!.name, signer: leader!.privateKey });
+    await f.gossip('epoch', encodeFullCertificate(granted.compact));
+    await f.tick(UNKNOWN_NAME_GRACE_MS / TICK_MS - 2);
+    assert.equal(f.election.election.status().certificate, null, 'held during the grace');
+    await f.tick(3);
+    assert.equal(
+      f.election.election.status().certificate?.hash,
+      granted.hash,
+      'adopted once the grace is over',
+    );
+    assert.equal(f.election.droppedCertificates().adoptedUnchecked, 1);
+    assert.ok(f.lines.some((l) => l.event === 'certificate.admitted' && l.checked === false));
     f.election.stop();
   });
 });
@@ -226,34 +258,47 @@ describe('AdmissionHold (the bound)', () => {
       issuedAt: 0,
       leaseEndsAt: 2000,
     });
-  const admitsNobody = () => false;
-  const admitsEveryone = () => true;
+  const admitsNobody = () => 'other-key' as const;
+  const admitsEveryone = () => 'admitted' as const;
 
   it(`keeps the latest sequence of each epoch, for at most ${MAX_HELD_EPOCHS} epochs (the newest)`, () => {
     const hold = new AdmissionHold();
     for (let epoch = 1; epoch <= MAX_HELD_EPOCHS + 2; epoch++) {
-      hold.hold(certificate({ epoch, seq: 1 }));
-      hold.hold(certificate({ epoch, seq: 3 }));
-      hold.hold(certificate({ epoch, seq: 2 }));
+      hold.hold(certificate({ epoch, seq: 1 }), 0);
+      hold.hold(certificate({ epoch, seq: 3 }), 0);
+      hold.hold(certificate({ epoch, seq: 2 }), 0);
     }
     assert.equal(hold.size, MAX_HELD_EPOCHS);
     assert.equal(hold.base(1), undefined, 'the oldest epochs went first');
     assert.equal(hold.base(MAX_HELD_EPOCHS + 2)?.claims.seq, 3, 'an older sequence never replaces a newer');
-    assert.deepEqual(hold.release(admitsNobody, null), []);
+    assert.deepEqual(hold.release(admitsNobody, null, 0), []);
     assert.equal(hold.size, MAX_HELD_EPOCHS, 'held while nobody is admitted');
     assert.deepEqual(
-      hold.release(admitsEveryone, null).map((c) => c.claims.epoch),
+      hold.release(admitsEveryone, null, 0).map((r) => r.certificate.claims.epoch),
       [3, 4, 5, 6],
       'released oldest epoch first, so each is offered in order',
     );
     assert.equal(hold.size, 0);
   });
 
+  it('releases a certificate naming an unknown member only after the grace, and marks it unchecked', () => {
+    const hold = new AdmissionHold();
+    const knowsNothing = () => 'unknown' as const;
+    hold.hold(certificate({ epoch: 1, seq: 0 }), 0);
+    hold.hold(certificate({ epoch: 1, seq: 1 }), 600); // a renewal keeps the time it was first held
+    assert.deepEqual(hold.release(knowsNothing, null, UNKNOWN_NAME_GRACE_MS - 1), []);
+    const released = hold.release(knowsNothing, null, UNKNOWN_NAME_GRACE_MS);
+    assert.deepEqual(
+      released.map((r) => [r.certificate.claims.seq, r.unchecked]),
+      [[1, true]],
+    );
+  });
+
   it('drops, unasked, what is no newer than the certificate the peer already holds', () => {
     const hold = new AdmissionHold();
-    hold.hold(certificate({ epoch: 2, seq: 4 }));
-    hold.hold(certificate({ epoch: 3, seq: 0 }));
-    assert.deepEqual(hold.release(admitsNobody, certificate({ epoch: 3, seq: 0 })), []);
+    hold.hold(certificate({ epoch: 2, seq: 4 }), 0);
+    hold.hold(certificate({ epoch: 3, seq: 0 }), 0);
+    assert.deepEqual(hold.release(admitsNobody, certificate({ epoch: 3, seq: 0 }), 0), []);
     assert.equal(hold.size, 0);
   });
 });

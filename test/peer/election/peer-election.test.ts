@@ -27,7 +27,7 @@ function shell(
   pki: TestPki,
   self: TestPeer,
   others: TestPeer[] = [],
-  admitted?: (name: string, key: string) => boolean,
+  admission?: (name: string, key: string) => 'admitted' | 'other-key' | 'unknown',
 ) {
   const fake = fakeNode(self, others);
   const lines: Record<string, unknown>[] = [];
@@ -49,7 +49,7 @@ function shell(
     logger: createLogger({ destination: sink, level: 'info', base: {} }),
     minKeyBits: 1024,
     seed: 1,
-    ...(admitted ? { admitted } : {}),
+    ...(admission ? { admission } : {}),
   });
   return { election, lines, ...fake };
 }
@@ -155,7 +155,7 @@ describe('peer election shell', () => {
     gossip(granted.compact);
     await until(() => election.election.status().certificate !== null, 'adopted');
     assert.equal(election.election.status().certificate?.hash, granted.hash);
-    assert.deepEqual(election.droppedCertificates(), { rejected: 1, notAdmitted: 0 });
+    assert.deepEqual(election.droppedCertificates(), { rejected: 1, notAdmitted: 0, adoptedUnchecked: 0 });
     assert.equal(lines.filter((l) => l.event === 'certificate.rejected').length, 1);
     assert.ok(lines.some((l) => l.event === 'certificate.rejected' && l.reason === 'E_CERT_INVALID'));
     assert.ok(lines.some((l) => l.event === 'certificate.accepted' && l.epoch === granted.claims.epoch));
@@ -165,9 +165,14 @@ describe('peer election shell', () => {
   it('adopts only a certificate whose leader is admitted with the key it names (issue 14)', async () => {
     const [self, leader, impostor] = makePeers(3);
     const client = makeClient(vrf, pki, vrf.service.checksum);
-    // The book admits `leader` with its key only; a valid certificate naming anyone else is refused.
-    const admitted = (name: string, key: string) => name === leader!.name && key === leader!.key;
-    const { election, lines, emit } = shell(vrf, pki, self!, [leader!], admitted);
+    // The book admits `leader` with its key, and the impostor's name with another key: its certificate is refused.
+    const admission = (name: string, key: string) =>
+      name === leader!.name && key === leader!.key
+        ? 'admitted'
+        : name === impostor!.name
+          ? 'other-key'
+          : 'unknown';
+    const { election, lines, emit } = shell(vrf, pki, self!, [leader!], admission);
     const foreign = await electAs(client, impostor!);
     emit({
       event: 'broadcast.received',
