@@ -118,14 +118,20 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
     return { clock, election, enclaveClient, gossip, tick, admit, cut, lines };
   }
 
-  it('a certificate that arrives before its leader’s admission is adopted on the tick after the admission lands', async () => {
+  /** A follower that admits only itself, to which the leader's certificate is gossiped. */
+  async function leaderGossipedBeforeItsAdmission() {
     const [self, leader] = makePeers(2);
     const f = follower(self!, [leader!]);
     f.admit(self!);
     f.election.start();
     const granted = await f.enclaveClient.elect({ name: leader!.name, signer: leader!.privateKey });
-
     await f.gossip('epoch', encodeFullCertificate(granted.compact));
+    return { f, leader: leader!, granted };
+  }
+
+  it('a certificate that arrives before its leader’s admission is adopted on the tick after the admission lands', async () => {
+    const { f, leader, granted } = await leaderGossipedBeforeItsAdmission();
+
     await f.tick(3);
     assert.equal(f.election.election.status().certificate, null, 'refused while the book lacks the leader');
     assert.equal(f.election.droppedCertificates().notAdmitted, 1);
@@ -226,12 +232,7 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
   });
 
   it(`a certificate naming a member the book knows nothing of is adopted on the enclave's word after ${UNKNOWN_NAME_GRACE_MS} ms, and counted`, async () => {
-    const [self, leader] = makePeers(2);
-    const f = follower(self!, [leader!]);
-    f.admit(self!);
-    f.election.start();
-    const granted = await f.enclaveClient.elect({ name: leader!.name, signer: leader!.privateKey });
-    await f.gossip('epoch', encodeFullCertificate(granted.compact));
+    const { f, granted } = await leaderGossipedBeforeItsAdmission();
     await f.tick(UNKNOWN_NAME_GRACE_MS / TICK_MS - 2);
     assert.equal(f.election.election.status().certificate, null, 'held during the grace');
     await f.tick(3);
