@@ -7,7 +7,8 @@
 //   that won before issue 14), speaks for a real member, forges the leader's
 //   renew and resign, and guesses an admission (outsider-attacker.ts);
 // - a malicious member (admitted: it runs the real peer in-process) that adds
-//   a candidate list to its elects, speaks for another member, races and
+//   a candidate list to its elects (signed, and in the first version's unsigned
+//   form listing only itself), speaks for another member, races and
 //   floods elects, replays accepted ones, forges renewals, resigns naming its
 //   successor and renews past its window (malicious-member.ts).
 // The specification: every answer to an attack is a refusal with its stable
@@ -15,15 +16,20 @@
 // admitted key, never the outsider; and the member's share of epochs stays
 // within M/N + 3 binomial standard deviations (M = 1, N = 6).
 //
-// How the attacks were checked to fail without the protection: the outsider's
-// `demo-elect` is byte for byte the request that elected `mallory` before
-// issue 14, and an enclave of the commit before it (9dff1b9^1) answers it 200
-// naming `mallory` (outsider-attacker.ts run against it: see the last test);
-// that 200 fails the "no attack answered 2xx" assertion below, and a peer
-// accepting that certificate fails the admitted-leaders one. The signed
-// attacks fail those assertions against an enclave that skips the check in
-// question (each refusal's code names the check: E_NOT_ADMITTED, E_BAD_SIGNATURE,
-// E_REPLAYED, E_UNKNOWN_FIELD, E_NOT_LEADER, E_STALE_EPOCH/E_LEASE_ENDED).
+// How the attacks were checked to fail without the protection: against the
+// enclave of the commit before issue 14 (`git archive 9dff1b9^1`, run as a
+// local process with a join secret), the member's `self-only-list` (the first
+// version's unsigned elect naming only itself, sent by an admitted member) was
+// answered 200 naming that member as leader of a new epoch, which fails the
+// member's `refusedWith` below; the outsider program got nothing granted there
+// either (that build already had admission, issue 13: its lists were filtered
+// to admitted members, 409 E_NO_ADMITTED_CANDIDATES), but every answer had
+// another code than the ones asserted (400 E_UNKNOWN_FIELD for signed elects),
+// so the outsider assertions fail on it too. Before admission (wave 2) the
+// outsider's `demo-elect` is the request that elected `mallory` (issue 14's
+// record). Each refusal's code names the check that made it: E_NOT_ADMITTED,
+// E_UNSIGNED, E_BAD_SIGNATURE, E_REPLAYED, E_UNKNOWN_FIELD, E_NOT_LEADER,
+// E_STALE_EPOCH/E_LEASE_ENDED.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StartedTestContainer } from 'testcontainers';
@@ -166,6 +172,7 @@ describe('issue 14: an election nobody can seize (outsider and malicious member 
   });
 
   it('refuses every malicious-member attack with its code', () => {
+    refusedWith(member, 'self-only-list', ['401 E_UNSIGNED'], 20);
     refusedWith(member, 'candidate-list', ['400 E_UNKNOWN_FIELD'], 20);
     refusedWith(member, 'speak-for-other', ['403 E_NOT_ADMITTED'], 20);
     refusedWith(member, 'replay', ['403 E_REPLAYED'], 20);

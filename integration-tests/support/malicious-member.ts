@@ -4,7 +4,9 @@
 // `enclave-elect peer`), so it holds the join secret, is admitted, gossips and
 // stands like any member; and with that member's own admitted key it also,
 // until SIGTERM, sends what an honest peer never does:
-//   candidate-list   an elect carrying a candidate list of its choosing (only itself)
+//   self-only-list   the first version's unsigned elect, listing only itself (granted
+//                    by the enclave before issue 14: it elected from the caller's list)
+//   candidate-list   a signed elect carrying a candidate list of its choosing (only itself)
 //   speak-for-other  an elect in another member's name, signed with its own key
 //   early-elect      elects racing the lease (no wait), and now and then a flood of 10 at once
 //   replay           each accepted early elect, sent again byte for byte
@@ -18,11 +20,20 @@
 //
 // Arguments and environment: those of `enclave-elect peer`, plus VICTIM (another member's name).
 import { parsePeerArgv } from '../../src/cli/commands/peer/argv.ts';
+import { memberKeyOf } from '../../src/enclave/lease-signature.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { resolvePeerConfig } from '../../src/peer/config.ts';
 import { resolveElectionConfig } from '../../src/peer/election/election-config.ts';
 import { createIdentity, startPeer } from '../../src/peer/start-peer.ts';
-import { type CertificateClaims, electBody, leaseBody, post, repeat, Tally } from './election-attacks.ts';
+import {
+  type CertificateClaims,
+  demoElectBody,
+  electBody,
+  leaseBody,
+  post,
+  repeat,
+  Tally,
+} from './election-attacks.ts';
 
 const args = parsePeerArgv(process.argv.slice(2));
 const config = resolvePeerConfig(args);
@@ -60,6 +71,10 @@ async function attackRound(): Promise<void> {
     const flood = await Promise.all(Array.from({ length: 10 }, () => elect(electBody(clusterId, self, key))));
     for (const a of flood) tally.add('early-elect', a);
   }
+  tally.add(
+    'self-only-list',
+    await elect(demoElectBody(clusterId, [{ name: self, key: memberKeyOf(key) }], 0)),
+  );
   tally.add('candidate-list', await elect(electBody(clusterId, self, key, { extra: { members: [self] } })));
   tally.add('speak-for-other', await elect(electBody(clusterId, victim!, key)));
   if (lease === null) return;
