@@ -251,9 +251,11 @@ export async function startPeer(
         // adopted when the book catches up (election/admission-hold.ts).
         ...(admission?.joinsLater
           ? {
-              admission: (name: string, key: string) => {
-                const held = admission.authority.book.admission(name)?.key;
-                return held === undefined ? 'unknown' : held === key ? 'admitted' : 'other-key';
+              admission: (name: string, key: string, issuedAt: number) => {
+                const held = admission.authority.book.admission(name);
+                if (held?.key === key) return 'admitted';
+                // Another key, admitted after the certificate was issued, contradicts it; an older one may be stale.
+                return held !== undefined && held.iat > issuedAt ? 'other-key' : 'unknown';
               },
             }
           : {}),

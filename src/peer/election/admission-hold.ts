@@ -12,13 +12,15 @@
 // core goes on as if the certificate had not arrived (asks the enclave when
 // its lease ends, adopts any newer admitted certificate).
 //
-// Two refusals differ. A book that admits the leader's name with another key
-// contradicts the certificate: it is held until that name's admission changes,
-// and never adopted otherwise. A book that holds no admission at all for the
-// name cannot judge (a restarted peer's book fills only as members answer it,
-// which took over 90 s in cluster chaos, seed chaos-it-1): after
-// UNKNOWN_NAME_GRACE_MS the peer takes the attested enclave's word, as a peer
-// without admission does, and counts it.
+// Two refusals differ. A book whose admission of the leader's name names
+// another key and was issued after the certificate contradicts it: held until
+// that name's admission changes, never adopted otherwise. A book that holds no
+// admission for the name, or only one older than the certificate (a restarted
+// leader re-admitted with a new key since), cannot judge: a restarted peer's
+// book fills only as members answer it (over 90 s in cluster chaos, seed
+// chaos-it-1), and a restarted leader's new admission reached one peer 6 s
+// after its election. After UNKNOWN_NAME_GRACE_MS the peer takes the attested
+// enclave's word, as a peer without admission does, and counts it.
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 
 /** Epochs held at once: a peer behind by more than this catches up from the newest anyway. */
@@ -30,8 +32,15 @@ export const MAX_HELD_EPOCHS = 4;
  */
 export const UNKNOWN_NAME_GRACE_MS = 1000;
 
-/** What the book says of a leader: admitted with this key, admitted with another, or nothing. */
+/**
+ * What the book says of a leader: admitted with this key; admitted with
+ * another key by an admission newer than the certificate; or nothing that can
+ * judge it (no admission, or an older one).
+ */
 export type AdmissionVerdict = 'admitted' | 'other-key' | 'unknown';
+
+/** The book's verdict on the leader `name` with `key` named by a certificate issued at `issuedAt`. */
+export type AdmissionCheck = (name: string, key: string, issuedAt: number) => AdmissionVerdict;
 
 export interface Released {
   certificate: LeaderCertificate;
@@ -71,15 +80,11 @@ export class AdmissionHold {
    * nothing against), oldest epoch first, removed from the hold; held ones no
    * newer than `current` are dropped unasked.
    */
-  release(
-    verdict: (name: string, key: string) => AdmissionVerdict,
-    current: LeaderCertificate | null,
-    now: number,
-  ): Released[] {
+  release(verdict: AdmissionCheck, current: LeaderCertificate | null, now: number): Released[] {
     const ready: Released[] = [];
     for (const epoch of [...this.#byEpoch.keys()].sort((a, b) => a - b)) {
       const { certificate: cert, since } = this.#byEpoch.get(epoch)!;
-      const said = verdict(cert.claims.leader.name, cert.claims.leader.key);
+      const said = verdict(cert.claims.leader.name, cert.claims.leader.key, cert.claims.iat);
       const graceOver = said === 'unknown' && now - since >= UNKNOWN_NAME_GRACE_MS;
       if (current !== null && !isNewer(cert, current)) {
         this.#byEpoch.delete(epoch);

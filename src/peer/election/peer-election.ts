@@ -16,7 +16,7 @@ import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
 import { encodeFencingToken } from '../../token/fencing-token.ts';
 import type { ReadinessCheck } from '../admin/admin-server.ts';
 import type { MembershipNode } from '../membership-node.ts';
-import { AdmissionHold, type AdmissionVerdict } from './admission-hold.ts';
+import { type AdmissionCheck, AdmissionHold } from './admission-hold.ts';
 import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
 import { Election } from './election.ts';
 import { type EnclaveStatus, EnclaveTrust } from './enclave-trust.ts';
@@ -63,7 +63,7 @@ export interface PeerElectionOptions {
    * admission. Only 'admitted' is adopted at once; a refused certificate is
    * held and asked about again every tick (admission-hold.ts for the bound).
    */
-  admission?: (name: string, key: string) => AdmissionVerdict;
+  admission?: AdmissionCheck;
 }
 
 export interface ElectionObserver extends EnclaveClientObserver {
@@ -303,7 +303,7 @@ export class PeerElection {
    */
   #adoptable<T extends LeaderCertificate>(cert: T): T {
     const { name, key } = cert.claims.leader;
-    if (this.#o.admission && this.#o.admission(name, key) !== 'admitted') {
+    if (this.#o.admission && this.#o.admission(name, key, cert.claims.iat) !== 'admitted') {
       this.#notAdmitted += 1;
       this.#hold.hold(cert, this.#clock.now());
       throw new VerificationError(

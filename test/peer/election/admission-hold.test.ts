@@ -62,8 +62,8 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
     let reachable = true;
     const fetch = inProcessFetch(service, () => reachable);
     const root = loadRootCertificate(`${dir}/pki`);
-    /** The admission book: name -> admitted key. */
-    const book = new Map<string, string>();
+    /** The admission book: name -> admitted key and when that admission was issued (wall ms). */
+    const book = new Map<string, { key: string; iat: number }>();
     const lines: Record<string, unknown>[] = [];
     const fake = fakeNode(self, others);
     const election = new PeerElection({
@@ -86,9 +86,11 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
       seed: 1,
       fetch,
       tickMs: TICK_MS,
-      admission: (name, key) => {
-        const admitted = book.get(name);
-        return admitted === undefined ? 'unknown' : admitted === key ? 'admitted' : 'other-key';
+      // As start-peer.ts asks the real book.
+      admission: (name, key, issuedAt) => {
+        const held = book.get(name);
+        if (held?.key === key) return 'admitted';
+        return held !== undefined && held.iat > issuedAt ? 'other-key' : 'unknown';
       },
     });
     const enclaveClient = new EnclaveClient({
@@ -110,7 +112,7 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
         await settle();
       }
     };
-    const admit = (peer: TestPeer, key = peer.key) => book.set(peer.name, key);
+    const admit = (peer: TestPeer, key = peer.key) => book.set(peer.name, { key, iat: clock.wallNow() });
     /** Cut this peer off the enclave: from then on only what it holds can move it. */
     const cut = () => {
       reachable = false;
@@ -164,7 +166,7 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
     f.election.stop();
   });
 
-  it('a restarted leader’s new key: held while the book has the old key, adopted when the new admission replaces it', async () => {
+  it('a restarted leader’s new key: held while the book has the (older) old key, adopted when the new admission replaces it', async () => {
     const [self, leader] = makePeers(2);
     const f = follower(self!, [leader!]);
     const [restarted] = makePeers(1); // same name, new key
@@ -211,9 +213,10 @@ describe('peer-side admission check: hold, then adopt once admitted', () => {
     const f = follower(self!, [leader!]);
     f.admit(self!);
     f.admit(leader!);
-    f.admit(stranger!, leader!.key); // the book admits that name, with another key
     f.election.start();
     const foreign = await f.enclaveClient.elect({ name: stranger!.name, signer: stranger!.privateKey });
+    f.clock.advance(10);
+    f.admit(stranger!, leader!.key); // after the certificate, the book admits that name with another key
 
     await f.gossip('epoch', encodeFullCertificate(foreign.compact));
     await f.gossip('epoch', encodeFullCertificate(foreign.compact)); // verified once: counted once
