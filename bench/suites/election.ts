@@ -10,9 +10,9 @@ import { type ClusterDriver, dockerDriver, processDriver } from '../support/elec
 import { summary } from '../support/stats.ts';
 
 const HELP = `usage: npm run bench -- election [--mode process|docker] [--peers 5] [--kills 10] [--lease-ms 2000]
-                                   [--steady-s 10] [--json]
+                                   [--steady-s 10] [--image enclave-elect:local] [--json]
   process: PKI, enclave and peers as local processes (no Docker)
-  docker:  the same as containers of enclave-elect:local (build it first: docker compose build)`;
+  docker:  the same as containers of --image (default enclave-elect:local; build it first: docker compose build)`;
 
 interface View {
   leader: string;
@@ -87,35 +87,38 @@ async function takeover(
   throw new Error('agreement seen in /status but not in the logs');
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      mode: { type: 'string', default: 'process' },
-      peers: { type: 'string', default: '5' },
-      kills: { type: 'string', default: '10' },
-      'lease-ms': { type: 'string', default: '2000' },
-      'steady-s': { type: 'string', default: '10' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
-  }
-  const mode = values.mode;
-  const peers = Number(values.peers);
-  const kills = Number(values.kills);
-  const leaseMs = Number(values['lease-ms']);
-  const steadyS = Number(values['steady-s']);
-  if (mode !== 'process' && mode !== 'docker') throw new Error('--mode is process or docker');
-  if (!Number.isInteger(peers) || peers < 2 || !Number.isInteger(kills) || kills < 1) {
-    throw new Error('--peers must be >= 2 and --kills >= 1');
-  }
-  const progress = (s: string) => process.stderr.write(`${s}\n`);
+export interface ElectionBenchOptions {
+  mode: 'process' | 'docker';
+  peers: number;
+  kills: number;
+  leaseMs: number;
+  steadyS: number;
+  /** Docker mode: the image the peers and the enclave run. */
+  image?: string;
+  progress: (line: string) => void;
+}
+
+export interface ElectionBenchResult {
+  suite: 'election';
+  mode: 'process' | 'docker';
+  peers: number;
+  leaseMs: number;
+  coldStartMs: number | null;
+  failover: ReturnType<typeof summary>;
+  failoverSamplesMs: number[];
+  gracefulMs: number;
+  enclaveRequestsPerSec: number;
+  perPeer: { datagramsPerSec: number; bytesPerSec: number };
+}
+
+/** One run: cold start, steady state, `kills` SIGKILLs of the leader, one graceful stop. */
+export async function measureElection(options: ElectionBenchOptions): Promise<ElectionBenchResult> {
+  const { mode, peers, kills, leaseMs, steadyS, progress } = options;
   const started = Date.now();
-  const driver = await (mode === 'process' ? processDriver : dockerDriver)(peers, leaseMs, progress);
+  const driver =
+    mode === 'process'
+      ? await processDriver(peers, leaseMs, progress)
+      : await dockerDriver(peers, leaseMs, progress, options.image);
   try {
     await waitAgreement(driver, 60_000, () => true);
     const events = await driver.events();
@@ -144,10 +147,9 @@ export async function main(argv: string[]): Promise<void> {
     const enclaveRequestsPerSec = (await driver.enclaveRequests(windowStart)) / seconds;
     const datagrams = after.reduce((sum, c, i) => sum + c.datagrams - before[i]!.datagrams, 0);
     const bytes = after.reduce((sum, c, i) => sum + c.bytes - before[i]!.bytes, 0);
-    const perPeer = {
-      datagramsPerSec: datagrams / names.length / seconds,
-      bytesPerSec: bytes / names.length / seconds,
-    };
+    progress(
+      `steady state: ${enclaveRequestsPerSec.toFixed(2)} enclave requests/s over ${seconds.toFixed(1)} s`,
+    );
 
     const failovers: number[] = [];
     for (let i = 0; i < kills; i++) {
@@ -157,38 +159,89 @@ export async function main(argv: string[]): Promise<void> {
     }
     const gracefulMs = await takeover(driver, 'SIGTERM', leaseMs);
     progress(`graceful stop: all survivors agreed after ${gracefulMs} ms`);
-
-    const result = {
+    return {
       suite: 'election',
       mode,
       peers,
       leaseMs,
       coldStartMs,
       failover: summary(failovers),
+      failoverSamplesMs: failovers,
       gracefulMs,
       enclaveRequestsPerSec: Math.round(enclaveRequestsPerSec * 100) / 100,
       perPeer: {
-        datagramsPerSec: Math.round(perPeer.datagramsPerSec * 100) / 100,
-        bytesPerSec: Math.round(perPeer.bytesPerSec),
+        datagramsPerSec: Math.round((datagrams / names.length / seconds) * 100) / 100,
+        bytesPerSec: Math.round(bytes / names.length / seconds),
       },
     };
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ...result, failoverSamplesMs: failovers })}\n`);
-    } else {
-      const f = result.failover;
-      process.stdout.write(
-        [
-          `election benchmark: ${mode} mode, ${peers} peers, lease ${leaseMs} ms`,
-          `  cold start -> agreement   ${coldStartMs} ms            (target <= 2000)`,
-          `  failover after SIGKILL    p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ${f.samples} samples   (target p50 <= 2500, p99 <= 3500)`,
-          `  graceful hand-over        ${gracefulMs} ms             (target <= 1000)`,
-          `  enclave requests/s        ${result.enclaveRequestsPerSec}   (whole cluster; target <= 3)`,
-          `  per peer                  ${result.perPeer.datagramsPerSec} datagrams/s, ${result.perPeer.bytesPerSec} B/s   (targets <= 5, <= 3000)`,
-          '',
-        ].join('\n'),
-      );
-    }
   } finally {
     await driver.stop();
   }
+}
+
+/** Validated options of the election measurement, from the flags both suites share. */
+export function electionOptions(values: {
+  mode?: string | undefined;
+  peers?: string | undefined;
+  kills?: string | undefined;
+  'lease-ms'?: string | undefined;
+  'steady-s'?: string | undefined;
+  image?: string | undefined;
+}): Omit<ElectionBenchOptions, 'progress'> {
+  const mode = values.mode ?? 'process';
+  const peers = Number(values.peers ?? 5);
+  const kills = Number(values.kills ?? 10);
+  const leaseMs = Number(values['lease-ms'] ?? 2000);
+  const steadyS = Number(values['steady-s'] ?? 10);
+  if (mode !== 'process' && mode !== 'docker') throw new Error('--mode is process or docker');
+  if (!Number.isInteger(peers) || peers < 2 || !Number.isInteger(kills) || kills < 1) {
+    throw new Error('--peers must be >= 2 and --kills >= 1');
+  }
+  if (!(leaseMs > 0) || !(steadyS > 0)) throw new Error('--lease-ms and --steady-s must be positive');
+  return { mode, peers, kills, leaseMs, steadyS, ...(values.image ? { image: values.image } : {}) };
+}
+
+/** The election flags, for parseArgs (shared with the etcd-failover comparison). */
+export const ELECTION_FLAGS = {
+  mode: { type: 'string', default: 'process' },
+  peers: { type: 'string', default: '5' },
+  kills: { type: 'string', default: '10' },
+  'lease-ms': { type: 'string', default: '2000' },
+  'steady-s': { type: 'string', default: '10' },
+  image: { type: 'string' },
+} as const;
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      ...ELECTION_FLAGS,
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const result = await measureElection({
+    ...electionOptions(values),
+    progress: (s: string) => process.stderr.write(`${s}\n`),
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const f = result.failover;
+  process.stdout.write(
+    [
+      `election benchmark: ${result.mode} mode, ${result.peers} peers, lease ${result.leaseMs} ms`,
+      `  cold start -> agreement   ${result.coldStartMs} ms            (target <= 2000)`,
+      `  failover after SIGKILL    p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ${f.samples} samples   (target p50 <= 2500, p99 <= 3500)`,
+      `  graceful hand-over        ${result.gracefulMs} ms             (target <= 1000)`,
+      `  enclave requests/s        ${result.enclaveRequestsPerSec}   (whole cluster; target <= 3)`,
+      `  per peer                  ${result.perPeer.datagramsPerSec} datagrams/s, ${result.perPeer.bytesPerSec} B/s   (targets <= 5, <= 3000)`,
+      '',
+    ].join('\n'),
+  );
 }

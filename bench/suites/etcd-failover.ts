@@ -2,7 +2,9 @@
 // lease TTL equal to our lease. Candidates campaign on one election; the
 // leader is SIGKILLed; we time kill -> next candidate elected. Needs the
 // `etcd` binary (Debian: apt-get install etcd-server). Everything runs on
-// 127.0.0.1 and is stopped at the end.
+// 127.0.0.1 and is stopped at the end. With --compare MODE the same run also
+// measures our failover (the election suite, MODE docker or process) and
+// reports the ratio ours/etcd (DESIGN.md §7: <= 1).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +12,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freeTcpPort } from '../../src/local/local-cluster.ts';
 import { summary } from '../support/stats.ts';
+import { ELECTION_FLAGS, type ElectionBenchResult, electionOptions, measureElection } from './election.ts';
 
 const HELP = `usage: npm run bench -- etcd-failover [--samples 10] [--candidates 3] [--ttl-ms 2000] [--json]
-Time from SIGKILL of the etcd election leader to the next candidate's win.`;
+                                        [--compare docker|process [--peers 5] [--kills 20] [--image TAG]]
+Time from SIGKILL of the etcd election leader to the next candidate's win.
+--compare: in the same run, our failover after SIGKILL of the leader (lease = --ttl-ms),
+and the ratios ours/etcd of p50 and p99 (target <= 1).`;
 
 async function waitHealthy(endpoint: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -59,6 +65,11 @@ export async function main(argv: string[]): Promise<void> {
       'ttl-ms': { type: 'string', default: '2000' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      peers: ELECTION_FLAGS.peers,
+      kills: { type: 'string', default: '20' },
+      'steady-s': ELECTION_FLAGS['steady-s'],
+      image: ELECTION_FLAGS.image,
     },
   });
   if (values.help) {
@@ -72,6 +83,10 @@ export async function main(argv: string[]): Promise<void> {
     throw new Error('--samples must be >= 1 and --candidates >= 2');
   }
   if (ttlMs % 1000 !== 0) throw new Error('--ttl-ms must be whole seconds: etcd lease TTLs are in seconds');
+  const ours =
+    values.compare === undefined
+      ? undefined
+      : electionOptions({ ...values, mode: values.compare, 'lease-ms': String(ttlMs) });
 
   const dataDir = mkdtempSync(join(tmpdir(), 'enclave-elect-etcd-'));
   const [clientPort, peerPort] = [await freeTcpPort(), await freeTcpPort()];
@@ -126,12 +141,33 @@ export async function main(argv: string[]): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
   const result = { suite: 'etcd-failover', etcd: '3.4', ttlMs, candidates, failover: summary(failovers) };
+  let election: ElectionBenchResult | undefined;
+  if (ours) election = await measureElection({ ...ours, progress: (s) => process.stderr.write(`${s}\n`) });
+  const ratio = election && {
+    p50: ratioOf(election.failover.p50Ms, result.failover.p50Ms),
+    p99: ratioOf(election.failover.p99Ms, result.failover.p99Ms),
+  };
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ ...result, samplesMs: failovers })}\n`);
-  } else {
     process.stdout.write(
-      `etcd election failover (lease TTL ${ttlMs} ms, ${candidates} candidates)\n` +
-        `  p50 ${result.failover.p50Ms} ms   p99 ${result.failover.p99Ms} ms   samples ${failovers.length}\n`,
+      `${JSON.stringify({ ...result, samplesMs: failovers, ...(election ? { election, ratio } : {}) })}\n`,
+    );
+    return;
+  }
+  process.stdout.write(
+    `etcd election failover (lease TTL ${ttlMs} ms, ${candidates} candidates)\n` +
+      `  p50 ${result.failover.p50Ms} ms   p99 ${result.failover.p99Ms} ms   samples ${failovers.length}\n`,
+  );
+  if (election && ratio) {
+    const f = election.failover;
+    process.stdout.write(
+      `enclave-elect failover (${election.mode} mode, ${election.peers} peers, lease ${election.leaseMs} ms)\n` +
+        `  p50 ${f.p50Ms} ms   p99 ${f.p99Ms} ms   samples ${f.samples}   (target p50 <= 2500, p99 <= 3500)\n` +
+        `  graceful hand-over ${election.gracefulMs} ms   enclave requests/s ${election.enclaveRequestsPerSec}\n` +
+        `ratio ours/etcd: p50 ${ratio.p50}, p99 ${ratio.p99}   (target <= 1)\n`,
     );
   }
 }
+
+/** ours/etcd to two decimals; null without both. */
+const ratioOf = (ours: number | null, etcd: number | null): number | null =>
+  ours === null || etcd === null || etcd === 0 ? null : Math.round((ours / etcd) * 100) / 100;

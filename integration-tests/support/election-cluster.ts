@@ -232,6 +232,11 @@ export class ElectionCluster {
     this.enclave = await startEnclaveContainer(this.#layout, fn);
   }
 
+  /** The cluster's volumes (e.g. to mount the published root or, for an admitted attacker, the join secret). */
+  get volumes(): Readonly<Layout['volumes']> {
+    return this.#layout.volumes;
+  }
+
   live(): string[] {
     return [...this.peers.keys()].filter((name) => !this.down.has(name)).sort();
   }

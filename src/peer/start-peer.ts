@@ -247,12 +247,19 @@ export async function startPeer(
         observer: leadership.observer,
         ...(client ? { client } : {}),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-        // No peer-side `admitted` check here: the attested enclave elects only
-        // admitted keys that stood, and its signature says so. Checked against
-        // this peer's own admission book, a certificate often arrived before the
-        // leader's admission did (or while the book still held a restarted
-        // leader's old key); it was refused, never looked at again, and peers
-        // stayed on an old epoch (cluster chaos, seed chaos-it-1).
+        // With admission on, adopt only certificates whose leader holds the key its
+        // admission names; one that arrives before that admission is held and
+        // adopted when the book catches up (election/admission-hold.ts).
+        ...(admission?.joinsLater
+          ? {
+              admission: (name: string, key: string, issuedAt: number) => {
+                const held = admission.authority.book.admission(name);
+                if (held?.key === key) return 'admitted';
+                // Another key, admitted after the certificate was issued, contradicts it; an older one may be stale.
+                return held !== undefined && held.iat > issuedAt ? 'other-key' : 'unknown';
+              },
+            }
+          : {}),
       })
     : undefined;
   leadership.attach(election);

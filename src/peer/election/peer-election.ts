@@ -16,6 +16,7 @@ import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
 import { encodeFencingToken } from '../../token/fencing-token.ts';
 import type { ReadinessCheck } from '../admin/admin-server.ts';
 import type { MembershipNode } from '../membership-node.ts';
+import { type AdmissionCheck, AdmissionHold } from './admission-hold.ts';
 import { decodeCertificate, encodeFullCertificate, encodeRenewal } from './certificate-wire.ts';
 import { Election } from './election.ts';
 import { type EnclaveStatus, EnclaveTrust } from './enclave-trust.ts';
@@ -57,8 +58,12 @@ export interface PeerElectionOptions {
    * default: its own. A shared client carries its own observer.
    */
   client?: EnclaveClient;
-  /** Adopt only certificates naming a member admitted with that key (the admission book); absent: no admission. */
-  admitted?: (name: string, key: string) => boolean;
+  /**
+   * What the admission book says of a certificate's leader; absent: no
+   * admission. Only 'admitted' is adopted at once; a refused certificate is
+   * held and asked about again every tick (admission-hold.ts for the bound).
+   */
+  admission?: AdmissionCheck;
 }
 
 export interface ElectionObserver extends EnclaveClientObserver {
@@ -105,6 +110,11 @@ export class PeerElection {
   readonly #trust: EnclaveTrust;
   readonly #dropped = new Map<string, number>();
   #rejected = 0;
+  /** Enclave-signed certificates refused because the book did not admit their leader with that key. */
+  #notAdmitted = 0;
+  /** Held certificates adopted on the enclave's word: the book knew nothing of their leader. */
+  #unchecked = 0;
+  readonly #hold = new AdmissionHold();
   #timer: TimerHandle | undefined;
   #stopped = false;
   readonly #inflight = new Set<Promise<void>>();
@@ -147,6 +157,7 @@ export class PeerElection {
     if (this.#timer || this.#stopped) return;
     const tick = (): void => {
       this.#timer = this.#clock.setTimer(this.#tickMs, tick);
+      this.#releaseHeld();
       this.#run(this.election.tick(this.view()));
     };
     this.#timer = this.#clock.setTimer(this.#tickMs, tick);
@@ -211,9 +222,19 @@ export class PeerElection {
       : encodeFencingToken({ certificate: certificate.compact, attestation });
   }
 
-  /** Certificates from gossip dropped before verification, by reason; plus verification failures. */
+  /**
+   * Certificates from gossip dropped before verification, by reason; plus
+   * verification failures (`rejected`), of which `notAdmitted` were refused
+   * only for want of their leader's admission (held meanwhile); and
+   * `adoptedUnchecked`, held ones adopted after the grace on the enclave's word.
+   */
   droppedCertificates(): Record<string, number> {
-    return { ...Object.fromEntries(this.#dropped), rejected: this.#rejected };
+    return {
+      ...Object.fromEntries(this.#dropped),
+      rejected: this.#rejected,
+      notAdmitted: this.#notAdmitted,
+      adoptedUnchecked: this.#unchecked,
+    };
   }
 
   /** Another enclave call on the shared client (admission): its outcome speaks about the enclave too. */
@@ -242,8 +263,9 @@ export class PeerElection {
 
   #received(payload: Uint8Array): void {
     const current = this.election.status().certificate;
+    // A renewal of a held epoch decodes against the held certificate, so the hold keeps its latest sequence.
     const decoded = decodeCertificate(payload, (epoch) =>
-      current?.claims.epoch === epoch ? current.compact : undefined,
+      current?.claims.epoch === epoch ? current.compact : this.#hold.base(epoch)?.compact,
     );
     switch (decoded.kind) {
       case 'full':
@@ -275,16 +297,42 @@ export class PeerElection {
     }
   }
 
-  /** Adopt only a certificate whose leader is an admitted member holding that key (issue 14). */
+  /**
+   * Adopt only a certificate whose leader is an admitted member holding that
+   * key (issue 14); hold a refused one until the book admits it.
+   */
   #adoptable<T extends LeaderCertificate>(cert: T): T {
     const { name, key } = cert.claims.leader;
-    if (this.#o.admitted && !this.#o.admitted(name, key)) {
+    if (this.#o.admission && this.#o.admission(name, key, cert.claims.iat) !== 'admitted') {
+      this.#notAdmitted += 1;
+      this.#hold.hold(cert, this.#clock.now());
       throw new VerificationError(
         'E_CERT_NOT_ADMITTED',
         `leader certificate refused: ${name} is not an admitted member with key ${key.slice(0, 8)}…`,
       );
     }
     return cert;
+  }
+
+  /** Offer the held certificates whose leader the book admits by now (a new admission, or a new key). */
+  #releaseHeld(): void {
+    const admission = this.#o.admission;
+    if (admission === undefined || this.#hold.size === 0) return;
+    const current = this.election.status().certificate;
+    for (const { certificate: cert, unchecked } of this.#hold.release(
+      admission,
+      current,
+      this.#clock.now(),
+    )) {
+      if (unchecked) this.#unchecked += 1;
+      this.#o.logger.info({
+        event: 'certificate.admitted',
+        epoch: cert.claims.epoch,
+        leader: cert.claims.leader.name,
+        checked: !unchecked,
+      });
+      this.#run(this.election.offer(cert).effects);
+    }
   }
 
   #remember(compact: string): void {

@@ -8,8 +8,6 @@ import { createLogger } from '../../../src/log/logger.ts';
 import { decodeCertificate, encodeFullCertificate } from '../../../src/peer/election/certificate-wire.ts';
 import { PeerElection } from '../../../src/peer/election/peer-election.ts';
 import { DEFAULT_ELECTION_TIMING } from '../../../src/peer/election/timing.ts';
-import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
-import type { MembershipNode } from '../../../src/peer/membership-node.ts';
 import {
   CLUSTER,
   electAs,
@@ -22,44 +20,14 @@ import {
   type TestPeer,
   type TestPki,
 } from '../../enclave/fixture.ts';
-
-const raw = (peer: TestPeer) => new Uint8Array(Buffer.from(peer.key, 'base64url'));
-
-/** Just enough of a MembershipNode: alive members, recorded broadcasts, injectable events. */
-function fakeNode(self: TestPeer, others: TestPeer[] = []) {
-  const listeners: ((e: MembershipEvent) => void)[] = [];
-  const broadcasts: { topic: string; key: string; payload: Uint8Array; piggybackOnly: boolean }[] = [];
-  const direct: { to: string; topic: string; key: string; payload: Uint8Array }[] = [];
-  const member = (p: TestPeer) => ({
-    name: p.name,
-    publicKey: raw(p),
-    state: 'alive',
-    address: '127.0.0.1:1',
-    incarnation: 1,
-  });
-  const node = {
-    name: self.name,
-    self: member(self),
-    members: () => [member(self), ...others.map(member)],
-    on: (l: (e: MembershipEvent) => void) => listeners.push(l),
-    broadcast: (topic: string, key: string, payload: Uint8Array, options?: { piggybackOnly?: boolean }) =>
-      broadcasts.push({ topic, key, payload, piggybackOnly: options?.piggybackOnly === true }),
-    sendTo: (to: string, topic: string, key: string, payload: Uint8Array) =>
-      direct.push({ to, topic, key, payload }),
-    probeNext: () => {},
-  };
-  const emit = (e: MembershipEvent) => {
-    for (const l of listeners) l(e);
-  };
-  return { node: node as unknown as MembershipNode, broadcasts, direct, emit };
-}
+import { fakeNode } from './fake-node.ts';
 
 function shell(
   enclave: TestEnclave,
   pki: TestPki,
   self: TestPeer,
   others: TestPeer[] = [],
-  admitted?: (name: string, key: string) => boolean,
+  admission?: (name: string, key: string) => 'admitted' | 'other-key' | 'unknown',
 ) {
   const fake = fakeNode(self, others);
   const lines: Record<string, unknown>[] = [];
@@ -81,7 +49,7 @@ function shell(
     logger: createLogger({ destination: sink, level: 'info', base: {} }),
     minKeyBits: 1024,
     seed: 1,
-    ...(admitted ? { admitted } : {}),
+    ...(admission ? { admission } : {}),
   });
   return { election, lines, ...fake };
 }
@@ -187,7 +155,7 @@ describe('peer election shell', () => {
     gossip(granted.compact);
     await until(() => election.election.status().certificate !== null, 'adopted');
     assert.equal(election.election.status().certificate?.hash, granted.hash);
-    assert.deepEqual(election.droppedCertificates(), { rejected: 1 });
+    assert.deepEqual(election.droppedCertificates(), { rejected: 1, notAdmitted: 0, adoptedUnchecked: 0 });
     assert.equal(lines.filter((l) => l.event === 'certificate.rejected').length, 1);
     assert.ok(lines.some((l) => l.event === 'certificate.rejected' && l.reason === 'E_CERT_INVALID'));
     assert.ok(lines.some((l) => l.event === 'certificate.accepted' && l.epoch === granted.claims.epoch));
@@ -197,9 +165,14 @@ describe('peer election shell', () => {
   it('adopts only a certificate whose leader is admitted with the key it names (issue 14)', async () => {
     const [self, leader, impostor] = makePeers(3);
     const client = makeClient(vrf, pki, vrf.service.checksum);
-    // The book admits `leader` with its key only; a valid certificate naming anyone else is refused.
-    const admitted = (name: string, key: string) => name === leader!.name && key === leader!.key;
-    const { election, lines, emit } = shell(vrf, pki, self!, [leader!], admitted);
+    // The book admits `leader` with its key, and the impostor's name with another key: its certificate is refused.
+    const admission = (name: string, key: string) =>
+      name === leader!.name && key === leader!.key
+        ? 'admitted'
+        : name === impostor!.name
+          ? 'other-key'
+          : 'unknown';
+    const { election, lines, emit } = shell(vrf, pki, self!, [leader!], admission);
     const foreign = await electAs(client, impostor!);
     emit({
       event: 'broadcast.received',
