@@ -21,6 +21,10 @@ export interface HistoryEvent {
   leaderKey?: string;
   /** peer.started and admission.granted: the member's own (admitted) public key. */
   key?: string;
+  /** member.*: the member the event is about, its incarnation, and who declared it (suspect, dead). */
+  member?: string;
+  incarnation?: number;
+  from?: string;
 }
 
 /** A container of the cluster that ended (Docker's `die` event), and how. */
@@ -105,6 +109,9 @@ export function eventFromLogLine(
   if (typeof parsed.error === 'string') event.error = parsed.error;
   if (typeof parsed.leaderKey === 'string') event.leaderKey = parsed.leaderKey;
   if (typeof parsed.key === 'string') event.key = parsed.key;
+  if (typeof parsed.member === 'string') event.member = parsed.member;
+  if (typeof parsed.incarnation === 'number') event.incarnation = parsed.incarnation;
+  if (typeof parsed.from === 'string') event.from = parsed.from;
   if (typeof parsed.stoppedAt === 'string') {
     const stopped = Date.parse(parsed.stoppedAt);
     if (Number.isFinite(stopped)) event.stoppedAt = stopped;

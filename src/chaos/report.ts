@@ -14,6 +14,12 @@ import {
   leaderIntervals,
   type Verdict,
 } from './invariants.ts';
+import {
+  type DetectionSeries,
+  type DetectionStats,
+  detectionSeries,
+  detectionStats,
+} from './report-detection.ts';
 import type { ChaosRun, SkippedFault } from './run-chaos.ts';
 import type { ScheduledFault } from './schedule.ts';
 
@@ -54,8 +60,12 @@ export interface ChaosReport {
     failovers: FailoverStats;
     leaderIntervals: number;
     events: number;
+    /** SWIM's failure detector: latency after kill/stop, and live members declared dead. */
+    detection: DetectionStats;
   };
   faults: FaultRow[];
+  /** Per kill/stop, when someone first declared the peer gone; every false positive (report-detection.ts). */
+  detection: DetectionSeries;
   failovers: Failover[];
   leaderIntervals: LeaderInterval[];
   schedule: ScheduledFault[];
@@ -96,6 +106,7 @@ export function summarize(
     failovers: failoverStats(failovers(history)),
     leaderIntervals: leaderIntervals(history).length,
     events: history.events.length,
+    detection: detectionStats(detectionSeries(history)),
   };
 }
 
@@ -124,6 +135,7 @@ export function buildReport(
     verdicts: run.verdicts,
     summary: summarize(h, run),
     faults: faultRows(h),
+    detection: detectionSeries(h),
     failovers: run.failovers,
     leaderIntervals: leaderIntervals(h),
     schedule: run.schedule,
