@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { armClocks } from '../orchestrator/clock-fault.ts';
 import { upCluster } from '../orchestrator/cluster-up.ts';
 import type { DockerClient } from '../orchestrator/docker-client.ts';
 import { type ClusterSelector, LABEL } from '../orchestrator/labels.ts';
@@ -94,6 +95,14 @@ export async function runChaosSession(
     );
   }
   try {
+    if (options.faults.includes('clock')) {
+      // Preloading libfaketime restarts a peer once: do it before the run checks the steady state, not under a fault.
+      const armed = await armClocks(docker, selector, {
+        progress: context.note,
+        extraLabels: options.extraLabels,
+      });
+      if (armed.length > 0) context.note(`armed ${armed.join(', ')} for clock faults (restarted once each)`);
+    }
     const leaseMs = options.leaseMs ?? (await leaseOf(docker, selector));
     const run = await runChaos(
       {

@@ -22,6 +22,8 @@ const COLOURS: Record<string, string> = {
   ring: '#8c6d31',
   bridge: '#843c39',
   cpu: '#e7ba52',
+  clock: '#ad494a',
+  'host-cpu': '#a55194',
 };
 const LEADER = '#2ca02c';
 
