@@ -1,7 +1,8 @@
 // `enclave-elect cluster chaos` end to end on the real image with every new
 // kind: its own cluster of 5 peers, 3 minutes of the network kinds (delay,
 // random and bursty loss, duplication, corruption, one-way, majorities ring,
-// bridge) and CPU starvation on a fixed seed, zero invariant violations, and
+// bridge) and the host kinds (CPU starvation of a peer, clock offset or strobe,
+// a host-wide CPU hog) on a fixed seed, zero invariant violations, and
 // no fault helper, qdisc or iptables rule left afterwards. Everything carries
 // io.enclave-elect.test=<runId> and is swept afterwards.
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ const NEW_KINDS = [...NETWORK_KINDS, ...HOST_KINDS];
 interface Report {
   ok: boolean;
   verdicts: { name: string; ok: boolean; summary: string }[];
-  summary: { faultsInjected: number; faultsByKind: Record<string, number> };
+  summary: { faultsInjected: number; faultsByKind: Record<string, number>; detection: object };
   faults: { kind: string; start: string; heal: string | null; note: string }[];
 }
 
@@ -68,6 +69,7 @@ describe('cluster chaos with every new kind (real engine, real peers)', { timeou
     ]);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as Report;
     for (const line of result.stdout.trim().split('\n')) t.diagnostic(line);
+    t.diagnostic(`failure detection: ${JSON.stringify(report.summary.detection)}`);
     const failed = report.verdicts.filter((v) => !v.ok);
     assert.deepEqual(
       failed,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnclaveElectError } from '../errors.ts';
+import { armClocks } from '../orchestrator/clock-fault.ts';
 import { requireCluster } from '../orchestrator/cluster-inventory.ts';
 import { upCluster } from '../orchestrator/cluster-up.ts';
 import type { DockerClient } from '../orchestrator/docker-client.ts';
@@ -118,6 +119,14 @@ export async function runChaosSession(
   }
   try {
     if (options.demo && !own) await requireLedger(docker, selector);
+    if (options.faults.includes('clock')) {
+      // Preloading libfaketime restarts a peer once: do it before the run checks the steady state, not under a fault.
+      const armed = await armClocks(docker, selector, {
+        progress: context.note,
+        extraLabels: options.extraLabels,
+      });
+      if (armed.length > 0) context.note(`armed ${armed.join(', ')} for clock faults (restarted once each)`);
+    }
     const leaseMs = options.leaseMs ?? (await leaseOf(docker, selector));
     const run = await runChaos(
       {

@@ -35,6 +35,10 @@ export interface HistoryEvent {
   windowLeftMs?: number;
   /** exec.exited: why the child was signalled (window-ending, released), absent when it exited on its own. */
   why?: string;
+  /** member.*: the member the event is about, its incarnation, and who declared it (suspect, dead). */
+  member?: string;
+  incarnation?: number;
+  from?: string;
 }
 
 /** A container of the cluster that ended (Docker's `die` event), and how. */
@@ -128,6 +132,9 @@ export function eventFromLogLine(
   const newest = parsed.newest as { epoch?: unknown; seq?: unknown } | undefined;
   if (typeof newest?.epoch === 'number' && typeof newest.seq === 'number')
     event.newest = { epoch: newest.epoch, seq: newest.seq };
+  if (typeof parsed.member === 'string') event.member = parsed.member;
+  if (typeof parsed.incarnation === 'number') event.incarnation = parsed.incarnation;
+  if (typeof parsed.from === 'string') event.from = parsed.from;
   if (typeof parsed.stoppedAt === 'string') {
     const stopped = Date.parse(parsed.stoppedAt);
     if (Number.isFinite(stopped)) event.stoppedAt = stopped;

@@ -16,6 +16,8 @@ type Docker = Pick<
   | 'createNetwork'
   | 'getImage'
   | 'createContainer'
+  | 'listVolumes'
+  | 'createVolume'
 >;
 
 export interface InjectionContext {

@@ -9,8 +9,10 @@ import { type ClusterContainer, peersOf, requireCluster } from '../orchestrator/
 import { starveCpu } from '../orchestrator/cpu-starvation.ts';
 import type { DockerClient } from '../orchestrator/docker-client.ts';
 import { stopHelpers } from '../orchestrator/fault-helper.ts';
+import { stopHostHogs } from '../orchestrator/host-cpu-hog.ts';
 import { healCluster, partitionCluster } from '../orchestrator/partition.ts';
 import { planPartition } from '../orchestrator/partition-plan.ts';
+import { applyAndHealHost } from './host-injection.ts';
 import { type AppliedFault, hold, type InjectionContext } from './injection-context.ts';
 import { applyAndHealNetwork } from './network-injection.ts';
 import type { ScheduledFault } from './schedule.ts';
@@ -91,6 +93,9 @@ export async function applyAndHeal(
     case 'ring':
     case 'bridge':
       return applyAndHealNetwork(context, fault, targets);
+    case 'clock':
+    case 'host-cpu':
+      return applyAndHealHost(context, fault, targets);
     case 'cpu': {
       const start = now();
       const share = fault.cpuSharePercent ?? 10;
@@ -167,6 +172,8 @@ export async function healEverything(context: InjectionContext): Promise<string[
   // Net faults and link cuts: their helpers remove what they added when stopped.
   const helpers = (await Promise.all(containers.map((c) => stopHelpers(docker, c.id)))).flat();
   if (helpers.length > 0) done.push(`removed ${helpers.length} fault helper(s)`);
+  const hogs = await stopHostHogs(docker, selector);
+  if (hogs.length > 0) done.push(`removed the host CPU hog (${hogs.join(', ')})`);
   const healed = await healCluster(docker, selector, { progress: () => undefined });
   if (healed.moved.length > 0) done.push(`healed partition (${healed.moved.join(', ')})`);
   return done;

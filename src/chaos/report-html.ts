@@ -4,6 +4,8 @@
 // faults hit whom), then the details. Pure: a ChaosReport in, a string out.
 import { formatDuration } from '../orchestrator/duration.ts';
 import type { ChaosReport } from './report.ts';
+import { detectionChart } from './report-detection-chart.ts';
+import { escapeHtml } from './report-escape.ts';
 
 const COLOURS: Record<string, string> = {
   kill: '#d62728',
@@ -20,12 +22,12 @@ const COLOURS: Record<string, string> = {
   ring: '#8c6d31',
   bridge: '#843c39',
   cpu: '#e7ba52',
+  clock: '#ad494a',
+  'host-cpu': '#a55194',
 };
 const LEADER = '#2ca02c';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : formatDuration(v));
 
@@ -195,11 +197,16 @@ ${card('failovers', String(s.failovers.count), s.failovers.incomplete ? `${s.fai
 ${card('failover p50', ms(s.failovers.p50Ms), 'fault start to last survivor agreeing')}
 ${card('failover p99', ms(s.failovers.p99Ms), `max ${ms(s.failovers.maxMs)}`)}
 ${card('leader intervals', String(s.leaderIntervals), `${s.events} log events recorded`)}
+${card('detection p50', ms(s.detection.p50Ms), `kill/stop to first member.dead; max ${ms(s.detection.maxMs)}${s.detection.undetected ? `, ${s.detection.undetected} undetected` : ''}`)}
+${card('false positives', String(s.detection.falsePositives), 'live, reachable members declared dead')}
 </div>
 <h2>Timeline</h2>
 <p class="meta">One lane per peer. Green bars: the peer was acting as leader (from its own leader.acquired / leader.released log events); bars of two peers must never overlap in time (a black frame marks any overlap). Shaded boxes: faults, from injection to heal. Hover for details.</p>
 <div>${legend()}</div>
 ${timeline(report)}
+<h2>Failure detection</h2>
+<p class="meta">Same time axis. Dots: for each kill or stop, how long until the first peer declared the peer gone (member.dead, or member.left after a graceful stop); red above the dashed ${formatDuration(3000)} target, a cross when nobody did before it came back. Red bars: false positives, a member declared dead while its process ran and no kill, stop, pause, restart or partition cut it (or its declarer) off; one bar per declaration however many peers logged it. Hover for details.</p>
+${detectionChart(report)}
 <h2>Invariants</h2>
 <table><tr><th></th><th>invariant</th><th>result</th></tr>${verdictRows}</table>
 ${offending ? `<h2>Offending events</h2>${offending}` : ''}

@@ -15,6 +15,12 @@ import {
   type Verdict,
 } from './invariants.ts';
 import { type AppendCounts, appendCounts, ledgerAppends } from './ledger-appends.ts';
+import {
+  type DetectionSeries,
+  type DetectionStats,
+  detectionSeries,
+  detectionStats,
+} from './report-detection.ts';
 import type { ChaosRun, SkippedFault } from './run-chaos.ts';
 import type { ScheduledFault } from './schedule.ts';
 
@@ -57,8 +63,12 @@ export interface ChaosReport {
     events: number;
     /** The demo ledger's appends (runs with a ledger only). */
     appends?: AppendCounts;
+    /** SWIM's failure detector: latency after kill/stop, and live members declared dead. */
+    detection: DetectionStats;
   };
   faults: FaultRow[];
+  /** Per kill/stop, when someone first declared the peer gone; every false positive (report-detection.ts). */
+  detection: DetectionSeries;
   failovers: Failover[];
   leaderIntervals: LeaderInterval[];
   schedule: ScheduledFault[];
@@ -101,6 +111,7 @@ export function summarize(
     leaderIntervals: leaderIntervals(history).length,
     events: history.events.length,
     ...(appends === null ? {} : { appends: appendCounts(appends) }),
+    detection: detectionStats(detectionSeries(history)),
   };
 }
 
@@ -129,6 +140,7 @@ export function buildReport(
     verdicts: run.verdicts,
     summary: summarize(h, run),
     faults: faultRows(h),
+    detection: detectionSeries(h),
     failovers: run.failovers,
     leaderIntervals: leaderIntervals(h),
     schedule: run.schedule,

@@ -12,8 +12,11 @@ import { drawNetFault, NET_KINDS, type NetKind } from './network-params.ts';
 export const CLASSIC_KINDS = ['kill', 'stop', 'pause', 'partition', 'enclave-restart', 'restart'] as const;
 /** Faults of the network itself: shaping on one peer's namespace, and partitions that are not clean cuts. */
 export const NETWORK_KINDS = [...NET_KINDS, 'one-way', 'ring', 'bridge'] as const;
-/** Faults of the host: CPU starvation of one peer (its cgroup quota). */
-export const HOST_KINDS = ['cpu'] as const;
+/**
+ * Faults of the host: CPU starvation of one peer (its cgroup quota), its wall
+ * clock moved or strobed, and a CPU hog on the whole host (every peer slowed).
+ */
+export const HOST_KINDS = ['cpu', 'clock', 'host-cpu'] as const;
 export const FAULT_KINDS = [...CLASSIC_KINDS, ...NETWORK_KINDS, ...HOST_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -50,6 +53,10 @@ export interface ScheduledFault {
   direction?: 'mute' | 'deaf';
   /** cpu: the share of one CPU the target may use while held (percent). */
   cpuSharePercent?: number;
+  /** clock: the target's wall-clock offset (ms), strobed between +|offset| and -|offset| every period if given. */
+  clock?: { offsetMs: number; strobePeriodMs?: number };
+  /** host-cpu: busy workers of the host-wide hog (each one CPU at most, all within the hog's quota). */
+  hogWorkers?: number;
   /** How long the fault lasts before it is healed (ms); 0 for restarts, which heal themselves. */
   holdMs: number;
 }
@@ -82,7 +89,16 @@ const HOLD_MS: Record<FaultKind, [number, number]> = {
   ring: [2000, 6000],
   bridge: [2000, 6000],
   cpu: [3000, 8000],
+  clock: [3000, 8000],
+  'host-cpu': [3000, 8000],
 };
+
+/**
+ * The documented skew bound (docs/chaos.md, clock skew): |s| under the leader
+ * margin, 200 ms at the default 2 s lease. Chaos stays inside it, so every
+ * invariant must hold; `integration-tests/net-clock-election.test.ts` goes past it.
+ */
+export const CLOCK_BOUND_MS = 200;
 
 /** Chance that a peer fault aims at the current leader rather than a named peer: failovers are the point. */
 const LEADER_SHARE = 0.5;
@@ -104,6 +120,13 @@ export function parseFaultKinds(raw: string): FaultKind[] {
 
 function between(random: () => number, [lo, hi]: [number, number]): number {
   return Math.round(lo + random() * (hi - lo));
+}
+
+/** 50 ms to 90% of the bound, either way; half the time a strobe flipping every 250 ms to 1 s. */
+function drawClockFault(random: () => number): NonNullable<ScheduledFault['clock']> {
+  const size = between(random, [50, Math.floor(CLOCK_BOUND_MS * 0.9)]);
+  const offsetMs = random() < 0.5 ? -size : size;
+  return random() < 0.5 ? { offsetMs, strobePeriodMs: between(random, [250, 1000]) } : { offsetMs };
 }
 
 /** Exponential with the given mean, capped at 4 means so a run is not one long silence. */
@@ -149,6 +172,9 @@ export function generateSchedule(options: ScheduleOptions): ScheduledFault[] {
     if (kind === 'one-way') fault.direction = random() < 0.5 ? 'mute' : 'deaf';
     // 5-25% of one CPU: from hardly running to merely slow.
     if (kind === 'cpu') fault.cpuSharePercent = between(random, [5, 25]);
+    if (kind === 'clock') fault.clock = drawClockFault(random);
+    // One to four busy workers: from one core of two taken to both oversubscribed.
+    if (kind === 'host-cpu') fault.hogWorkers = between(random, [1, 4]);
     if (kind === 'partition') {
       // A minority is cut off: the target plus up to (n-1)/2 - 1 others, so the rest keep a majority.
       const extra = Math.floor(random() * Math.max(0, Math.floor((options.peers.length - 1) / 2)));

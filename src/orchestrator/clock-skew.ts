@@ -6,24 +6,23 @@
 //
 // A peer is "armed" once: recreated with the volume mounted read-only and
 // LD_PRELOAD/FAKETIME_* set. This is one restart. From then on an offset is a
-// file write that the peer picks up within about 2 s (libfaketime re-reads
-// the file at most once a second), with no restart. The enclave is never armed:
-// it is the trusted party and its clock stays true.
-import { setTimeout as sleep } from 'node:timers/promises';
+// file write that the peer sees at its next wall-clock read (FAKETIME_NO_CACHE:
+// libfaketime re-reads the file every time, about 9 µs per read instead of
+// 0.4 µs with a 1 s cache, measured here), with no restart; a strobe is a
+// helper rewriting it (clock-strobe.ts). The enclave is never armed: it is the trusted party and
+// its clock stays true.
 import { EnclaveElectError, UsageError } from '../errors.ts';
-import { type ClusterContainer, requireCluster } from './cluster-inventory.ts';
+import type { ClusterContainer } from './cluster-inventory.ts';
 import { execInContainer } from './container-exec.ts';
 import type { DockerClient } from './docker-client.ts';
-import { ensureHelperImage, HELPER_LABEL } from './fault-helper.ts';
+import { HELPER_LABEL } from './fault-helper.ts';
 import { type ClusterSelector, LABEL, resourcePrefix } from './labels.ts';
-import type { StatusReader } from './peer-status.ts';
-import { resolveTarget } from './targets.ts';
 
 export const CLOCK_DIR = '/opt/enclave-elect-clock';
 const LIBRARY = 'libfaketime.so.1';
 const HELPER_LIBRARY = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
-type Docker = Pick<
+export type ClockDocker = Pick<
   DockerClient,
   'createContainer' | 'getContainer' | 'listVolumes' | 'createVolume' | 'getImage' | 'listContainers'
 >;
@@ -49,7 +48,8 @@ export function clockEnv(member: string): string[] {
   return [
     `LD_PRELOAD=${CLOCK_DIR}/${LIBRARY}`,
     `FAKETIME_TIMESTAMP_FILE=${offsetFile(member)}`,
-    'FAKETIME_CACHE_DURATION=1',
+    // Read the offset file on every wall-clock read, so a strobe's flips show at once.
+    'FAKETIME_NO_CACHE=1',
     'FAKETIME_DONT_FAKE_MONOTONIC=1',
   ];
 }
@@ -58,15 +58,14 @@ export function isArmed(env: string[] | null | undefined): boolean {
   return (env ?? []).some((e) => e === `LD_PRELOAD=${CLOCK_DIR}/${LIBRARY}`);
 }
 
-/** Run a shell script in a helper with the clock volume at CLOCK_DIR (no network). */
-async function runWithVolume(
-  docker: Docker,
+/** A helper running a shell script with the clock volume at CLOCK_DIR: no network, no capability. */
+export function clockHelperOptions(
   image: string,
   volume: string,
   script: string,
   labels: Record<string, string>,
 ) {
-  const container = await docker.createContainer({
+  return {
     Image: image,
     Entrypoint: ['sh', '-c', script],
     Cmd: [],
@@ -77,7 +76,18 @@ async function runWithVolume(
       [HELPER_LABEL.kind]: 'clock',
     },
     HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'], Binds: [`${volume}:${CLOCK_DIR}`] },
-  });
+  };
+}
+
+/** Run a shell script in a clock helper to its end. */
+async function runWithVolume(
+  docker: ClockDocker,
+  image: string,
+  volume: string,
+  script: string,
+  labels: Record<string, string>,
+) {
+  const container = await docker.createContainer(clockHelperOptions(image, volume, script, labels));
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
@@ -93,7 +103,7 @@ async function runWithVolume(
 
 /** The clock volume, created and filled with the library when missing. */
 export async function ensureClockVolume(
-  docker: Docker,
+  docker: ClockDocker,
   selector: ClusterSelector,
   image: string,
   labels: Record<string, string>,
@@ -121,7 +131,7 @@ export async function ensureClockVolume(
 
 /** Write a peer's offset (picked up within about 2 s by an armed peer). */
 export async function writeOffset(
-  docker: Docker,
+  docker: ClockDocker,
   image: string,
   volume: string,
   member: string,
@@ -142,7 +152,7 @@ export async function writeOffset(
  * Recreate a peer container exactly as it was, plus the clock volume and
  * environment: same name, labels, command, host config, network aliases and address.
  */
-export async function armPeer(docker: Docker, peer: ClusterContainer, volume: string): Promise<string> {
+export async function armPeer(docker: ClockDocker, peer: ClusterContainer, volume: string): Promise<string> {
   const old = docker.getContainer(peer.id);
   const info = await old.inspect();
   const hostConfig = {
@@ -219,61 +229,4 @@ export function parseOffset(raw: string): number {
   const ms = Math.round(Number(match[2]) * { ms: 1, s: 1000, m: 60_000 }[match[3] ?? 'ms']!);
   if (ms > 3_600_000) throw new UsageError('--offset must be at most 1 hour either way');
   return match[1] === '-' ? -ms : ms;
-}
-
-export interface ClockSkewResult {
-  target: string;
-  container: string;
-  offsetMs: number;
-  /** The peer was recreated (one restart) to preload libfaketime; later offsets need no restart. */
-  restarted: boolean;
-  /** The peer's wall clock minus this host's, as measured inside it afterwards (ms). */
-  measured: { low: number; high: number };
-}
-
-/** libfaketime re-reads the offset file at most once a second; this covers a read just before the write. */
-const PICKUP_MS = 2200;
-
-export async function skewClock(
-  docker: Docker,
-  selector: ClusterSelector,
-  request: { target: string; offsetMs: number },
-  context: { reader: StatusReader; progress: (line: string) => void; extraLabels?: Record<string, string> },
-): Promise<ClockSkewResult> {
-  const containers = await requireCluster(docker, selector);
-  const { container: target } = await resolveTarget(containers, request.target, { reader: context.reader });
-  if (target.role !== 'peer') {
-    throw new UsageError(
-      `${target.name} is not a peer: the enclave's clock stays true (it is the trusted party)`,
-    );
-  }
-  if (target.state !== 'running') {
-    throw new EnclaveElectError('E_STATE', `cannot move the clock of ${target.name}: it is ${target.state}`);
-  }
-  const labels = context.extraLabels ?? {};
-  const image = await ensureHelperImage(docker, context.progress);
-  const volume = await ensureClockVolume(docker, selector, image, labels);
-  await writeOffset(docker, image, volume, target.name, request.offsetMs, labels);
-  const info = await docker.getContainer(target.id).inspect();
-  let id = target.id;
-  const restarted = !isArmed(info.Config.Env);
-  if (restarted) {
-    context.progress(
-      `${target.name}: restarting once with libfaketime preloaded; later offsets need no restart`,
-    );
-    id = await armPeer(docker, target, volume);
-  } else {
-    await sleep(PICKUP_MS);
-  }
-  const measured = await measureOffset(docker, id);
-  context.progress(
-    `${target.name}: wall clock ${faketimeOffset(request.offsetMs)} s; measured inside it: ${Math.round(measured.low)}..${Math.round(measured.high)} ms`,
-  );
-  return {
-    target: target.name,
-    container: target.container,
-    offsetMs: request.offsetMs,
-    restarted,
-    measured,
-  };
 }

@@ -19,7 +19,7 @@ const HELPER_REPOSITORY = 'enclave-elect-fault-helper';
 export const HELPER_LABEL = {
   /** The container id whose network namespace a helper shares. */
   target: 'io.enclave-elect.fault-target',
-  /** What the helper does: net (shaping), cut (link cuts of a partition), stress. */
+  /** What the helper does: net (shaping), cut (link cuts of a partition), stress, clock (offset or strobe). */
   kind: 'io.enclave-elect.fault-kind',
   /** The fault in words, for people listing helpers. */
   describe: 'io.enclave-elect.fault',
@@ -55,13 +55,14 @@ export async function ensureHelperImage(
   return image;
 }
 
-export type HelperKind = 'net' | 'cut' | 'stress';
+export type HelperKind = 'net' | 'cut' | 'stress' | 'clock';
 
 /** The iptables chain each kind owns in the namespace (deploy/fault-helper/net-fault.sh). */
 const CHAIN: Record<HelperKind, string | undefined> = {
   net: 'EE_NETFAULT',
   cut: 'EE_CUT',
   stress: undefined,
+  clock: undefined,
 };
 
 export interface HelperRun {

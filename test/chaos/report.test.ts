@@ -223,6 +223,38 @@ describe('report', () => {
     );
   });
 
+  it('charts failure detection: a dot per kill at its latency, a bar per live member declared dead', () => {
+    const h = goodHistory();
+    h.events.push(
+      ev('b', 12_500, 'member.dead', { member: 'a', incarnation: 1, from: 'b' }),
+      ev('c', 12_600, 'member.dead', { member: 'a', incarnation: 1, from: 'b' }),
+      ev('a', 20_000, 'member.dead', { member: 'c', incarnation: 3, from: 'b' }),
+    );
+    const report = buildReport(run(h), meta);
+    assert.deepEqual(report.summary.detection, {
+      detected: 1,
+      undetected: 0,
+      p50Ms: 2500,
+      maxMs: 2500,
+      falsePositives: 1,
+    });
+    const html = renderReportHtml(report);
+    assert.match(html, /aria-label="failure detection"/);
+    assert.match(html, /<circle [^>]*><title>#1 kill a: declared dead by b after 2\.5s<\/title>/);
+    assert.match(
+      html,
+      /<title>\+20\.0s: c \(incarnation 3\) declared dead by b while running and reachable; 1 peer\(s\) logged it<\/title>/,
+    );
+    assert.match(html, /1 false positive\(s\)/);
+  });
+
+  it('says so when there was nothing to detect and no false positive', () => {
+    const h = goodHistory();
+    h.faults = [];
+    const html = renderReportHtml(buildReport(run(h), meta));
+    assert.match(html, /No kill or stop faults to detect, and no live member declared dead\./);
+  });
+
   it('escapes what peers wrote', () => {
     assert.equal(escapeHtml('<b>"x" & \'y\'</b>'), '&#60;b&#62;&#34;x&#34; &#38; &#39;y&#39;&#60;/b&#62;');
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CLASSIC_KINDS,
+  CLOCK_BOUND_MS,
   FAULT_KINDS,
   generateSchedule,
   NEMESIS_PROFILES,
@@ -72,6 +73,33 @@ describe('network fault kinds in the schedule', () => {
     }
   });
 
+  it('moves a clock within the documented bound, either way, half the time as a strobe', () => {
+    const clock = generateSchedule({ ...base, faults: ['clock'] });
+    assert.ok(clock.length > 20);
+    for (const f of clock) {
+      const size = Math.abs(f.clock!.offsetMs);
+      assert.ok(size >= 50 && size < CLOCK_BOUND_MS, `offset ${f.clock!.offsetMs}`);
+      const period = f.clock!.strobePeriodMs;
+      assert.ok(period === undefined || (period >= 250 && period <= 1000), `period ${period}`);
+      assert.ok(f.holdMs >= 3000 && f.holdMs <= 8000);
+    }
+    assert.ok(clock.some((f) => f.clock!.offsetMs < 0) && clock.some((f) => f.clock!.offsetMs > 0));
+    assert.ok(clock.some((f) => f.clock!.strobePeriodMs !== undefined));
+    assert.ok(clock.some((f) => f.clock!.strobePeriodMs === undefined));
+  });
+
+  it('loads the host with 1-4 busy workers for 3-8 s', () => {
+    const hog = generateSchedule({ ...base, faults: ['host-cpu'] });
+    for (const f of hog) {
+      assert.ok(f.hogWorkers! >= 1 && f.hogWorkers! <= 4, `workers ${f.hogWorkers}`);
+      assert.ok(f.holdMs >= 3000 && f.holdMs <= 8000);
+    }
+  });
+
+  it('the host profile is cpu, clock and host-cpu', () => {
+    assert.deepEqual([...NEMESIS_PROFILES.host!], ['cpu', 'clock', 'host-cpu']);
+  });
+
   it('jepsen mixes every kind, each within the first round', () => {
     assert.deepEqual(new Set(NEMESIS_PROFILES.jepsen), new Set(FAULT_KINDS));
     const jepsen = generateSchedule({ ...base, faults: NEMESIS_PROFILES.jepsen! });
@@ -88,7 +116,7 @@ describe('enclave-elect cluster chaos --nemesis-profile', () => {
       '--seed',
       'j1',
       '--duration',
-      '3m',
+      '5m',
       '--peers',
       '5',
       '--nemesis-profile',
@@ -99,6 +127,10 @@ describe('enclave-elect cluster chaos --nemesis-profile', () => {
     assert.deepEqual(new Set(printed.map((f) => f.kind)), new Set(FAULT_KINDS));
     const delay = printed.find((f) => f.kind === 'delay')!;
     assert.ok(delay.net !== undefined && 'delayMs' in delay.net);
+    const clock = printed.find((f) => f.kind === 'clock') as { clock?: { offsetMs: number } } | undefined;
+    assert.ok(clock?.clock !== undefined && Math.abs(clock.clock.offsetMs) < CLOCK_BOUND_MS);
+    const hog = printed.find((f) => f.kind === 'host-cpu') as { hogWorkers?: number } | undefined;
+    assert.ok(hog?.hogWorkers !== undefined);
   });
 
   it('refuses an unknown profile, and a profile together with --faults, with exit 2', async () => {
