@@ -133,6 +133,8 @@ export function eventFromLogLine(
   if (typeof newest?.epoch === 'number' && typeof newest.seq === 'number')
     event.newest = { epoch: newest.epoch, seq: newest.seq };
   if (typeof parsed.member === 'string') event.member = parsed.member;
+  // The enclave names the member it admitted `name`.
+  if (parsed.event === 'enclave.admitted' && typeof parsed.name === 'string') event.member = parsed.name;
   if (typeof parsed.incarnation === 'number') event.incarnation = parsed.incarnation;
   if (typeof parsed.from === 'string') event.from = parsed.from;
   if (typeof parsed.stoppedAt === 'string') {

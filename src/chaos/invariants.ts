@@ -291,7 +291,9 @@ export function rejectedCertificates(history: History): Verdict {
 /**
  * Every accepted certificate names a member with its admitted key: a key the
  * member announced itself (admission.granted when admission is on, else
- * peer.started, which every peer logs with its identity key). An outsider,
+ * peer.started, which every peer logs with its identity key), or one the
+ * enclave logged admitting (enclave.admitted: its log survives a peer that the
+ * run recreated, taking its old log with it). An outsider,
  * or a certificate pairing a member's name with another key, is offending.
  * Histories recorded before certificates were logged with their key (no
  * leaderKey) cannot be checked; the summary counts them.
@@ -301,6 +303,11 @@ export function foreignLeaders(history: History): Verdict {
   const granted = history.events.filter((e) => e.event === 'admission.granted' && e.key !== undefined);
   const source = granted.length > 0 ? granted : history.events.filter((e) => e.event === 'peer.started');
   for (const e of source) if (e.key !== undefined) admitted.add(`${e.peer} ${e.key}`);
+  // The enclave's own record of what it admitted: it outlives a peer recreated during the run (clock arming).
+  for (const e of history.events) {
+    if (e.event === 'enclave.admitted' && e.member !== undefined && e.key !== undefined)
+      admitted.add(`${e.member} ${e.key}`);
+  }
   const all = history.events.filter((e) => e.event === 'certificate.accepted' && e.leader !== undefined);
   const accepted = all.filter((e) => e.leaderKey !== undefined);
   const unchecked = all.length - accepted.length;

@@ -107,6 +107,8 @@ export class AdmissionService {
     this.#log.info({
       event: 'enclave.admitted',
       name: binding.name,
+      // The admitted public key: chaos checks each accepted certificate's leader against it.
+      key: binding.key,
       address,
       serial: binding.serial,
       superseded:

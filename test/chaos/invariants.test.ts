@@ -209,6 +209,30 @@ describe('invariant: leaders are admitted members with their keys (issue 14)', (
     assert.equal(ok.ok, true);
   });
 
+  it("takes the enclave's own admissions too: a leader recreated during the run (new key, new log) still names its earlier admitted key", () => {
+    // Arming clocks recreates a peer: its old container's log, with the old key, is gone; the enclave's log keeps the admission.
+    const enclaveAdmitted: HistoryEvent = {
+      t: T0,
+      peer: 'enclave',
+      event: 'enclave.admitted',
+      member: 'p1',
+      key: 'k1-old',
+    };
+    const regranted: HistoryEvent = { t: T0 + 50, peer: 'p1', event: 'admission.granted', key: 'k1-new' };
+    const without = foreignLeaders(history([regranted, accepted('p2', 'p1', 'k1-old')]));
+    assert.equal(without.ok, false, 'the old key is unknown without the enclave log');
+    const v = foreignLeaders(history([enclaveAdmitted, regranted, accepted('p2', 'p1', 'k1-old')]));
+    assert.equal(v.ok, true, v.summary);
+    const wrongName = foreignLeaders(history([enclaveAdmitted, regranted, accepted('p2', 'p2', 'k1-old')]));
+    assert.equal(wrongName.ok, false, 'a key admitted to p1 does not make p2 a member with it');
+  });
+
+  it('reads the member and key of an enclave.admitted log line', () => {
+    const line = JSON.stringify({ time: T0, event: 'enclave.admitted', name: 'p1', key: 'k1', serial: 4 });
+    const e = eventFromLogLine(line, 'enclave', 0);
+    assert.deepEqual([e?.member, e?.key], ['p1', 'k1']);
+  });
+
   it('reads the leader key from a certificate.accepted log line', () => {
     const line = JSON.stringify({
       time: T0,
