@@ -10,6 +10,9 @@ export const REPORT_NODE_OPTIONS = '--report-on-signal --report-signal=SIGUSR2 -
 
 export interface ProcessMemory {
   rssMb: number;
+  /** Of the RSS: anonymous pages (V8 heap, malloc arenas, stacks) and the rest (file-backed: mostly the node binary's code and data). */
+  anonMb: number;
+  fileMb: number;
   heapUsedMb: number | null;
   heapTotalMb: number | null;
 }
@@ -21,6 +24,18 @@ export function vmRssMb(pid: number): number {
   const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
   if (!kb) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Math.round((Number(kb[1]) / 1024) * 10) / 10;
+}
+
+/** VmRSS split as /proc/PID/smaps_rollup sees it: anonymous against file-backed pages. */
+export function rssSplitMb(pid: number): Pick<ProcessMemory, 'anonMb' | 'fileMb'> {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup);
+    if (!match) throw new Error(`no ${field} in /proc/${pid}/smaps_rollup`);
+    return Number(match[1]);
+  };
+  const anon = kb('Anonymous');
+  return { anonMb: mb(anon * 1024), fileMb: mb((kb('Rss') - anon) * 1024) };
 }
 
 /** The first child of `pid` (a container's node process under docker-init), else `pid` itself. */
