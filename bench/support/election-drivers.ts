@@ -87,6 +87,7 @@ export async function dockerDriver(
   peers: number,
   leaseMs: number,
   progress: (s: string) => void,
+  image = 'enclave-elect:local',
 ): Promise<ClusterDriver> {
   const docker = connectDocker();
   const name = `bench-${Date.now().toString(36)}`;
@@ -96,7 +97,7 @@ export async function dockerDriver(
       docker,
       {
         cluster: name,
-        image: 'enclave-elect:local',
+        image,
         extraLabels: { 'io.enclave-elect.bench': name },
         policy: 'vrf',
         leaseMs,
