@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import {
+  cpuMs,
   heapOf,
   nodeProcessOf,
   type ProcessMemory,
@@ -42,7 +43,15 @@ type Kind = keyof typeof READY_EVENT;
 interface Sample extends ProcessMemory {
   kind: Kind;
   startupMs: number | null;
+  /** CPU time used since start (start-up included), ms. */
+  cpuMs: number;
+  /** A peer logged an accepted leader certificate: it works (a setting that breaks it is no saving). Null for the enclave. */
+  working: boolean | null;
 }
+
+/** Whether a process's log shows it doing its job. */
+const working = (kind: Kind, logs: string) =>
+  kind === 'peer' ? logs.includes('"event":"certificate.accepted"') : null;
 
 interface Options {
   mode: 'docker' | 'local';
@@ -192,7 +201,15 @@ async function measureDocker(options: Options, progress: (line: string) => void)
         const heap = await heapOf(pid, `/proc/${pid}/root/tmp`);
         const { stdout: logs } = await run('docker', ['logs', id], { maxBuffer: 64 << 20 });
         const started = startupMs(logs, READY_EVENT[kind], new Date(startedAt!).getTime());
-        samples.push({ kind, rssMb, ...split, ...heap, startupMs: started });
+        samples.push({
+          kind,
+          rssMb,
+          ...split,
+          ...heap,
+          startupMs: started,
+          cpuMs: cpuMs(pid),
+          working: working(kind, logs),
+        });
       }
     }
     return samples;
@@ -288,6 +305,8 @@ async function measureLocal(options: Options, progress: (line: string) => void):
         ...split,
         ...heap,
         startupMs: startupMs(child.logs(), READY_EVENT[child.kind], child.startedAt),
+        cpuMs: cpuMs(child.pid),
+        working: working(child.kind, child.logs()),
       });
     }
     return samples;
@@ -315,6 +334,7 @@ function medians(samples: Sample[]) {
       heapUsedMb: median(of.map((s) => s.heapUsedMb)),
       heapTotalMb: median(of.map((s) => s.heapTotalMb)),
       startupMs: median(of.map((s) => s.startupMs)),
+      cpuMs: median(of.map((s) => s.cpuMs)),
     };
   });
 }
@@ -332,6 +352,13 @@ export async function main(argv: string[]): Promise<void> {
       ? await measureDocker(options, progress)
       : await measureLocal(options, progress);
   const rows = medians(samples);
+  const broken = samples.filter((s) => s.working === false).length;
+  if (broken > 0) {
+    progress(
+      `${broken} of ${options.peers} peers never accepted a leader certificate: these figures are not of working peers`,
+    );
+    process.exitCode = 1;
+  }
   const where = options.mode === 'docker' ? options.image : options.entry;
   const settings = {
     nodeOptions: options.nodeOptions,
@@ -347,10 +374,12 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `footprint, ${options.mode} (${where}), after ${options.steadyMs} ms idle, medians; settings ${JSON.stringify(settings)}:\n`,
   );
-  process.stdout.write('kind     n   VmRSS MB (max)   anon / file MB   heap used/total MB   start-up ms\n');
+  process.stdout.write(
+    'kind     n   VmRSS MB (max)   anon / file MB   heap used/total MB   start-up ms   CPU ms since start\n',
+  );
   for (const r of rows) {
     process.stdout.write(
-      `${r.kind.padEnd(8)} ${String(r.processes).padStart(2)}   ${String(r.rssMb).padStart(6)} (${r.rssMaxMb})   ${String(r.anonMb).padStart(5)} / ${r.fileMb}   ${String(r.heapUsedMb).padStart(8)} / ${r.heapTotalMb}   ${String(r.startupMs).padStart(10)}\n`,
+      `${r.kind.padEnd(8)} ${String(r.processes).padStart(2)}   ${String(r.rssMb).padStart(6)} (${r.rssMaxMb})   ${String(r.anonMb).padStart(5)} / ${r.fileMb}   ${String(r.heapUsedMb).padStart(8)} / ${r.heapTotalMb}   ${String(r.startupMs).padStart(10)}   ${String(r.cpuMs).padStart(10)}\n`,
     );
   }
 }
