@@ -63,7 +63,7 @@ RUN node /app/src/cli/main.js enclave checksum > /app/FUNCTION_CHECKSUM \
 # keys, enclave side only), /trust (the published root certificate peers pin),
 # /state (the enclave's sealed epoch state), /join (the cluster join secret,
 # enclave and peers only).
-RUN chmod +x /app/src/cli/main.js \
+RUN chmod +x /app/src/cli/main.js /app/src/cli/node-entrypoint.sh \
  && ln -s /app/src/cli/main.js /usr/local/bin/enclave-elect \
  && mkdir -p /pki /trust /state /join \
  && chown node:node /pki /trust /state /join
@@ -72,11 +72,10 @@ USER node
 EXPOSE 7946/udp 7947/tcp
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "/app/src/peer/admin/healthcheck.js"]
-# --no-opt --no-maglev: no optimizing compilers. A peer or enclave does a few
-# small things a second (the RSA work is OpenSSL's), so interpreted and
-# baseline code keeps up, and each process saves about 12 MB of RSS: the
-# compilers' code pages are never touched and no optimized code accumulates
-# over days (measured over 4 minutes, 4 peers: 68 MB against 80 MB). V8 does
-# not accept these flags in NODE_OPTIONS, hence here.
-ENTRYPOINT ["node", "--no-opt", "--no-maglev", "/app/src/cli/main.js"]
+# node's V8 flags depend on the command (src/cli/node-entrypoint.sh): --jitless
+# for peer and enclave (no JIT, no code space, no compiler pages touched), and
+# --no-opt --no-maglev for the rest, which may use fetch (undici needs
+# WebAssembly, which --jitless turns off). V8 does not accept these flags in
+# NODE_OPTIONS, hence an entrypoint script.
+ENTRYPOINT ["/app/src/cli/node-entrypoint.sh"]
 CMD ["--help"]

@@ -65,7 +65,8 @@ describe('container image', { timeout: 600_000 }, () => {
   it('runs as the non-root node user with a healthcheck and OCI labels', async () => {
     const info = await docker.getImage(TEST_IMAGE).inspect();
     assert.equal(info.Config.User, 'node');
-    assert.deepEqual(info.Config.Entrypoint, ['node', '--no-opt', '--no-maglev', '/app/src/cli/main.js']);
+    // It picks node's flags by command: test/cli/node-entrypoint.test.ts.
+    assert.deepEqual(info.Config.Entrypoint, ['/app/src/cli/node-entrypoint.sh']);
     assert.ok(
       info.Config.Healthcheck?.Test?.join(' ').includes('healthcheck'),
       'HEALTHCHECK runs src/peer/admin/healthcheck.js',

@@ -4,15 +4,21 @@
 // traffic in steady state. DESIGN.md §7 targets: cold start <= 2 s, failover
 // p50 <= 2.5 s and p99 <= 3.5 s (lease 2 s), graceful <= 1 s, <= 3 enclave
 // requests/s for the whole cluster, <= 5 datagrams/s and <= 3 KB/s per peer.
+// `--baseline-image B` (docker mode) compares two images in the same run: both
+// clusters up at once, one steady-state window for both, kills alternating
+// between them, so the machine's load weighs on both alike; it prints the
+// ratios image / baseline.
 import { parseArgs } from 'node:util';
 import type { HistoryEvent } from '../../src/chaos/history.ts';
 import { type ClusterDriver, dockerDriver, processDriver } from '../support/election-drivers.ts';
 import { summary } from '../support/stats.ts';
 
 const HELP = `usage: npm run bench -- election [--mode process|docker] [--peers 5] [--kills 10] [--lease-ms 2000]
-                                   [--steady-s 10] [--image enclave-elect:local] [--json]
+                                   [--steady-s 10] [--image enclave-elect:local] [--baseline-image TAG] [--json]
   process: PKI, enclave and peers as local processes (no Docker)
-  docker:  the same as containers of --image (default enclave-elect:local; build it first: docker compose build)`;
+  docker:  the same as containers of --image (default enclave-elect:local; build it first:
+           docker compose build); --baseline-image TAG runs a second cluster of TAG in the
+           same run (kills alternate between the two) and prints the ratios image / baseline`;
 
 interface View {
   leader: string;
@@ -87,6 +93,96 @@ async function takeover(
   throw new Error('agreement seen in /status but not in the logs');
 }
 
+/** Last peer started -> every peer accepted a certificate; null when a peer's log shows none. */
+async function coldStart(
+  driver: ClusterDriver,
+  started: number,
+  progress: (s: string) => void,
+): Promise<number | null> {
+  await waitAgreement(driver, 60_000, () => true);
+  const events = await driver.events();
+  const lastStart = Math.max(...events.filter((e) => e.event === 'peer.started').map((e) => e.t));
+  const firstAccepted = lastAcceptance(events, driver.running(), 0, started);
+  if (firstAccepted === null) {
+    const missing = driver
+      .running()
+      .filter((p) => !events.some((e) => e.peer === p && e.event === 'certificate.accepted'));
+    progress(`cold start not measured: no certificate.accepted logged by ${missing.join(', ') || '?'}`);
+    return null;
+  }
+  return Math.max(0, firstAccepted - lastStart);
+}
+
+interface Steady {
+  enclaveRequestsPerSec: number;
+  perPeer: { datagramsPerSec: number; bytesPerSec: number };
+}
+
+/** Enclave requests and traffic per peer over one quiet window of `steadyS`, for every cluster at once. */
+async function steadyState(drivers: ClusterDriver[], steadyS: number): Promise<Steady[]> {
+  const counters = async (driver: ClusterDriver, names: string[]) =>
+    (await Promise.all(names.map((p) => driver.status(p)))).map((s) => ({
+      datagrams: Number(s?.counters?.datagramsOut ?? 0),
+      bytes: Number(s?.counters?.bytesOut ?? 0),
+    }));
+  const names = drivers.map((d) => d.running());
+  const windowStart = Date.now();
+  const before = await Promise.all(drivers.map((d, i) => counters(d, names[i]!)));
+  await new Promise((r) => setTimeout(r, steadyS * 1000));
+  const after = await Promise.all(drivers.map((d, i) => counters(d, names[i]!)));
+  const seconds = (Date.now() - windowStart) / 1000;
+  return Promise.all(
+    drivers.map(async (driver, d) => {
+      const sum = (key: 'datagrams' | 'bytes') =>
+        after[d]!.reduce((total, c, i) => total + c[key] - before[d]![i]![key], 0);
+      const peers = names[d]!.length;
+      return {
+        enclaveRequestsPerSec: round2((await driver.enclaveRequests(windowStart)) / seconds),
+        perPeer: {
+          datagramsPerSec: round2(sum('datagrams') / peers / seconds),
+          bytesPerSec: Math.round(sum('bytes') / peers / seconds),
+        },
+      };
+    }),
+  );
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+interface Figures extends Steady {
+  source: string;
+  coldStartMs: number | null;
+  failover: ReturnType<typeof summary>;
+  failoverSamplesMs: number[];
+  gracefulMs: number;
+}
+
+function printFigures(f: Figures, heading: string): string {
+  return [
+    heading,
+    `  cold start -> agreement   ${f.coldStartMs} ms            (target <= 2000)`,
+    `  failover after SIGKILL    p50 ${f.failover.p50Ms} ms, p99 ${f.failover.p99Ms} ms, ${f.failover.samples} samples   (target p50 <= 2500, p99 <= 3500)`,
+    `  graceful hand-over        ${f.gracefulMs} ms             (target <= 1000)`,
+    `  enclave requests/s        ${f.enclaveRequestsPerSec}   (whole cluster; target <= 3)`,
+    `  per peer                  ${f.perPeer.datagramsPerSec} datagrams/s, ${f.perPeer.bytesPerSec} B/s   (targets <= 5, <= 3000)`,
+    '',
+  ].join('\n');
+}
+
+/** image / baseline for each figure the issue compares (within 10%: 0.90-1.10; lower is better for all). */
+function ratios(image: Figures, baseline: Figures) {
+  const ratio = (a: number | null, b: number | null) =>
+    a === null || b === null || b === 0 ? null : Math.round((a / b) * 100) / 100;
+  return {
+    failoverP50: ratio(image.failover.p50Ms, baseline.failover.p50Ms),
+    failoverP99: ratio(image.failover.p99Ms, baseline.failover.p99Ms),
+    graceful: ratio(image.gracefulMs, baseline.gracefulMs),
+    enclaveRequestsPerSec: ratio(image.enclaveRequestsPerSec, baseline.enclaveRequestsPerSec),
+    datagramsPerSecPerPeer: ratio(image.perPeer.datagramsPerSec, baseline.perPeer.datagramsPerSec),
+    bytesPerSecPerPeer: ratio(image.perPeer.bytesPerSec, baseline.perPeer.bytesPerSec),
+  };
+}
+
 export interface ElectionBenchOptions {
   mode: 'process' | 'docker';
   peers: number;
@@ -98,7 +194,7 @@ export interface ElectionBenchOptions {
   progress: (line: string) => void;
 }
 
-export interface ElectionBenchResult {
+export interface ElectionBenchResult extends Steady {
   suite: 'election';
   mode: 'process' | 'docker';
   peers: number;
@@ -107,76 +203,63 @@ export interface ElectionBenchResult {
   failover: ReturnType<typeof summary>;
   failoverSamplesMs: number[];
   gracefulMs: number;
-  enclaveRequestsPerSec: number;
-  perPeer: { datagramsPerSec: number; bytesPerSec: number };
 }
 
-/** One run: cold start, steady state, `kills` SIGKILLs of the leader, one graceful stop. */
-export async function measureElection(options: ElectionBenchOptions): Promise<ElectionBenchResult> {
+/**
+ * Cold start, steady state, `kills` SIGKILLs of the leader and one graceful
+ * stop, for each source (an image in docker mode) at once: kills alternate
+ * between the clusters, so a busy moment on the machine falls on all alike.
+ */
+async function measureSources(
+  options: Omit<ElectionBenchOptions, 'image'>,
+  sources: string[],
+): Promise<Figures[]> {
   const { mode, peers, kills, leaseMs, steadyS, progress } = options;
-  const started = Date.now();
-  const driver =
-    mode === 'process'
-      ? await processDriver(peers, leaseMs, progress)
-      : await dockerDriver(peers, leaseMs, progress, options.image);
+  const drivers: ClusterDriver[] = [];
   try {
-    await waitAgreement(driver, 60_000, () => true);
-    const events = await driver.events();
-    const lastStart = Math.max(...events.filter((e) => e.event === 'peer.started').map((e) => e.t));
-    const firstAccepted = lastAcceptance(events, driver.running(), 0, started);
-    if (firstAccepted === null) {
-      const missing = driver
-        .running()
-        .filter((p) => !events.some((e) => e.peer === p && e.event === 'certificate.accepted'));
-      progress(`cold start not measured: no certificate.accepted logged by ${missing.join(', ') || '?'}`);
+    const coldStarts: (number | null)[] = [];
+    for (const source of sources) {
+      const started = Date.now();
+      if (sources.length > 1) progress(`starting a cluster of ${source}`);
+      const driver = await (mode === 'process'
+        ? processDriver(peers, leaseMs, progress)
+        : dockerDriver(peers, leaseMs, progress, source));
+      drivers.push(driver);
+      coldStarts.push(await coldStart(driver, started, progress));
     }
-    const coldStartMs = firstAccepted === null ? null : Math.max(0, firstAccepted - lastStart);
-
-    // Steady state: enclave requests and traffic per peer over a quiet window.
-    const names = driver.running();
-    const counters = async () =>
-      (await Promise.all(names.map((p) => driver.status(p)))).map((s) => ({
-        datagrams: Number(s?.counters?.datagramsOut ?? 0),
-        bytes: Number(s?.counters?.bytesOut ?? 0),
-      }));
-    const windowStart = Date.now();
-    const before = await counters();
-    await new Promise((r) => setTimeout(r, steadyS * 1000));
-    const after = await counters();
-    const seconds = (Date.now() - windowStart) / 1000;
-    const enclaveRequestsPerSec = (await driver.enclaveRequests(windowStart)) / seconds;
-    const datagrams = after.reduce((sum, c, i) => sum + c.datagrams - before[i]!.datagrams, 0);
-    const bytes = after.reduce((sum, c, i) => sum + c.bytes - before[i]!.bytes, 0);
-    progress(
-      `steady state: ${enclaveRequestsPerSec.toFixed(2)} enclave requests/s over ${seconds.toFixed(1)} s`,
-    );
-
-    const failovers: number[] = [];
+    const steady = await steadyState(drivers, steadyS);
+    const failovers: number[][] = drivers.map(() => []);
     for (let i = 0; i < kills; i++) {
-      const ms = await takeover(driver, 'SIGKILL', leaseMs);
-      failovers.push(ms);
-      progress(`kill ${i + 1}/${kills}: all survivors agreed after ${ms} ms`);
+      for (const [d, driver] of drivers.entries()) {
+        const ms = await takeover(driver, 'SIGKILL', leaseMs);
+        failovers[d]!.push(ms);
+        progress(`${sources[d]}: kill ${i + 1}/${kills}: all survivors agreed after ${ms} ms`);
+      }
     }
-    const gracefulMs = await takeover(driver, 'SIGTERM', leaseMs);
-    progress(`graceful stop: all survivors agreed after ${gracefulMs} ms`);
-    return {
-      suite: 'election',
-      mode,
-      peers,
-      leaseMs,
-      coldStartMs,
-      failover: summary(failovers),
-      failoverSamplesMs: failovers,
-      gracefulMs,
-      enclaveRequestsPerSec: Math.round(enclaveRequestsPerSec * 100) / 100,
-      perPeer: {
-        datagramsPerSec: Math.round((datagrams / names.length / seconds) * 100) / 100,
-        bytesPerSec: Math.round(bytes / names.length / seconds),
-      },
-    };
+    const graceful: number[] = [];
+    for (const [d, driver] of drivers.entries()) {
+      graceful.push(await takeover(driver, 'SIGTERM', leaseMs));
+      progress(`${sources[d]}: graceful stop: all survivors agreed after ${graceful[d]} ms`);
+    }
+    return sources.map((source, d) => ({
+      source,
+      coldStartMs: coldStarts[d]!,
+      failover: summary(failovers[d]!),
+      failoverSamplesMs: failovers[d]!,
+      gracefulMs: graceful[d]!,
+      ...steady[d]!,
+    }));
   } finally {
-    await driver.stop();
+    for (const driver of drivers) await driver.stop();
   }
+}
+
+/** One cluster's figures (the etcd-failover comparison measures ours with this). */
+export async function measureElection(options: ElectionBenchOptions): Promise<ElectionBenchResult> {
+  const source = options.mode === 'process' ? 'local processes' : (options.image ?? 'enclave-elect:local');
+  const [figures] = await measureSources(options, [source]);
+  const { source: _, ...rest } = figures!;
+  return { suite: 'election', mode: options.mode, peers: options.peers, leaseMs: options.leaseMs, ...rest };
 }
 
 /** Validated options of the election measurement, from the flags both suites share. */
@@ -216,6 +299,7 @@ export async function main(argv: string[]): Promise<void> {
     args: argv,
     options: {
       ...ELECTION_FLAGS,
+      'baseline-image': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -224,24 +308,44 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const result = await measureElection({
-    ...electionOptions(values),
-    progress: (s: string) => process.stderr.write(`${s}\n`),
-  });
+  const options = electionOptions(values);
+  const { mode, peers, leaseMs } = options;
+  const baselineImage = values['baseline-image'];
+  if (baselineImage !== undefined && mode !== 'docker') {
+    throw new Error('--baseline-image compares two images: it needs --mode docker');
+  }
+  const image = options.image ?? 'enclave-elect:local';
+  const sources =
+    mode === 'process' ? ['local processes'] : [image, ...(baselineImage ? [baselineImage] : [])];
+  const progress = (s: string) => process.stderr.write(`${s}\n`);
+  const figures = await measureSources({ ...options, progress }, sources);
+  const [first, baseline] = figures as [Figures, Figures | undefined];
+  const compared = baseline ? ratios(first, baseline) : undefined;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const { source: _, ...result } = first;
+    process.stdout.write(
+      `${JSON.stringify({
+        suite: 'election',
+        mode,
+        peers,
+        leaseMs,
+        ...(mode === 'docker' ? { image: first.source } : {}),
+        ...result,
+        ...(baseline ? { baseline, ratios: compared } : {}),
+      })}\n`,
+    );
     return;
   }
-  const f = result.failover;
-  process.stdout.write(
-    [
-      `election benchmark: ${result.mode} mode, ${result.peers} peers, lease ${result.leaseMs} ms`,
-      `  cold start -> agreement   ${result.coldStartMs} ms            (target <= 2000)`,
-      `  failover after SIGKILL    p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, ${f.samples} samples   (target p50 <= 2500, p99 <= 3500)`,
-      `  graceful hand-over        ${result.gracefulMs} ms             (target <= 1000)`,
-      `  enclave requests/s        ${result.enclaveRequestsPerSec}   (whole cluster; target <= 3)`,
-      `  per peer                  ${result.perPeer.datagramsPerSec} datagrams/s, ${result.perPeer.bytesPerSec} B/s   (targets <= 5, <= 3000)`,
-      '',
-    ].join('\n'),
-  );
+  const setting = `${mode} mode, ${peers} peers, lease ${leaseMs} ms`;
+  for (const f of figures) {
+    process.stdout.write(
+      printFigures(f, `election benchmark: ${setting}${mode === 'docker' ? `, ${f.source}` : ''}`),
+    );
+  }
+  if (compared) {
+    process.stdout.write(`ratios ${first.source} / ${baseline!.source} (same run; within 10%: <= 1.10):\n`);
+    for (const [name, value] of Object.entries(compared)) {
+      process.stdout.write(`  ${name.padEnd(24)} ${value}\n`);
+    }
+  }
 }

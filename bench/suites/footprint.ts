@@ -4,6 +4,8 @@
 //                  own on the image --image; removed at the end and on Ctrl-C
 //   --mode local   the same processes on 127.0.0.1, run from --entry (the .ts
 //                  sources, or build/src/cli/main.js after `npx tsc -p tsconfig.build.json`)
+// --node-options, --node-flags and --env try a runtime setting (a V8 flag, a
+// glibc tunable) on an image as built, without rebuilding it.
 // Prints medians per kind, or one JSON document with --json.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,10 +15,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import {
+  cpuMs,
   heapOf,
   nodeProcessOf,
   type ProcessMemory,
   REPORT_NODE_OPTIONS,
+  rssSplitMb,
   startupMs,
   vmRssMb,
 } from '../support/process-memory.ts';
@@ -24,7 +28,11 @@ import { percentile } from '../support/stats.ts';
 import { sleep } from '../support/waiting.ts';
 
 const HELP = `usage: npm run bench -- footprint [--mode docker|local] [--peers 5] [--steady-ms 60000] [--json]
-  docker: [--image enclave-elect:local]   local: [--entry src/cli/main.ts] [--node-options '...']
+  [--node-options '...']  added to NODE_OPTIONS (the image's, in docker mode)
+  docker: [--image enclave-elect:local] [--node-flags='...'] [--env KEY=VALUE ...]
+          --node-flags: node's command-line flags in place of the image's entrypoint (V8 flags
+          NODE_OPTIONS refuses, e.g. '--no-opt --lite-mode'); --env: more environment
+  local:  [--entry src/cli/main.ts]
 RSS (VmRSS), V8 heap and start-up time per process kind (peer, enclave), medians,
 after the processes idled --steady-ms (the issue's target is measured after 10 minutes).`;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,7 +43,15 @@ type Kind = keyof typeof READY_EVENT;
 interface Sample extends ProcessMemory {
   kind: Kind;
   startupMs: number | null;
+  /** CPU time used since start (start-up included), ms. */
+  cpuMs: number;
+  /** A peer logged an accepted leader certificate: it works (a setting that breaks it is no saving). Null for the enclave. */
+  working: boolean | null;
 }
+
+/** Whether a process's log shows it doing its job. */
+const working = (kind: Kind, logs: string) =>
+  kind === 'peer' ? logs.includes('"event":"certificate.accepted"') : null;
 
 interface Options {
   mode: 'docker' | 'local';
@@ -44,6 +60,19 @@ interface Options {
   image: string;
   entry: string;
   nodeOptions: string;
+  /** Null: the image's own entrypoint flags. */
+  nodeFlags: string[] | null;
+  env: Record<string, string>;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--env ${pair}: expected KEY=VALUE`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
 }
 
 function parse(argv: string[]): Options | null {
@@ -56,6 +85,8 @@ function parse(argv: string[]): Options | null {
       image: { type: 'string', default: 'enclave-elect:local' },
       entry: { type: 'string', default: join(ROOT, 'src/cli/main.ts') },
       'node-options': { type: 'string', default: '' },
+      'node-flags': { type: 'string' },
+      env: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean' },
     },
@@ -73,6 +104,8 @@ function parse(argv: string[]): Options | null {
     image: values.image,
     entry: values.entry,
     nodeOptions: values['node-options'],
+    nodeFlags: values['node-flags'] === undefined ? null : values['node-flags'].split(/\s+/).filter(Boolean),
+    env: parseEnv(values.env),
   };
 }
 
@@ -97,11 +130,16 @@ async function measureDocker(options: Options, progress: (line: string) => void)
     '--format',
     '{{json .Config}}',
   ]);
-  const config = JSON.parse(imageConfig) as { Env?: string[]; Healthcheck?: { Test?: string[] } };
+  const config = JSON.parse(imageConfig) as {
+    Env?: string[];
+    Healthcheck?: { Test?: string[] };
+  };
   const imageNodeOptions = config.Env?.find((e) => e.startsWith('NODE_OPTIONS='))?.slice(13) ?? '';
   // The image's own health check: an older image (a "before" figure) has its entry elsewhere.
   const healthcheck = { test: config.Healthcheck?.Test };
-  const nodeOptions = `${imageNodeOptions} ${REPORT_NODE_OPTIONS}`.trim();
+  const nodeOptions = `${imageNodeOptions} ${options.nodeOptions} ${REPORT_NODE_OPTIONS}`.trim();
+  const environment = { ...options.env, NODE_OPTIONS: nodeOptions };
+  const entrypoint = options.nodeFlags ? withNodeFlags(options.nodeFlags) : undefined;
   const label = { 'io.enclave-elect.test': 'footprint' };
   const override = join(scratch, 'footprint.override.json');
   writeFileSync(
@@ -109,18 +147,8 @@ async function measureDocker(options: Options, progress: (line: string) => void)
     JSON.stringify({
       services: {
         pki: { image: options.image, labels: label },
-        enclave: {
-          image: options.image,
-          labels: label,
-          healthcheck,
-          environment: { NODE_OPTIONS: nodeOptions },
-        },
-        peer: {
-          image: options.image,
-          labels: label,
-          healthcheck,
-          environment: { NODE_OPTIONS: nodeOptions },
-        },
+        enclave: { image: options.image, labels: label, healthcheck, environment, entrypoint },
+        peer: { image: options.image, labels: label, healthcheck, environment, entrypoint },
       },
     }),
   );
@@ -168,10 +196,19 @@ async function measureDocker(options: Options, progress: (line: string) => void)
         const [initPid, startedAt] = info.trim().split(' ');
         const pid = nodeProcessOf(Number(initPid));
         const rssMb = vmRssMb(pid);
+        const split = rssSplitMb(pid);
         const heap = await heapOf(pid, `/proc/${pid}/root/tmp`);
         const { stdout: logs } = await run('docker', ['logs', id], { maxBuffer: 64 << 20 });
         const started = startupMs(logs, READY_EVENT[kind], new Date(startedAt!).getTime());
-        samples.push({ kind, rssMb, ...heap, startupMs: started });
+        samples.push({
+          kind,
+          rssMb,
+          ...split,
+          ...heap,
+          startupMs: started,
+          cpuMs: cpuMs(pid),
+          working: working(kind, logs),
+        });
       }
     }
     return samples;
@@ -180,6 +217,9 @@ async function measureDocker(options: Options, progress: (line: string) => void)
     await down();
   }
 }
+
+/** The CLI inside the image (README, "The image"): run with `flags` in place of the image's entrypoint. */
+const withNodeFlags = (flags: string[]) => ['node', ...flags, '/app/src/cli/main.js'];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -248,12 +288,16 @@ async function measureLocal(options: Options, progress: (line: string) => void):
     const samples: Sample[] = [];
     for (const child of children) {
       const rssMb = vmRssMb(child.pid);
+      const split = rssSplitMb(child.pid);
       const heap = await heapOf(child.pid, scratch);
       samples.push({
         kind: child.kind,
         rssMb,
+        ...split,
         ...heap,
         startupMs: startupMs(child.logs(), READY_EVENT[child.kind], child.startedAt),
+        cpuMs: cpuMs(child.pid),
+        working: working(child.kind, child.logs()),
       });
     }
     return samples;
@@ -276,9 +320,12 @@ function medians(samples: Sample[]) {
       processes: of.length,
       rssMb: median(of.map((s) => s.rssMb)),
       rssMaxMb: of.length ? Math.max(...of.map((s) => s.rssMb)) : null,
+      anonMb: median(of.map((s) => s.anonMb)),
+      fileMb: median(of.map((s) => s.fileMb)),
       heapUsedMb: median(of.map((s) => s.heapUsedMb)),
       heapTotalMb: median(of.map((s) => s.heapTotalMb)),
       startupMs: median(of.map((s) => s.startupMs)),
+      cpuMs: median(of.map((s) => s.cpuMs)),
     };
   });
 }
@@ -296,20 +343,34 @@ export async function main(argv: string[]): Promise<void> {
       ? await measureDocker(options, progress)
       : await measureLocal(options, progress);
   const rows = medians(samples);
+  const broken = samples.filter((s) => s.working === false).length;
+  if (broken > 0) {
+    progress(
+      `${broken} of ${options.peers} peers never accepted a leader certificate: these figures are not of working peers`,
+    );
+    process.exitCode = 1;
+  }
   const where = options.mode === 'docker' ? options.image : options.entry;
+  const settings = {
+    nodeOptions: options.nodeOptions,
+    nodeFlags: options.nodeFlags,
+    env: options.env,
+  };
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ mode: options.mode, source: where, steadyMs: options.steadyMs, medians: rows, samples })}\n`,
+      `${JSON.stringify({ mode: options.mode, source: where, steadyMs: options.steadyMs, settings, medians: rows, samples })}\n`,
     );
     return;
   }
   process.stdout.write(
-    `footprint, ${options.mode} (${where}), after ${options.steadyMs} ms idle, medians:\n`,
+    `footprint, ${options.mode} (${where}), after ${options.steadyMs} ms idle, medians; settings ${JSON.stringify(settings)}:\n`,
   );
-  process.stdout.write('kind     n   VmRSS MB (max)   heap used/total MB   start-up ms\n');
+  process.stdout.write(
+    'kind     n   VmRSS MB (max)   anon / file MB   heap used/total MB   start-up ms   CPU ms since start\n',
+  );
   for (const r of rows) {
     process.stdout.write(
-      `${r.kind.padEnd(8)} ${String(r.processes).padStart(2)}   ${String(r.rssMb).padStart(6)} (${r.rssMaxMb})   ${String(r.heapUsedMb).padStart(8)} / ${r.heapTotalMb}   ${String(r.startupMs).padStart(10)}\n`,
+      `${r.kind.padEnd(8)} ${String(r.processes).padStart(2)}   ${String(r.rssMb).padStart(6)} (${r.rssMaxMb})   ${String(r.anonMb).padStart(5)} / ${r.fileMb}   ${String(r.heapUsedMb).padStart(8)} / ${r.heapTotalMb}   ${String(r.startupMs).padStart(10)}   ${String(r.cpuMs).padStart(10)}\n`,
     );
   }
 }

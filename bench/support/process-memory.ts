@@ -1,4 +1,5 @@
-// What one node process holds, read from the host: VmRSS from /proc, the V8
+// What one node process holds, read from the host: VmRSS from /proc (split into
+// anonymous and file-backed pages), CPU time used, the V8
 // heap from Node's diagnostic report (written on SIGUSR2 when the process runs
 // with REPORT_NODE_OPTIONS), and its start-up time from its first log event.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +11,9 @@ export const REPORT_NODE_OPTIONS = '--report-on-signal --report-signal=SIGUSR2 -
 
 export interface ProcessMemory {
   rssMb: number;
+  /** Of the RSS: anonymous pages (V8 heap, malloc arenas, stacks) and the rest (file-backed: mostly the node binary's code and data). */
+  anonMb: number;
+  fileMb: number;
   heapUsedMb: number | null;
   heapTotalMb: number | null;
 }
@@ -22,6 +26,30 @@ export function vmRssMb(pid: number): number {
   if (!kb) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Math.round((Number(kb[1]) / 1024) * 10) / 10;
 }
+
+/** VmRSS split as /proc/PID/smaps_rollup sees it: anonymous against file-backed pages. */
+export function rssSplitMb(pid: number): Pick<ProcessMemory, 'anonMb' | 'fileMb'> {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup);
+    if (!match) throw new Error(`no ${field} in /proc/${pid}/smaps_rollup`);
+    return Number(match[1]);
+  };
+  const anon = kb('Anonymous');
+  return { anonMb: mb(anon * 1024), fileMb: mb((kb('Rss') - anon) * 1024) };
+}
+
+/** CPU time (user + system) the process has used since it started, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Math.round((ticks * 1000) / CLOCK_TICKS_PER_SECOND);
+}
+
+/** USER_HZ: 100 on every Linux the project runs on (x86-64 and arm64 kernels fix it). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** The first child of `pid` (a container's node process under docker-init), else `pid` itself. */
 export function nodeProcessOf(pid: number): number {

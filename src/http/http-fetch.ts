@@ -5,7 +5,7 @@
 // network failure with TypeError('fetch failed') whose `cause` carries the
 // socket error's code, and the answer offers ok, status, statusText, text()
 // and json(). Only http: URLs; anything else is refused.
-import { request } from 'node:http';
+import { request } from './node-http.ts';
 
 /** What the enclave client reads of a response: a structural subset of Response. */
 export interface HttpFetchResponse {

@@ -3,7 +3,8 @@
 // connection may idle between requests, and how many connections are open at
 // once. Without them one client sending a byte every 2 s holds a connection
 // for ever, and a few thousand such clients exhaust the process's descriptors.
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+import { createServer } from './node-http.ts';
 
 export interface HttpLimits {
   /** Request line and headers must arrive within this (408 after it). */

@@ -6,8 +6,9 @@
 //   GET  /healthz
 // Every append is one log event, `ledger.accepted` or `ledger.rejected`, so a
 // chaos run can rebuild the ledger's history from its log.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer } from '../http/node-http.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Ledger } from './ledger.ts';
 

@@ -44,9 +44,14 @@ export function wantsPretty(
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? resolveLevel(process.env.LOG_LEVEL);
   const usePretty = options.pretty ?? wantsPretty();
+  // Synchronous writes, as Node writes stdout to a pipe or a file: an async
+  // destination hands every line to libuv's thread pool, whose threads then
+  // hold memory (a malloc arena each) in a process that logs a few lines a second.
   const destination =
     options.destination ??
-    (usePretty ? loadPretty()({ colorize: process.stdout.isTTY === true, sync: true }) : pino.destination(1));
+    (usePretty
+      ? loadPretty()({ colorize: process.stdout.isTTY === true, sync: true })
+      : pino.destination({ dest: 1, sync: true }));
   return pino(
     {
       level,

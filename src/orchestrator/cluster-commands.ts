@@ -1,7 +1,7 @@
 // The command lines `cluster up` and `cluster scale` run in the project image,
 // in one place so they follow the `pki`, `enclave` and `peer` commands' flags
 // (src/cli/commands/{pki,enclave,peer}/cli.ts) with a one-file change.
-// The image's entrypoint is `node /app/src/cli/main.js` (compiled), so these are its arguments.
+// The image's entrypoint runs `node [flags] /app/src/cli/main.js` (compiled), so these are its arguments.
 
 import type { Policy } from '../crypto/leader-certificate.ts';
 

@@ -133,6 +133,8 @@ export async function startPeer(
         clusterId: options.election.clusterId,
         clock: systemClock,
         timeoutMs: options.election.requestTimeoutMs,
+        // The peer's own fetch (node:http): the global one (undici) costs a peer about 15 MB of RSS.
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
         // The leadership observer (metrics) exists only further down: forward to it.
         observer: {
           enclaveRequest: (operation, outcome, seconds) =>

@@ -2,8 +2,9 @@
 // that kind's code. The orchestrator, chaos and dockerode stay on the host:
 // loading them into every peer cost about 60 MB of RSS (issue 12). A peer
 // also parses its flags without yargs and verifies attestations and leader
-// certificates with node:crypto alone, without node-forge (about 5 and 8 MB);
-// an enclave parses its flags without yargs too.
+// certificates with node:crypto alone, without node-forge (about 5 and 8 MB),
+// and loads prom-client only when first scraped (about 7 MB); an enclave parses
+// its flags without yargs too.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +16,11 @@ import { LOOPBACK_PEER_FLAGS, MAIN, runBinary } from '../support/run-cli.ts';
 
 const RECORDER = fileURLToPath(new URL('../support/record-modules.ts', import.meta.url));
 const HOST_ONLY = [/\/node_modules\/dockerode\//, /\/src\/orchestrator\//, /\/src\/chaos\//];
-const NOT_IN_A_PEER = [/\/node_modules\/yargs\//, /\/node_modules\/node-forge\//];
+const NOT_IN_A_PEER = [
+  /\/node_modules\/yargs\//,
+  /\/node_modules\/node-forge\//,
+  /\/node_modules\/prom-client\//,
+];
 
 const scratch = mkdtempSync(join(tmpdir(), 'ee-modules-'));
 const started: ChildProcess[] = [];
@@ -102,7 +107,7 @@ describe('modules a process kind loads', () => {
     assert.deepEqual(matching(urls, [/\/node_modules\/yargs\//]), []);
   });
 
-  it('a peer that attested the enclave loaded no dockerode, orchestrator, chaos, yargs or node-forge code', async () => {
+  it('a peer that attested the enclave loaded no dockerode, orchestrator, chaos, yargs, node-forge or prom-client code', async () => {
     const enclave = await startUntil(
       [
         'enclave',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
 import { createLogger, resolveLevel, wantsPretty } from '../../src/log/logger.ts';
 
 function sink(): { stream: Writable; lines: () => Record<string, unknown>[] } {
@@ -35,6 +36,13 @@ describe('logger', () => {
     assert.equal(line?.epoch, 3);
     assert.equal(line?.level, 'info');
     assert.match(String(line?.time), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('writes JSON to stdout synchronously, not through the thread pool', () => {
+    const log = createLogger({ pretty: false });
+    const stream = (log as unknown as Record<symbol, { fd: number; sync: boolean }>)[pino.symbols.streamSym];
+    assert.equal(stream?.fd, 1);
+    assert.equal(stream?.sync, true);
   });
 
   it('is pretty only when asked or on a TTY', () => {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { openSse, type SseStream } from '../../../bench/support/sse-client.ts';
 import { MIN_PRODUCT_RSA_BITS } from '../../../src/crypto/rsa-keys.ts';
 import { PKI_FILES } from '../../../src/enclave/pki.ts';
+import { httpFetch } from '../../../src/http/http-fetch.ts';
 import { createLogger } from '../../../src/log/logger.ts';
 import { PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { DEFAULT_ELECTION_TIMING } from '../../../src/peer/election/timing.ts';
@@ -38,6 +39,8 @@ describe('a leading peer, for applications', () => {
   let base: string;
   let watch: SseStream;
   const logs: Record<string, unknown>[] = [];
+  /** Every enclave request the peer made through the fetch it was given (as the CLI gives it httpFetch). */
+  const fetched: string[] = [];
 
   before(async () => {
     pki = makePki(MIN_PRODUCT_RSA_BITS);
@@ -72,6 +75,10 @@ describe('a leading peer, for applications', () => {
           joinSecret: null,
           joinSecretPath: null,
         },
+        fetch: ((input: string, init?: RequestInit) => {
+          fetched.push(new URL(input).pathname);
+          return httpFetch(input, init);
+        }) as unknown as typeof fetch,
       },
     );
     base = `http://127.0.0.1:${peer.adminPort}`;
@@ -83,6 +90,12 @@ describe('a leading peer, for applications', () => {
     await enclave.close();
     removeDir(enclave.stateDir);
     removeDir(pki.dir);
+  });
+
+  it('sends its enclave requests through the fetch it was given, attestation included', async () => {
+    await until(() => logs.find((l) => l.event === 'leader.acquired'));
+    assert.ok(fetched.includes('/v1/attestation'), `fetched: ${fetched.join(', ')}`);
+    assert.ok(fetched.includes('/v1/elect'), `fetched: ${fetched.join(', ')}`);
   });
 
   it('tells a watcher it was elected and acts as leader', async () => {
