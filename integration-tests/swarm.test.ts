@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FaultRecord, HistoryEvent } from '../src/chaos/history.ts';
 import { equivocations, overlappingLeaders } from '../src/chaos/invariants.ts';
+import { ensureHelperImage } from '../src/orchestrator/fault-helper.ts';
 import { docker } from './support/docker.ts';
 import { buildProjectImage, PROJECT_ROOT, TEST_IMAGE } from './support/image.ts';
 import { buildNodeImage, runOk, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
@@ -72,11 +73,17 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
 
   before(async () => {
     hostSwarmState = (await docker.info()).Swarm?.LocalNodeState;
-    await Promise.all([buildNodeImage(), buildProjectImage()]);
+    const [, , helperImage] = await Promise.all([
+      buildNodeImage(),
+      buildProjectImage(),
+      ensureHelperImage(docker, (line) => process.stderr.write(`${line}\n`)),
+    ]);
     const imageId = (await docker.getImage(TEST_IMAGE).inspect()).Id;
     await swarm.start(4);
     for (const node of swarm.nodes) up.add(node);
-    await swarm.loadImage(imageId, STACK_IMAGE_TAG);
+    // The fault helper goes where the tasks are: `partition --swarm` runs it on their nodes.
+    const helperId = (await docker.getImage(helperImage).inspect()).Id;
+    await Promise.all([swarm.loadImage(imageId, STACK_IMAGE_TAG), swarm.loadImage(helperId, helperImage)]);
     deployedAt = Date.now();
     await stack.deploy();
   });
@@ -143,6 +150,78 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
     assert.equal(report.peers.length, PEERS);
     const nodes = new Set(report.peers.map((p) => p.container.split('@')[1]));
     assert.equal(nodes.size, 3, `peers read on three nodes: ${[...nodes].join(', ')}`);
+  });
+
+  it('cluster partition isolate leader --swarm cuts the leader off in the kernel; heal --swarm restores it and leaves nothing', async (t) => {
+    const before = await waitFor('agreement before the partition', 30_000, agreed(PEERS));
+    await snapshot();
+    const cli = (...args: string[]) =>
+      runOk(
+        'node',
+        [`${PROJECT_ROOT}src/cli/main.ts`, 'cluster', ...args, '--swarm', STACK, '--json'],
+        undefined,
+        {
+          DOCKER_HOST: swarm.managerEngine,
+        },
+      );
+    const cutAt = Date.now();
+    const partition = JSON.parse(await cli('partition', 'isolate', 'leader')) as {
+      sides: { side: string; peers: string[]; enclave: boolean }[];
+      cuts: { peer: string; deafTo: string[] }[];
+      proof: { checked: number; unexpected: unknown[] };
+    };
+    const appliedMs = Date.now() - cutAt;
+    assert.deepEqual(partition.sides[0], { side: 'A', peers: [before.leader], enclave: false });
+    assert.equal(partition.sides[1]?.peers.length, PEERS - 1);
+    assert.equal(partition.proof.unexpected.length, 0);
+    // Five peers and the enclave probe each other: 6 x 5 pairs.
+    assert.equal(partition.proof.checked, (PEERS + 1) * PEERS);
+    const isolated = partition.cuts.find((c) => c.peer === before.leader);
+    assert.deepEqual(
+      isolated?.deafTo.sort(),
+      [...before.peers.filter((p) => p !== before.leader), 'enclave'].sort(),
+    );
+    // The majority, with the enclave, elects another leader while the old one is cut off.
+    const during = await waitFor('the majority to elect a new leader', 30_000, async () => {
+      const readings = (await stack.readPeers()).filter((r) => r.status?.name !== before.leader);
+      const agreement = agreementOf(readings, PEERS - 1);
+      return agreement && agreement.epoch > before.epoch ? agreement : null;
+    });
+    const electedMs = Date.now() - cutAt;
+    const healAt = Date.now();
+    const heal = JSON.parse(await cli('heal')) as {
+      removed: string[];
+      proof: { checked: number; unexpected: unknown[] };
+    };
+    const healMs = Date.now() - healAt;
+    faults.push({
+      kind: 'swarm-partition',
+      target: before.leader,
+      start: cutAt,
+      heal: healAt,
+      peers: [before.leader],
+    });
+    assert.ok(heal.removed.length >= 1, `helpers removed: ${heal.removed.join(', ')}`);
+    assert.equal(heal.proof.unexpected.length, 0);
+    const after = await waitFor('every peer to agree after the heal', 30_000, agreed(PEERS));
+    const agreedMs = Date.now() - healAt - healMs;
+    const leftover = await Promise.all(
+      [...up].map((node) =>
+        swarm.exec(node, ['docker', 'ps', '-aq', '--filter', 'label=io.enclave-elect.swarm-stack=ee']),
+      ),
+    );
+    t.diagnostic(
+      `swarm partition of ${before.leader}: applied and proved in ${appliedMs} ms (${partition.proof.checked} probes); ` +
+        `${during.leader} elected for epoch ${during.epoch} ${electedMs} ms after the cut; heal proved in ${healMs} ms; ` +
+        `all ${PEERS} agree on ${after.leader} (epoch ${after.epoch}) ${agreedMs} ms after it returned`,
+    );
+    assert.notEqual(during.leader, before.leader);
+    assert.deepEqual(
+      leftover.map((out) => out.trim()).filter(Boolean),
+      [],
+      'no helper container left on any node',
+    );
+    assert.ok(agreedMs <= AGREEMENT_MS, `agreement ${agreedMs} ms after the heal (<= ${AGREEMENT_MS})`);
   });
 
   it("fails over when the leader's node is killed, detected by gossip, not by the swarm", async (t) => {
