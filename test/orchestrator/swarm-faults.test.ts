@@ -10,23 +10,7 @@ import {
   type SwarmFaultClient,
 } from '../../src/orchestrator/swarm-faults.ts';
 import { STACK_LABEL, type StackTask } from '../../src/orchestrator/swarm-tasks.ts';
-
-function stackTask(id: string, service: string, slot: number, node: string, state = 'running'): StackTask {
-  return {
-    id,
-    service,
-    name: `ee_${service}.${slot}`,
-    node,
-    nodeId: `id-${node}`,
-    containerId: `c-${id}`,
-    state,
-    desiredState: 'running',
-    message: '',
-    address: `10.0.1.${slot + 10}`,
-    network: 'ee_cluster',
-    image: 'enclave-elect:local',
-  };
-}
+import { stackTask, stdoutFrame } from './fake-swarm.ts';
 
 function report(task: StackTask, name: string, leader: string, epoch: number): PeerReport {
   return {
@@ -103,14 +87,6 @@ describe('swarm fault engine calls', () => {
     assert.equal(engineCall({ fault: 'unpause', target: 'x' }, 'abc').path, '/containers/abc/unpause');
   });
 });
-
-/** A multiplexed log stream holding one stdout frame. */
-function stdoutFrame(text: string): Buffer {
-  const header = Buffer.alloc(8);
-  header[0] = 1;
-  header.writeUInt32BE(Buffer.byteLength(text), 4);
-  return Buffer.concat([header, Buffer.from(text)]);
-}
 
 /** A manager whose stack is the tasks above; the engine on the task's node answers fault calls with `status`. */
 function fakeManager(status: number) {
