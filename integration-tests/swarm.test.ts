@@ -22,6 +22,8 @@ const LEASE_MS = 2000;
 const AGREEMENT_MS = LEASE_MS + 2000;
 /** How long a cut-off node stays cut: several leases, yet short of the swarm's ~13 s node-down verdict. */
 const CUT_MS = 6000;
+/** The chaos step's schedule: fixed, so a failure replays. */
+const CHAOS_SEED = '42';
 
 interface Agreement {
   leader: string;
@@ -440,6 +442,50 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
       `cluster kill leader --swarm: ${result.name} (${result.task}) killed; ${after.leader} leads epoch ${after.epoch} ` +
         `${Date.now() - killedAt} ms later`,
     );
+  });
+
+  it('cluster chaos --swarm: a seeded minute of kills, stops, pauses and partitions keeps every invariant', async (t) => {
+    await waitFor('agreement before the chaos run', 60_000, agreed(PEERS));
+    await snapshot();
+    const chaosAt = Date.now();
+    const out = await runOk(
+      'node',
+      [
+        `${PROJECT_ROOT}src/cli/main.ts`,
+        'cluster',
+        'chaos',
+        '--swarm',
+        STACK,
+        '--duration',
+        '60s',
+        '--interval',
+        '4s',
+        '--seed',
+        CHAOS_SEED,
+        '--json',
+      ],
+      undefined,
+      { DOCKER_HOST: swarm.managerEngine },
+    );
+    const report = JSON.parse(out) as {
+      ok: boolean;
+      verdicts: { name: string; ok: boolean; summary: string }[];
+      summary: { faultsByKind: Record<string, number>; skipped: number; failovers: unknown };
+      history: { faults: FaultRecord[] };
+    };
+    // The run's faults belong to the whole test's history too (a killed leader's interval ends at its kill).
+    faults.push(...report.history.faults);
+    t.diagnostic(
+      `chaos --swarm (seed ${CHAOS_SEED}, ${Date.now() - chaosAt} ms): faults ${JSON.stringify(report.summary.faultsByKind)}, ` +
+        `${report.summary.skipped} skipped; failovers ${JSON.stringify(report.summary.failovers)}`,
+    );
+    for (const v of report.verdicts) t.diagnostic(`  ${v.name}: ${v.ok ? 'ok' : 'FAILED'} (${v.summary})`);
+    assert.ok(
+      report.history.faults.length >= 3,
+      `at least three faults injected (${report.history.faults.length})`,
+    );
+    for (const v of report.verdicts) assert.ok(v.ok, `${v.name}: ${v.summary}`);
+    assert.equal(report.ok, true);
   });
 
   it('holds DESIGN.md §5 invariants across the node faults', async (t) => {

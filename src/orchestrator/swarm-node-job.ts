@@ -51,6 +51,8 @@ export interface NodeStepResult {
   present?: boolean;
   /** sweep: per namespace still running, `show`'s exit code (0: nothing left) and its words. */
   swept?: { target: string; exitCode: number; stdout: string }[];
+  /** sweep: when the helpers were gone (their rules with them), before the namespaces were checked. */
+  removedAt?: string;
 }
 
 // Runs in the job: argv[1] = the steps as JSON. Plain CommonJS for `node -e`.
@@ -126,6 +128,7 @@ const ops = {
   },
   async sweep(s) {
     const { removed } = await ops.remove(s);
+    const removedAt = new Date().toISOString();
     const swept = [];
     for (const target of [...new Set(removed.map((r) => r.labels[s.targetLabel]))]) {
       const info = await call('GET', '/containers/' + target + '/json');
@@ -135,7 +138,7 @@ const ops = {
       const shown = await ops.run({ create: { ...netns, Cmd: ['show'] } });
       swept.push({ target, exitCode: shown.exitCode, stdout: shown.stdout.trim() });
     }
-    return { removed, swept };
+    return { removed, removedAt, swept };
   },
 };
 (async () => {

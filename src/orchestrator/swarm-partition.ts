@@ -47,6 +47,8 @@ export interface SwarmPartitionResult {
   stack: string;
   sides: { side: string; peers: string[]; enclave: boolean }[];
   cuts: { peer: string; task: string; deafTo: string[] }[];
+  /** When the last cut was in place (ms, the nodes' clocks), before the proof. */
+  appliedAt: number;
   proof: ReachabilityProof;
 }
 
@@ -54,6 +56,8 @@ export interface SwarmHealResult {
   stack: string;
   /** Helpers removed, as `<member>@<node>` (or the container id when its task is gone). */
   removed: string[];
+  /** When the last node had removed its helpers (ms, the nodes' clocks), before the proof. */
+  healedAt: number;
   proof: ReachabilityProof;
 }
 
@@ -180,6 +184,7 @@ export async function partitionSwarm(
       throw new EnclaveElectError('E_STATE', `${cut.name} (${cut.task.name}) has no container yet`);
     }
   }
+  let appliedAt = 0;
   await Promise.all(
     [...byNode(members, (m) => m.task)].map(async ([nodeId, here]) => {
       const mine = cuts.filter((c) => c.task.nodeId === nodeId);
@@ -202,11 +207,12 @@ export async function partitionSwarm(
         ),
       ];
       try {
-        await runNodeJob(
+        const results = await runNodeJob(
           docker,
           { nodeId, node: here[0]!.task.node, image: here[0]!.task.image, steps },
           context.job,
         );
+        for (const r of results) appliedAt = Math.max(appliedAt, Date.parse(r.at) || 0);
       } catch (error) {
         throw missingImageHint(image, error);
       }
@@ -229,6 +235,7 @@ export async function partitionSwarm(
       enclave: plan.enclaveSides.includes(side),
     })),
     cuts: cuts.map((c) => ({ peer: c.name, task: `${c.task.name}@${c.task.node}`, deafTo: c.deafTo })),
+    appliedAt: appliedAt || Date.now(),
     proof,
   };
 }
@@ -278,6 +285,7 @@ export async function healSwarm(
   };
   const removed: string[] = [];
   const left: string[] = [];
+  let healedAt = 0;
   await Promise.all(
     nodes.map(async (node) => {
       const hostname = node.Description?.Hostname ?? node.ID;
@@ -292,6 +300,7 @@ export async function healSwarm(
         const m = members.find((x) => x.task.containerId === containerId);
         return m ? `${m.name}@${hostname}` : `${containerId.slice(0, 12)}@${hostname}`;
       };
+      healedAt = Math.max(healedAt, Date.parse(result?.removedAt ?? '') || 0);
       for (const r of result?.removed ?? []) removed.push(nameOf(r.labels[HELPER_LABEL.target] ?? r.id));
       for (const s of result?.swept ?? []) {
         if (s.exitCode !== 0) left.push(`${nameOf(s.target)}: ${s.stdout.replace(/\n/g, '; ')}`);
@@ -317,5 +326,5 @@ export async function healSwarm(
     proof = await prove(docker, members, () => true, context.job);
   }
   if (proof.unexpected.length > 0) throw proofFailure('every partition helper is removed', proof);
-  return { stack, removed, proof };
+  return { stack, removed, healedAt: healedAt || Date.now(), proof };
 }
