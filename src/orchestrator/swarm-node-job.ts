@@ -56,12 +56,13 @@ export interface NodeStepResult {
 }
 
 // Runs in the job: argv[1] = the steps as JSON. Plain CommonJS for `node -e`.
+// ENGINE_SOCKET moves the engine socket (the unit tests' fake engine).
 export const NODE_AGENT_SCRIPT = `
 const http = require('node:http');
 const call = (method, path, body) => new Promise((resolve, reject) => {
   const data = body === undefined ? undefined : JSON.stringify(body);
   const headers = data === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) };
-  const req = http.request({ socketPath: '/var/run/docker.sock', method, path, headers }, (res) => {
+  const req = http.request({ socketPath: process.env.ENGINE_SOCKET || '/var/run/docker.sock', method, path, headers }, (res) => {
     const chunks = [];
     res.on('data', (c) => chunks.push(c));
     res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));

@@ -1,0 +1,107 @@
+// Chaos on a swarm stack: which kinds it injects (and the clear refusal of
+// the others), how a scheduled name follows its slot when the swarm replaces
+// a task, and which task exits the run explains.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  checkSwarmKinds,
+  resolveSwarmScheduled,
+  SWARM_CHAOS_KINDS,
+  slotOf,
+  taskExits,
+} from '../../src/chaos/swarm-chaos.ts';
+import type { PeerReport } from '../../src/orchestrator/status-report.ts';
+import { peerStatus, stackTask } from '../orchestrator/fake-swarm.ts';
+import { runBinary } from '../support/run-cli.ts';
+
+function report(slot: number, node: string, name: string, leader: string, state = 'running'): PeerReport {
+  return {
+    container: `ee_peer.${slot}@${node}`,
+    name,
+    state,
+    status: peerStatus(name, leader, 3),
+    error: null,
+  };
+}
+
+describe('swarm chaos kinds', () => {
+  it('injects kill, stop, pause and partition, and refuses the rest by name', () => {
+    assert.deepEqual([...SWARM_CHAOS_KINDS], ['kill', 'stop', 'pause', 'partition']);
+    assert.doesNotThrow(() => checkSwarmKinds(['kill', 'partition']));
+    assert.throws(() => checkSwarmKinds(['kill', 'restart', 'delay']), {
+      code: 'E_USAGE',
+      message:
+        /--swarm cannot inject restart, delay; on a swarm stack chaos injects kill, stop, pause, partition/,
+    });
+  });
+
+  it('refuses other kinds and --peers with exit 2 before touching Docker', async () => {
+    const kinds = await runBinary(['cluster', 'chaos', '--swarm', 'ee', '--faults', 'kill,enclave-restart']);
+    assert.equal(kinds.code, 2, kinds.stderr);
+    assert.match(kinds.stderr, /cannot inject enclave-restart.*kill, stop, pause, partition/);
+    const peers = await runBinary(['cluster', 'chaos', '--swarm', 'ee', '--peers', '5']);
+    assert.equal(peers.code, 2);
+    assert.match(peers.stderr, /drop --peers/);
+    const both = await runBinary(['cluster', 'chaos', '--swarm', 'ee', '--name', 'x']);
+    assert.equal(both.code, 2);
+  });
+
+  it('draws its dry-run schedule from the swarm kinds by default', async () => {
+    const result = await runBinary([
+      'cluster',
+      'chaos',
+      '--swarm',
+      'ee',
+      '--dry-run',
+      '--seed',
+      '42',
+      '--duration',
+      '1m',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const kinds = new Set((JSON.parse(result.stdout) as { kind: string }[]).map((f) => f.kind));
+    for (const kind of kinds) assert.ok((SWARM_CHAOS_KINDS as readonly string[]).includes(kind), kind);
+  });
+});
+
+describe('swarm chaos targets', () => {
+  const slots = new Map([
+    ['peer-1-a', 'ee_peer.1'],
+    ['peer-2-b', 'ee_peer.2'],
+  ]);
+
+  it('follows a name to whoever runs in its slot now, since a replaced task is a new member', () => {
+    const now = [report(1, 'node3', 'peer-1-z', 'peer-2-b'), report(2, 'node2', 'peer-2-b', 'peer-2-b')];
+    const target = resolveSwarmScheduled('peer-1-a', now, slots, 'peer-2-b');
+    assert.equal(typeof target === 'string' ? target : target.name, 'peer-1-z');
+    assert.equal(slotOf(now[0]!), 'ee_peer.1');
+  });
+
+  it('resolves the leader by name, and explains what it cannot resolve', () => {
+    const now = [
+      report(1, 'node3', 'peer-1-a', 'peer-2-b'),
+      report(2, 'node2', 'peer-2-b', 'peer-2-b', 'starting'),
+    ];
+    assert.equal(resolveSwarmScheduled('leader', now, slots, null), 'no leader is agreed on');
+    assert.equal(
+      resolveSwarmScheduled('leader', now, slots, 'peer-2-b'),
+      'the leader peer-2-b runs in no task',
+    );
+    assert.equal(resolveSwarmScheduled('peer-9', now, slots, null), 'no peer peer-9');
+    assert.equal(
+      resolveSwarmScheduled('peer-2-b', now, slots, null),
+      "no task runs in peer-2-b's slot ee_peer.2",
+    );
+  });
+});
+
+describe('swarm chaos exits', () => {
+  it('lists the peer tasks that ended during the run, named by the member a fault hit', () => {
+    const killed = { ...stackTask('k1', 'peer', 1, 'node2', 'failed'), changedAt: 1500, exitCode: 137 };
+    const before = { ...stackTask('o1', 'peer', 2, 'node3', 'failed'), changedAt: 500, exitCode: 137 };
+    const running = { ...stackTask('r1', 'peer', 3, 'node2'), changedAt: 1200 };
+    const enclave = { ...stackTask('e1', 'enclave', 1, 'node1', 'failed'), changedAt: 1600 };
+    const exits = taskExits([killed, before, running, enclave], 1000, 2000, new Map([['k1', 'peer-1-a']]));
+    assert.deepEqual(exits, [{ t: 1500, name: 'peer-1-a', container: 'ee_peer.1@node2', exitCode: 137 }]);
+  });
+});
