@@ -273,8 +273,8 @@ export async function runSwarmChaos(
               target: slot,
               ...(fault.kind === 'stop' ? { graceSeconds: 10 } : {}),
             });
-            record.start = Date.parse(result.at);
-            record.processEndedAt = record.start;
+            record.start = Date.parse(result.startedAt);
+            record.processEndedAt = Date.parse(result.at);
             await hold(fault.holdMs, context.signal);
             record.heal = await waitReplaced(
               docker,

@@ -34,8 +34,10 @@ export interface SwarmFaultResult {
   node: string;
   how: string;
   seed: string | null;
-  /** When the job that made the engine call finished (the swarm's timestamp, ISO). */
+  /** When the engine call returned on the task's node (ISO): a stop has ended the process by then. */
   at: string;
+  /** When the call was made (ISO): a stop's SIGTERM. */
+  startedAt: string;
 }
 
 /** The engine call for a fault on a container. */
@@ -151,6 +153,7 @@ export async function applySwarmFault(
     how: chosen.how,
     seed: chosen.seed,
     at: outcome.at,
+    startedAt: outcome.startedAt,
   };
 }
 
@@ -160,7 +163,7 @@ async function runOnNode(
   task: StackTask,
   call: { method: string; path: string },
   options: SwarmFaultOptions,
-): Promise<{ at: string }> {
+): Promise<{ at: string; startedAt: string }> {
   const [result] = await runNodeJob(
     docker,
     { nodeId: task.nodeId, node: task.node, image: task.image, steps: [{ op: 'call', ...call }] },
@@ -172,5 +175,5 @@ async function runOnNode(
       `the fault job on ${task.node} failed: HTTP ${result?.status} ${result?.body?.trim() ?? ''} (${call.method} ${call.path}; the container may have gone, or be in the wrong state)`,
     );
   }
-  return { at: result.at };
+  return { at: result.at, startedAt: result.startedAt ?? result.at };
 }

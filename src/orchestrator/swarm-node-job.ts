@@ -41,6 +41,8 @@ export type NodeStep =
 export interface NodeStepResult {
   /** When the step finished, on the node's clock (ISO). */
   at: string;
+  /** When it began. */
+  startedAt?: string;
   status?: number;
   body?: string;
   exitCode?: number;
@@ -145,7 +147,10 @@ const ops = {
 (async () => {
   const results = [];
   try {
-    for (const step of JSON.parse(process.argv[1])) results.push({ ...(await ops[step.op](step)), at: new Date().toISOString() });
+    for (const step of JSON.parse(process.argv[1])) {
+      const startedAt = new Date().toISOString();
+      results.push({ ...(await ops[step.op](step)), startedAt, at: new Date().toISOString() });
+    }
     console.log(JSON.stringify({ results }));
   } catch (e) {
     console.log(JSON.stringify({ results, error: String(e && e.message || e) }));
