@@ -13,7 +13,7 @@ import { equivocations, overlappingLeaders } from '../src/chaos/invariants.ts';
 import { ensureHelperImage } from '../src/orchestrator/fault-helper.ts';
 import { docker } from './support/docker.ts';
 import { buildProjectImage, PROJECT_ROOT, TEST_IMAGE } from './support/image.ts';
-import { buildNodeImage, runOk, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
+import { buildNodeImage, run, runOk, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
 import { nodeHostname, type PeerReading, STACK, STACK_IMAGE_TAG, SwarmStack } from './support/swarm-stack.ts';
 
 const PEERS = 5;
@@ -448,7 +448,12 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
     await waitFor('agreement before the chaos run', 60_000, agreed(PEERS));
     await snapshot();
     const chaosAt = Date.now();
-    const out = await runOk(
+    // Exit 1 (an invariant failed) still prints the report: read it, so the verdicts say what failed.
+    const {
+      code,
+      stdout: out,
+      stderr,
+    } = await run(
       'node',
       [
         `${PROJECT_ROOT}src/cli/main.ts`,
@@ -466,6 +471,10 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
       ],
       undefined,
       { DOCKER_HOST: swarm.managerEngine },
+    );
+    assert.ok(
+      code === 0 || (code === 1 && out.startsWith('{')),
+      `chaos exited ${code}: ${stderr.slice(-2000)}`,
     );
     const report = JSON.parse(out) as {
       ok: boolean;

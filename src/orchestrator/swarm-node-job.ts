@@ -265,7 +265,10 @@ export async function runNodeJob(
       }
       await sleep(options.pollMs ?? 250);
     }
-    throw new EnclaveElectError('E_TIMEOUT', `the job on ${job.node} did not finish in time`);
+    throw new EnclaveElectError(
+      'E_TIMEOUT',
+      `the job on ${job.node} did not finish within ${(options.timeoutMs ?? 60_000) / 1000} s (\`docker node ls\`: a drained or paused node starts no task)`,
+    );
   } finally {
     await service.remove().catch(() => undefined);
   }

@@ -259,6 +259,35 @@ async function namedTasks(docker: SwarmPartitionClient, stack: string): Promise<
     }));
 }
 
+interface SwarmNodeInfo {
+  ID: string;
+  Description?: { Hostname?: string };
+  Status?: { State?: string };
+  Spec?: { Availability?: string };
+}
+
+/**
+ * The nodes a heal can run a job on: ready and active. A drained or paused node
+ * takes no new task, so a job there would never start; a drained one runs no
+ * task of ours either, but a paused one may, and that is said.
+ */
+export function sweepableNodes(
+  nodes: SwarmNodeInfo[],
+  withTasks: ReadonlySet<string>,
+  progress: (line: string) => void,
+): SwarmNodeInfo[] {
+  const ready = nodes.filter((n) => (n.Status?.State ?? 'ready') === 'ready');
+  for (const n of ready) {
+    const availability = n.Spec?.Availability ?? 'active';
+    if (availability !== 'active' && withTasks.has(n.ID)) {
+      progress(
+        `warning: ${n.Description?.Hostname ?? n.ID} is ${availability} and runs tasks of the stack; no job can run there, so its partition helpers (if any) stay until it is active again`,
+      );
+    }
+  }
+  return ready.filter((n) => (n.Spec?.Availability ?? 'active') === 'active');
+}
+
 /** Remove every partition helper of the stack on every ready node, check each namespace is clean, prove full reach. */
 export async function healSwarm(
   docker: SwarmPartitionClient,
@@ -267,13 +296,11 @@ export async function healSwarm(
 ): Promise<SwarmHealResult> {
   const image = helperImageFor(context);
   const members = await namedTasks(docker, stack);
-  const nodes = (
-    (await docker.listNodes()) as {
-      ID: string;
-      Description?: { Hostname?: string };
-      Status?: { State?: string };
-    }[]
-  ).filter((n) => n.Status?.State === undefined || n.Status.State === 'ready');
+  const nodes = sweepableNodes(
+    (await docker.listNodes()) as SwarmNodeInfo[],
+    new Set(members.map((m) => m.task.nodeId)),
+    context.progress,
+  );
   const jobImage = members[0]?.task.image;
   if (jobImage === undefined)
     throw new EnclaveElectError('E_NOT_FOUND', `stack '${stack}' has no task to heal`);

@@ -54,7 +54,7 @@ export interface FakeSwarmOptions {
   /** /status per task id (peers); a task without one does not answer. */
   statuses?: Record<string, PeerStatus>;
   /** Nodes and their swarm state; default: every task's node, ready. */
-  nodes?: { id: string; hostname: string; state: string }[];
+  nodes?: { id: string; hostname: string; state: string; availability?: string }[];
   /** Answers one job; default: every step succeeds with nothing to say. */
   onJob?: (
     nodeId: string,
@@ -66,7 +66,7 @@ export function fakeSwarm(options: FakeSwarmOptions) {
   const jobs: RecordedJob[] = [];
   const at = '2026-11-27T13:00:00.000Z';
   const onJob = options.onJob ?? ((_node: string, steps: NodeStep[]) => steps.map(() => ({ at })));
-  const nodes =
+  const nodes: NonNullable<FakeSwarmOptions['nodes']> =
     options.nodes ??
     [...new Map(options.tasks.map((t) => [t.nodeId, t.node]))].map(([id, hostname]) => ({
       id,
@@ -99,7 +99,12 @@ export function fakeSwarm(options: FakeSwarmOptions) {
       { ID: 'peer', Spec: { Name: 'ee_peer' } },
     ],
     listNodes: async () =>
-      nodes.map((n) => ({ ID: n.id, Description: { Hostname: n.hostname }, Status: { State: n.state } })),
+      nodes.map((n) => ({
+        ID: n.id,
+        Description: { Hostname: n.hostname },
+        Status: { State: n.state },
+        Spec: { Availability: n.availability ?? 'active' },
+      })),
     listTasks: async (query: { filters: string }) => {
       const wanted = JSON.parse(query.filters).service as string[];
       if (wanted[0]?.startsWith('enclave-elect-job-')) return [{ Status: { State: 'complete' } }];

@@ -225,10 +225,11 @@ describe('cluster partition --swarm', () => {
 describe('cluster heal --swarm', () => {
   it('removes the helpers on every ready node, checks each namespace is clean, and proves full reach', async () => {
     const overlay = fakeOverlay();
-    const nodes = ['node1', 'node2', 'node3', 'node4'].map((n) => ({
+    const nodes = ['node1', 'node2', 'node3', 'node4', 'node5'].map((n) => ({
       id: `id-${n}`,
       hostname: n,
       state: n === 'node4' ? 'down' : 'ready',
+      availability: n === 'node5' ? 'drain' : 'active',
     }));
     const { client, jobs } = fakeSwarm({ tasks, statuses, nodes, onJob: overlay.onJob });
     await partitionSwarm(client, 'ee', plan(['isolate', 'leader']), {
