@@ -6,12 +6,14 @@ import { describe, it } from 'node:test';
 import {
   checkSwarmKinds,
   resolveSwarmScheduled,
+  runSwarmChaos,
   SWARM_CHAOS_KINDS,
   slotOf,
   taskExits,
 } from '../../src/chaos/swarm-chaos.ts';
 import type { PeerReport } from '../../src/orchestrator/status-report.ts';
-import { peerStatus, stackTask } from '../orchestrator/fake-swarm.ts';
+import type { NodeStep } from '../../src/orchestrator/swarm-node-job.ts';
+import { fakeSwarm, peerStatus, stackTask } from '../orchestrator/fake-swarm.ts';
 import { runBinary } from '../support/run-cli.ts';
 
 function report(slot: number, node: string, name: string, leader: string, state = 'running'): PeerReport {
@@ -103,5 +105,91 @@ describe('swarm chaos exits', () => {
     const enclave = { ...stackTask('e1', 'enclave', 1, 'node1', 'failed'), changedAt: 1600 };
     const exits = taskExits([killed, before, running, enclave], 1000, 2000, new Map([['k1', 'peer-1-a']]));
     assert.deepEqual(exits, [{ t: 1500, name: 'peer-1-a', container: 'ee_peer.1@node2', exitCode: 137 }]);
+  });
+});
+
+describe('a swarm chaos run', () => {
+  const tasks = [
+    stackTask('e1', 'enclave', 1, 'node1'),
+    stackTask('a1', 'peer', 1, 'node2'),
+    stackTask('b2', 'peer', 2, 'node3'),
+    stackTask('c3', 'peer', 3, 'node2'),
+  ];
+  const statuses = {
+    a1: peerStatus('peer-1', 'peer-2', 3),
+    b2: peerStatus('peer-2', 'peer-2', 3),
+    c3: peerStatus('peer-3', 'peer-2', 3),
+  };
+  /** Every probe answers: the overlay is whole. */
+  const whole = (_node: string, steps: NodeStep[]) =>
+    steps.map((step) => {
+      if (step.op !== 'exec') return { at: new Date().toISOString() };
+      const targets = JSON.parse(/const targets=(\[[^\]]*\])/.exec(step.cmd[2]!)![1]!) as string[];
+      return { at: '', exitCode: 0, stdout: JSON.stringify(targets.map(() => 'refused')), stderr: '' };
+    });
+  const line = (t: number, fields: Record<string, unknown>) =>
+    `${new Date(t).toISOString()} ${JSON.stringify({ time: new Date(t).toISOString(), ...fields })}`;
+
+  it("records the stack's members from their own start, and leaves out earlier tasks' lines", async () => {
+    const start = Date.now();
+    const { client } = fakeSwarm({
+      tasks,
+      statuses,
+      onJob: whole,
+      logs: {
+        ee_peer: [
+          line(start - 60_000, { peer: 'peer-2', event: 'leader.acquired', epoch: 3 }),
+          // A task replaced before the run, which never logged its end: not this run's.
+          line(start - 90_000, { peer: 'peer-9-old', event: 'leader.acquired', epoch: 2 }),
+        ],
+        ee_enclave: [],
+      },
+    });
+    const run = await runSwarmChaos(
+      {
+        seed: 's',
+        durationMs: 1,
+        intervalMs: 5000,
+        faults: ['pause'],
+        stack: 'ee',
+        leaseMs: 2000,
+        pollIntervalMs: 5,
+      },
+      { docker: client, progress: () => undefined, note: () => undefined },
+    );
+    assert.deepEqual(run.history.peers, ['peer-1', 'peer-2', 'peer-3']);
+    assert.deepEqual(
+      run.history.events.map((e) => [e.peer, e.event]),
+      [['peer-2', 'leader.acquired']],
+    );
+    assert.deepEqual(run.history.faults, []);
+    assert.ok(
+      run.verdicts.every((v) => v.ok),
+      JSON.stringify(run.verdicts.filter((v) => !v.ok)),
+    );
+  });
+
+  it('refuses to start when the stack does not agree, saying how to look', async () => {
+    const { client } = fakeSwarm({
+      tasks,
+      statuses: { ...statuses, c3: peerStatus('peer-3', 'peer-3', 2) },
+      onJob: whole,
+    });
+    await assert.rejects(
+      runSwarmChaos(
+        {
+          seed: 's',
+          durationMs: 1,
+          intervalMs: 5000,
+          faults: ['kill'],
+          stack: 'ee',
+          leaseMs: 2000,
+          pollIntervalMs: 5,
+          steadyTimeoutMs: 200,
+        },
+        { docker: client, progress: () => undefined, note: () => undefined },
+      ),
+      { code: 'E_NOT_STEADY', message: /stack 'ee' is not in a steady state.*cluster status --swarm ee/ },
+    );
   });
 });

@@ -55,6 +55,8 @@ export interface FakeSwarmOptions {
   statuses?: Record<string, PeerStatus>;
   /** Nodes and their swarm state; default: every task's node, ready. */
   nodes?: { id: string; hostname: string; state: string; availability?: string }[];
+  /** Service log lines (`<ISO time> <text>`) per service name (ee_peer, ee_enclave). */
+  logs?: Record<string, string[]>;
   /** Answers one job; default: every step succeeds with nothing to say. */
   onJob?: (
     nodeId: string,
@@ -115,6 +117,9 @@ export function fakeSwarm(options: FakeSwarmOptions) {
       wait: async () => ({ StatusCode: 0 }),
       logs: async () => stdoutFrame(JSON.stringify(byAddress)),
       remove: async () => undefined,
+    }),
+    getService: (name: string) => ({
+      logs: async () => stdoutFrame(`${(options.logs?.[name] ?? []).join('\n')}\n`),
     }),
     getContainer: () => {
       throw new Error('a swarm command reaches task containers only through node jobs');
