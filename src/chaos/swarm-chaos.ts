@@ -111,6 +111,26 @@ async function readRound(
   return { cluster: stack, peers, agreed: false, leader: null, epoch: null };
 }
 
+/** Events that say who a member is (its admitted key), whenever it logged them. */
+const IDENTITY_EVENTS = new Set(['peer.started', 'admission.granted']);
+
+/**
+ * Which logged events a run's history keeps: everything from the run's start;
+ * from before it, the leadership events of the stack's members when it began
+ * (a leader's interval may predate the run), and every task's identity events
+ * (the keys that certificates naming it are checked against). Leadership of a
+ * task gone before the run is not kept: one that died leading never logged its
+ * release, and its interval would seem to run on through the whole run.
+ */
+export function keptForRun(
+  event: { t: number; peer: string; event: string },
+  startedAt: number,
+  initialMembers: ReadonlySet<string>,
+): boolean {
+  if (event.t >= startedAt || IDENTITY_EVENTS.has(event.event)) return true;
+  return initialMembers.has(event.peer) && event.event.startsWith('leader.');
+}
+
 /** Wait until the slot runs a task other than `replaced`; when it did. */
 async function waitReplaced(
   docker: SwarmChaosDocker,
@@ -337,10 +357,8 @@ export async function runSwarmChaos(
   }
   const endedAt = now();
   const initialMembers = new Set(members.length > 0 ? members : initial.reports.map((r) => r.name));
-  // A member of the stack when the run began is recorded from its own start (its leadership may predate the run);
-  // earlier tasks' lines are not this run's.
-  const events = (await stackLogEvents(docker, stack, ['peer', 'enclave'], 0)).filter(
-    (e) => e.t >= startedAt || initialMembers.has(e.peer),
+  const events = (await stackLogEvents(docker, stack, ['peer', 'enclave'], 0)).filter((e) =>
+    keptForRun(e, startedAt, initialMembers),
   );
   const exits = taskExits(await listStackTasks(docker, stack), startedAt, endedAt, memberOfTask);
   const history: History = {

@@ -130,7 +130,7 @@ describe('a swarm chaos run', () => {
   const line = (t: number, fields: Record<string, unknown>) =>
     `${new Date(t).toISOString()} ${JSON.stringify({ time: new Date(t).toISOString(), ...fields })}`;
 
-  it("records the stack's members from their own start, and leaves out earlier tasks' lines", async () => {
+  it("records the stack's members from their own start, and earlier tasks' keys but not their leadership", async () => {
     const start = Date.now();
     const { client } = fakeSwarm({
       tasks,
@@ -139,8 +139,18 @@ describe('a swarm chaos run', () => {
       logs: {
         ee_peer: [
           line(start - 60_000, { peer: 'peer-2', event: 'leader.acquired', epoch: 3 }),
-          // A task replaced before the run, which never logged its end: not this run's.
+          // Certificates accepted before the run are not this run's (their leader's node may be gone, and its key with it).
+          line(start - 61_000, {
+            peer: 'peer-1',
+            event: 'certificate.accepted',
+            epoch: 1,
+            leader: 'peer-0',
+            leaderKey: 'k0',
+          }),
+          // A task replaced before the run, which never logged its end: its leadership is not this run's,
           line(start - 90_000, { peer: 'peer-9-old', event: 'leader.acquired', epoch: 2 }),
+          // but its key is what certificates naming it are checked against.
+          line(start - 95_000, { peer: 'peer-9-old', event: 'peer.started', key: 'k9' }),
         ],
         ee_enclave: [],
       },
@@ -160,7 +170,10 @@ describe('a swarm chaos run', () => {
     assert.deepEqual(run.history.peers, ['peer-1', 'peer-2', 'peer-3']);
     assert.deepEqual(
       run.history.events.map((e) => [e.peer, e.event]),
-      [['peer-2', 'leader.acquired']],
+      [
+        ['peer-9-old', 'peer.started'],
+        ['peer-2', 'leader.acquired'],
+      ],
     );
     assert.deepEqual(run.history.faults, []);
     assert.ok(
