@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FaultRecord, HistoryEvent } from '../src/chaos/history.ts';
 import { equivocations, overlappingLeaders } from '../src/chaos/invariants.ts';
+import { ensureHelperImage } from '../src/orchestrator/fault-helper.ts';
 import { docker } from './support/docker.ts';
 import { buildProjectImage, PROJECT_ROOT, TEST_IMAGE } from './support/image.ts';
-import { buildNodeImage, runOk, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
+import { buildNodeImage, run, runOk, type SwarmNode, SwarmNodes } from './support/swarm-nodes.ts';
 import { nodeHostname, type PeerReading, STACK, STACK_IMAGE_TAG, SwarmStack } from './support/swarm-stack.ts';
 
 const PEERS = 5;
@@ -21,6 +22,8 @@ const LEASE_MS = 2000;
 const AGREEMENT_MS = LEASE_MS + 2000;
 /** How long a cut-off node stays cut: several leases, yet short of the swarm's ~13 s node-down verdict. */
 const CUT_MS = 6000;
+/** The chaos step's schedule: fixed, so a failure replays. */
+const CHAOS_SEED = '42';
 
 interface Agreement {
   leader: string;
@@ -72,11 +75,17 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
 
   before(async () => {
     hostSwarmState = (await docker.info()).Swarm?.LocalNodeState;
-    await Promise.all([buildNodeImage(), buildProjectImage()]);
+    const [, , helperImage] = await Promise.all([
+      buildNodeImage(),
+      buildProjectImage(),
+      ensureHelperImage(docker, (line) => process.stderr.write(`${line}\n`)),
+    ]);
     const imageId = (await docker.getImage(TEST_IMAGE).inspect()).Id;
     await swarm.start(4);
     for (const node of swarm.nodes) up.add(node);
-    await swarm.loadImage(imageId, STACK_IMAGE_TAG);
+    // The fault helper goes where the tasks are: `partition --swarm` runs it on their nodes.
+    const helperId = (await docker.getImage(helperImage).inspect()).Id;
+    await Promise.all([swarm.loadImage(imageId, STACK_IMAGE_TAG), swarm.loadImage(helperId, helperImage)]);
     deployedAt = Date.now();
     await stack.deploy();
   });
@@ -143,6 +152,78 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
     assert.equal(report.peers.length, PEERS);
     const nodes = new Set(report.peers.map((p) => p.container.split('@')[1]));
     assert.equal(nodes.size, 3, `peers read on three nodes: ${[...nodes].join(', ')}`);
+  });
+
+  it('cluster partition isolate leader --swarm cuts the leader off in the kernel; heal --swarm restores it and leaves nothing', async (t) => {
+    const before = await waitFor('agreement before the partition', 30_000, agreed(PEERS));
+    await snapshot();
+    const cli = (...args: string[]) =>
+      runOk(
+        'node',
+        [`${PROJECT_ROOT}src/cli/main.ts`, 'cluster', ...args, '--swarm', STACK, '--json'],
+        undefined,
+        {
+          DOCKER_HOST: swarm.managerEngine,
+        },
+      );
+    const cutAt = Date.now();
+    const partition = JSON.parse(await cli('partition', 'isolate', 'leader')) as {
+      sides: { side: string; peers: string[]; enclave: boolean }[];
+      cuts: { peer: string; deafTo: string[] }[];
+      proof: { checked: number; unexpected: unknown[] };
+    };
+    const appliedMs = Date.now() - cutAt;
+    assert.deepEqual(partition.sides[0], { side: 'A', peers: [before.leader], enclave: false });
+    assert.equal(partition.sides[1]?.peers.length, PEERS - 1);
+    assert.equal(partition.proof.unexpected.length, 0);
+    // Five peers and the enclave probe each other: 6 x 5 pairs.
+    assert.equal(partition.proof.checked, (PEERS + 1) * PEERS);
+    const isolated = partition.cuts.find((c) => c.peer === before.leader);
+    assert.deepEqual(
+      isolated?.deafTo.sort(),
+      [...before.peers.filter((p) => p !== before.leader), 'enclave'].sort(),
+    );
+    // The majority, with the enclave, elects another leader while the old one is cut off.
+    const during = await waitFor('the majority to elect a new leader', 30_000, async () => {
+      const readings = (await stack.readPeers()).filter((r) => r.status?.name !== before.leader);
+      const agreement = agreementOf(readings, PEERS - 1);
+      return agreement && agreement.epoch > before.epoch ? agreement : null;
+    });
+    const electedMs = Date.now() - cutAt;
+    const healAt = Date.now();
+    const heal = JSON.parse(await cli('heal')) as {
+      removed: string[];
+      proof: { checked: number; unexpected: unknown[] };
+    };
+    const healMs = Date.now() - healAt;
+    faults.push({
+      kind: 'swarm-partition',
+      target: before.leader,
+      start: cutAt,
+      heal: healAt,
+      peers: [before.leader],
+    });
+    assert.ok(heal.removed.length >= 1, `helpers removed: ${heal.removed.join(', ')}`);
+    assert.equal(heal.proof.unexpected.length, 0);
+    const after = await waitFor('every peer to agree after the heal', 30_000, agreed(PEERS));
+    const agreedMs = Date.now() - healAt - healMs;
+    const leftover = await Promise.all(
+      [...up].map((node) =>
+        swarm.exec(node, ['docker', 'ps', '-aq', '--filter', 'label=io.enclave-elect.swarm-stack=ee']),
+      ),
+    );
+    t.diagnostic(
+      `swarm partition of ${before.leader}: applied and proved in ${appliedMs} ms (${partition.proof.checked} probes); ` +
+        `${during.leader} elected for epoch ${during.epoch} ${electedMs} ms after the cut; heal proved in ${healMs} ms; ` +
+        `all ${PEERS} agree on ${after.leader} (epoch ${after.epoch}) ${agreedMs} ms after it returned`,
+    );
+    assert.notEqual(during.leader, before.leader);
+    assert.deepEqual(
+      leftover.map((out) => out.trim()).filter(Boolean),
+      [],
+      'no helper container left on any node',
+    );
+    assert.ok(agreedMs <= AGREEMENT_MS, `agreement ${agreedMs} ms after the heal (<= ${AGREEMENT_MS})`);
   });
 
   it("fails over when the leader's node is killed, detected by gossip, not by the swarm", async (t) => {
@@ -361,6 +442,59 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
       `cluster kill leader --swarm: ${result.name} (${result.task}) killed; ${after.leader} leads epoch ${after.epoch} ` +
         `${Date.now() - killedAt} ms later`,
     );
+  });
+
+  it('cluster chaos --swarm: 40 s of seeded faults (a partition, then a kill) keeps every invariant', async (t) => {
+    await waitFor('agreement before the chaos run', 60_000, agreed(PEERS));
+    await snapshot();
+    const chaosAt = Date.now();
+    // Exit 1 (an invariant failed) still prints the report: read it, so the verdicts say what failed.
+    const {
+      code,
+      stdout: out,
+      stderr,
+    } = await run(
+      'node',
+      [
+        `${PROJECT_ROOT}src/cli/main.ts`,
+        'cluster',
+        'chaos',
+        '--swarm',
+        STACK,
+        '--duration',
+        '40s',
+        '--interval',
+        '4s',
+        '--seed',
+        CHAOS_SEED,
+        '--json',
+      ],
+      undefined,
+      { DOCKER_HOST: swarm.managerEngine },
+    );
+    assert.ok(
+      code === 0 || (code === 1 && out.startsWith('{')),
+      `chaos exited ${code}: ${stderr.slice(-2000)}`,
+    );
+    const report = JSON.parse(out) as {
+      ok: boolean;
+      verdicts: { name: string; ok: boolean; summary: string }[];
+      summary: { faultsByKind: Record<string, number>; skipped: number; failovers: unknown };
+      history: { faults: FaultRecord[] };
+    };
+    // The run's faults belong to the whole test's history too (a killed leader's interval ends at its kill).
+    faults.push(...report.history.faults);
+    t.diagnostic(
+      `chaos --swarm (seed ${CHAOS_SEED}, ${Date.now() - chaosAt} ms): faults ${JSON.stringify(report.summary.faultsByKind)}, ` +
+        `${report.summary.skipped} skipped; failovers ${JSON.stringify(report.summary.failovers)}`,
+    );
+    for (const v of report.verdicts) t.diagnostic(`  ${v.name}: ${v.ok ? 'ok' : 'FAILED'} (${v.summary})`);
+    assert.ok(
+      report.history.faults.length >= 3,
+      `at least three faults injected (${report.history.faults.length})`,
+    );
+    for (const v of report.verdicts) assert.ok(v.ok, `${v.name}: ${v.summary}`);
+    assert.equal(report.ok, true);
   });
 
   it('holds DESIGN.md §5 invariants across the node faults', async (t) => {

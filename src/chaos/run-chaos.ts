@@ -261,7 +261,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
   };
 }
 
-function finalSteadyVerdict(latest: PollRound | undefined, peerCount: number): Verdict {
+export function finalSteadyVerdict(latest: PollRound | undefined, peerCount: number): Verdict {
   const ok = latest !== undefined && converged(latest.report, peerCount);
   return {
     name: 'steady state after the run',

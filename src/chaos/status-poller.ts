@@ -45,9 +45,8 @@ export class StatusPoller {
   #loop: Promise<void> | undefined;
   #listeners = new Set<(round: PollRound) => void>();
 
-  readonly #docker: Pick<DockerClient, 'listContainers'>;
-  readonly #selector: ClusterSelector;
-  readonly #reader: StatusReader;
+  /** One round's report; peers in `cutOff` are not read. */
+  #collect: (cutOff: ReadonlySet<string>) => Promise<ClusterStatusReport>;
   readonly #intervalMs: number;
   readonly #now: () => number;
 
@@ -58,11 +57,33 @@ export class StatusPoller {
     intervalMs: number,
     now: () => number = Date.now,
   ) {
-    this.#docker = docker;
-    this.#selector = selector;
-    this.#reader = reader;
+    this.#collect = (cutOff) =>
+      collectClusterStatus(docker, selector, (c) =>
+        cutOff.has(c.name) || cutOff.has(c.container)
+          ? Promise.reject(new Error('not read while a fault acts on it'))
+          : reader(c),
+      );
     this.#intervalMs = intervalMs;
     this.#now = now;
+  }
+
+  /** A poller over another kind of cluster (a swarm stack): `collect` reads one round, leaving out `cutOff`. */
+  static over(
+    collect: (cutOff: ReadonlySet<string>) => Promise<ClusterStatusReport>,
+    intervalMs: number,
+    now: () => number = Date.now,
+  ): StatusPoller {
+    // The container-cluster collector is never called: `collect` replaces it at once.
+    const unused = () => Promise.reject(new Error('not a container cluster'));
+    const poller = new StatusPoller(
+      { listContainers: unused },
+      { kind: 'name', name: '-' },
+      unused,
+      intervalMs,
+      now,
+    );
+    poller.#collect = collect;
+    return poller;
   }
 
   start(): void {
@@ -109,11 +130,7 @@ export class StatusPoller {
     while (this.#running) {
       const startedAt = this.#now();
       try {
-        const reading = collectClusterStatus(this.#docker, this.#selector, (c) =>
-          this.cutOff.has(c.name) || this.cutOff.has(c.container)
-            ? Promise.reject(new Error('not read while a fault acts on it'))
-            : this.#reader(c),
-        );
+        const reading = this.#collect(this.cutOff);
         this.#round = reading.then(
           () => undefined,
           () => undefined,

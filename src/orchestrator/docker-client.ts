@@ -20,11 +20,12 @@ export type DockerClient = Pick<
   | 'getImage'
   | 'buildImage'
   | 'modem'
-  // Swarm (`--swarm`), answered by a manager's engine: reads, and fault jobs.
+  // Swarm (`--swarm`), answered by a manager's engine: reads, node jobs, service logs.
   | 'listServices'
   | 'listTasks'
   | 'listNodes'
   | 'createService'
+  | 'getService'
 >;
 
 export function connectDocker(): Docker {

@@ -223,7 +223,7 @@ export async function proveReachability(
 /** How a partition or heal is proved; tests without an engine pass their own. */
 export type Prover = typeof proveReachability;
 
-function proofFailure(what: string, proof: ReachabilityProof): EnclaveElectError {
+export function proofFailure(what: string, proof: ReachabilityProof): EnclaveElectError {
   const lines = proof.unexpected
     .slice(0, 10)
     .map(

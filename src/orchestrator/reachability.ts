@@ -28,7 +28,7 @@ export function isReachable(outcome: ProbeOutcome): boolean {
   return outcome === 'open' || outcome === 'refused';
 }
 
-function probeScript(addresses: string[], port: number, timeoutMs: number): string {
+export function probeScript(addresses: string[], port: number, timeoutMs: number): string {
   return [
     "const net=require('node:net');",
     `const targets=${JSON.stringify(addresses)};`,

@@ -1,19 +1,13 @@
 // `cluster kill|stop|pause|unpause TARGET --swarm STACK`: a container fault on
 // one task of a swarm stack, wherever it runs, through the manager's engine API
-// alone. A task's container is on its node's engine, which the manager's API does
-// not reach; so the manager schedules a one-shot job on that node (the stack's own
-// image, the node's engine socket mounted) that makes the one engine call and
-// exits. Mounting the socket gives the job root on that node: no more than whoever
-// may create services on the swarm already has.
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+// alone: a one-shot job on the task's node makes the one engine call
+// (swarm-node-job.ts).
 import { EnclaveElectError } from '../errors.ts';
 import { newSeed, seededRandom } from '../random/seeded-random.ts';
 import { compareNames } from './cluster-inventory.ts';
 import type { DockerClient } from './docker-client.ts';
-import { dockerMessage } from './docker-client.ts';
-import { LABEL } from './labels.ts';
 import { agreementOf, type PeerReport } from './status-report.ts';
+import { runNodeJob } from './swarm-node-job.ts';
 import { readStack, type StackReadClient } from './swarm-status.ts';
 import type { StackTask } from './swarm-tasks.ts';
 
@@ -40,25 +34,11 @@ export interface SwarmFaultResult {
   node: string;
   how: string;
   seed: string | null;
-  /** When the job that made the engine call finished (the swarm's timestamp, ISO). */
+  /** When the engine call returned on the task's node (ISO): a stop has ended the process by then. */
   at: string;
+  /** When the call was made (ISO): a stop's SIGTERM. */
+  startedAt: string;
 }
-
-// Runs in the job: argv = [method, path]; one call to the node's engine, then exit.
-const AGENT_SCRIPT = `
-const http = require('node:http');
-const [method, path] = process.argv.slice(1);
-const req = http.request({ socketPath: '/var/run/docker.sock', method, path }, (res) => {
-  let body = '';
-  res.on('data', (c) => { body += c; });
-  res.on('end', () => {
-    console.log(JSON.stringify({ status: res.statusCode, body: body.slice(0, 300), at: new Date().toISOString() }));
-    process.exitCode = res.statusCode < 300 ? 0 : 1;
-  });
-});
-req.on('error', (e) => { console.log(JSON.stringify({ error: String(e) })); process.exitCode = 1; });
-req.end();
-`;
 
 /** The engine call for a fault on a container. */
 export function engineCall(
@@ -173,59 +153,27 @@ export async function applySwarmFault(
     how: chosen.how,
     seed: chosen.seed,
     at: outcome.at,
+    startedAt: outcome.startedAt,
   };
 }
 
-/** Schedule the one-shot job on the task's node, wait for it to finish, remove it. */
+/** Make the engine call from a one-shot job on the task's node; when it was made, by the node's clock. */
 async function runOnNode(
   docker: SwarmFaultClient,
   task: StackTask,
   call: { method: string; path: string },
   options: SwarmFaultOptions,
-): Promise<{ at: string }> {
-  const name = `enclave-elect-fault-${randomBytes(4).toString('hex')}`;
-  let service: Awaited<ReturnType<DockerClient['createService']>>;
-  try {
-    service = await docker.createService({
-      Name: name,
-      Labels: { [LABEL.managed]: 'true' },
-      TaskTemplate: {
-        ContainerSpec: {
-          Image: task.image,
-          Command: ['node', '-e', AGENT_SCRIPT, call.method, call.path],
-          User: '0',
-          Mounts: [{ Type: 'bind', Source: '/var/run/docker.sock', Target: '/var/run/docker.sock' }],
-        },
-        Placement: { Constraints: [`node.id==${task.nodeId}`] },
-        RestartPolicy: { Condition: 'none' },
-      },
-      Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
-    });
-  } catch (error) {
+): Promise<{ at: string; startedAt: string }> {
+  const [result] = await runNodeJob(
+    docker,
+    { nodeId: task.nodeId, node: task.node, image: task.image, steps: [{ op: 'call', ...call }] },
+    options,
+  );
+  if (result === undefined || (result.status ?? 500) >= 300) {
     throw new EnclaveElectError(
       'E_DOCKER',
-      `cannot schedule the fault job on ${task.node}: ${dockerMessage(error)} (job services need engine API 1.41)`,
-      { cause: error },
+      `the fault job on ${task.node} failed: HTTP ${result?.status} ${result?.body?.trim() ?? ''} (${call.method} ${call.path}; the container may have gone, or be in the wrong state)`,
     );
   }
-  try {
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-    while (Date.now() < deadline) {
-      const [job] = (await docker.listTasks({ filters: JSON.stringify({ service: [name] }) })) as {
-        Status?: { State?: string; Err?: string; Timestamp?: string };
-      }[];
-      const state = job?.Status?.State;
-      if (state === 'complete') return { at: job?.Status?.Timestamp ?? new Date().toISOString() };
-      if (state === 'failed' || state === 'rejected') {
-        throw new EnclaveElectError(
-          'E_DOCKER',
-          `the fault job on ${task.node} ${state}: ${job?.Status?.Err ?? 'no reason given'} (${call.method} ${call.path}; the container may have gone, or be in the wrong state)`,
-        );
-      }
-      await sleep(options.pollMs ?? 250);
-    }
-    throw new EnclaveElectError('E_TIMEOUT', `the fault job on ${task.node} did not finish in time`);
-  } finally {
-    await service.remove().catch(() => undefined);
-  }
+  return { at: result.at, startedAt: result.startedAt ?? result.at };
 }

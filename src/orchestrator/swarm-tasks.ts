@@ -33,6 +33,10 @@ export interface StackTask {
   /** That network's name (<stack>_cluster). */
   network: string | undefined;
   image: string;
+  /** When the task last changed state (ms), as the swarm records it. */
+  changedAt?: number;
+  /** The container's exit code, once it has ended. */
+  exitCode?: number;
 }
 
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -47,7 +51,13 @@ interface RawTask {
   NodeID?: string;
   Slot?: number;
   DesiredState?: string;
-  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+  Status?: {
+    State?: string;
+    Message?: string;
+    Err?: string;
+    Timestamp?: string;
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number };
+  };
   Spec?: { ContainerSpec?: { Image?: string } };
   NetworksAttachments?: {
     Network?: { Spec?: { Name?: string; Labels?: Record<string, string> } };
@@ -115,6 +125,10 @@ export async function listStackTasks(docker: SwarmClient, stack: string): Promis
         image: task.Spec?.ContainerSpec?.Image ?? '',
         address: where.address,
         network: where.network,
+        ...(task.Status?.Timestamp ? { changedAt: Date.parse(task.Status.Timestamp) } : {}),
+        ...(typeof task.Status?.ContainerStatus?.ExitCode === 'number'
+          ? { exitCode: task.Status.ContainerStatus.ExitCode }
+          : {}),
       };
     })
     .sort(

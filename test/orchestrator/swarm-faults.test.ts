@@ -10,23 +10,7 @@ import {
   type SwarmFaultClient,
 } from '../../src/orchestrator/swarm-faults.ts';
 import { STACK_LABEL, type StackTask } from '../../src/orchestrator/swarm-tasks.ts';
-
-function stackTask(id: string, service: string, slot: number, node: string, state = 'running'): StackTask {
-  return {
-    id,
-    service,
-    name: `ee_${service}.${slot}`,
-    node,
-    nodeId: `id-${node}`,
-    containerId: `c-${id}`,
-    state,
-    desiredState: 'running',
-    message: '',
-    address: `10.0.1.${slot + 10}`,
-    network: 'ee_cluster',
-    image: 'enclave-elect:local',
-  };
-}
+import { stackTask, stdoutFrame } from './fake-swarm.ts';
 
 function report(task: StackTask, name: string, leader: string, epoch: number): PeerReport {
   return {
@@ -104,8 +88,8 @@ describe('swarm fault engine calls', () => {
   });
 });
 
-/** A manager whose stack is the tasks above; fault jobs end in `jobState`. */
-function fakeManager(jobState: 'complete' | 'failed') {
+/** A manager whose stack is the tasks above; the engine on the task's node answers fault calls with `status`. */
+function fakeManager(status: number) {
   const services: { spec: Record<string, unknown>; removed: boolean }[] = [];
   const raw = (t: StackTask) => ({
     ID: t.id,
@@ -128,8 +112,7 @@ function fakeManager(jobState: 'complete' | 'failed') {
       { status: r.status },
     ]),
   );
-  const frame = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(JSON.stringify(statuses))]);
-  frame.writeUInt32BE(frame.length - 8, 4);
+  const frame = stdoutFrame(JSON.stringify(statuses));
   const client = {
     listServices: async () => [
       { ID: 'enclave', Spec: { Name: 'ee_enclave' } },
@@ -139,11 +122,7 @@ function fakeManager(jobState: 'complete' | 'failed') {
       ['node1', 'node2', 'node3'].map((n) => ({ ID: `id-${n}`, Description: { Hostname: n } })),
     listTasks: async (options: { filters: string }) => {
       const wanted = JSON.parse(options.filters).service as string[];
-      if (wanted[0]?.startsWith('enclave-elect-fault-')) {
-        return [
-          { Status: { State: jobState, Err: 'task: non-zero exit (1)', Timestamp: '2026-11-27T13:00:00Z' } },
-        ];
-      }
+      if (wanted[0]?.startsWith('enclave-elect-job-')) return [{ Status: { State: 'complete' } }];
       return tasks.map(raw);
     },
     createContainer: async () => ({
@@ -158,7 +137,10 @@ function fakeManager(jobState: 'complete' | 'failed') {
     createService: async (spec: Record<string, unknown>) => {
       const entry = { spec, removed: false };
       services.push(entry);
+      const body = status < 300 ? '' : 'container is not paused';
+      const output = { results: [{ status, body, at: '2026-11-27T13:00:00.123Z' }] };
       return {
+        logs: async () => stdoutFrame(`${JSON.stringify(output)}\n`),
         remove: async () => {
           entry.removed = true;
         },
@@ -170,11 +152,11 @@ function fakeManager(jobState: 'complete' | 'failed') {
 
 describe('swarm faults through a job on the task node', () => {
   it("kills the leader's container from a one-shot job pinned to its node, then removes the job", async () => {
-    const { client, services } = fakeManager('complete');
+    const { client, services } = fakeManager(204);
     const result = await applySwarmFault(client, 'ee', { fault: 'kill', target: 'leader' }, { pollMs: 1 });
     assert.deepEqual(
       [result.name, result.task, result.node, result.at],
-      ['peer-2-b', 'ee_peer.2@node3', 'node3', '2026-11-27T13:00:00Z'],
+      ['peer-2-b', 'ee_peer.2@node3', 'node3', '2026-11-27T13:00:00.123Z'],
     );
     assert.equal(services.length, 1);
     const spec = services[0]!.spec as {
@@ -187,21 +169,21 @@ describe('swarm faults through a job on the task node', () => {
     assert.deepEqual(spec.Mode, { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } });
     assert.deepEqual(spec.TaskTemplate.Placement.Constraints, ['node.id==id-node3']);
     assert.equal(spec.TaskTemplate.ContainerSpec.Image, 'enclave-elect:local', "the stack's own image");
-    assert.deepEqual(spec.TaskTemplate.ContainerSpec.Command.slice(-2), [
-      'POST',
-      '/containers/c-b2bbbb/kill?signal=SIGKILL',
+    assert.deepEqual(JSON.parse(spec.TaskTemplate.ContainerSpec.Command.at(-1)!), [
+      { op: 'call', method: 'POST', path: '/containers/c-b2bbbb/kill?signal=SIGKILL' },
     ]);
     assert.equal(spec.TaskTemplate.ContainerSpec.Mounts[0]?.Source, '/var/run/docker.sock');
     assert.equal(services[0]!.removed, true);
   });
 
-  it('reports a failed job with the engine call it tried, and still removes it', async () => {
-    const { client, services } = fakeManager('failed');
+  it('reports a refused engine call with what it tried, and still removes the job', async () => {
+    const { client, services } = fakeManager(409);
     await assert.rejects(
       applySwarmFault(client, 'ee', { fault: 'unpause', target: 'peer-1-a' }, { pollMs: 1 }),
       {
         code: 'E_DOCKER',
-        message: /job on node2 failed: task: non-zero exit \(1\) \(POST \/containers\/c-a1aaaa\/unpause;/,
+        message:
+          /job on node2 failed: HTTP 409 container is not paused \(POST \/containers\/c-a1aaaa\/unpause;/,
       },
     );
     assert.equal(services[0]!.removed, true);

@@ -16,6 +16,7 @@ import {
   parseExtraLabels,
 } from '../../../orchestrator/labels.ts';
 import { STATUS_VIA, type StatusVia } from '../../../orchestrator/status-reader.ts';
+import { isValidStackName } from '../../../orchestrator/swarm-tasks.ts';
 
 export interface SelectorOptions {
   name?: string;
@@ -74,6 +75,20 @@ export function selectorFrom(args: SelectorOptions): ClusterSelector {
     );
   }
   return { kind: 'name', name };
+}
+
+export interface SwarmOption {
+  swarm?: string;
+}
+
+/** `--swarm STACK`: a stack name, never combined with --name or --project. */
+export function stackFrom(args: SelectorOptions & SwarmOption): string {
+  const stack = args.swarm!;
+  if (args.name !== undefined || args.project !== undefined) {
+    throw new UsageError('--swarm selects a stack; it does not combine with --name or --project');
+  }
+  if (!isValidStackName(stack)) throw new UsageError(`--swarm '${stack}' is not a stack name`);
+  return stack;
 }
 
 /** A dockerode client that has answered a ping (else E_DOCKER_UNAVAILABLE saying how to start Docker). */

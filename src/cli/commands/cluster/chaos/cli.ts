@@ -1,10 +1,11 @@
 // `enclave-elect cluster chaos`: a seeded fault schedule against a cluster
 // (its own with --peers N, or --name / --project), with the invariants of
 // DESIGN.md §5 checked on the recorded history; `--check FILE` re-checks a
-// saved report. Exit 1 when any invariant fails.
+// saved report. Exit 1 when any invariant fails. With `--swarm STACK`, the
+// schedule runs against a stack across a swarm (swarm.ts).
 import type { CommandModule } from 'yargs';
 import { newChaosSeed, runChaosSession } from '../../../../chaos/chaos-session.ts';
-import { checkSavedHistory, summarize } from '../../../../chaos/report.ts';
+import { type ChaosReport, checkSavedHistory, summarize } from '../../../../chaos/report.ts';
 import {
   CLASSIC_KINDS,
   FAULT_KINDS,
@@ -30,14 +31,16 @@ import {
   progress,
   type SelectorOptions,
   type StatusViaOption,
+  type SwarmOption,
   selectorFrom,
   withJson,
   withSelector,
   withStatusVia,
 } from '../cluster-options.ts';
 import { checkPeerCount } from '../up/cli.ts';
+import { chaosOnSwarm } from './swarm.ts';
 
-export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOption {
+export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOption, SwarmOption {
   duration: string;
   interval: string;
   faults?: string;
@@ -54,8 +57,12 @@ export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOpti
   'dry-run': boolean;
 }
 
-/** `--faults` or `--nemesis-profile` (not both); the classic kinds when neither is given. */
-function faultKinds(raw: string | undefined, profile: string | undefined): FaultKind[] {
+/** `--faults` or `--nemesis-profile` (not both); `fallback` (the classic kinds) when neither is given. */
+function faultKinds(
+  raw: string | undefined,
+  profile: string | undefined,
+  fallback: readonly FaultKind[] = CLASSIC_KINDS,
+): FaultKind[] {
   if (raw !== undefined && profile !== undefined) {
     throw new UsageError('--faults and --nemesis-profile both choose the kinds; give one of them');
   }
@@ -69,10 +76,27 @@ function faultKinds(raw: string | undefined, profile: string | undefined): Fault
     return [...kinds];
   }
   try {
-    return parseFaultKinds(raw ?? CLASSIC_KINDS.join(','));
+    return parseFaultKinds(raw ?? fallback.join(','));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** The report as JSON or the summary; exit 1 when an invariant failed. */
+function printOutcome(report: ChaosReport, args: { json: boolean; report?: string }, seed: string): void {
+  if (args.json) printJson(report);
+  else
+    print(
+      summaryText({
+        seed,
+        faultsByKind: report.summary.faultsByKind,
+        skipped: report.summary.skipped,
+        failovers: report.summary.failovers,
+        verdicts: report.verdicts,
+        ...(args.report === undefined ? {} : { reportDir: args.report }),
+      }),
+    );
+  if (!report.ok) process.exitCode = 1;
 }
 
 /** A live one-line progress on a terminal, plain lines (at most every 5 s) otherwise. */
@@ -151,6 +175,11 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
         array: true,
         describe: 'Extra label key=value on everything created',
       })
+      .option('swarm', {
+        type: 'string',
+        describe:
+          'A stack across a swarm instead (DOCKER_HOST names a manager): kill, stop, pause and partition (the default set there)',
+      })
       .example(
         '$0 cluster chaos --peers 5 --duration 3m --seed 42 --report out',
         'own cluster, report in out/',
@@ -159,7 +188,8 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
         '$0 cluster chaos --peers 5 --demo --duration 6m --interval 1s --report out',
         'own cluster with the ledger; faults on the writing leader too',
       )
-      .example('$0 cluster chaos --check out/report.json', 're-check a saved run'),
+      .example('$0 cluster chaos --check out/report.json', 're-check a saved run')
+      .example('$0 cluster chaos --swarm ee --duration 90s --seed 7', 'a swarm stack, through its manager'),
   handler: async (args) => {
     if (args.check !== undefined) {
       const { verdicts, history, seed } = await checkSavedHistory(args.check);
@@ -176,6 +206,10 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
           }),
         );
       if (!verdicts.every((v) => v.ok)) process.exitCode = 1;
+      return;
+    }
+    if (args.swarm !== undefined) {
+      await chaosOnSwarm(args, { faultKinds, progressWriter, printOutcome });
       return;
     }
     const faults = faultKinds(args.faults, args['nemesis-profile']);
@@ -231,19 +265,7 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
         },
       );
       live.done();
-      if (args.json) printJson(report);
-      else
-        print(
-          summaryText({
-            seed,
-            faultsByKind: report.summary.faultsByKind,
-            skipped: report.summary.skipped,
-            failovers: report.summary.failovers,
-            verdicts: report.verdicts,
-            ...(args.report === undefined ? {} : { reportDir: args.report }),
-          }),
-        );
-      if (!report.ok) process.exitCode = 1;
+      printOutcome(report, args, seed);
     } catch (error) {
       live.done();
       if (error instanceof EnclaveElectError) throw error;

@@ -14,7 +14,6 @@ import {
   type SwarmFaultName,
   type SwarmFaultRequest,
 } from '../../../../orchestrator/swarm-faults.ts';
-import { isValidStackName } from '../../../../orchestrator/swarm-tasks.ts';
 import {
   dockerClient,
   durationOption,
@@ -25,6 +24,7 @@ import {
   progress,
   type SelectorOptions,
   selectorFrom,
+  stackFrom,
   withJson,
   withSelector,
 } from '../cluster-options.ts';
@@ -140,11 +140,7 @@ async function swarmFault(
   args: FaultOptions,
   pauseForMs: number | undefined,
 ): Promise<void> {
-  const stack = args.swarm!;
-  if (args.name !== undefined || args.project !== undefined) {
-    throw new UsageError('--swarm selects a stack; it does not combine with --name or --project');
-  }
-  if (!isValidStackName(stack)) throw new UsageError(`--swarm '${stack}' is not a stack name`);
+  const stack = stackFrom(args);
   const docker = await dockerClient();
   const request: SwarmFaultRequest = {
     fault,

@@ -1,7 +1,8 @@
 // `enclave-elect cluster partition GROUPS` and `partition isolate PEER`: a
 // kernel-level partition (separate project networks), proved by probes; and
 // `partition one-way FROM/TO`, `partition ring`, `partition bridge PEER`:
-// partitions that are not clean cuts, made by dropping single links.
+// partitions that are not clean cuts, made by dropping single links. With
+// `--swarm STACK`, the clean cuts act on a stack's tasks across a swarm.
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../../../errors.ts';
 import { type ClusterContainer, requireCluster } from '../../../../orchestrator/cluster-inventory.ts';
@@ -16,6 +17,9 @@ import { type PartitionResult, partitionCluster } from '../../../../orchestrator
 import { parsePartitionArgs, planPartition } from '../../../../orchestrator/partition-plan.ts';
 import type { StatusReader } from '../../../../orchestrator/peer-status.ts';
 import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
+import { partitionSwarm, type SwarmPartitionResult } from '../../../../orchestrator/swarm-partition.ts';
+import { planSwarmPartition } from '../../../../orchestrator/swarm-partition-plan.ts';
+import { readStack } from '../../../../orchestrator/swarm-status.ts';
 import { resolveTarget } from '../../../../orchestrator/targets.ts';
 import {
   dockerClient,
@@ -25,12 +29,14 @@ import {
   printJson,
   progress,
   type SelectorOptions,
+  type SwarmOption,
   selectorFrom,
+  stackFrom,
   withJson,
   withSelector,
 } from '../cluster-options.ts';
 
-export interface PartitionOptions extends SelectorOptions, JsonOption {
+export interface PartitionOptions extends SelectorOptions, JsonOption, SwarmOption {
   groups: string[];
   'enclave-side'?: string;
   label?: string[];
@@ -46,6 +52,37 @@ export function describePartition(result: PartitionResult): string {
     `proved by ${result.proof.checked} probes: reachable within a side, dropped across sides${skipped}`,
     `\`enclave-elect cluster heal\` restores ${result.mainNetwork}`,
   ].join('\n');
+}
+
+export function describeSwarmPartition(result: SwarmPartitionResult): string {
+  const skipped = result.proof.skipped.length > 0 ? `; not probed: ${result.proof.skipped.join(', ')}` : '';
+  return [
+    ...result.sides.map((s) => `side ${s.side}: ${s.peers.join(', ')}${s.enclave ? ' + enclave' : ''}`),
+    ...result.cuts.map((c) => `  ${c.peer} (${c.task}) drops ${c.deafTo.join(', ')}`),
+    `proved by ${result.proof.checked} probes from inside the tasks: reachable within a side, dropped across sides${skipped}`,
+    `\`enclave-elect cluster heal --swarm ${result.stack}\` removes the cuts`,
+  ].join('\n');
+}
+
+/** `partition GROUPS --swarm STACK`: the clean forms only, on the stack's tasks. */
+async function partitionOnSwarm(args: PartitionOptions): Promise<void> {
+  const stack = stackFrom(args);
+  const mode = CUT_MODES.find((m) => m === args.groups[0]);
+  if (mode !== undefined) {
+    throw new UsageError(
+      `--swarm takes the clean forms (GROUPS a,b/c,d,e or isolate PEER); ${mode} is for clusters on one engine`,
+    );
+  }
+  const spec = parsePartitionArgs(args.groups);
+  const docker = await dockerClient();
+  const { tasks, reports } = await readStack(docker, stack);
+  const plan = planSwarmPartition(tasks, reports, spec, args['enclave-side']);
+  const result = await partitionSwarm(docker, stack, plan, {
+    progress,
+    extraLabels: extraLabels(args.label),
+  });
+  if (args.json) printJson(result);
+  else print(describeSwarmPartition(result));
 }
 
 export function describeLinkCuts(result: LinkCutResult): string {
@@ -115,7 +152,12 @@ export const partitionCommand: CommandModule<object, PartitionOptions> = {
       .option('label', {
         type: 'string',
         array: true,
-        describe: 'Extra label key=value on the side networks',
+        describe: 'Extra label key=value on the side networks (with --swarm: on the helpers)',
+      })
+      .option('swarm', {
+        type: 'string',
+        describe:
+          "A swarm stack's tasks instead (DOCKER_HOST names a manager): GROUPS and isolate only, as iptables drops in each task's network namespace; the fault helper image must be on every node",
       })
       .example('$0 cluster partition peer-1,peer-2,peer-3/peer-4,peer-5', '3|2, the enclave with the three')
       .example('$0 cluster partition isolate leader --enclave-side B', 'cut the leader off with no enclave')
@@ -124,8 +166,13 @@ export const partitionCommand: CommandModule<object, PartitionOptions> = {
         'peer-2 stops hearing the leader, which still hears it',
       )
       .example('$0 cluster partition ring', 'every peer hears a majority, no two the same one')
-      .example('$0 cluster partition bridge peer-3', 'two halves joined only by peer-3'),
+      .example('$0 cluster partition bridge peer-3', 'two halves joined only by peer-3')
+      .example('$0 cluster partition isolate leader --swarm ee', "cut a swarm stack's leader off"),
   handler: async (args) => {
+    if (args.swarm !== undefined) {
+      await partitionOnSwarm(args);
+      return;
+    }
     const selector = selectorFrom(args);
     const mode = CUT_MODES.find((m) => m === args.groups[0]);
     if (mode !== undefined) {

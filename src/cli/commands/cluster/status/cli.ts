@@ -10,7 +10,6 @@ import { statusReaderFor } from '../../../../orchestrator/status-reader.ts';
 import { collectClusterView } from '../../../../orchestrator/status-report.ts';
 import { renderStatus } from '../../../../orchestrator/status-table.ts';
 import { collectSwarmView } from '../../../../orchestrator/swarm-status.ts';
-import { isValidStackName } from '../../../../orchestrator/swarm-tasks.ts';
 import {
   dockerClient,
   durationOption,
@@ -22,6 +21,7 @@ import {
   type SelectorOptions,
   type StatusViaOption,
   selectorFrom,
+  stackFrom,
   withJson,
   withSelector,
   withStatusVia,
@@ -81,14 +81,11 @@ function viewFor(args: StatusOptions) {
     return connected;
   };
   if (swarm !== undefined) {
-    if (args.name !== undefined || args.project !== undefined) {
-      throw new UsageError('--swarm selects a stack; it does not combine with --name or --project');
-    }
+    const stack = stackFrom(args);
     if (args['status-via'] !== 'auto') {
       throw new UsageError("--swarm reads peers through the stack's network; --status-via does not apply");
     }
-    if (!isValidStackName(swarm)) throw new UsageError(`--swarm '${swarm}' is not a stack name`);
-    return async () => collectSwarmView(await docker(), swarm);
+    return async () => collectSwarmView(await docker(), stack);
   }
   const selector = selectorFrom(args);
   let reader: StatusReader | undefined;
