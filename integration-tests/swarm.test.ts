@@ -489,9 +489,11 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
         `${report.summary.skipped} skipped; failovers ${JSON.stringify(report.summary.failovers)}`,
     );
     for (const v of report.verdicts) t.diagnostic(`  ${v.name}: ${v.ok ? 'ok' : 'FAILED'} (${v.summary})`);
+    // Seed 42 draws a partition, then a kill; how many more fit in 40 s depends on how fast node jobs run.
+    const kinds = report.history.faults.map((f) => f.kind);
     assert.ok(
-      report.history.faults.length >= 3,
-      `at least three faults injected (${report.history.faults.length})`,
+      kinds.includes('partition') && kinds.includes('kill'),
+      `a partition and a kill injected (${kinds.join(', ') || 'none'})`,
     );
     for (const v of report.verdicts) assert.ok(v.ok, `${v.name}: ${v.summary}`);
     assert.equal(report.ok, true);
