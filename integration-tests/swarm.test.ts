@@ -489,12 +489,21 @@ describe('the swarm stack across four engines', { timeout: 300_000 }, () => {
         `${report.summary.skipped} skipped; failovers ${JSON.stringify(report.summary.failovers)}`,
     );
     for (const v of report.verdicts) t.diagnostic(`  ${v.name}: ${v.ok ? 'ok' : 'FAILED'} (${v.summary})`);
-    // Seed 42 draws a partition, then a kill; how many more fit in 40 s depends on how fast node jobs run.
+    // Seed 42 draws a partition first, then a kill, a pause...; how many fit in 40 s depends on how fast
+    // the nodes run their jobs (a loaded 2-core host fitted only the partition). The kill through the
+    // manager has its own step above; here the run must inject and heal its first fault, skip none,
+    // and hold every invariant.
     const kinds = report.history.faults.map((f) => f.kind);
-    assert.ok(
-      kinds.includes('partition') && kinds.includes('kill'),
-      `a partition and a kill injected (${kinds.join(', ') || 'none'})`,
+    assert.equal(
+      kinds[0],
+      'partition',
+      `the first fault is seed 42's partition (${kinds.join(', ') || 'none'})`,
     );
+    assert.ok(
+      report.history.faults.every((f) => f.heal !== null),
+      'every injected fault healed',
+    );
+    assert.equal(report.summary.skipped, 0, 'no fault skipped');
     for (const v of report.verdicts) assert.ok(v.ok, `${v.name}: ${v.summary}`);
     assert.equal(report.ok, true);
   });
