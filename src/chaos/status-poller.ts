@@ -9,6 +9,23 @@ import type { StatusReader } from '../orchestrator/peer-status.ts';
 import { type ClusterStatusReport, collectClusterStatus } from '../orchestrator/status-report.ts';
 import type { Observation } from './history.ts';
 
+/**
+ * A status round that has not answered by then is given up (the next round
+ * tries again). A read that never settles, such as a stream whose socket went
+ * away without an error, would otherwise stall the poller, and with no timer
+ * left the process would end mid-run (Node's "unsettled top-level await").
+ */
+export const ROUND_DEADLINE_MS = 15_000;
+
+/** `promise`, or a rejection once `ms` have passed; the timer keeps the process alive meanwhile. */
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 export interface PollRound {
   startedAt: number;
   t: number;
@@ -48,6 +65,7 @@ export class StatusPoller {
   /** One round's report; peers in `cutOff` are not read. */
   #collect: (cutOff: ReadonlySet<string>) => Promise<ClusterStatusReport>;
   readonly #intervalMs: number;
+  #roundDeadlineMs = ROUND_DEADLINE_MS;
   readonly #now: () => number;
 
   constructor(
@@ -72,6 +90,7 @@ export class StatusPoller {
     collect: (cutOff: ReadonlySet<string>) => Promise<ClusterStatusReport>,
     intervalMs: number,
     now: () => number = Date.now,
+    roundDeadlineMs: number = ROUND_DEADLINE_MS,
   ): StatusPoller {
     // The container-cluster collector is never called: `collect` replaces it at once.
     const unused = () => Promise.reject(new Error('not a container cluster'));
@@ -83,6 +102,7 @@ export class StatusPoller {
       now,
     );
     poller.#collect = collect;
+    poller.#roundDeadlineMs = roundDeadlineMs;
     return poller;
   }
 
@@ -130,7 +150,7 @@ export class StatusPoller {
     while (this.#running) {
       const startedAt = this.#now();
       try {
-        const reading = this.#collect(this.cutOff);
+        const reading = withDeadline(this.#collect(this.cutOff), this.#roundDeadlineMs);
         this.#round = reading.then(
           () => undefined,
           () => undefined,

@@ -14,6 +14,19 @@ const info = (name: string) => ({
 });
 
 describe('status poller', () => {
+  it('gives up a round that never answers, and goes on polling', async () => {
+    let calls = 0;
+    const report = { peers: [] } as never;
+    // The first read never settles (a stream whose socket went away without an error).
+    const collect = () => (calls++ === 0 ? new Promise<never>(() => undefined) : Promise.resolve(report));
+    const poller = StatusPoller.over(collect, 5, Date.now, 50);
+    poller.start();
+    const round = await poller.until(() => true, 0, 2000);
+    await poller.stop();
+    assert.ok(round !== null, 'a later round answered');
+    assert.ok(calls >= 2);
+  });
+
   it('never reads a held peer once hold() returns, and reads it again after release()', async () => {
     const docker = { listContainers: async () => [info('peer-1'), info('peer-2')] };
     const reads: { name: string; at: number }[] = [];
