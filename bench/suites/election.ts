@@ -72,7 +72,8 @@ function lastAcceptance(
   return last;
 }
 
-async function takeover(
+/** SIGKILL or SIGTERM the agreed leader; ms until every survivor accepted a newer epoch (from their logs). */
+export async function takeover(
   driver: ClusterDriver,
   signal: 'SIGKILL' | 'SIGTERM',
   lease: number,

@@ -10,13 +10,15 @@ import { runSimulation, type SimulationResult } from '../support/simulation-run.
 import { DEFAULT_LINK, type LinkModel } from '../support/virtual-network.ts';
 
 const HELP = `usage: npm run bench -- simulation [--peers 1000[,10000]] [--seed S] [--runs R] [--samples K]
-                                   [--latency-ms MS] [--jitter-ms MS] [--loss P] [--no-admission] [--json]
+                                   [--steady-ms MS] [--latency-ms MS] [--jitter-ms MS] [--loss P] [--no-admission] [--json]
   --peers       cluster sizes, comma-separated (default 1000)
   --seed        seed of the first run (default 1); run r uses seed + r
   --runs        runs per size, each with its own seed; the table shows medians (default 1)
   --samples     members killed one after another, for detection and spread (default 10)
   --settle-ms   virtual ms after convergence before traffic is counted (default 10000); at
                 N = 1,000 the cold start's join rumours ride on every datagram for minutes
+  --steady-ms   virtual ms of the steady window (traffic and steady false positives; default
+                10 s or one push-pull interval at N, the longer): 600000 for the 10-minute figure
   --latency-ms  one-way latency every datagram has (default ${DEFAULT_LINK.baseLatencyMs})
   --jitter-ms   mean of an exponential extra latency (default ${DEFAULT_LINK.jitterMeanMs})
   --loss        share of datagrams lost (default ${DEFAULT_LINK.loss})
@@ -113,6 +115,7 @@ export async function main(argv: string[]): Promise<void> {
       runs: { type: 'string', default: '1' },
       samples: { type: 'string', default: '10' },
       'settle-ms': { type: 'string', default: '10000' },
+      'steady-ms': { type: 'string' },
       'latency-ms': { type: 'string', default: String(DEFAULT_LINK.baseLatencyMs) },
       'jitter-ms': { type: 'string', default: String(DEFAULT_LINK.jitterMeanMs) },
       loss: { type: 'string', default: String(DEFAULT_LINK.loss) },
@@ -138,6 +141,11 @@ export async function main(argv: string[]): Promise<void> {
     (x) => Number.isInteger(x) && x >= 0,
     'a whole number',
   );
+  // Unset: the run's own default (10 s or one push-pull interval at N, the longer).
+  const steadyMs =
+    values['steady-ms'] === undefined
+      ? undefined
+      : number('steady-ms', values['steady-ms'], (x) => Number.isInteger(x) && x >= 1000, '>= 1000');
   const samples = number(
     'samples',
     values.samples,
@@ -156,7 +164,16 @@ export async function main(argv: string[]): Promise<void> {
     const results: SimulationResult[] = [];
     for (let r = 0; r < runs; r++) {
       results.push(
-        await runSimulation({ peers, seed: seed + r, link, samples, settleMs, enclavePem, progress }),
+        await runSimulation({
+          peers,
+          seed: seed + r,
+          link,
+          samples,
+          settleMs,
+          ...(steadyMs === undefined ? {} : { steadyMs }),
+          enclavePem,
+          progress,
+        }),
       );
     }
     report.sizes.push({ peers, median: summarise(results), runs: results });

@@ -88,7 +88,7 @@ export async function dockerDriver(
   leaseMs: number,
   progress: (s: string) => void,
   image = 'enclave-elect:local',
-): Promise<ClusterDriver> {
+): Promise<ClusterDriver & { cluster: string }> {
   const docker = connectDocker();
   const name = `bench-${Date.now().toString(36)}`;
   const reader = statusReaderFor(docker);
@@ -127,6 +127,8 @@ export async function dockerDriver(
     demultiplex((await docker.getContainer(id).logs({ stdout: true, stderr: true })) as unknown as Buffer)
       .stdout;
   return {
+    // The cluster's name, for orchestrator commands on it (the netfaults bench applies `cluster net`).
+    cluster: name,
     running: () => [...peerContainers.entries()].filter(([, c]) => c.running).map(([n]) => n),
     status: async (peer) => {
       const c = peerContainers.get(peer);
