@@ -60,7 +60,7 @@ export interface EnclaveServiceOptions {
 /** Candidacy timing defaults, each with its reason. */
 export const CANDIDACY_DEFAULTS = {
   // Two minutes: followers stand when they ask at a lease end and refresh their candidacy every
-  // 30-60 s in between (timing.ts), so every live member is a candidate at every election, also
+  // 30-80 s in between (timing.ts), so every live member is a candidate at every election, also
   // one that was not asking at that moment. The price: a member that died without being leader
   // stays a candidate up to this long; if elected, its lease runs out unrenewed (one lease lost),
   // and a leader whose lease ran out unrenewed loses its standing at once.
