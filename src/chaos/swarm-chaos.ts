@@ -111,8 +111,12 @@ async function readRound(
   return { cluster: stack, peers, agreed: false, leader: null, epoch: null };
 }
 
-/** Events that say who a member is (its admitted key), whenever it logged them. */
-const IDENTITY_EVENTS = new Set(['peer.started', 'admission.granted']);
+/**
+ * Events that say who a member is (its admitted key), whenever they were
+ * logged: the member's own, and the enclave's record of each admission (it
+ * outlives a task the swarm replaced, whose log may be gone).
+ */
+const IDENTITY_EVENTS = new Set(['peer.started', 'admission.granted', 'enclave.admitted']);
 
 /**
  * Which logged events a run's history keeps: everything from the run's start;
