@@ -22,5 +22,19 @@ if (!suite || suite === '--help' || suite === '-h') {
   const module = (await import(new URL(`${suite}.ts`, suitesDir).href)) as {
     main: (argv: string[]) => Promise<void>;
   };
-  await module.main(rest);
+  try {
+    await module.main(rest);
+  } catch (error) {
+    // A bad flag (node:util parseArgs, or a suite's own check, which names the flag first)
+    // exits 2 with what to do; anything else is a failed run, exit 1.
+    const { code, message } = error as { code?: unknown; message?: string };
+    const usage =
+      (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) || /^--/.test(message ?? '');
+    process.stderr.write(
+      usage
+        ? `bench ${suite}: ${message}\n\`npm run bench -- ${suite} --help\` lists its options.\n`
+        : `bench ${suite} failed: ${(error as Error).stack ?? String(error)}\n`,
+    );
+    process.exitCode = usage ? 2 : 1;
+  }
 }

@@ -486,6 +486,8 @@ describe('the swarm stack across four engines', { timeout: 900_000 }, () => {
     };
     // The run's faults belong to the whole test's history too (a killed leader's interval ends at its kill).
     faults.push(...report.history.faults);
+    // Where the run's time went: its progress lines and notes (at most one line per 5 s off a terminal).
+    for (const line of stderr.trim().split('\n').slice(-60)) t.diagnostic(`  | ${line}`);
     t.diagnostic(
       `chaos --swarm (seed ${CHAOS_SEED}, ${Date.now() - chaosAt} ms): faults ${JSON.stringify(report.summary.faultsByKind)}, ` +
         `${report.summary.skipped} skipped; failovers ${JSON.stringify(report.summary.failovers)}`,

@@ -209,8 +209,8 @@ export async function runSwarmChaos(
       doing,
       status: poller.latest ? summaryLine(poller.latest.report.peers) : 'reading status',
     });
-  const ticker = setInterval(report, 250);
   const initial = await readStack(docker, stack);
+  const ticker = setInterval(report, 250);
   const peerCount = initial.reports.length;
   const steadyRound = (round: PollRound) => converged(round.report, peerCount);
   // Task id -> the member it was when a fault hit it, for naming its exit.
@@ -355,15 +355,26 @@ export async function runSwarmChaos(
     cleanup.push(...(await healStack(docker, stack)));
     doing = 'waiting for the steady state';
     await poller.until(steadyRound, now(), steadyTimeoutMs);
-  } finally {
+  } catch (error) {
     clearInterval(ticker);
+    throw error;
+  } finally {
     await poller.stop();
   }
   const endedAt = now();
   const initialMembers = new Set(members.length > 0 ? members : initial.reports.map((r) => r.name));
-  const events = (await stackLogEvents(docker, stack, ['peer', 'enclave'], 0)).filter((e) =>
-    keptForRun(e, startedAt, initialMembers),
+  doing = "reading the stack's logs for the history";
+  const logsFrom = now();
+  const logged = await stackLogEvents(docker, stack, ['peer', 'enclave'], 0).finally(() =>
+    clearInterval(ticker),
   );
+  const events = logged.events.filter((e) => keptForRun(e, startedAt, initialMembers));
+  context.note(
+    `read ${logged.events.length} events from the stack's task logs in ${((now() - logsFrom) / 1000).toFixed(1)} s; ${events.length} belong to the run`,
+  );
+  for (const gap of logged.unread) {
+    context.note(`the history lacks the log of ${gap.task} on ${gap.node}: ${gap.reason}`);
+  }
   const exits = taskExits(await listStackTasks(docker, stack), startedAt, endedAt, memberOfTask);
   const history: History = {
     peers: [...initialMembers],

@@ -20,12 +20,12 @@ export type DockerClient = Pick<
   | 'getImage'
   | 'buildImage'
   | 'modem'
-  // Swarm (`--swarm`), answered by a manager's engine: reads, node jobs, service logs.
+  // Swarm (`--swarm`), answered by a manager's engine: reads, node jobs, task logs.
   | 'listServices'
   | 'listTasks'
   | 'listNodes'
   | 'createService'
-  | 'getService'
+  | 'getTask'
 >;
 
 export function connectDocker(): Docker {

@@ -21,6 +21,8 @@ export interface StackTask {
   /** The node's hostname. */
   node: string;
   nodeId: string;
+  /** The node's state as the swarm sees it (ready, down, unknown), when the node is listed. */
+  nodeState?: string;
   /** The task's container on its node's engine, once it has one. */
   containerId: string | undefined;
   /** running, starting, shutdown, failed, ... */
@@ -99,10 +101,13 @@ export async function listStackTasks(docker: SwarmClient, stack: string): Promis
   }
   const serviceNames = new Map(services.map((s) => [s.ID, s.Spec?.Name ?? s.ID]));
   const nodes = new Map(
-    ((await docker.listNodes()) as { ID: string; Description?: { Hostname?: string } }[]).map((n) => [
-      n.ID,
-      n.Description?.Hostname ?? n.ID,
-    ]),
+    (
+      (await docker.listNodes()) as {
+        ID: string;
+        Description?: { Hostname?: string };
+        Status?: { State?: string };
+      }[]
+    ).map((n) => [n.ID, { hostname: n.Description?.Hostname ?? n.ID, state: n.Status?.State }]),
   );
   const tasks = (await docker.listTasks({
     filters: JSON.stringify({ service: [...serviceNames.keys()] }),
@@ -116,8 +121,9 @@ export async function listStackTasks(docker: SwarmClient, stack: string): Promis
         id: task.ID ?? '',
         service,
         name: `${full}.${task.Slot ?? task.NodeID ?? ''}`,
-        node: nodes.get(task.NodeID ?? '') ?? task.NodeID ?? '-',
+        node: nodes.get(task.NodeID ?? '')?.hostname ?? task.NodeID ?? '-',
         nodeId: task.NodeID ?? '',
+        ...(nodes.get(task.NodeID ?? '')?.state ? { nodeState: nodes.get(task.NodeID ?? '')!.state } : {}),
         containerId: task.Status?.ContainerStatus?.ContainerID || undefined,
         state: task.Status?.State ?? 'unknown',
         desiredState: task.DesiredState ?? 'unknown',

@@ -55,7 +55,7 @@ export interface FakeSwarmOptions {
   statuses?: Record<string, PeerStatus>;
   /** Nodes and their swarm state; default: every task's node, ready. */
   nodes?: { id: string; hostname: string; state: string; availability?: string }[];
-  /** Service log lines (`<ISO time> <text>`) per service name (ee_peer, ee_enclave). */
+  /** Log lines (`<ISO time> <text>`) per service name (ee_peer, ee_enclave), all logged by its first task. */
   logs?: Record<string, string[]>;
   /** Answers one job; default: every step succeeds with nothing to say. */
   onJob?: (
@@ -118,8 +118,14 @@ export function fakeSwarm(options: FakeSwarmOptions) {
       logs: async () => stdoutFrame(JSON.stringify(byAddress)),
       remove: async () => undefined,
     }),
-    getService: (name: string) => ({
-      logs: async () => stdoutFrame(`${(options.logs?.[name] ?? []).join('\n')}\n`),
+    // A service's lines come from its first task; the others logged nothing.
+    getTask: (id: string) => ({
+      logs: async () => {
+        const task = options.tasks.find((t) => t.id === id);
+        const first = options.tasks.find((t) => t.service === task?.service);
+        const lines = task && first === task ? (options.logs?.[`ee_${task.service}`] ?? []) : [];
+        return stdoutFrame(`${lines.join('\n')}\n`);
+      },
     }),
     getContainer: () => {
       throw new Error('a swarm command reaches task containers only through node jobs');
