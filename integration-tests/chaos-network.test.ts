@@ -6,17 +6,12 @@
 // no fault helper, qdisc or iptables rule left afterwards. Everything carries
 // io.enclave-elect.test=<runId> and is swept afterwards.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { HOST_KINDS, NETWORK_KINDS } from '../src/chaos/schedule.ts';
 import { listHelpers } from '../src/orchestrator/fault-helper.ts';
-import { runBinary } from '../test/support/run-cli.ts';
-import { docker, newRunId, sweep, TEST_LABEL } from './support/docker.ts';
-import { buildProjectImage, TEST_IMAGE } from './support/image.ts';
+import { chaosRunSuite } from './support/chaos-run.ts';
+import { docker } from './support/docker.ts';
 
-const IMAGE = process.env.CHAOS_TEST_IMAGE ?? process.env.CLUSTER_TEST_IMAGE ?? TEST_IMAGE;
 const SEED = 'chaos-net-1';
 const NEW_KINDS = [...NETWORK_KINDS, ...HOST_KINDS];
 
@@ -28,55 +23,16 @@ interface Report {
 }
 
 describe('cluster chaos with every new kind (real engine, real peers)', { timeout: 900_000 }, () => {
-  const runId = newRunId();
-  const cluster = `it-chaosnet-${runId}`;
-  let dir = '';
-  let passed = false;
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'chaos-net-it-'));
-    if (IMAGE === TEST_IMAGE) await buildProjectImage();
-  });
-
-  after(async () => {
-    const left = await sweep(runId);
-    if (passed) await rm(dir, { recursive: true, force: true });
-    assert.deepEqual(left.containers, [], 'chaos removes the cluster and the helpers it started');
-  });
+  const chaos = chaosRunSuite('chaosnet', 'chaos removes the cluster and the helpers it started');
 
   it('injects every new kind for 3 minutes with no invariant violated', async (t) => {
-    const result = await runBinary([
-      'cluster',
-      'chaos',
-      '--peers',
-      '5',
-      '--name',
-      cluster,
-      '--duration',
-      '3m',
-      '--interval',
-      '3s',
-      '--seed',
-      SEED,
-      '--faults',
-      NEW_KINDS.join(','),
-      '--image',
-      IMAGE,
-      '--report',
-      dir,
-      '--label',
-      `${TEST_LABEL}=${runId}`,
-    ]);
-    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as Report;
-    for (const line of result.stdout.trim().split('\n')) t.diagnostic(line);
+    const { report } = await chaos.run<Report>(t, {
+      duration: '3m',
+      interval: '3s',
+      seed: SEED,
+      faults: NEW_KINDS,
+    });
     t.diagnostic(`failure detection: ${JSON.stringify(report.summary.detection)}`);
-    const failed = report.verdicts.filter((v) => !v.ok);
-    assert.deepEqual(
-      failed,
-      [],
-      `seed ${SEED}, report kept in ${dir}: ${result.stdout}\n${result.stderr.slice(-3000)}`,
-    );
-    assert.equal(result.code, 0, result.stderr.slice(-3000));
     for (const kind of NEW_KINDS) {
       assert.ok((report.summary.faultsByKind[kind] ?? 0) >= 1, `no ${kind} injected`);
     }
@@ -87,6 +43,6 @@ describe('cluster chaos with every new kind (real engine, real peers)', { timeou
     const delay = report.faults.find((f) => f.kind === 'delay')!;
     assert.match(delay.note, /delay \d+ms/);
     assert.deepEqual(await listHelpers(docker), [], 'no fault helper left');
-    passed = true;
+    chaos.passed();
   });
 });

@@ -10,15 +10,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CLASSIC_KINDS } from '../src/chaos/schedule.ts';
-import { runBinary } from '../test/support/run-cli.ts';
-import { newRunId, sweep, TEST_LABEL } from './support/docker.ts';
-import { buildProjectImage, TEST_IMAGE } from './support/image.ts';
+import { chaosRunSuite } from './support/chaos-run.ts';
 
-/** CHAOS_TEST_IMAGE (or CLUSTER_TEST_IMAGE) runs a prebuilt image, e.g. of HEAD: `git archive HEAD | docker build -t enclave-elect:head -`. */
-const IMAGE = process.env.CHAOS_TEST_IMAGE ?? process.env.CLUSTER_TEST_IMAGE ?? TEST_IMAGE;
 const SEED = 'chaos-it-1';
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
@@ -32,56 +28,16 @@ interface Report {
 }
 
 describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => {
-  const runId = newRunId();
-  const cluster = `it-chaos-${runId}`;
-  let dir = '';
-
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'chaos-it-'));
-    if (IMAGE === TEST_IMAGE) await buildProjectImage();
-  });
-
-  let passed = false;
-
-  after(async () => {
-    const left = await sweep(runId);
-    // A failed run's report is the evidence: keep it (the path is in the failure message).
-    if (passed) await rm(dir, { recursive: true, force: true });
-    assert.deepEqual(left.containers, [], 'chaos removes the cluster it started');
-  });
+  const chaos = chaosRunSuite('chaos', 'chaos removes the cluster it started');
 
   it('injects every fault kind for 2 minutes with no invariant violated, and reports it', async (t) => {
-    const result = await runBinary([
-      'cluster',
-      'chaos',
-      '--peers',
-      '5',
-      '--name',
-      cluster,
-      '--duration',
-      '2m',
-      '--interval',
-      '3s',
-      '--seed',
-      SEED,
-      '--faults',
-      CLASSIC_KINDS.join(','),
-      '--image',
-      IMAGE,
-      '--report',
-      dir,
-      '--label',
-      `${TEST_LABEL}=${runId}`,
-    ]);
-    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as Report;
-    for (const line of result.stdout.trim().split('\n')) t.diagnostic(line);
-    const failed = report.verdicts.filter((v) => !v.ok);
-    assert.deepEqual(
-      failed,
-      [],
-      `seed ${SEED}, report kept in ${dir}: ${result.stdout}\n${result.stderr.slice(-3000)}`,
-    );
-    assert.equal(result.code, 0, result.stderr.slice(-3000));
+    const { result, report } = await chaos.run<Report>(t, {
+      duration: '2m',
+      interval: '3s',
+      seed: SEED,
+      faults: CLASSIC_KINDS,
+    });
+    const dir = chaos.dir();
     assert.equal(report.ok, true);
     assert.equal(report.seed, SEED);
     assert.match(result.stdout, /all invariants hold/);
@@ -93,9 +49,8 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
     assert.ok((await stat(join(dir, 'report.html'))).size > 2000);
 
     // The saved history checks the same way again.
-    const recheck = await runBinary(['cluster', 'chaos', '--check', join(dir, 'report.json')]);
-    assert.equal(recheck.code, 0, recheck.stdout + recheck.stderr);
-    passed = true;
+    await chaos.recheck();
+    chaos.passed();
   });
 
   it('renders report.html in headless Chromium (screenshot)', async () => {
@@ -103,6 +58,7 @@ describe('cluster chaos (real engine, real peers)', { timeout: 900_000 }, () => 
       CHROMIUM,
       'chromium is not installed: run scripts/provision-ci.sh (as root), or apt-get install chromium fonts-liberation',
     );
+    const dir = chaos.dir();
     const screenshot = join(dir, 'report.png');
     const profile = await mkdtemp(join(tmpdir(), 'chaos-chromium-'));
     try {

@@ -244,21 +244,31 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
     observations: poller.observations,
     exits: exitList,
   };
-  const verdicts = checkHistory(history);
-  verdicts.push(finalSteadyVerdict(poller.latest, peerNames.length));
-  const list = failovers(history);
   report();
-  return {
+  return concludeRun({
     seed: options.seed,
     schedule,
     skipped,
     history,
-    verdicts,
-    failovers: list,
-    failoverStats: failoverStats(list),
+    latest: poller.latest,
+    peerCount: peerNames.length,
     cleanup,
     interrupted: context.signal?.aborted ?? false,
-  };
+  });
+}
+
+/** What a run returns, from its history: the verdicts (the steady end included) and the failovers. */
+export function concludeRun(
+  run: Pick<ChaosRun, 'seed' | 'schedule' | 'skipped' | 'history' | 'cleanup' | 'interrupted'> & {
+    latest: PollRound | undefined;
+    peerCount: number;
+  },
+): ChaosRun {
+  const { latest, peerCount, ...rest } = run;
+  const verdicts = checkHistory(run.history);
+  verdicts.push(finalSteadyVerdict(latest, peerCount));
+  const list = failovers(run.history);
+  return { ...rest, verdicts, failovers: list, failoverStats: failoverStats(list) };
 }
 
 export function finalSteadyVerdict(latest: PollRound | undefined, peerCount: number): Verdict {

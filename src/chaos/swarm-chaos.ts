@@ -15,11 +15,9 @@ import { healSwarm, partitionSwarm, type SwarmPartitionClient } from '../orchest
 import { planSwarmPartition } from '../orchestrator/swarm-partition-plan.ts';
 import { readStack } from '../orchestrator/swarm-status.ts';
 import { listStackTasks, type StackTask } from '../orchestrator/swarm-tasks.ts';
-import { failoverStats, failovers } from './failover.ts';
 import type { ContainerExit, FaultRecord, History } from './history.ts';
 import { hold } from './injection-context.ts';
-import { checkHistory } from './invariants.ts';
-import { type ChaosProgress, type ChaosRun, finalSteadyVerdict, type SkippedFault } from './run-chaos.ts';
+import { type ChaosProgress, type ChaosRun, concludeRun, type SkippedFault } from './run-chaos.ts';
 import { ENDS_PROCESS, type FaultKind, generateSchedule, type ScheduledFault } from './schedule.ts';
 import { type PollRound, StatusPoller } from './status-poller.ts';
 import { type StackLogClient, stackLogEvents } from './swarm-recording.ts';
@@ -217,7 +215,7 @@ export async function runSwarmChaos(
   const memberOfTask = new Map<string, string>();
   const faults: FaultRecord[] = [];
   const skipped: SkippedFault[] = [];
-  let cleanup: string[] = [];
+  const cleanup: string[] = [];
   let members: string[] = [];
   poller.start();
   try {
@@ -386,22 +384,17 @@ export async function runSwarmChaos(
     observations: poller.observations,
     exits,
   };
-  const verdicts = checkHistory(history);
-  verdicts.push(finalSteadyVerdict(poller.latest, peerCount));
-  cleanup = [...new Set(cleanup)];
-  const list = failovers(history);
   report();
-  return {
+  return concludeRun({
     seed: options.seed,
     schedule,
     skipped,
     history,
-    verdicts,
-    failovers: list,
-    failoverStats: failoverStats(list),
-    cleanup,
+    latest: poller.latest,
+    peerCount,
+    cleanup: [...new Set(cleanup)],
     interrupted: context.signal?.aborted ?? false,
-  };
+  });
 }
 
 /** Undo what a run may have left: partition helpers removed, paused peer tasks unpaused. */

@@ -38,7 +38,7 @@ import {
   withStatusVia,
 } from '../cluster-options.ts';
 import { checkPeerCount } from '../up/cli.ts';
-import { chaosOnSwarm } from './swarm.ts';
+import { chaosOnSwarm, type ProgressWriter } from './swarm.ts';
 
 export interface ChaosOptions extends SelectorOptions, JsonOption, StatusViaOption, SwarmOption {
   duration: string;
@@ -100,10 +100,14 @@ function printOutcome(report: ChaosReport, args: { json: boolean; report?: strin
 }
 
 /** A live one-line progress on a terminal, plain lines (at most every 5 s) otherwise. */
-function progressWriter(): { update: (line: string) => void; done: () => void } {
+function progressWriter(): ProgressWriter {
   const tty = process.stderr.isTTY === true;
   let lastPlain = 0;
   let shown = false;
+  const done = () => {
+    if (tty && shown) process.stderr.write('\r\x1b[2K');
+    shown = false;
+  };
   return {
     update: (line) => {
       if (tty) {
@@ -115,9 +119,10 @@ function progressWriter(): { update: (line: string) => void; done: () => void } 
         process.stderr.write(`${line}\n`);
       }
     },
-    done: () => {
-      if (tty && shown) process.stderr.write('\r\x1b[2K');
-      shown = false;
+    done,
+    note: (line) => {
+      done();
+      progress(line);
     },
   };
 }
@@ -235,10 +240,7 @@ export const chaosCommand: CommandModule<object, ChaosOptions> = {
     await ensureDockerReachable(docker);
     progress(`chaos seed ${seed} (replay with --seed ${seed})`);
     const live = progressWriter();
-    const note = (line: string) => {
-      live.done();
-      progress(line);
-    };
+    const note = live.note;
     const { signal, dispose } = interruptSignal();
     try {
       const report = await runChaosSession(

@@ -35,13 +35,20 @@ export interface SwarmChaosArgs extends SelectorOptions, StatusViaOption, SwarmO
   'dry-run': boolean;
 }
 
+export interface ProgressWriter {
+  update: (line: string) => void;
+  done: () => void;
+  /** A line that stays (a skipped fault, a gap in the history), printed clear of the live line. */
+  note: (line: string) => void;
+}
+
 export interface ChaosOutput {
   faultKinds: (
     raw: string | undefined,
     profile: string | undefined,
     fallback?: readonly FaultKind[],
   ) => FaultKind[];
-  progressWriter: () => { update: (line: string) => void; done: () => void };
+  progressWriter: () => ProgressWriter;
   printOutcome: (report: ChaosReport, args: SwarmChaosArgs, seed: string) => void;
 }
 
@@ -73,10 +80,7 @@ export async function chaosOnSwarm(args: SwarmChaosArgs, output: ChaosOutput): P
   const docker = await dockerClient();
   progress(`chaos seed ${seed} on swarm stack '${stack}' (replay with --seed ${seed})`);
   const live = output.progressWriter();
-  const note = (line: string) => {
-    live.done();
-    progress(line);
-  };
+  const note = live.note;
   const { signal, dispose } = interruptSignal();
   try {
     const run = await runSwarmChaos(
