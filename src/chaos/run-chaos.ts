@@ -95,18 +95,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
   const steadyTimeoutMs = options.steadyTimeoutMs ?? 30_000;
   let schedule: ScheduledFault[] = [];
   const startedAt = now();
-  let doing = 'checking the steady state';
-  let injected = 0;
-  const report = () =>
-    context.progress({
-      elapsedMs: now() - startedAt,
-      durationMs: options.durationMs,
-      injected,
-      scheduled: schedule.length,
-      doing,
-      status: poller.latest ? summaryLine(poller.latest.report.peers) : 'reading status',
-    });
-  const ticker = setInterval(report, 250);
+  const progress = new RunProgress(context.progress, options.durationMs, () => poller.latest, now);
   const startedProcesses = await processStarts(docker, containers);
   const exits = await watchExits(docker, selector, () => containers);
   poller.start();
@@ -132,6 +121,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
       faults: options.faults,
       peers: peerNames,
     });
+    progress.scheduled = schedule.length;
     const deadline = startedAt + options.durationMs;
     const injection: InjectionContext = {
       docker,
@@ -144,7 +134,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
     for (const fault of schedule) {
       if (context.signal?.aborted) break;
       if (now() + fault.gapMs >= deadline) break;
-      doing = `quiet for ${(fault.gapMs / 1000).toFixed(1)}s before fault ${fault.index} (${fault.kind})`;
+      progress.doing = `quiet for ${(fault.gapMs / 1000).toFixed(1)}s before fault ${fault.index} (${fault.kind})`;
       await sleep(fault.gapMs, undefined, { signal: context.signal }).catch(() => undefined);
       if (context.signal?.aborted) break;
       containers = named(await requireCluster(docker, selector));
@@ -168,7 +158,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
             ? peers.filter((p) => p.state === 'running').map((p) => p.name)
             : others;
       const label = `${fault.kind} ${cut.map((c) => c.name).join(',') || 'enclave'}${fault.target === 'leader' ? ' (leader)' : ''}`;
-      doing = `fault ${fault.index}: ${label}`;
+      progress.doing = `fault ${fault.index}: ${label}`;
       const held = cut.flatMap((c) => [c.name, c.container]);
       await poller.hold(held);
       const record: FaultRecord = {
@@ -185,7 +175,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
           : {}),
       };
       faults.push(record);
-      injected += 1;
+      progress.injected += 1;
       try {
         const applied = await applyAndHeal(
           injection,
@@ -205,24 +195,24 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
       } finally {
         poller.release(held);
       }
-      doing = `fault ${fault.index}: ${label} healed, waiting for agreement`;
+      progress.doing = `fault ${fault.index}: ${label} healed, waiting for agreement`;
       await poller.until(
         steadyRound(peerNames.length),
         record.heal!,
         options.leaseMs + 2000 + SETTLE_EXTRA_MS,
       );
     }
-    doing = 'healing everything';
+    progress.doing = 'healing everything';
     cleanup = await healEverything({ docker, selector, reader, extraLabels: {}, now }).catch(
       (error: Error) => {
         context.note(`clean-up after the run failed: ${error.message}`);
         return [`clean-up failed: ${error.message}`];
       },
     );
-    doing = 'waiting for the steady state';
+    progress.doing = 'waiting for the steady state';
     await poller.until(steadyRound(peerNames.length), now(), steadyTimeoutMs);
   } finally {
-    clearInterval(ticker);
+    progress.stop();
     await poller.stop();
   }
   const endedAt = now();
@@ -244,7 +234,7 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
     observations: poller.observations,
     exits: exitList,
   };
-  report();
+  progress.report();
   return concludeRun({
     seed: options.seed,
     schedule,
@@ -269,6 +259,49 @@ export function concludeRun(
   verdicts.push(finalSteadyVerdict(latest, peerCount));
   const list = failovers(run.history);
   return { ...rest, verdicts, failovers: list, failoverStats: failoverStats(list) };
+}
+
+/** What a run is doing, reported to its progress callback every 250 ms while it runs (and once at the end). */
+export class RunProgress {
+  doing = 'checking the steady state';
+  injected = 0;
+  scheduled = 0;
+  readonly #sink: (state: ChaosProgress) => void;
+  readonly #durationMs: number;
+  readonly #latest: () => PollRound | undefined;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  readonly #ticker: ReturnType<typeof setInterval>;
+
+  constructor(
+    sink: (state: ChaosProgress) => void,
+    durationMs: number,
+    latest: () => PollRound | undefined,
+    now: () => number,
+  ) {
+    this.#sink = sink;
+    this.#durationMs = durationMs;
+    this.#latest = latest;
+    this.#now = now;
+    this.#startedAt = now();
+    this.#ticker = setInterval(() => this.report(), 250);
+  }
+
+  report(): void {
+    const latest = this.#latest();
+    this.#sink({
+      elapsedMs: this.#now() - this.#startedAt,
+      durationMs: this.#durationMs,
+      injected: this.injected,
+      scheduled: this.scheduled,
+      doing: this.doing,
+      status: latest ? summaryLine(latest.report.peers) : 'reading status',
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.#ticker);
+  }
 }
 
 export function finalSteadyVerdict(latest: PollRound | undefined, peerCount: number): Verdict {

@@ -17,7 +17,13 @@ import { readStack } from '../orchestrator/swarm-status.ts';
 import { listStackTasks, type StackTask } from '../orchestrator/swarm-tasks.ts';
 import type { ContainerExit, FaultRecord, History } from './history.ts';
 import { hold } from './injection-context.ts';
-import { type ChaosProgress, type ChaosRun, concludeRun, type SkippedFault } from './run-chaos.ts';
+import {
+  type ChaosProgress,
+  type ChaosRun,
+  concludeRun,
+  RunProgress,
+  type SkippedFault,
+} from './run-chaos.ts';
 import { ENDS_PROCESS, type FaultKind, generateSchedule, type ScheduledFault } from './schedule.ts';
 import { type PollRound, StatusPoller } from './status-poller.ts';
 import { type StackLogClient, stackLogEvents } from './swarm-recording.ts';
@@ -196,19 +202,8 @@ export async function runSwarmChaos(
   const steadyTimeoutMs = options.steadyTimeoutMs ?? 60_000;
   const startedAt = now();
   let schedule: ScheduledFault[] = [];
-  let doing = 'checking the steady state';
-  let injected = 0;
-  const report = () =>
-    context.progress({
-      elapsedMs: now() - startedAt,
-      durationMs: options.durationMs,
-      injected,
-      scheduled: schedule.length,
-      doing,
-      status: poller.latest ? summaryLine(poller.latest.report.peers) : 'reading status',
-    });
   const initial = await readStack(docker, stack);
-  const ticker = setInterval(report, 250);
+  const progress = new RunProgress(context.progress, options.durationMs, () => poller.latest, now);
   const peerCount = initial.reports.length;
   const steadyRound = (round: PollRound) => converged(round.report, peerCount);
   // Task id -> the member it was when a fault hit it, for naming its exit.
@@ -236,10 +231,11 @@ export async function runSwarmChaos(
       faults: options.faults,
       peers: members,
     });
+    progress.scheduled = schedule.length;
     const deadline = startedAt + options.durationMs;
     for (const fault of schedule) {
       if (context.signal?.aborted || now() + fault.gapMs >= deadline) break;
-      doing = `quiet for ${(fault.gapMs / 1000).toFixed(1)}s before fault ${fault.index} (${fault.kind})`;
+      progress.doing = `quiet for ${(fault.gapMs / 1000).toFixed(1)}s before fault ${fault.index} (${fault.kind})`;
       await sleep(fault.gapMs, undefined, { signal: context.signal }).catch(() => undefined);
       if (context.signal?.aborted) break;
       const round = poller.latest!.report;
@@ -263,7 +259,7 @@ export async function runSwarmChaos(
       const withEnclave = fault.kind === 'partition' && fault.enclaveSide === 'isolated';
       const others = round.peers.filter((p) => !group.includes(p)).map((p) => p.name);
       const label = `${fault.kind} ${group.map((g) => g.name).join(',')}${fault.target === 'leader' ? ' (leader)' : ''}`;
-      doing = `fault ${fault.index}: ${label}`;
+      progress.doing = `fault ${fault.index}: ${label}`;
       const held = group.flatMap((g) => [g.name, g.container]);
       await poller.hold(held);
       const tasks = (await readStack(docker, stack)).tasks;
@@ -284,7 +280,7 @@ export async function runSwarmChaos(
         ...(fault.kind === 'partition' ? { peers: group.map((g) => g.name) } : {}),
       };
       faults.push(record);
-      injected += 1;
+      progress.injected += 1;
       try {
         const slot = slotOf(target);
         switch (fault.kind) {
@@ -346,26 +342,24 @@ export async function runSwarmChaos(
       } finally {
         poller.release(held);
       }
-      doing = `fault ${fault.index}: ${label} healed, waiting for agreement`;
+      progress.doing = `fault ${fault.index}: ${label} healed, waiting for agreement`;
       await poller.until(steadyRound, record.heal!, options.leaseMs + 2000 + SETTLE_EXTRA_MS);
     }
-    doing = 'healing everything';
+    progress.doing = 'healing everything';
     cleanup.push(...(await healStack(docker, stack)));
-    doing = 'waiting for the steady state';
+    progress.doing = 'waiting for the steady state';
     await poller.until(steadyRound, now(), steadyTimeoutMs);
   } catch (error) {
-    clearInterval(ticker);
+    progress.stop();
     throw error;
   } finally {
     await poller.stop();
   }
   const endedAt = now();
   const initialMembers = new Set(members.length > 0 ? members : initial.reports.map((r) => r.name));
-  doing = "reading the stack's logs for the history";
+  progress.doing = "reading the stack's logs for the history";
   const logsFrom = now();
-  const logged = await stackLogEvents(docker, stack, ['peer', 'enclave'], 0).finally(() =>
-    clearInterval(ticker),
-  );
+  const logged = await stackLogEvents(docker, stack, ['peer', 'enclave'], 0).finally(() => progress.stop());
   const events = logged.events.filter((e) => keptForRun(e, startedAt, initialMembers));
   context.note(
     `read ${logged.events.length} events from the stack's task logs in ${((now() - logsFrom) / 1000).toFixed(1)} s; ${events.length} belong to the run`,
@@ -384,7 +378,7 @@ export async function runSwarmChaos(
     observations: poller.observations,
     exits,
   };
-  report();
+  progress.report();
   return concludeRun({
     seed: options.seed,
     schedule,
