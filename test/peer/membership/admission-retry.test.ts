@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { signRecord } from '../../../src/crypto/member-record-signature.ts';
+import { askAgainAfterMs } from '../../../src/peer/membership/admission-exchange.ts';
 import { decodeDatagram, encodeDatagram, encodeMessage } from '../../../src/protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../../src/protocol/gossip-messages.ts';
 import {
@@ -31,6 +32,10 @@ function alive(i: number): GossipMessage {
 }
 
 describe('admission exchange', () => {
+  it('waits 0.5 s before asking for a name again, doubling up to 2 s', () => {
+    assert.deepEqual([1, 2, 3, 4, 9].map(askAgainAfterMs), [500, 1_000, 2_000, 2_000, 2_000]);
+  });
+
   it('asks again for an admission whose answer never came, and lists the member once it does', () => {
     const cluster = new SimulatedCluster(simulationSeed(211));
     const victim = cluster.start(0, []).node;
@@ -63,13 +68,16 @@ describe('admission exchange', () => {
       'asked the member that passed the record on',
     );
 
-    // The answer is lost. With no new copy of the record, the victim asks again within 3 s.
-    cluster.run(3_000);
+    // The answers are lost. With no new copy of the record, the victim asks again after
+    // 0.5 s, then 1 s later (within a 250 ms sweep of each).
+    cluster.run(1_900);
     assert.deepEqual(
       asked.map((a) => a.names),
-      [['peer-2'], ['peer-2']],
+      [['peer-2'], ['peer-2'], ['peer-2']],
     );
-    assert.ok(asked[1]!.at - asked[0]!.at >= 2_000, 'not sooner than the ask interval');
+    const gaps = [asked[1]!.at - asked[0]!.at, asked[2]!.at - asked[1]!.at];
+    assert.ok(gaps[0]! >= 500 && gaps[0]! <= 750, `first retry after 0.5 s (${gaps[0]} ms)`);
+    assert.ok(gaps[1]! >= 1_000 && gaps[1]! <= 1_250, `then after 1 s (${gaps[1]} ms)`);
 
     // The second answer arrives: the waiting record is applied.
     deliver([{ type: 'admission', token: enclave.issue('peer-2', publicKey(2), { now: 0 }) }]);
@@ -94,7 +102,8 @@ describe('admission exchange', () => {
     deliver([alive(2)]);
     cluster.run(12_000);
     const after = requests;
-    assert.ok(after >= 2 && after <= 6, `asked ${after} times in 12 s`);
+    // At 0, 0.5, 1.5, 3.5, 5.5, 7.5 and 9.5 s: the waits double to 2 s; the record is kept 10 s.
+    assert.ok(after >= 6 && after <= 7, `asked ${after} times in 12 s`);
     cluster.run(20_000);
     assert.equal(requests, after, 'no more asks for a record that went stale');
   });
