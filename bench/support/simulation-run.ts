@@ -86,8 +86,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         if (cluster.clock.now() >= nextReportAt) {
           nextReportAt += 5_000;
           const share = ((cluster.convergedPeers() / peers) * 100).toFixed(1);
+          const gaps = cluster.gaps();
+          const short =
+            gaps.short === 0
+              ? ''
+              : `; the ${gaps.short} others lack a median of ${gaps.medianMissing}, ${gaps.worstMember} is missing at ${gaps.worstMissedBy}, ${gaps.suspect} views suspect`;
           progress(
-            `  ${cluster.clock.now() / 1000} s virtual: ${share}% know all (${Math.round(performance.now() - wallStart)} ms wall)`,
+            `  ${cluster.clock.now() / 1000} s virtual: ${share}% know all${short} (${Math.round(performance.now() - wallStart)} ms wall)`,
           );
         }
         return cluster.converged();

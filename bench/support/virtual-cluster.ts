@@ -174,6 +174,45 @@ export class VirtualCluster {
     return count;
   }
 
+  /**
+   * Where convergence still falls short: of the running peers that do not hold
+   * everyone alive, the median number they lack; how many peers lack the
+   * most-missed member; and how many lacking views are suspicions rather than
+   * members not listed at all.
+   */
+  gaps(): {
+    short: number;
+    medianMissing: number;
+    worstMember: string | null;
+    worstMissedBy: number;
+    suspect: number;
+  } {
+    const missing: number[] = [];
+    const missedBy = new Int32Array(this.n);
+    let suspect = 0;
+    for (let p = 0; p < this.n; p++) {
+      if (this.killed.has(p) || this.#alive[p] === this.#liveCount - 1) continue;
+      missing.push(this.#liveCount - 1 - this.#alive[p]!);
+      for (let m = 0; m < this.n; m++) {
+        if (m === p || this.killed.has(m)) continue;
+        const view = this.#views[p * this.n + m];
+        if (view === ALIVE) continue;
+        missedBy[m]!++;
+        if (view === SUSPECT) suspect++;
+      }
+    }
+    missing.sort((a, b) => a - b);
+    let worst = -1;
+    for (let m = 0; m < this.n; m++) if (worst < 0 || missedBy[m]! > missedBy[worst]!) worst = m;
+    return {
+      short: missing.length,
+      medianMissing: missing.length === 0 ? 0 : missing[Math.floor(missing.length / 2)]!,
+      worstMember: worst >= 0 && missedBy[worst]! > 0 ? `peer-${worst}` : null,
+      worstMissedBy: worst >= 0 ? missedBy[worst]! : 0,
+      suspect,
+    };
+  }
+
   /** Kill peer i as SIGKILL would (no leave); its death marks are then tracked. */
   async kill(i: number): Promise<void> {
     if (this.killed.has(i)) throw new Error(`peer-${i} is already killed`);
