@@ -116,14 +116,15 @@ export async function listStackTasks(docker: SwarmClient, stack: string): Promis
     .map((task): StackTask => {
       const full = serviceNames.get(task.ServiceID ?? '') ?? '';
       const where = stackAddress(task, stack);
+      const node = nodes.get(task.NodeID ?? '');
       const service = full.startsWith(`${stack}_`) ? full.slice(stack.length + 1) : full;
       return {
         id: task.ID ?? '',
         service,
         name: `${full}.${task.Slot ?? task.NodeID ?? ''}`,
-        node: nodes.get(task.NodeID ?? '')?.hostname ?? task.NodeID ?? '-',
+        node: node?.hostname ?? task.NodeID ?? '-',
         nodeId: task.NodeID ?? '',
-        ...(nodes.get(task.NodeID ?? '')?.state ? { nodeState: nodes.get(task.NodeID ?? '')!.state } : {}),
+        ...(node?.state ? { nodeState: node.state } : {}),
         containerId: task.Status?.ContainerStatus?.ContainerID || undefined,
         state: task.Status?.State ?? 'unknown',
         desiredState: task.DesiredState ?? 'unknown',
