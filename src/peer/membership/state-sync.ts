@@ -152,7 +152,6 @@ export class StateSync {
       // the way), so its refutation would otherwise reach no one.
       this.ctx.outbox.send(from, [encodeMessage({ type: 'alive', member: table.self.record })]);
     }
-    if (!message.response && message.part === 0) this.send(from, false, true);
     if (!message.response && message.part === 0) {
       // What we hold of the sender first: if that is a death it must refute, it
       // fits the first datagram, which is all an unproven address may draw.
