@@ -29,10 +29,17 @@ export class BroadcastQueue {
     return this.byKey.size;
   }
 
+  /** Entries the buckets hold: `size` plus retired ones not yet removed (a few at most). */
+  get filed(): number {
+    let n = 0;
+    for (const bucket of this.buckets) n += bucket?.length ?? 0;
+    return n;
+  }
+
   /** Queue an encoded message under `key`, replacing any older rumour with that key. */
   push(key: string, bytes: Uint8Array, tag?: string): void {
     const old = this.byKey.get(key);
-    if (old) old.dropped = true;
+    if (old) this.retire(old);
     const item: QueuedBroadcast = { key, bytes, tag, transmits: 0, dropped: false, id: this.nextId++ };
     this.byKey.set(key, item);
     this.bucket(0).push(item);
@@ -56,8 +63,8 @@ export class BroadcastQueue {
       this.forget(item);
       return;
     }
-    // Buckets drop entries lazily: retire this one, file a copy under its new count.
-    item.dropped = true;
+    // Retire this one, file a copy under its new count.
+    this.retire(item);
     const moved: QueuedBroadcast = { ...item, transmits, dropped: false };
     this.byKey.set(key, moved);
     insertById(this.bucket(transmits), moved);
@@ -112,19 +119,40 @@ export class BroadcastQueue {
   }
 
   private forget(item: QueuedBroadcast): void {
-    item.dropped = true;
+    this.retire(item);
     if (this.byKey.get(item.key) === item) this.byKey.delete(item.key);
+  }
+
+  /**
+   * Mark `item` dropped and take it out of its bucket now. `take` skips dropped
+   * entries too, but only those its scan reaches: a scan stops when the budget
+   * is spent, so a slot replaced faster than the scan got to it (a lease
+   * renewed twice a second, each filling the room left) piled up hundreds of
+   * retired copies.
+   */
+  private retire(item: QueuedBroadcast): void {
+    if (item.dropped) return;
+    item.dropped = true;
+    const bucket = this.buckets[item.transmits];
+    if (!bucket) return;
+    const at = indexById(bucket, item.id);
+    if (bucket[at] === item) bucket.splice(at, 1);
   }
 }
 
-/** Keep a bucket ordered by creation (newest last). */
-function insertById(bucket: QueuedBroadcast[], item: QueuedBroadcast): void {
+/** Where an entry with `id` is, or would go, in a bucket ordered by creation. */
+function indexById(bucket: QueuedBroadcast[], id: number): number {
   let low = 0;
   let high = bucket.length;
   while (low < high) {
     const mid = (low + high) >> 1;
-    if (bucket[mid]!.id < item.id) low = mid + 1;
+    if (bucket[mid]!.id < id) low = mid + 1;
     else high = mid;
   }
-  bucket.splice(low, 0, item);
+  return low;
+}
+
+/** Keep a bucket ordered by creation (newest last). */
+function insertById(bucket: QueuedBroadcast[], item: QueuedBroadcast): void {
+  bucket.splice(indexById(bucket, item.id), 0, item);
 }

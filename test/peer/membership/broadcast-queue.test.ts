@@ -31,6 +31,22 @@ describe('broadcast queue', () => {
     assert.deepEqual(q.take(100, 5), [bytes(2)]);
   });
 
+  it('holds no replaced copies, even when every take spends its whole budget', () => {
+    // A lease renewed every other datagram, each filling exactly the room left:
+    // the scan never reached the copies it replaced, and 500 of them piled up.
+    const q = new BroadcastQueue();
+    for (let i = 0; i < 1000; i++) {
+      if (i % 2 === 0) q.push('broadcast:leader:lease', bytes(i % 256, 1100));
+      q.take(1100, 12);
+    }
+    assert.equal(q.size, 1);
+    assert.equal(q.filed, 1);
+    // Echoes retire the copy they replace as well.
+    q.push('member:x', bytes(1), 'alive:1');
+    for (let i = 0; i < 5; i++) q.heardAgain('member:x', 'alive:1', 1, 12);
+    assert.equal(q.filed, 2);
+  });
+
   it('fills the byte budget and skips what does not fit', () => {
     const q = new BroadcastQueue();
     q.push('big', bytes(1, 50));
