@@ -61,6 +61,40 @@ describe('joining at scale', () => {
     assert.equal(later.length, 0, 'no further join requests once joined');
   });
 
+  it("takes every part of a seed's answer, though a 1,000-member table is dozens of parts arriving at once", () => {
+    const seed = core(0);
+    for (let i = 1; i < 1000; i++) {
+      const member = {
+        name: `m${i}`,
+        incarnation: 1,
+        address: `10.1.${i >> 8}.${i & 255}:7946`,
+        publicKey: publicKey(i),
+      };
+      seed.receive(member.address, [{ type: 'alive', member }], 1);
+    }
+    const joiner = core(1);
+    const [request] = pushPulls(sent(joiner.join([seed.self.address], 2)));
+    const answer = pushPulls(sent(seed.receive(joiner.self.address, [request!.m], 3)));
+    assert.ok(answer.length > 16, `${answer.length} parts: more than a source's pulls per second`);
+    // All in the same millisecond, as they come off the wire.
+    for (const { m } of answer) joiner.receive(seed.self.address, [m], 4);
+    assert.equal(joiner.members().filter((m) => m.state === 'alive').length, 1001, 'the whole table');
+    assert.equal(joiner.joined, true);
+  });
+
+  it('still handles at most 16 state-sync requests per source per second', () => {
+    const seed = core(0);
+    const pulls = Array.from({ length: 40 }, (_, i) => ({
+      type: 'pull' as const,
+      syncId: i,
+      bucket: 0,
+      buckets: 1,
+      hashes: [],
+    }));
+    const answered = pulls.filter((pull) => sent(seed.receive('10.0.9.9:7946', [pull], 5)).length > 0);
+    assert.equal(answered.length, 16);
+  });
+
   /** b joins a; both then hold the same two entries. */
   function pair() {
     const a = core(0);
