@@ -113,7 +113,7 @@ export class Membership {
     return this.view(this.table.self);
   }
 
-  /** True once a seed answered or another member is known alive. */
+  /** True once another member is listed alive (see StateSync.markJoined). */
   get joined(): boolean {
     return this.sync.joined;
   }
@@ -205,6 +205,8 @@ export class Membership {
         }
         this.handle(from, message, now);
       }
+      // Whatever listed another member (a record, an admission a record waited for) joins us.
+      this.sync.markJoined(from, now);
     } finally {
       this.from = undefined;
     }
@@ -284,7 +286,6 @@ export class Membership {
         return;
       case 'alive':
         this.table.applyAlive(message.member, now);
-        this.sync.markJoined(from, now, false);
         return;
       case 'suspect':
       case 'dead': {
