@@ -44,13 +44,6 @@ interface Pending {
   at: number;
   /** Where the record came from: it holds the admission, so it is asked again. */
   from: string;
-  /**
-   * Merge it without re-gossiping once listed, as it arrived (a sync answer's
-   * entries: their sender spreads them). Re-gossiped, every record of a cold
-   * start's answers became a rumour at every member: at N = 1,000, 1,000 rumours
-   * per member, 16 sends each, riding on every datagram for a minute.
-   */
-  quiet: boolean;
 }
 
 export class AdmissionExchange {
@@ -72,7 +65,7 @@ export class AdmissionExchange {
   }
 
   /** A record refused for want of its admission: keep it, ask `from` for the admission. */
-  wait(record: MemberRecord, from: string, now: number, quiet = false): void {
+  wait(record: MemberRecord, from: string, now: number): void {
     const held = this.#pending.get(record.name);
     if (!held || held.record.incarnation <= record.incarnation) {
       if (!held && this.#pending.size >= PENDING_MAX)
@@ -85,8 +78,6 @@ export class AdmissionExchange {
         },
         at: now,
         from,
-        // A copy that is news to gossip wins over a quiet one of the same incarnation.
-        quiet: quiet && (held === undefined || held.record.incarnation < record.incarnation || held.quiet),
       });
     }
     this.#ask(from, record.name, now);
@@ -102,7 +93,7 @@ export class AdmissionExchange {
     const waiting = this.#pending.get(result.claims.name);
     if (!waiting) return;
     this.#pending.delete(result.claims.name);
-    if (now - waiting.at <= PENDING_MS) this.#table.applyAlive(waiting.record, now, waiting.quiet);
+    if (now - waiting.at <= PENDING_MS) this.#table.applyAlive(waiting.record, now);
   }
 
   /**

@@ -64,7 +64,7 @@ export interface MemberTableContext {
    */
   authority?: MemberAuthority | undefined;
   /** An alive record was refused by the authority (not admitted, wrong key, bad or no signature). */
-  onRefused?(record: MemberRecord, reason: Exclude<RecordVerdict, 'ok'>, quiet: boolean): void;
+  onRefused?(record: MemberRecord, reason: Exclude<RecordVerdict, 'ok'>): void;
 }
 
 /** Alive or suspect: still probed, still counted among the n of SWIM's formulas. */
@@ -317,7 +317,7 @@ export class MemberTable {
       // key) is refused before it can change anything or draw a refutation.
       const verdict = authority.check(record);
       if (verdict !== 'ok') {
-        this.ctx.onRefused?.(record, verdict, quiet);
+        this.ctx.onRefused?.(record, verdict);
         return;
       }
     }

@@ -83,11 +83,11 @@ export class Membership {
       onSuspect: (name) => this.prober.suspected(name),
       onEcho: (key, tag) => this.outbox.echo(key, tag),
       authority: options.authority,
-      onRefused: (record, reason, quiet) => {
+      onRefused: (record, reason) => {
         this.outbox.emit({ event: 'record.refused', member: record.name, reason });
         // Perhaps only its admission is missing here (new member, restarted one): ask.
         if ((reason === 'no-admission' || reason === 'wrong-key') && this.from !== undefined)
-          this.admissions?.wait(record, this.from, this.lastNow, quiet);
+          this.admissions?.wait(record, this.from, this.lastNow);
       },
     });
     this.admissions = options.authority && new AdmissionExchange(options.authority, this.table, this.outbox);
