@@ -34,9 +34,15 @@ export interface MembershipOptions {
 
 const REAP_EVERY_MS = 1000;
 /**
- * State-sync messages (pulls, push-pull parts) answered per source per
- * second. A pull of a full table at the table bound (1024 members) is 7
- * buckets, one datagram each; twice that leaves room for a push as well.
+ * State-sync requests (pulls, push-pull parts that are not answers) handled
+ * per source per second. A pull of a full table at the table bound (1024
+ * members) is 7 buckets, one datagram each; twice that leaves room for a push
+ * as well. Answers (push-pull parts marked `response`) are not counted: the
+ * limit bounds what a source can make us send, and an answer is answered by
+ * nothing. Merging one costs what the same records cost as rumours (up to 255
+ * in any datagram, unlimited). Counting them dropped most of a seed's answer
+ * to a joiner's pull at N = 1,000 (45 parts arriving together, 16 kept): the
+ * cold start's slowest step (docs/scale.md).
  */
 const SYNC_MESSAGES_PER_SECOND = 16;
 
@@ -107,7 +113,7 @@ export class Membership {
     return this.view(this.table.self);
   }
 
-  /** True once a seed answered or another member is known alive. */
+  /** True once another member is listed alive (see StateSync.markJoined). */
   get joined(): boolean {
     return this.sync.joined;
   }
@@ -192,12 +198,15 @@ export class Membership {
       if (sender && isLive(sender) && sender.provenAddress !== from) this.table.markProven(sender);
       for (const [i, message] of syncs.entries()) {
         // Peers send each state-sync part alone: more in one datagram is a request for amplification.
-        if (i > 0 || !this.syncLimit.allow(from, now)) {
+        const answer = message.type === 'push-pull' && message.response;
+        if (i > 0 || (!answer && !this.syncLimit.allow(from, now))) {
           this.outbox.emit({ event: 'message.ignored', reason: 'sync-limit' });
           continue;
         }
         this.handle(from, message, now);
       }
+      // Whatever listed another member (a record, an admission a record waited for) joins us.
+      this.sync.markJoined(from, now);
     } finally {
       this.from = undefined;
     }
@@ -277,7 +286,6 @@ export class Membership {
         return;
       case 'alive':
         this.table.applyAlive(message.member, now);
-        this.sync.markJoined(from, now, false);
         return;
       case 'suspect':
       case 'dead': {
