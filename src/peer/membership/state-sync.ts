@@ -27,25 +27,23 @@ import type { MembershipConfig } from './types.ts';
 /** How long a joiner waits for a seed's answer before asking the next seed. */
 const JOIN_ANSWER_WAIT_MS = 1000;
 /**
- * Gaps between the pulls after joining, in units of pushPullAfterJoinMs (the
- * first is 1-2 units after the join): pulls at about 1.5, 2.5, 3.5, 4.5 and
- * 5.5 s. The first goes to a seed (it saw the other joiners), the rest to
- * random members; like any pull epidemic, the share of news a peer still
- * lacks falls about quadratically per round, and a pull costs a few small
- * datagrams when nothing differs. No longer gap: in a cold start of 1,000
- * most members were still a few records short after the fourth pull, and
- * waited 2 s for the fifth (docs/scale.md).
+ * Pulls after joining, one unit (pushPullAfterJoinMs) apart, the first 1-2
+ * units after the join: at about 1.5, 2.5, 3.5, 4.5 and 5.5 s. The first goes
+ * to a seed (it saw the other joiners), the rest to random members; like any
+ * pull epidemic, the share of news a peer still lacks falls about
+ * quadratically per round, and a pull costs a few small datagrams when
+ * nothing differs. No longer gap: in a cold start of 1,000 most members were
+ * still a few records short after the fourth pull, and waited 2 s for the
+ * fifth (docs/scale.md).
  */
-const QUICK_PULL_GAPS = [1, 1, 1, 1];
-const QUICK_PULLS = QUICK_PULL_GAPS.length + 1;
+const QUICK_PULLS = 5;
 /**
- * More pulls, each 1 unit apart, while the table still changed since the
+ * More pulls, one unit apart as well, while the table still changed since the
  * previous pull (the view is still filling: a mass start, a peer whose
  * answers were lost). At most this many, so a churning cluster does not keep
  * a joiner pulling; after them, the regular interval (39 s at n = 1000).
  */
 const EXTRA_PULLS_MAX = 8;
-const EXTRA_PULL_GAP = 1;
 /** Table splits kept for answering pulls: pullers' tables of different sizes split differently. */
 const SPLITS_KEPT = 4;
 /** A pull message's bytes besides its hashes: type, length, syncId, bucket, buckets, count. */
@@ -220,26 +218,19 @@ export class StateSync {
   /** One of the pulls after joining (quick, then extra); returns the wait until the next sync. */
   private pullAfterJoin(regular: number): number {
     const unit = this.ctx.config.pushPullAfterJoinMs;
-    let gap: number | undefined;
-    if (this.quickPulls > 0) {
-      const done = QUICK_PULLS - this.quickPulls;
-      this.quickPulls--;
-      // The first goes to a seed: it saw the other joiners.
-      const fromSeed = done === 0 && this.seeds.length > 0;
-      this.pull(fromSeed ? this.seeds[randomInt(this.ctx.random, this.seeds.length)] : this.randomAlive());
-      gap = QUICK_PULL_GAPS[done];
-    } else {
-      this.pull(this.randomAlive());
-    }
+    // The first goes to a seed: it saw the other joiners.
+    const fromSeed = this.quickPulls === QUICK_PULLS && this.seeds.length > 0;
+    if (this.quickPulls > 0) this.quickPulls--;
+    this.pull(fromSeed ? this.seeds[randomInt(this.ctx.random, this.seeds.length)] : this.randomAlive());
     const { version } = this.ctx.table;
     const changed = version !== this.versionAtPull;
     this.versionAtPull = version;
-    if (gap !== undefined) return gap * unit;
+    if (this.quickPulls > 0) return unit;
     // The quick pulls are done, but the table changed since the previous pull: one more.
     this.extraPullDue = changed && this.extraPulls > 0;
     if (!this.extraPullDue) return regular;
     this.extraPulls--;
-    return EXTRA_PULL_GAP * unit;
+    return unit;
   }
 
   private randomAlive(): string | undefined {
