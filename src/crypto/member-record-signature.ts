@@ -51,17 +51,13 @@ export function ed25519FromRaw(raw: Uint8Array): KeyObject | undefined {
 }
 
 /** True when `signature` is the record's own key's signature over the record. */
-export function verifyRecordSignature(
-  record: SignableRecord,
-  signature: Uint8Array,
-  key?: KeyObject,
-): boolean {
+export function verifyRecordSignature(record: SignableRecord, signature: Uint8Array): boolean {
   if (signature.length !== RECORD_SIGNATURE_BYTES) return false;
-  const publicKey = key ?? ed25519FromRaw(record.publicKey);
-  if (!publicKey) return false;
   const signed = recordSigningBytes(record);
   const memoKey = VerdictMemo.key(signed, signature);
   if (recordVerdicts.has(memoKey)) return true;
+  const publicKey = keyObjectOf(record.publicKey);
+  if (!publicKey) return false;
   try {
     const ok = verify(null, signed, publicKey, signature);
     if (ok) recordVerdicts.remember(memoKey);
@@ -74,6 +70,22 @@ export function verifyRecordSignature(
 /** Records that verified in this process (the signed bytes hold the key). */
 export const recordVerdicts = new VerdictMemo(1 << 16);
 
+/**
+ * Key objects by raw key, per process (building one from its JWK costs more
+ * than the check it serves): a pure function of the 32 bytes, FIFO-bounded.
+ */
+const keyObjects = new Map<string, KeyObject | undefined>();
+const KEY_OBJECTS_MAX = 1 << 14;
+
+function keyObjectOf(raw: Uint8Array): KeyObject | undefined {
+  const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url');
+  if (keyObjects.has(id)) return keyObjects.get(id);
+  const key = ed25519FromRaw(raw);
+  if (keyObjects.size >= KEY_OBJECTS_MAX) keyObjects.delete(keyObjects.keys().next().value!);
+  keyObjects.set(id, key);
+  return key;
+}
+
 interface Verdict {
   incarnation: number;
   signed: Buffer;
@@ -83,12 +95,11 @@ interface Verdict {
 
 /**
  * Verify each record once: per member the last verdict, reused while name,
- * incarnation, record bytes and signature are the same. Key objects are kept
- * per raw key. Bounded: at most `maxMembers` verdicts, oldest dropped.
+ * incarnation, record bytes and signature are the same. Bounded: at most
+ * `maxMembers` verdicts, oldest dropped.
  */
 export class RecordVerifier {
   readonly #verdicts = new Map<string, Verdict>();
-  readonly #keys = new Map<string, KeyObject | undefined>();
   readonly #maxMembers: number;
   /** Signature checks actually made (cache misses). */
   checks = 0;
@@ -112,7 +123,7 @@ export class RecordVerifier {
       return cached.ok;
     }
     this.checks++;
-    const ok = verifyRecordSignature(record, signature, this.#key(record.publicKey));
+    const ok = verifyRecordSignature(record, signature);
     this.#verdicts.delete(record.name);
     if (this.#verdicts.size >= this.#maxMembers) this.#verdicts.delete(this.#verdicts.keys().next().value!);
     this.#verdicts.set(record.name, {
@@ -122,14 +133,5 @@ export class RecordVerifier {
       ok,
     });
     return ok;
-  }
-
-  #key(raw: Uint8Array): KeyObject | undefined {
-    const id = Buffer.from(raw).toString('base64url');
-    if (!this.#keys.has(id)) {
-      if (this.#keys.size >= this.#maxMembers) this.#keys.delete(this.#keys.keys().next().value!);
-      this.#keys.set(id, ed25519FromRaw(raw));
-    }
-    return this.#keys.get(id);
   }
 }

@@ -149,8 +149,8 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
     case 'admission':
       if (m.token.length > WIRE_LIMITS.admissionMaxBytes || !JWS_PATTERN.test(m.token))
         throw new WireFormatError('bad-field', 'admission token');
-      w.u16(m.token.length);
-      for (let i = 0; i < m.token.length; i++) w.u8(m.token.charCodeAt(i));
+      // ASCII by the pattern, so latin1 is its bytes.
+      w.u16(m.token.length).bytes(Buffer.from(m.token, 'latin1'));
       return;
     case 'admission-request':
       if (m.names.length < 1 || m.names.length > WIRE_LIMITS.admissionNamesMax)
@@ -334,6 +334,11 @@ function readAddress(r: ByteReader): string {
   return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
 }
 
+function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 function readRecord(r: ByteReader): MemberRecord {
   const name = readName(r);
   const incarnation = readIncarnation(r);
@@ -341,7 +346,7 @@ function readRecord(r: ByteReader): MemberRecord {
   // A view into the datagram: whoever keeps it copies it (most entries are discarded).
   const publicKey = r.bytesOf(WIRE_LIMITS.publicKeyBytes);
   const signature = r.bytesOf(WIRE_LIMITS.signatureBytes);
-  return signature.every((b) => b === 0)
+  return isZero(signature)
     ? { name, incarnation, address, publicKey }
     : { name, incarnation, address, publicKey, signature };
 }
@@ -420,7 +425,8 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
     case 'admission': {
       const length = r.u16();
       if (length > WIRE_LIMITS.admissionMaxBytes) throw new WireFormatError('bad-field', 'admission length');
-      const token = String.fromCharCode(...r.bytesOf(length));
+      const bytes = r.bytesOf(length);
+      const token = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
       if (!JWS_PATTERN.test(token)) throw new WireFormatError('bad-field', 'admission token');
       return { type, token };
     }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   ADMISSION_TYP,
   type AdmissionClaims,
+  admissionVerifiedBefore,
   signAdmission,
   supersedes,
   verifyAdmission,
@@ -35,6 +36,24 @@ describe('admission certificate', () => {
     const verified = verifyAdmission(token, expect);
     assert.deepEqual(verified.claims, claims());
     assert.equal(verified.kid, kid);
+  });
+
+  it('is checked once per process, and the memory of it vouches only for that cluster and key', () => {
+    const token = signAdmission(claims({ name: 'peer-memo' }), kid, keys.privateKey);
+    assert.equal(admissionVerifiedBefore(token, expect), undefined, 'not before the first check');
+    verifyAdmission(token, expect);
+    assert.equal(admissionVerifiedBefore(token, expect)?.claims.name, 'peer-memo');
+    assert.equal(
+      admissionVerifiedBefore(token, { ...expect, clusterId: 'c2' }),
+      undefined,
+      'another cluster',
+    );
+    const other = generateRsaKeyPair(1024);
+    const impostor = { ...expect, keys: new Map([[kid, other.publicKey]]) };
+    assert.equal(admissionVerifiedBefore(token, impostor), undefined, 'another key under the same kid');
+    assert.throws(() => verifyAdmission(token, impostor), /signature/);
+    assert.throws(() => verifyAdmission(token, { ...expect, now: 20_000 }), { code: 'E_ADMISSION_EXPIRED' });
+    assert.ok(Object.isFrozen(verifyAdmission(token, expect).claims), 'shared claims cannot be changed');
   });
 
   it('fits a datagram beside its record even with a 2048-bit enclave key', () => {

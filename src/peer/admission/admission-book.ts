@@ -4,7 +4,12 @@
 // ask it for every record; the attested enclave keys come from the enclave
 // client (a kid not yet attested is reported, and the shell re-attests).
 import { createHash } from 'node:crypto';
-import { type AdmissionClaims, supersedes, verifyAdmission } from '../../crypto/admission-certificate.ts';
+import {
+  type AdmissionClaims,
+  admissionVerifiedBefore,
+  supersedes,
+  verifyAdmission,
+} from '../../crypto/admission-certificate.ts';
 import { RecordVerifier, type SignableRecord } from '../../crypto/member-record-signature.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
@@ -34,11 +39,8 @@ interface Held {
 export class AdmissionBook {
   readonly #options: Required<AdmissionBookOptions>;
   readonly #byName = new Map<string, Held>();
-  /** Verdicts on tokens already seen (by SHA-256), so each is checked once. */
-  readonly #seen = new Map<
-    string,
-    { ok: true; claims: AdmissionClaims } | { ok: false; reason: 'invalid' }
-  >();
+  /** Tokens refused (by SHA-256), so each is checked once. */
+  readonly #refused = new Set<string>();
   readonly records: RecordVerifier;
 
   constructor(options: AdmissionBookOptions) {
@@ -65,31 +67,31 @@ export class AdmissionBook {
     return { ok: true, claims, changed: true };
   }
 
-  /** The signature and claims check, once per token (an unknown kid is not remembered: attesting it later helps). */
+  /**
+   * The signature and claims check, once per token: a token that verified is
+   * remembered per process (admissionVerifiedBefore), one refused here (an
+   * unknown kid is not remembered: attesting it later helps).
+   */
   #verified(
     token: string,
   ): { ok: true; claims: AdmissionClaims } | { ok: false; reason: 'unknown-kid' | 'invalid' } {
+    const expect = { clusterId: this.#options.clusterId, keys: this.#options.keys };
+    const known = admissionVerifiedBefore(token, expect);
+    if (known) return { ok: true, claims: known.claims };
     const hash = createHash('sha256').update(token).digest('base64url');
-    const seen = this.#seen.get(hash);
-    if (seen) return seen;
-    let result: { ok: true; claims: AdmissionClaims } | { ok: false; reason: 'invalid' };
+    if (this.#refused.has(hash)) return { ok: false, reason: 'invalid' };
     try {
       // Expiry is judged on every offer, not cached: verify as of time 0.
-      const { claims } = verifyAdmission(token, {
-        clusterId: this.#options.clusterId,
-        keys: this.#options.keys,
-        now: 0,
-      });
-      result = { ok: true, claims };
+      return { ok: true, claims: verifyAdmission(token, { ...expect, now: 0 }).claims };
     } catch (error) {
       if (error instanceof VerificationError && error.code === 'E_CERT_UNKNOWN_KID') {
         return { ok: false, reason: 'unknown-kid' };
       }
-      result = { ok: false, reason: 'invalid' };
+      if (this.#refused.size >= 2 * this.#options.maxMembers)
+        this.#refused.delete(this.#refused.values().next().value!);
+      this.#refused.add(hash);
+      return { ok: false, reason: 'invalid' };
     }
-    if (this.#seen.size >= 2 * this.#options.maxMembers) this.#seen.delete(this.#seen.keys().next().value!);
-    this.#seen.set(hash, result);
-    return result;
   }
 
   /** The current admission of `name` (not expired), if this peer holds one. */
