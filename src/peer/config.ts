@@ -234,12 +234,12 @@ export const PEER_SETTINGS = {
   pushPullAfterJoinMs: {
     flag: 'push-pull-after-join-ms',
     env: 'PUSH_PULL_AFTER_JOIN_MS',
-    default: 1000,
+    default: 500,
     parse: integer(10, 3_600_000),
     reason:
-      'a seed answering a join knows only who joined before; pulls 1-2 s later (then 1, 1, 1 and 2 units after, and up to 8 more 2 units apart while the table still changes) pick up the rest',
+      'a seed answering a join knows only who joined before; pulls soon after pick up the rest (N = 1,000 simulated: 6.0 s to converge with 0.5 s, 8.4 s with 1 s)',
     describe:
-      'Unit of the pulls of what this peer lacks after joining: five (the first 1-2 units after), then up to 8 more, 2 units apart, while its table still changes',
+      'Unit of the pulls of what this peer lacks after joining: five one unit apart (the first 1-2 units after), up to 8 more while its table still changes, then 2, 4, 8, ... units apart up to the regular interval',
   },
   gossipToDeadMs: {
     flag: 'gossip-to-dead-ms',

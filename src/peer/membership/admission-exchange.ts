@@ -142,6 +142,15 @@ export class AdmissionExchange {
   }
 
   /**
+   * When `tick` next has work: the next retry sweep while records wait, else
+   * the next refresh. Retries used to ride on whatever else woke the core,
+   * and came late or not at all when nothing did.
+   */
+  get wakeAt(): number {
+    return this.#pending.size > 0 ? Math.min(this.#nextRetryAt, this.#nextRefreshAt) : this.#nextRefreshAt;
+  }
+
+  /**
    * Ask again for the admissions records still wait for; forget stale waiting
    * records; ask members whose admission is about to lapse for their new one.
    */

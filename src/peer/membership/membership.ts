@@ -155,6 +155,7 @@ export class Membership {
     if (this.table.leaving) return this.nextReapAt;
     let next = Math.min(this.sync.wakeAt, this.nextReapAt, this.table.nextSuspicionDeadline());
     next = Math.min(next, this.prober.wakeAt());
+    if (this.admissions) next = Math.min(next, this.admissions.wakeAt);
     if (this.outbox.hasRumours) next = Math.min(next, this.nextGossipAt);
     return next;
   }

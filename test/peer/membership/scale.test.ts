@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { nameHash } from '../../../src/peer/membership/entry-hash.ts';
 import { Membership } from '../../../src/peer/membership/membership.ts';
+import { pullIntervalMs } from '../../../src/peer/membership/timing.ts';
 import type { MembershipEffect } from '../../../src/peer/membership/types.ts';
 import { decodeDatagram, encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
 import type { GossipMessage, PushPullMessage } from '../../../src/protocol/gossip-messages.ts';
@@ -206,14 +207,15 @@ describe('joining at scale', () => {
     assert.equal(pushes.length, 0, 'no full table pushed');
   });
 
-  it('pulls five times 1 s apart after joining, then every 1 s while its table still changes, at most 8 more times', () => {
-    /** Times of b's pulls over 40 s; `newcomers`: news reaches b every 0.5 s. */
+  it('pulls five times one unit apart after joining, one unit apart while its table still changes (at most 8 more), then 2, 4, 8 units apart up to the regular interval', () => {
+    const unit = config.pushPullAfterJoinMs;
+    /** Times of b's pulls over 60 s; `newcomers`: news reaches b every 0.25 s. */
     function pullTimes(newcomers: boolean): number[] {
       const { a, b } = pair();
       const times: number[] = [];
       let next = 0;
-      for (let now = 10; now < 40_000; now += 10) {
-        if (newcomers && now % 500 === 0) {
+      for (let now = 10; now < 60_000; now += 10) {
+        if (newcomers && now % 250 === 0) {
           const i = 10 + next++;
           const member = {
             name: `p${i}`,
@@ -233,20 +235,37 @@ describe('joining at scale', () => {
       return times;
     }
     const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
-    const oneSecond = (gap: number) => gap >= 900 && gap <= 1100;
+    const units = (gap: number) => Math.round(gap / unit);
     const quiet = pullTimes(false);
     const filling = pullTimes(true);
-    const within = (times: number[], ms: number) => times.filter((t) => t < ms).length;
-    assert.ok(quiet[0]! >= 1000 && quiet[0]! <= 2010, `the first 1-2 s after joining: ${quiet}`);
-    assert.equal(within(quiet, 15_000), 5, `five quick pulls, then the regular interval: ${quiet}`);
-    // A cold start of 1,000 left most members a few records short between pulls 2 s apart.
-    assert.ok(gaps(quiet.slice(0, 5)).every(oneSecond), `the quick pulls 1 s apart: ${quiet}`);
+    assert.ok(quiet[0]! >= unit && quiet[0]! <= 2 * unit + 10, `the first 1-2 units after joining: ${quiet}`);
+    // A cold start of 1,000 left most members a few records short between pulls further apart.
+    assert.deepEqual(
+      gaps(quiet.slice(0, 5)).map(units),
+      [1, 1, 1, 1],
+      `five quick pulls one unit apart: ${quiet}`,
+    );
+    // A member that joined late reaches a settled peer by the tail, not the regular pull.
+    const regular = pullIntervalMs(config.pushPullIntervalMs, 2);
+    const tail = gaps(quiet.slice(4)).filter((gap) => gap < regular - unit);
+    assert.deepEqual(
+      tail.map(units),
+      [2, 4, 8, 16].filter((n) => n * unit < regular),
+      `then doubling: ${quiet}`,
+    );
+    const afterTail = quiet[4 + tail.length + 1];
+    assert.ok(
+      afterTail !== undefined && afterTail - quiet[4 + tail.length]! >= regular,
+      `then regular: ${quiet}`,
+    );
     assert.deepEqual(filling.slice(0, 5), quiet.slice(0, 5), `the same five first: ${filling}`);
     const extra = filling.slice(4, 13);
-    assert.equal(extra.length, 9, `eight more while the table changes: ${filling}`);
-    assert.ok(gaps(extra).every(oneSecond), `1 s apart: ${filling}`);
-    const after = filling[13];
-    assert.ok(after !== undefined && after - extra[8]! >= 9000, `then the regular interval: ${filling}`);
+    assert.deepEqual(
+      gaps(extra).map(units),
+      [1, 1, 1, 1, 1, 1, 1, 1],
+      `eight more while the table changes: ${filling}`,
+    );
+    assert.equal(units(filling[13]! - filling[12]!), 2, `then the doubling tail: ${filling}`);
   });
 
   it('answers an accusation by sending its refutation straight back to the accuser', () => {
