@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import { isoTime } from '../time/iso-time.ts';
 
 // Loaded only when wanted: containers log JSON, and pino-pretty with its
 // dependencies is about 30 modules every peer would otherwise hold.
@@ -56,7 +57,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level,
       base: options.base ?? { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino.stdTimeFunctions.isoTime's output, without Date#toISOString (src/time/iso-time.ts).
+      timestamp: () => `,"time":"${isoTime(Date.now())}"`,
       formatters: { level: (label) => ({ level: label }) },
       ...(options.mixin ? { mixin: options.mixin } : {}),
     },

@@ -10,6 +10,7 @@ import type { AdmissionClaims } from '../../crypto/admission-certificate.ts';
 import type { EnclaveClient } from '../../enclave/client/enclave-client.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Clock } from '../../time/clock.ts';
+import { isoTime } from '../../time/iso-time.ts';
 import { AdmissionKeeper } from './admission-keeper.ts';
 import { PeerAuthority } from './member-authority.ts';
 
@@ -116,7 +117,7 @@ export class PeerAdmission {
           admitted: true,
           serial: claims.serial,
           address: claims.address,
-          expiresAt: new Date(claims.exp).toISOString(),
+          expiresAt: isoTime(claims.exp),
         }
       : { admitted: false };
   }
@@ -129,7 +130,7 @@ export class PeerAdmission {
       // The admitted public key: chaos checks every accepted certificate's leader against it.
       key: claims.key,
       address: claims.address,
-      expiresAt: new Date(claims.exp).toISOString(),
+      expiresAt: isoTime(claims.exp),
       kept: result.ok,
     });
   }

@@ -12,6 +12,7 @@
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import type { Random } from '../../random/seeded-random.ts';
 import type { Clock } from '../../time/clock.ts';
+import { isoTime } from '../../time/iso-time.ts';
 import {
   actingWindowEnd,
   backoffMs,
@@ -175,7 +176,7 @@ export class Election {
           leader: cert.claims.leader.name,
           leaderKey: cert.claims.leader.key,
           policy: cert.claims.policy,
-          leaseEndsAt: new Date(cert.claims.lease_end).toISOString(),
+          leaseEndsAt: isoTime(cert.claims.lease_end),
         }),
       );
     }
@@ -336,7 +337,7 @@ export class Election {
         this.#log('info', 'leader.acquired', {
           epoch: cert.claims.epoch,
           seq: cert.claims.seq,
-          leaseEndsAt: new Date(this.#wallAt(until)).toISOString(),
+          leaseEndsAt: isoTime(this.#wallAt(until)),
         }),
       );
     }
@@ -351,7 +352,7 @@ export class Election {
     return this.#log('info', 'leader.released', {
       epoch,
       reason,
-      stoppedAt: new Date(stoppedAtWall).toISOString(),
+      stoppedAt: isoTime(stoppedAtWall),
     });
   }
 

@@ -13,6 +13,7 @@ import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { seededRandom } from '../../random/seeded-random.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
+import { isoTime } from '../../time/iso-time.ts';
 import { encodeFencingToken } from '../../token/fencing-token.ts';
 import type { ReadinessCheck } from '../admin/admin-server.ts';
 import type { MembershipNode } from '../membership-node.ts';
@@ -201,7 +202,7 @@ export class PeerElection {
               name: cert.claims.leader.name,
               epoch: cert.claims.epoch,
               seq: cert.claims.seq,
-              leaseEndsAt: new Date(cert.claims.lease_end).toISOString(),
+              leaseEndsAt: isoTime(cert.claims.lease_end),
               policy: cert.claims.policy,
               verified: true,
               certificate: cert.compact,
