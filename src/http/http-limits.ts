@@ -4,6 +4,7 @@
 // once. Without them one client sending a byte every 2 s holds a connection
 // for ever, and a few thousand such clients exhaust the process's descriptors.
 import type { RequestListener, Server } from 'node:http';
+import { httpDate } from '../time/iso-time.ts';
 import { createServer } from './node-http.ts';
 
 export interface HttpLimits {
@@ -67,7 +68,12 @@ export function createLimitedServer(limits: HttpLimits, listener: RequestListene
       // slow client hold on for up to 30 s past them.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
     },
-    listener,
+    // The Date header set here, so that Node does not compute it with Date#toUTCString,
+    // which loads ICU's time zone names into the process (src/time/iso-time.ts).
+    (req, res) => {
+      res.setHeader('date', httpDate(Date.now()));
+      listener(req, res);
+    },
   );
   server.maxConnections = limits.maxConnections;
   let refused = 0;

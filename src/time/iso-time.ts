@@ -18,3 +18,20 @@ export function isoTime(ms: number): string {
     d.getUTCMinutes(),
   )}:${pad2(d.getUTCSeconds())}.${pad3(d.getUTCMilliseconds())}Z`;
 }
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * `new Date(ms).toUTCString()` (HTTP's IMF-fixdate, e.g. Sat, 28 Nov 2026 02:08:12 GMT)
+ * for years 1000-9999, without toUTCString's time zone name lookup (see isoTime).
+ * Node's HTTP server calls toUTCString for the Date header of every response.
+ */
+export function httpDate(ms: number): string {
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  if (!(year >= 1000 && year <= 9999)) return d.toUTCString();
+  return `${DAYS[d.getUTCDay()]}, ${pad2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${year} ${pad2(
+    d.getUTCHours(),
+  )}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} GMT`;
+}
