@@ -1,5 +1,5 @@
 // The package version, read once from package.json (the single source of truth).
-import { readFileSync } from 'node:fs';
+import { readFileSync } from './platform/node-fs.ts';
 
 const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;

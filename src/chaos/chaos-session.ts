@@ -1,7 +1,7 @@
 // A whole `cluster chaos` session: optionally start a cluster of its own (and
 // always remove it at the end), run the experiment, write the report files.
 // Kept apart from the yargs layer so tests can drive it with options.
-import { randomBytes } from 'node:crypto';
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnclaveElectError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { type ClusterSelector, describeSelector, LABEL } from '../orchestrator/l
 import type { StatusReader } from '../orchestrator/peer-status.ts';
 import { clusterLabel } from '../orchestrator/status-report.ts';
 import { downCluster } from '../orchestrator/teardown.ts';
+import { randomBytes } from '../platform/node-crypto.ts';
 import { buildReport, type ChaosReport } from './report.ts';
 import { renderReportHtml } from './report-html.ts';
 import { type ChaosDocker, type ChaosProgress, runChaos } from './run-chaos.ts';

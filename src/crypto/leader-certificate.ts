@@ -6,7 +6,7 @@
 // Names: `LeaderClaims` are the fields as the enclave signs them;
 // a `LeaderCertificate` is a verified certificate: its compact JWS, the hash
 // that identifies it, and its claims, so nobody re-verifies to read a field.
-import { createHash } from 'node:crypto';
+import { createHash } from '../platform/node-crypto.ts';
 import { verifyAttestedJws } from './attested-jws.ts';
 
 import { decodeBase64url } from './base64url.ts';

@@ -1,7 +1,7 @@
 // The member-set digest a leader certificate carries: SHA-256 (lowercase hex)
 // over the canonical JSON array of {key, name} entries sorted by name. Names
 // are ASCII (see src/enclave/requests.ts), so code-unit order is byte order.
-import { createHash } from 'node:crypto';
+import { createHash } from '../platform/node-crypto.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 /** A member as the enclave and certificates know it: its name and admitted key. */

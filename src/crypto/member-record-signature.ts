@@ -4,7 +4,8 @@
 // prefixed, so no two records share signed bytes. A record's signature is
 // checked once: RecordVerifier remembers the verdict per member and
 // incarnation (the record's bytes must match too, or it checks again).
-import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createPublicKey, sign, verify } from '../platform/node-crypto.ts';
 import { VerdictMemo } from './verdict-memo.ts';
 
 const DOMAIN = Buffer.from('enclave-elect/member-record/v1\0');

@@ -3,16 +3,16 @@
 // operation and block the event loop, which under load made an enclave answer
 // attestations in hundreds of ms and peers time out. Public keys are
 // KeyObjects already; a forge private key is converted once and cached.
+import type { KeyObject } from 'node:crypto';
 import {
   constants,
   createPrivateKey,
   createPublicKey,
-  type KeyObject,
   privateDecrypt,
   publicEncrypt,
   sign,
   verify,
-} from 'node:crypto';
+} from '../platform/node-crypto.ts';
 import { forge } from './forge.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 

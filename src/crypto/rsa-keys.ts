@@ -3,8 +3,9 @@
 // node:crypto KeyObjects, so verifying needs nothing else. Private keys are
 // node-forge objects (forge writes the PKI's PEM and signs its certificates);
 // their arithmetic runs in OpenSSL (native-rsa.ts).
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type forgeModule from 'node-forge';
+import { createHash, createPublicKey, generateKeyPairSync } from '../platform/node-crypto.ts';
 import { encodeBase64url } from './base64url.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { forge } from './forge.ts';

@@ -7,7 +7,7 @@
 // fill the memo with anything but the bounded FIFO of real signatures it
 // would have had to verify anyway. Keyed by SHA-256 over key, bytes and
 // signature, each length-prefixed.
-import { createHash } from 'node:crypto';
+import { createHash } from '../platform/node-crypto.ts';
 
 export class VerdictMemo {
   readonly #seen = new Set<string>();

@@ -3,7 +3,7 @@
 // full-domain hash built with MGF1-SHA256; the output (beta) is SHA-256 of the
 // proof. Deterministic for a key and input, so the enclave cannot pick among
 // outcomes, and anyone holding the public key can check a proof.
-import { hash } from 'node:crypto';
+import { hash } from '../platform/node-crypto.ts';
 import { publicKeyOf, rsasp1, rsavp1 } from './native-rsa.ts';
 import { modulusBytes, publicJwk, type RsaPrivateKey, type RsaPublicKey } from './rsa-keys.ts';
 

@@ -4,13 +4,14 @@
 // (./forge.ts); verifying a chain uses node:crypto alone, so a peer never loads
 // forge. Only the pinned root is a trust anchor: certificates that travel in a
 // token's `x5c` are never roots.
-import { randomBytes, X509Certificate } from 'node:crypto';
+
 import { EnclaveElectError } from '../errors.ts';
+import { randomBytes, X509Certificate } from '../platform/node-crypto.ts';
 import { certificateProfile, OID } from './certificate-profile.ts';
 import { forge } from './forge.ts';
 import type { RsaPrivateKey, RsaPublicKey } from './rsa-keys.ts';
 
-export type Certificate = X509Certificate;
+export type Certificate = import('node:crypto').X509Certificate;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -4,9 +4,10 @@
 // the canonical JSON of the request without `mac` and `sig`, plus `op`, so the
 // proof cannot be reused as any other signed request. `ts` and `nonce` make
 // each proof good once: the enclave refuses stale times and nonces it has seen.
-import { createHmac, type KeyObject, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../crypto/base64url.ts';
 import { canonicalBytes } from '../crypto/canonical-json.ts';
+import { createHmac, randomBytes, sign, timingSafeEqual, verify } from '../platform/node-crypto.ts';
 import { ed25519PublicKey } from './lease-signature.ts';
 
 export interface AdmissionFields {

@@ -2,7 +2,7 @@
 // (never written, logged or returned), attests it with the function checksum,
 // and applies the election rules under one lock, persisting the sealed epoch
 // state before any reply. Transport-free: the HTTP layer is http-server.ts.
-import { randomBytes } from 'node:crypto';
+
 import { createAttestation } from '../crypto/attestation.ts';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import {
@@ -16,6 +16,7 @@ import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import { randomBytes } from '../platform/node-crypto.ts';
 import type { Clock } from '../time/clock.ts';
 import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
 import type { AdmissionPersistence } from './admission-store.ts';

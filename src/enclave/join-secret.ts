@@ -2,10 +2,11 @@
 // once into a directory (a volume) only cluster services mount. A peer proves
 // it holds the secret with an HMAC over its admission request; the secret
 // itself never travels. Stored as lowercase hex, mode 0600.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { EnclaveElectError } from '../errors.ts';
+import { randomBytes } from '../platform/node-crypto.ts';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from '../platform/node-fs.ts';
 
 export const JOIN_SECRET_FILE = 'join.key';
 export const JOIN_SECRET_BYTES = 32;

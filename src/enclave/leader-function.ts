@@ -1,12 +1,13 @@
 // The leader-choice function bundle: its bytes, their checksum (SHA-256, the
 // value attested and pinned), and running it. The bytes that are hashed are the
 // bytes that run, in a fresh V8 context with no Node APIs and a time limit.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+
 import { fileURLToPath } from 'node:url';
 import { createContext, runInContext, Script } from 'node:vm';
 import type { Policy } from '../crypto/leader-certificate.ts';
 import { EnclaveElectError } from '../errors.ts';
+import { createHash } from '../platform/node-crypto.ts';
+import { readFileSync } from '../platform/node-fs.ts';
 
 export const BUILT_IN_FUNCTION_PATH = fileURLToPath(new URL('./function/leader-choice.js', import.meta.url));
 const MAX_BUNDLE_BYTES = 1024 * 1024;

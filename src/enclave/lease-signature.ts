@@ -4,9 +4,10 @@
 // the request without `sig` plus `op`, so a signature made for one operation is
 // worthless for another, and `ts` + `nonce` bind it to one fresh use (see
 // replay-guard.ts). Format: docs/protocol/enclave.md.
-import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { decodeBase64url, encodeBase64url } from '../crypto/base64url.ts';
 import { canonicalBytes } from '../crypto/canonical-json.ts';
+import { createPublicKey, sign, verify } from '../platform/node-crypto.ts';
 
 export type RequestOp = 'elect' | 'renew' | 'resign';
 /** The operations a leader signs over its lease. */

@@ -1,8 +1,9 @@
 // What `pki init` (and `local`) run: create the mock attestation PKI (or keep a
 // complete one), publish the root certificate for peers, and describe what was done.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { EnclaveElectError } from '../errors.ts';
+import { copyFileSync, existsSync, mkdirSync } from '../platform/node-fs.ts';
 import { createJoinSecret } from './join-secret.ts';
 import { certificateFingerprint, initPki, loadRootCertificate, PKI_FILES } from './pki.ts';
 

@@ -1,13 +1,14 @@
 // The mock attestation PKI on disk: a self-signed root (what peers pin) and
 // the attestation certificate and key under it. Keys are written 0600 and are
 // never overwritten without `force`.
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { generateRsaKeyPair, MIN_PRODUCT_RSA_BITS, type RsaPrivateKey } from '../crypto/rsa-keys.ts';
 import { type Certificate, certificateFromPem, certificateToPem, createCertificate } from '../crypto/x509.ts';
 import { EnclaveElectError } from '../errors.ts';
+import { createHash } from '../platform/node-crypto.ts';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from '../platform/node-fs.ts';
 
 export const PKI_FILES = {
   rootCert: 'root.crt.pem',

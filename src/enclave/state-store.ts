@@ -4,12 +4,21 @@
 // counter (standing in for a TEE's hardware monotonic counter) catches a state
 // file rolled back to an older, validly sealed copy. Writes are atomic
 // (temp file, fsync, rename) and happen before the enclave replies.
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { canonicalJson } from '../crypto/canonical-json.ts';
 import type { MemberIdentity } from '../crypto/member-digest.ts';
 import { EnclaveElectError } from '../errors.ts';
+import { createHmac, hkdfSync, timingSafeEqual } from '../platform/node-crypto.ts';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from '../platform/node-fs.ts';
 
 export const STATE_FILE = 'epoch-state.json';
 export const COUNTER_FILE = 'epoch-counter.json';

@@ -4,7 +4,6 @@
 // benchmarks. Everything it starts it stops.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { runPkiInit } from '../enclave/pki-init.ts';
 import { EnclaveElectError } from '../errors.ts';
 import { type PeerStatus, parseStatus } from '../orchestrator/peer-status.ts';
 import type { PeerReport } from '../orchestrator/status-report.ts';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from '../platform/node-fs.ts';
 import { seedPorts } from './seed-ports.ts';
 
 // The entry point beside this module: main.ts from the sources, main.js where compiled (the image).

@@ -3,11 +3,12 @@
 // the engine's cache serves every other run), and run in a target container's
 // network namespace with NET_ADMIN + NET_RAW only. The target keeps
 // `cap_drop: [ALL]`: the helper, not the peer, holds the capability.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnclaveElectError } from '../errors.ts';
+import { createHash } from '../platform/node-crypto.ts';
+import { readdirSync, readFileSync } from '../platform/node-fs.ts';
 import { type DockerClient, dockerMessage, dockerStatus } from './docker-client.ts';
 import { demultiplex } from './docker-stream.ts';
 import { LABEL } from './labels.ts';

@@ -3,9 +3,9 @@
 // the `docker build` client (it honours .dockerignore and DOCKER_HOST exactly as
 // people's own builds do), streaming its output to stderr.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EnclaveElectError } from '../errors.ts';
+import { existsSync } from '../platform/node-fs.ts';
 import { type DockerClient, dockerStatus } from './docker-client.ts';
 
 export const DEFAULT_IMAGE = 'enclave-elect:local';

@@ -6,10 +6,11 @@
 // reads the document back from the job's service logs, then removes the job.
 // Mounting the socket gives the job root on that node: no more than whoever
 // may create services on the swarm already has.
-import { randomBytes } from 'node:crypto';
+
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { EnclaveElectError } from '../errors.ts';
+import { randomBytes } from '../platform/node-crypto.ts';
 import type { DockerClient } from './docker-client.ts';
 import { dockerMessage } from './docker-client.ts';
 import { demultiplex } from './docker-stream.ts';

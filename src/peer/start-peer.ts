@@ -1,11 +1,12 @@
 // Start one cluster member (what `enclave-elect peer` runs): wires the membership
 // runtime to a UDP socket, seed discovery, the election, the admin HTTP server
 // and the logger, and leaves the cluster gracefully on stop.
-import { generateKeyPairSync, type KeyObject, randomInt } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { EnclaveClient } from '../enclave/client/enclave-client.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import { generateKeyPairSync, randomInt } from '../platform/node-crypto.ts';
 import { createKeyring } from '../protocol/gossip-keyring.ts';
 import { seededRandom } from '../random/seeded-random.ts';
 import { systemClock } from '../time/clock.ts';

@@ -3,7 +3,7 @@
 // installed key is tried, so keys can be rotated without a flag day. What is
 // sealed binds its destination and time (gossip-codec.ts), and receivers keep
 // a replay window (replay-window.ts): a recorded datagram cannot be replayed.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from '../platform/node-crypto.ts';
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;

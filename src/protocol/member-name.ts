@@ -3,7 +3,7 @@
 // layer accepts; otherwise one datagram naming such a member (or one peer
 // honestly named so) makes every honest elect request fail.
 // The rule is a DNS label's (RFC 1123) widened by '.' and '_' (container names).
-import { createHash } from 'node:crypto';
+import { createHash } from '../platform/node-crypto.ts';
 
 export const MEMBER_NAME_MAX_BYTES = 63;
 export const MEMBER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;

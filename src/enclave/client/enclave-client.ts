@@ -3,7 +3,7 @@
 // signature, the nonce echoed, the checksum equal to the pin. Until that
 // passes it sends no elect/renew/resign. Certificates are verified against the
 // attested keys (cached by hash); an unknown kid triggers one re-attestation.
-import { randomBytes as cryptoRandomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { type VerifiedAdmission, verifyAdmission } from '../../crypto/admission-certificate.ts';
 import { type AttestedEnclave, verifyAttestation } from '../../crypto/attestation.ts';
 import { CertificateVerifier } from '../../crypto/certificate-cache.ts';
@@ -13,6 +13,7 @@ import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveElectError, isErrorCode } from '../../errors.ts';
+import { randomBytes as cryptoRandomBytes } from '../../platform/node-crypto.ts';
 import { type Clock, systemClock } from '../../time/clock.ts';
 import { signAdmissionRequest } from '../admission-proof.ts';
 import { type LeaseOp, memberKeyOf, signedElectBody, signRequest } from '../lease-signature.ts';

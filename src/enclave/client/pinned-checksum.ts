@@ -2,9 +2,10 @@
 // the image recorded at build time (FUNCTION_CHECKSUM at the package root,
 // /app/FUNCTION_CHECKSUM in the image), else that of the built-in bundle in
 // this checkout. An explicit pin (flag or ENCLAVE_CHECKSUM) always wins.
-import { readFileSync } from 'node:fs';
+
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../errors.ts';
+import { readFileSync } from '../../platform/node-fs.ts';
 import { functionChecksum, readFunctionBundle } from '../leader-function.ts';
 
 export const IMAGE_CHECKSUM_FILE = fileURLToPath(new URL('../../../FUNCTION_CHECKSUM', import.meta.url));

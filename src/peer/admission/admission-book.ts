@@ -3,7 +3,7 @@
 // member record matches it. Pure and synchronous, so the membership core can
 // ask it for every record; the attested enclave keys come from the enclave
 // client (a kid not yet attested is reported, and the shell re-attests).
-import { createHash } from 'node:crypto';
+
 import {
   type AdmissionClaims,
   admissionVerifiedBefore,
@@ -13,6 +13,7 @@ import {
 import { RecordVerifier, type SignableRecord } from '../../crypto/member-record-signature.ts';
 import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
+import { createHash } from '../../platform/node-crypto.ts';
 
 export interface AdmissionBookOptions {
   clusterId: string;

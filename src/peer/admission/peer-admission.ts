@@ -5,10 +5,10 @@
 // no member lists it (docs/security.md).
 
 import type { KeyObject } from 'node:crypto';
-import { randomInt } from 'node:crypto';
 import type { AdmissionClaims } from '../../crypto/admission-certificate.ts';
 import type { EnclaveClient } from '../../enclave/client/enclave-client.ts';
 import type { Logger } from '../../log/logger.ts';
+import { randomInt } from '../../platform/node-crypto.ts';
 import type { Clock } from '../../time/clock.ts';
 import { isoTime } from '../../time/iso-time.ts';
 import { AdmissionKeeper } from './admission-keeper.ts';

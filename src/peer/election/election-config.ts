@@ -3,11 +3,12 @@
 // ../settings.ts: flag, environment variable, default with its reason,
 // validation naming the option. Without
 // --enclave-url a peer runs membership only.
-import { readFileSync } from 'node:fs';
+
 import { type Certificate, certificateFromPem } from '../../crypto/x509.ts';
 import { resolvePinnedChecksum } from '../../enclave/client/pinned-checksum.ts';
 import { loadJoinSecret } from '../../enclave/join-secret.ts';
 import { ConfigError } from '../../errors.ts';
+import { readFileSync } from '../../platform/node-fs.ts';
 import { integer, optionName, resolveSettings, type Setting } from '../settings.ts';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from './timing.ts';
 

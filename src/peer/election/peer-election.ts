@@ -4,13 +4,14 @@
 // gossip of certificates through the membership node, log lines) and feeds
 // the results back. It decides nothing the core can decide; it verifies
 // gossiped certificates before the core sees them and keeps /status fields.
-import { type KeyObject, randomInt } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { LeaderCertificate } from '../../crypto/leader-certificate.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import type { Certificate } from '../../crypto/x509.ts';
 import { EnclaveClient, type EnclaveClientObserver } from '../../enclave/client/enclave-client.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
+import { randomInt } from '../../platform/node-crypto.ts';
 import { seededRandom } from '../../random/seeded-random.ts';
 import { type Clock, systemClock, type TimerHandle } from '../../time/clock.ts';
 import { isoTime } from '../../time/iso-time.ts';

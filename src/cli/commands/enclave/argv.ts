@@ -1,11 +1,12 @@
 // The `enclave` command's flags parsed without yargs (about 5 MB of RSS in a
 // process that runs for days, issue 12). The defaults, with their
 // environment variables, are the ones the yargs builder shows in --help.
-import { parseArgs } from 'node:util';
+
 import { DEFAULT_POLICY, POLICIES, type Policy } from '../../../crypto/leader-certificate.ts';
 import { ADMISSION_DEFAULTS } from '../../../enclave/admission-service.ts';
 import { ENCLAVE_HTTP_LIMITS } from '../../../enclave/http-server.ts';
 import { UsageError } from '../../../errors.ts';
+import { parseArgs } from '../../../platform/node-util.ts';
 import type { EnclaveArgs } from './enclave.ts';
 
 /** Every option's default, read from the environment: one table for both parsers. */

@@ -3,10 +3,11 @@
 // the flags are all strings from the settings tables, which node:util's
 // parseArgs handles with the same rules: unknown flags and missing values are
 // usage errors, a repeated flag arrives as a list. `--help` still goes to yargs.
-import { parseArgs } from 'node:util';
+
 import { UsageError } from '../../../errors.ts';
 import { PEER_SETTINGS } from '../../../peer/config.ts';
 import { ELECTION_SETTINGS } from '../../../peer/election/election-config.ts';
+import { parseArgs } from '../../../platform/node-util.ts';
 
 export type PeerOptions = Record<string, string | string[] | undefined>;
 

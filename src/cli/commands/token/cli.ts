@@ -1,10 +1,11 @@
 // `enclave-elect token verify TOKEN`: check a fencing token offline against
 // the pinned root and checksum, as a resource server would. Exit 0 valid,
 // 1 refused (the reason on stderr, or in the --json document), 2 usage.
-import { readFileSync } from 'node:fs';
+
 import type { Argv, CommandModule } from 'yargs';
 import { resolvePinnedChecksum } from '../../../enclave/client/pinned-checksum.ts';
 import { UsageError } from '../../../errors.ts';
+import { readFileSync } from '../../../platform/node-fs.ts';
 import { outcomeJson, outcomeText, runTokenVerify } from './token-verify.ts';
 
 export interface TokenVerifyOptions {

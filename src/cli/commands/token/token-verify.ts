@@ -1,8 +1,9 @@
 // The logic of `enclave-elect token verify`: load the pins, verify one token
 // offline with src/token/verify-token.ts, describe the outcome.
-import { readFileSync } from 'node:fs';
+
 import { type Certificate, certificateFromPem } from '../../../crypto/x509.ts';
 import { ConfigError } from '../../../errors.ts';
+import { readFileSync } from '../../../platform/node-fs.ts';
 import type { TokenOrder } from '../../../token/fencing-token.ts';
 import { TokenRefusedError } from '../../../token/token-error.ts';
 import { TokenVerifier, type VerifiedFencingToken } from '../../../token/verify-token.ts';
