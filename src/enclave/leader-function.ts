@@ -3,7 +3,6 @@
 // bytes that run, in a fresh V8 context with no Node APIs and a time limit.
 
 import { fileURLToPath } from 'node:url';
-import { createContext, runInContext, Script } from 'node:vm';
 import type { Policy } from '../crypto/leader-certificate.ts';
 import { EnclaveElectError } from '../errors.ts';
 import { createHash } from '../platform/node-crypto.ts';
@@ -11,6 +10,11 @@ import { readFileSync } from '../platform/node-fs.ts';
 
 export const BUILT_IN_FUNCTION_PATH = fileURLToPath(new URL('./function/leader-choice.js', import.meta.url));
 const MAX_BUNDLE_BYTES = 1024 * 1024;
+/**
+ * node:vm, loaded when a function is first run: a peer imports this module
+ * for the checksum alone (pinned-checksum.ts) and need not hold vm.
+ */
+const vm = () => process.getBuiltinModule('node:vm') as typeof import('node:vm');
 // Wall-clock limit against a function that never returns. The built-in one
 // takes microseconds, but on a loaded host a run can be descheduled for tens
 // of milliseconds (100 ms timed out under the parallel unit suite), so the
@@ -39,9 +43,9 @@ export class LeaderFunction {
   private constructor(path: string, bytes: Buffer) {
     this.path = path;
     this.checksum = functionChecksum(bytes);
-    this.#context = createContext({});
+    this.#context = vm().createContext({});
     try {
-      new Script(bytes.toString('utf8'), { filename: path }).runInContext(this.#context, {
+      new (vm().Script)(bytes.toString('utf8'), { filename: path }).runInContext(this.#context, {
         timeout: RUN_TIMEOUT_MS,
       });
     } catch (error) {
@@ -50,7 +54,7 @@ export class LeaderFunction {
         `function bundle ${path} does not load: ${(error as Error).message}`,
       );
     }
-    if (runInContext('typeof globalThis.leaderChoice?.choose', this.#context) !== 'function') {
+    if (vm().runInContext('typeof globalThis.leaderChoice?.choose', this.#context) !== 'function') {
       throw new EnclaveElectError(
         'E_FUNCTION_INVALID',
         `function bundle ${path} defines no leaderChoice.choose`,
@@ -68,9 +72,13 @@ export class LeaderFunction {
     context.__input = JSON.stringify(input);
     let index: unknown;
     try {
-      index = runInContext('globalThis.leaderChoice.choose(JSON.parse(globalThis.__input))', this.#context, {
-        timeout: RUN_TIMEOUT_MS,
-      });
+      index = vm().runInContext(
+        'globalThis.leaderChoice.choose(JSON.parse(globalThis.__input))',
+        this.#context,
+        {
+          timeout: RUN_TIMEOUT_MS,
+        },
+      );
     } catch (error) {
       throw new EnclaveElectError(
         'E_FUNCTION_FAILED',

@@ -1,7 +1,6 @@
 // The real Spawn for LeaderExec: `/bin/sh -c COMMAND` in its own process group,
 // so a signal reaches the shell and everything it started; output split into
 // lines (each at most 4 KiB, so one endless line cannot grow the log without bound).
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ChildEvents, ChildHandle, Spawn } from './leader-exec.ts';
 
@@ -31,6 +30,8 @@ export const spawnShell: Spawn = (
   env: Record<string, string>,
   events: ChildEvents,
 ): ChildHandle => {
+  // Loaded on the first command: most peers run none, and need not hold node:child_process.
+  const { spawn } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const child = spawn('/bin/sh', ['-c', command], {
     env,
     detached: true, // its own process group: signal -pid reaches the command's children too
