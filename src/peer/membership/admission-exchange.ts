@@ -36,6 +36,19 @@ const RETRY_SWEEP_MS = 250;
 export function askAgainAfterMs(attempts: number): number {
   return Math.min(ASK_AGAIN_MS, FIRST_ASK_AGAIN_MS * 2 ** Math.max(0, attempts - 1));
 }
+/**
+ * Names asked for and not answered yet, at most: a window, as in TCP. A
+ * cold start of N members is N^2 admissions of about 800 bytes, one per
+ * datagram; asked for all at once, a seed's answer to one joiner is hundreds
+ * of datagrams, and 1,000 peers on loopback had 20% of all datagrams dropped
+ * by the kernel (receive buffers full, UDP memory under pressure), probes
+ * among them. Each answer that arrives lets the next name be asked, so a
+ * peer fetches at up to WINDOW per round trip: no slower where round trips
+ * are short, and never more than WINDOW admissions queued for it anywhere.
+ */
+export const ADMISSION_WINDOW = 64;
+/** An unanswered name stops holding a place in the window after this (its retry is due then). */
+const IN_FLIGHT_MS = FIRST_ASK_AGAIN_MS;
 /** How often the table is swept for admissions about to lapse. */
 const REFRESH_EVERY_MS = 5_000;
 
@@ -55,6 +68,10 @@ export class AdmissionExchange {
   readonly #askedAt = new Map<string, { at: number; attempts: number }>();
   /** Names to ask for, by the address to ask, collected during one input. */
   readonly #asks = new Map<string, Set<string>>();
+  /** Names asked and not answered, with when (oldest first): the window. */
+  readonly #inFlight = new Map<string, number>();
+  /** Names to ask for once the window has room, with whom to ask (oldest first). */
+  readonly #queued = new Map<string, string>();
   #nextRefreshAt = 0;
   #nextRetryAt = 0;
 
@@ -90,6 +107,12 @@ export class AdmissionExchange {
       this.#outbox.emit({ event: 'admission.refused', reason: result.reason });
       return;
     }
+    // A request names up to four: refill the window four at a time.
+    if (
+      this.#inFlight.delete(result.claims.name) &&
+      ADMISSION_WINDOW - this.#inFlight.size >= WIRE_LIMITS.admissionNamesMax
+    )
+      this.#askQueued(now);
     const waiting = this.#pending.get(result.claims.name);
     if (!waiting) return;
     this.#pending.delete(result.claims.name);
@@ -115,6 +138,24 @@ export class AdmissionExchange {
     for (const name of listed ? request.names : [self]) {
       const token = name === self ? this.#authority.own() : this.#authority.token(name);
       if (token) this.#outbox.sendAlone(from, encodeMessage({ type: 'admission', token }));
+    }
+  }
+
+  /** Names unanswered for IN_FLIGHT_MS leave the window (their retries ask again). */
+  #expireInFlight(now: number): void {
+    for (const [asked, at] of this.#inFlight) {
+      if (now - at < IN_FLIGHT_MS) return;
+      this.#inFlight.delete(asked);
+    }
+  }
+
+  /** Ask for queued names while the window has room (a waiting record's latest source first). */
+  #askQueued(now: number): void {
+    this.#expireInFlight(now);
+    for (const [name, to] of this.#queued) {
+      if (this.#inFlight.size >= ADMISSION_WINDOW) return;
+      this.#queued.delete(name);
+      this.#ask(this.#pending.get(name)?.from ?? to, name, now);
     }
   }
 
@@ -158,6 +199,7 @@ export class AdmissionExchange {
     if (now >= this.#nextRetryAt) {
       // A retry goes out within a sweep of being due.
       this.#nextRetryAt = now + RETRY_SWEEP_MS;
+      this.#askQueued(now);
       for (const [name, waiting] of this.#pending)
         if (now - waiting.at <= PENDING_MS) this.#ask(waiting.from, name, now);
       this.flush();
@@ -180,6 +222,16 @@ export class AdmissionExchange {
   #ask(to: string, name: string, now: number): void {
     const last = this.#askedAt.get(name);
     if (last !== undefined && now - last.at < askAgainAfterMs(last.attempts)) return;
+    this.#expireInFlight(now);
+    if (this.#inFlight.size >= ADMISSION_WINDOW && !this.#inFlight.has(name)) {
+      this.#queued.delete(name);
+      if (this.#queued.size >= PENDING_MAX) this.#queued.delete(this.#queued.keys().next().value!);
+      this.#queued.set(name, to);
+      return;
+    }
+    this.#queued.delete(name);
+    this.#inFlight.delete(name);
+    this.#inFlight.set(name, now);
     if (!last && this.#askedAt.size >= PENDING_MAX) this.#askedAt.delete(this.#askedAt.keys().next().value!);
     this.#askedAt.set(name, { at: now, attempts: (last?.attempts ?? 0) + 1 });
     const names = this.#asks.get(to) ?? new Set<string>();
