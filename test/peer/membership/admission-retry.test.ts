@@ -31,72 +31,66 @@ function alive(i: number): GossipMessage {
   return { type: 'alive', member: { ...fields, signature: signRecord(fields, privateKey(i)) } };
 }
 
+/**
+ * A peer (the victim) and the address of peer-1 (the relay) that sends it
+ * datagrams: what the victim sends the relay is recorded (its admission
+ * requests, with when) and reaches no one.
+ */
+function victimOfRelay(seed: number, settleMs: number) {
+  const cluster = new SimulatedCluster(simulationSeed(seed));
+  const victim = cluster.start(0, []).node;
+  const relay = SimulatedCluster.addressOf(1);
+  const { cluster: enclave } = simulatedEnclaves();
+  const deliver = (messages: GossipMessage[]) => {
+    cluster.network.send(relay, victim.address, encodeDatagram(messages.map(encodeMessage)));
+    cluster.run(settleMs);
+  };
+  const asked: { at: number; names: string[] }[] = [];
+  const send = cluster.network.send.bind(cluster.network);
+  cluster.network.send = (from, to, bytes) => {
+    const decoded = from === victim.address && to === relay ? decodeDatagram(bytes) : undefined;
+    if (decoded?.ok)
+      for (const m of decoded.messages)
+        if (m.type === 'admission-request') asked.push({ at: cluster.clock.now(), names: m.names });
+    send(from, to, bytes);
+  };
+  return { cluster, victim, enclave, deliver, asked };
+}
+
 describe('admission exchange', () => {
   it('waits 0.5 s before asking for a name again, doubling up to 2 s', () => {
     assert.deepEqual([1, 2, 3, 4, 9].map(askAgainAfterMs), [500, 1_000, 2_000, 2_000, 2_000]);
   });
 
   it('asks for at most a window of admissions at once, and for more as answers arrive', () => {
-    const cluster = new SimulatedCluster(simulationSeed(227));
-    const victim = cluster.start(0, []).node;
-    const relay = SimulatedCluster.addressOf(1);
-    const { cluster: enclave } = simulatedEnclaves();
-    const deliver = (messages: GossipMessage[]) => {
-      cluster.network.send(relay, victim.address, encodeDatagram(messages.map(encodeMessage)));
-      cluster.run(5);
-    };
-    const asked: string[] = [];
-    const send = cluster.network.send.bind(cluster.network);
-    cluster.network.send = (from, to, bytes) => {
-      const decoded = from === victim.address && to === relay ? decodeDatagram(bytes) : undefined;
-      if (decoded?.ok)
-        for (const m of decoded.messages) if (m.type === 'admission-request') asked.push(...m.names);
-      send(from, to, bytes);
-    };
+    const { cluster, victim, enclave, deliver, asked } = victimOfRelay(227, 5);
+    const names = () => asked.flatMap((request) => request.names);
     deliver([{ type: 'admission', token: enclave.issue('peer-1', publicKey(1), { now: 0 }) }, alive(1)]);
     // 200 members' records, whose admissions the victim lacks, in datagrams of 8.
     for (let i = 2; i < 202; i += 8) deliver(Array.from({ length: 8 }, (_, k) => alive(i + k)));
     assert.equal(
-      asked.length,
+      names().length,
       ADMISSION_WINDOW,
       'a window of names, not all 200 (a seed answers each with a datagram)',
     );
     // Four answers make room for four more names; the members answered are listed.
-    for (const name of asked.slice(0, 4)) {
+    for (const name of names().slice(0, 4)) {
       const i = Number(name.slice('peer-'.length));
       deliver([{ type: 'admission', token: enclave.issue(name, publicKey(i), { now: 0 }) }]);
       assert.equal(victim.member(name)?.state, 'alive');
     }
-    assert.equal(asked.length, ADMISSION_WINDOW + 4);
-    assert.equal(new Set(asked).size, asked.length, 'no name asked twice yet');
+    assert.equal(names().length, ADMISSION_WINDOW + 4);
+    assert.equal(new Set(names()).size, names().length, 'no name asked twice yet');
     // Unanswered names stop holding the window after 0.5 s: the queue moves on, and
     // the first names are asked again (their retries).
     cluster.run(1_000);
-    assert.ok(asked.length >= 2 * ADMISSION_WINDOW, `${asked.length} names asked after 1 s`);
-    assert.ok(new Set(asked).size > ADMISSION_WINDOW + 4, 'names beyond the first window asked');
+    assert.ok(names().length >= 2 * ADMISSION_WINDOW, `${names().length} names asked after 1 s`);
+    assert.ok(new Set(names()).size > ADMISSION_WINDOW + 4, 'names beyond the first window asked');
   });
 
   it('asks again for an admission whose answer never came, and lists the member once it does', () => {
-    const cluster = new SimulatedCluster(simulationSeed(211));
-    const victim = cluster.start(0, []).node;
-    const relay = SimulatedCluster.addressOf(1);
-    const { cluster: enclave } = simulatedEnclaves();
-    const deliver = (messages: GossipMessage[]) => {
-      cluster.network.send(relay, victim.address, encodeDatagram(messages.map(encodeMessage)));
-      cluster.run(10);
-    };
     // Names the victim asked the relay for, with when; nothing the victim sends reaches anyone.
-    const asked: { at: number; names: string[] }[] = [];
-    const send = cluster.network.send.bind(cluster.network);
-    cluster.network.send = (from, to, bytes) => {
-      if (from === victim.address && to === relay) {
-        const decoded = decodeDatagram(bytes);
-        if (decoded.ok)
-          for (const m of decoded.messages)
-            if (m.type === 'admission-request') asked.push({ at: cluster.clock.now(), names: m.names });
-      }
-      send(from, to, bytes);
-    };
+    const { cluster, victim, enclave, deliver, asked } = victimOfRelay(211, 10);
 
     // peer-1 is admitted and listed; then it passes on peer-2's record, whose admission the victim lacks.
     deliver([{ type: 'admission', token: enclave.issue('peer-1', publicKey(1), { now: 0 }) }, alive(1)]);
