@@ -1,26 +1,22 @@
-// Admissions for the membership bench: a stand-in enclave key (made once in
-// the main thread, its PEM handed to every shard) that signs each peer's
+// Admissions for the membership bench: a stand-in enclave admission key
+// (Ed25519, made once in the main thread, its PEM handed to every shard) that signs each peer's
 // admission, so the bench runs the real record checks. The authority times
 // its signature work, for the CPU share of signature checks in the report.
-import type { KeyObject } from 'node:crypto';
-import forge from 'node-forge';
-import { type AdmissionClaims, signAdmission } from '../../src/crypto/admission-certificate.ts';
-import type { SignableRecord } from '../../src/crypto/member-record-signature.ts';
-import { publicKeyOf } from '../../src/crypto/native-rsa.ts';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
-  generateRsaKeyPair,
-  keyId,
-  type RsaPrivateKey,
-  type RsaPublicKey,
-} from '../../src/crypto/rsa-keys.ts';
+  type AdmissionClaims,
+  admissionKeyId,
+  signAdmission,
+} from '../../src/crypto/admission-certificate.ts';
+import type { SignableRecord } from '../../src/crypto/member-record-signature.ts';
 import type { OfferResult, RecordVerdict } from '../../src/peer/admission/admission-book.ts';
 import { PeerAuthority } from '../../src/peer/admission/member-authority.ts';
 
 export const BENCH_CLUSTER = 'bench';
 
-/** A 2048-bit stand-in enclave key as PEM (cloneable to workers). */
+/** A stand-in enclave admission key (Ed25519, as the enclave's) as PEM (cloneable to workers). */
 export function benchEnclavePem(): string {
-  return forge.pki.privateKeyToPem(generateRsaKeyPair(2048).privateKey);
+  return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
 }
 
 /**
@@ -46,10 +42,10 @@ export function threadCpuMs(): number {
 }
 
 export class BenchAdmissions {
-  readonly keys: Map<string, RsaPublicKey>;
+  readonly keys: Map<string, KeyObject>;
   readonly cost: SignatureCost = { checks: 0, checkMs: 0, signs: 0, signMs: 0, threadMs: 0 };
   readonly startedCpuMs = threadCpuMs();
-  readonly #key: RsaPrivateKey;
+  readonly #key: KeyObject;
   readonly #kid: string;
   readonly #now: () => number;
   readonly #maxMembers: number | undefined;
@@ -63,9 +59,9 @@ export class BenchAdmissions {
   constructor(pem: string, options: { now?: () => number; maxMembers?: number } = {}) {
     this.#now = options.now ?? Date.now;
     this.#maxMembers = options.maxMembers;
-    this.#key = forge.pki.privateKeyFromPem(pem);
-    const publicKey = publicKeyOf(this.#key);
-    this.#kid = keyId(publicKey);
+    this.#key = createPrivateKey(pem);
+    const publicKey = createPublicKey(this.#key);
+    this.#kid = admissionKeyId(publicKey);
     this.keys = new Map([[this.#kid, publicKey]]);
   }
 
@@ -83,7 +79,7 @@ export class BenchAdmissions {
     );
     const iat = this.#now();
     const claims: AdmissionClaims = {
-      v: 1,
+      v: 2,
       cluster_id: BENCH_CLUSTER,
       name,
       key: Buffer.from(publicKey).toString('base64url'),
@@ -92,7 +88,7 @@ export class BenchAdmissions {
       iat,
       exp: iat + 3_600_000,
     };
-    authority.setOwn(signAdmission(claims, this.#kid, this.#key));
+    authority.setOwn(signAdmission(claims, { kid: this.#kid, key: this.#key }));
     return authority;
   }
 }

@@ -1,8 +1,12 @@
 // The attestation document: a compact JWS (RS256) signed by the mock
 // attestation key, its X.509 chain to the mock root in `x5c`, with claims
-// after AWS Nitro's. It binds the enclave's certificate-signing key and the
-// function checksum to the caller's nonce. Format: docs/protocol/enclave.md.
+// after AWS Nitro's. It binds the enclave's certificate-signing key, its
+// admission key (Ed25519, in user_data) and the function checksum to the
+// caller's nonce. Format: docs/protocol/enclave.md.
+import type { KeyObject } from 'node:crypto';
+import { admissionKeyId, rawEd25519 } from './admission-certificate.ts';
 import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
+import { ed25519FromRaw } from './member-record-signature.ts';
 import {
   keyId,
   MIN_PRODUCT_RSA_BITS,
@@ -30,7 +34,8 @@ export interface AttestationClaims {
   /** The enclave's certificate-signing key: SPKI DER, standard base64. */
   public_key: string;
   nonce: string;
-  user_data: { func_checksum: string };
+  /** admission_key: the enclave's Ed25519 admission key, 32 raw bytes, base64url. */
+  user_data: { func_checksum: string; admission_key: string };
 }
 
 export interface AttestedEnclave {
@@ -40,6 +45,9 @@ export interface AttestedEnclave {
   checksum: string;
   /** The document as verified: a fencing token carries it as its evidence. */
   token: string;
+  /** The Ed25519 key admissions are signed with, and its id (admission-certificate.ts). */
+  admissionKey: KeyObject;
+  admissionKid: string;
   /** Milliseconds since the Unix epoch after which a certificate of its chain expires. */
   chainValidUntil: number;
 }
@@ -51,6 +59,8 @@ export interface AttestationInput {
   moduleId: string;
   timestamp: number;
   enclaveKey: RsaPublicKey;
+  /** The enclave's admission key (Ed25519, public). */
+  admissionKey: KeyObject;
   funcChecksum: string;
   nonce: string;
 }
@@ -63,7 +73,10 @@ export function createAttestation(input: AttestationInput): string {
     pcrs: { '0': input.funcChecksum },
     public_key: spkiDer(input.enclaveKey).toString('base64'),
     nonce: input.nonce,
-    user_data: { func_checksum: input.funcChecksum },
+    user_data: {
+      func_checksum: input.funcChecksum,
+      admission_key: rawEd25519(input.admissionKey).toString('base64url'),
+    },
   };
   return signJws(
     { alg: 'RS256', typ: ATTESTATION_TYP, x5c: input.chain.map(certificateToX5c) },
@@ -111,6 +124,9 @@ function readClaims(payload: Record<string, unknown>): AttestationClaims {
     throw invalid('user_data.func_checksum missing');
   if ((pcrs as Record<string, unknown>)['0'] !== checksum)
     throw invalid('pcrs["0"] differs from func_checksum');
+  const admissionKey = (user_data as { admission_key?: unknown }).admission_key;
+  if (typeof admissionKey !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(admissionKey))
+    throw invalid('user_data.admission_key missing');
   return payload as unknown as AttestationClaims;
 }
 
@@ -174,7 +190,18 @@ function verifyDocument(
   }
   const minBits = expect.minKeyBits ?? MIN_PRODUCT_RSA_BITS;
   if (modulusBits(publicKey) < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
-  return { claims, publicKey, kid: keyId(publicKey), checksum: received, token, chainValidUntil };
+  const admissionKey = ed25519FromRaw(Buffer.from(claims.user_data.admission_key, 'base64url'));
+  if (!admissionKey) throw invalid('user_data.admission_key is not an Ed25519 key');
+  return {
+    claims,
+    publicKey,
+    kid: keyId(publicKey),
+    checksum: received,
+    token,
+    chainValidUntil,
+    admissionKey,
+    admissionKid: admissionKeyId(admissionKey),
+  };
 }
 
 function decodeBase64Standard(text: string): Buffer {

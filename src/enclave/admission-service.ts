@@ -1,9 +1,12 @@
 // Admission at the enclave: checks an admit request's proofs (join secret by
 // HMAC, key possession by signature, freshness by time and nonce), applies the
 // registry's rules to the TCP source address the server saw, persists, and
-// signs an admission certificate with the attested enclave key. Transport-free.
-import { type AdmissionClaims, signAdmission } from '../crypto/admission-certificate.ts';
-import type { RsaPrivateKey } from '../crypto/rsa-keys.ts';
+// signs an admission certificate with the attested admission key. Transport-free.
+import {
+  type AdmissionClaims,
+  type AdmissionSigner,
+  signAdmission,
+} from '../crypto/admission-certificate.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../time/clock.ts';
@@ -52,8 +55,7 @@ export class AdmissionService {
     clusterId: string;
     clock: Clock;
     logger: Logger;
-    kid: string;
-    key: RsaPrivateKey;
+    signer: AdmissionSigner;
   }) {
     this.#settings = options.settings;
     this.#store = options.store;
@@ -61,7 +63,7 @@ export class AdmissionService {
     this.#log = options.logger;
     this.#clusterId = options.clusterId;
     this.#registry = new AdmissionRegistry(options.settings, options.store.load());
-    this.#sign = (claims) => signAdmission(claims, options.kid, options.key);
+    this.#sign = (claims) => signAdmission(claims, options.signer);
   }
 
   get registry(): AdmissionRegistry {
@@ -103,7 +105,7 @@ export class AdmissionService {
     }
     this.#persist();
     const { binding } = decision;
-    const admission = this.#sign({ v: 1, cluster_id: this.#clusterId, ...binding });
+    const admission = this.#sign({ v: 2, cluster_id: this.#clusterId, ...binding });
     this.#log.info({
       event: 'enclave.admitted',
       name: binding.name,

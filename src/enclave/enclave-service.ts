@@ -1,8 +1,11 @@
-// The mock enclave: holds a certificate-signing key made in memory at start
-// (never written, logged or returned), attests it with the function checksum,
+// The mock enclave: holds a certificate-signing key and an admission key made
+// in memory at start (never written, logged or returned), attests both with
+// the function checksum,
 // and applies the election rules under one lock, persisting the sealed epoch
 // state before any reply. Transport-free: the HTTP layer is http-server.ts.
 
+import type { KeyObject } from 'node:crypto';
+import { admissionKeyId } from '../crypto/admission-certificate.ts';
 import { createAttestation } from '../crypto/attestation.ts';
 import { encodeBase64url } from '../crypto/base64url.ts';
 import {
@@ -16,7 +19,7 @@ import { generateRsaKeyPair, keyId, MIN_PRODUCT_RSA_BITS, type RsaKeyPair } from
 import { vrfProofToHash, vrfProve } from '../crypto/vrf.ts';
 import { EnclaveElectError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import { randomBytes } from '../platform/node-crypto.ts';
+import { createPublicKey, generateKeyPairSync, randomBytes } from '../platform/node-crypto.ts';
 import type { Clock } from '../time/clock.ts';
 import { AdmissionService, type AdmissionSettings, type AdmitResponse } from './admission-service.ts';
 import type { AdmissionPersistence } from './admission-store.ts';
@@ -95,6 +98,8 @@ export class EnclaveService {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #keys: RsaKeyPair;
+  /** Signs admissions (Ed25519: compact enough to travel many to a datagram). */
+  readonly #admissionKey: KeyObject;
   #state: EpochState;
   #lock: Promise<unknown> = Promise.resolve();
   #changed = Promise.withResolvers<void>();
@@ -121,6 +126,7 @@ export class EnclaveService {
     this.#log = options.logger;
     this.#keys = generateRsaKeyPair(options.keyBits ?? MIN_PRODUCT_RSA_BITS);
     this.kid = keyId(this.#keys.publicKey);
+    this.#admissionKey = generateKeyPairSync('ed25519').privateKey;
     this.moduleId = `enclave-elect-mock-${randomBytes(8).toString('hex')}`;
     const saved = this.#store.load();
     if (saved && saved.clusterId !== this.clusterId) {
@@ -137,8 +143,7 @@ export class EnclaveService {
         clusterId: this.clusterId,
         clock: this.#clock,
         logger: this.#log,
-        kid: this.kid,
-        key: this.#keys.privateKey,
+        signer: { kid: admissionKeyId(this.#admissionKey), key: this.#admissionKey },
       });
     this.#auth = new RequestAuthenticator(() => this.#admission?.registry);
     this.candidacyWindowMs = options.candidacyWindowMs ?? CANDIDACY_DEFAULTS.windowMs;
@@ -154,6 +159,11 @@ export class EnclaveService {
   /** The public half of the signing key (the attestation vouches for it); for tests and tools. */
   get attestedPublicKey(): RsaKeyPair['publicKey'] {
     return this.#keys.publicKey;
+  }
+
+  /** The public half of the admission key and its id (the attestation vouches for it); for tests and tools. */
+  get attestedAdmissionKey(): { kid: string; key: KeyObject } {
+    return { kid: admissionKeyId(this.#admissionKey), key: createPublicKey(this.#admissionKey) };
   }
 
   get admission(): AdmissionService | undefined {
@@ -180,6 +190,7 @@ export class EnclaveService {
       moduleId: this.moduleId,
       timestamp: this.#clock.wallNow(),
       enclaveKey: this.#keys.publicKey,
+      admissionKey: createPublicKey(this.#admissionKey),
       funcChecksum: this.checksum,
       nonce,
     });

@@ -99,8 +99,8 @@ function writeSignature(w: ByteWriter, signature: Uint8Array | undefined): void 
   w.bytes(signature ?? NO_SIGNATURE);
 }
 
-/** JWS compact serialisation: base64url parts and dots. */
-const JWS_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** base64url without padding (admission tokens). */
+const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 function writeBody(w: ByteWriter, m: GossipMessage): void {
   switch (m.type) {
@@ -146,12 +146,14 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       w.u32(m.syncId).u8(m.bucket).u8(m.buckets).u16(m.hashes.length);
       for (const hash of m.hashes) w.u32(hash);
       return;
-    case 'admission':
-      if (m.token.length > WIRE_LIMITS.admissionMaxBytes || !JWS_PATTERN.test(m.token))
+    case 'admission': {
+      // Text is base64url (HTTP, logs); the wire carries its bytes, which the admission's own checks judge.
+      const bytes = BASE64URL_PATTERN.test(m.token) ? Buffer.from(m.token, 'base64url') : undefined;
+      if (!bytes || bytes.length > WIRE_LIMITS.admissionMaxBytes || bytes.toString('base64url') !== m.token)
         throw new WireFormatError('bad-field', 'admission token');
-      // ASCII by the pattern, so latin1 is its bytes.
-      w.u16(m.token.length).bytes(Buffer.from(m.token, 'latin1'));
+      w.u8(bytes.length).bytes(bytes);
       return;
+    }
     case 'admission-request':
       if (m.names.length < 1 || m.names.length > WIRE_LIMITS.admissionNamesMax)
         throw new WireFormatError('bad-field', 'admission-request names');
@@ -174,7 +176,7 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
 /** One message with its type code and length prefix. Throws on unencodable values (a bug, not input). */
 export function encodeMessage(message: GossipMessage): Uint8Array {
   const w = new ByteWriter(
-    message.type === 'admission' ? 1024 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64,
+    message.type === 'admission' ? 256 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64,
   );
   w.u8(MESSAGE_CODES[message.type]).u16(0);
   writeBody(w, message);
@@ -423,12 +425,13 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, syncId, bucket, buckets, hashes };
     }
     case 'admission': {
-      const length = r.u16();
+      const length = r.u8();
       if (length > WIRE_LIMITS.admissionMaxBytes) throw new WireFormatError('bad-field', 'admission length');
       const bytes = r.bytesOf(length);
-      const token = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-      if (!JWS_PATTERN.test(token)) throw new WireFormatError('bad-field', 'admission token');
-      return { type, token };
+      return {
+        type,
+        token: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url'),
+      };
     }
     case 'admission-request': {
       const source = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');

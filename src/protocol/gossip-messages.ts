@@ -123,7 +123,7 @@ export interface UserBroadcastMessage {
 /** An admission certificate (docs/security.md): the enclave vouches for a member's name and key. */
 export interface AdmissionMessage {
   type: 'admission';
-  /** Compact JWS, ASCII. */
+  /** The admission's bytes as base64url text (src/crypto/admission-certificate.ts); raw bytes on the wire. */
   token: string;
 }
 
@@ -205,10 +205,10 @@ export const WIRE_LIMITS = {
   datagramMaxBytes: 65_507,
   /** Record signatures: Ed25519, 64 bytes. */
   signatureBytes: 64,
-  /** An admission JWS is about 800 bytes with a 2048-bit enclave key; 4096-bit keys fit too. */
-  admissionMaxBytes: 1200,
-  /** Names per admission request: the answers to one request stay a few datagrams. */
-  admissionNamesMax: 4,
+  /** An admission is 130 to 235 bytes (admission-certificate.ts): one length byte. */
+  admissionMaxBytes: 255,
+  /** Names per admission request: the answer (at most about 150 bytes each) fits one or two datagrams. */
+  admissionNamesMax: 8,
 } as const;
 
 /** Broadcast keys (not member names): 1..64 bytes of [A-Za-z0-9._-]. */

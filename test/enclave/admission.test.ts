@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { verifyAdmission } from '../../src/crypto/admission-certificate.ts';
+import { verifyAttestation } from '../../src/crypto/attestation.ts';
 import { signAdmissionRequest } from '../../src/enclave/admission-proof.ts';
 import { createJoinSecret, loadJoinSecret } from '../../src/enclave/join-secret.ts';
 import { memberKeyOf } from '../../src/enclave/lease-signature.ts';
@@ -15,6 +19,7 @@ import {
   postJson,
   removeDir,
   startTestEnclave,
+  TEST_KEY_BITS,
   type TestEnclave,
   type TestPki,
   tempDir,
@@ -83,15 +88,72 @@ describe('admission at the enclave (POST /v1/admit)', () => {
     const peer = identity('alpha');
     const reply = await admitFrom(enclave, '127.0.0.11', proof(peer));
     assert.equal(reply.status, 200);
-    const { claims } = verifyAdmission(reply.body.admission!, {
+    // The admission key is the one the attestation document vouches for.
+    const nonce = 'ab'.repeat(16);
+    const attested = verifyAttestation(enclave.service.attest(nonce), {
+      root: pki.root,
+      nonce,
+      pinnedChecksum: enclave.service.checksum,
+      now: new Date(clock.wallNow()),
+      minKeyBits: TEST_KEY_BITS,
+    });
+    const token = reply.body.admission!;
+    const { claims } = verifyAdmission(token, {
       clusterId: CLUSTER,
-      keys: new Map([[enclave.service.kid, enclave.service.attestedPublicKey]]),
+      keys: new Map([[attested.admissionKid, attested.admissionKey]]),
       now: clock.wallNow(),
     });
     assert.deepEqual(
       { name: claims.name, key: claims.key, address: claims.address },
       { name: 'alpha', key: peer.key, address: '127.0.0.11' },
     );
+    // A verifier we did not write (openssl) checks its Ed25519 signature over the
+    // documented bytes: the tag, the cluster id (length-prefixed), then every byte
+    // before the signature.
+    const bytes = Buffer.from(token, 'base64url');
+    const signed = Buffer.concat([
+      Buffer.from('enclave-elect/admission/v2\0'),
+      Buffer.from([CLUSTER.length]),
+      Buffer.from(CLUSTER),
+      bytes.subarray(0, -64),
+    ]);
+    const dir = tempDir('admission-openssl');
+    try {
+      const spki = Buffer.concat([
+        Buffer.from('302a300506032b6570032100', 'hex'),
+        Buffer.from(attested.claims.user_data.admission_key, 'base64url'),
+      ]);
+      writeFileSync(join(dir, 'key.der'), spki);
+      writeFileSync(join(dir, 'signed'), signed);
+      writeFileSync(join(dir, 'sig'), bytes.subarray(-64));
+      const verify = (file: string) =>
+        spawnSync(
+          'openssl',
+          [
+            'pkeyutl',
+            '-verify',
+            '-pubin',
+            '-keyform',
+            'DER',
+            '-inkey',
+            join(dir, 'key.der'),
+            '-rawin',
+            '-in',
+            join(dir, file),
+            '-sigfile',
+            join(dir, 'sig'),
+          ],
+          { encoding: 'utf8' },
+        );
+      assert.equal(verify('signed').status, 0, verify('signed').stdout + verify('signed').stderr);
+      writeFileSync(
+        join(dir, 'other'),
+        Buffer.concat([signed.subarray(0, -1), Buffer.from([signed.at(-1)! ^ 1])]),
+      );
+      assert.notEqual(verify('other').status, 0, 'one byte changed');
+    } finally {
+      removeDir(dir);
+    }
   });
 
   it('refuses an outsider: a request under another secret, with 403 E_NOT_ADMITTED', async () => {

@@ -44,7 +44,7 @@ const samples: GossipMessage[] = [
   { type: 'pull', syncId: 15, bucket: 0, buckets: 1, hashes: [] },
   { type: 'broadcast', topic: 'leader-cert', key: 'epoch', payload: new Uint8Array([1, 2, 3]) },
   { type: 'alive', member: { ...record, signature: new Uint8Array(64).fill(9) } },
-  { type: 'admission', token: 'eyJh.eyJ2IjoxfQ.c2ln' },
+  { type: 'admission', token: Buffer.from('an admission of some bytes').toString('base64url') },
   { type: 'admission-request', source: 'peer-3', names: ['peer-1', 'peer-2'] },
 ];
 
@@ -92,20 +92,24 @@ describe('gossip codec: admissions and signed records', () => {
     );
   });
 
-  it('refuses an admission that is not a compact JWS or is over its bound, and more than 4 names per request', () => {
-    assert.throws(() => encodeMessage({ type: 'admission', token: 'not a jws' }));
-    assert.throws(() => encodeMessage({ type: 'admission', token: `a.b.${'c'.repeat(1200)}` }));
+  it('carries an admission as its bytes (one length byte), and refuses one that is not base64url, over its bound, or more than 8 names per request', () => {
+    const token = Buffer.alloc(150, 7).toString('base64url');
+    assert.equal(encodeMessage({ type: 'admission', token }).length, MESSAGE_OVERHEAD + 1 + 150);
+    assert.throws(() => encodeMessage({ type: 'admission', token: 'not base64url!' }));
+    assert.throws(() => encodeMessage({ type: 'admission', token: Buffer.alloc(256).toString('base64url') }));
+    // Not canonical: the last character carries bits that no byte holds.
+    assert.throws(() => encodeMessage({ type: 'admission', token: 'AB' }));
     assert.throws(() => encodeMessage({ type: 'admission-request', source: 's', names: [] }));
-    assert.throws(() =>
-      encodeMessage({ type: 'admission-request', source: 's', names: ['a', 'b', 'c', 'd', 'e'] }),
-    );
-    const good = encodeDatagram([{ type: 'admission', token: 'aa.bb.cc' }]);
-    const bent = good.slice();
-    bent[bent.length - 1] = 0x2e; // "aa.bb.c.": not three base64url parts
-    assert.deepEqual(decodeDatagram(bent), { ok: false, reason: 'bad-field' });
+    const nine = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+    assert.throws(() => encodeMessage({ type: 'admission-request', source: 's', names: nine }));
+    assert.ok(encodeMessage({ type: 'admission-request', source: 's', names: nine.slice(0, 8) }));
+    const good = encodeDatagram([{ type: 'admission', token }]);
+    const short = good.slice();
+    short[ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD] = 200; // a length past the message's end
+    assert.equal(decodeDatagram(short).ok, false);
     const request = encodeDatagram([{ type: 'admission-request', source: 's', names: ['a'] }]);
     const many = request.slice();
-    many[ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD + 2] = 5; // the count, after the source name 's'
+    many[ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD + 2] = 9; // the count, after the source name 's'
     assert.equal(decodeDatagram(many).ok, false);
   });
 });

@@ -159,28 +159,35 @@ export function hostileArbitraries(target: HostileTarget) {
   return { message, datagram, from };
 }
 
-const JWS_PART = /^[A-Za-z0-9_-]{1,60}$/;
+const asToken = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+const bytesOf = (token: string): Buffer => Buffer.from(token, 'base64url');
 
 /**
- * Admission tokens the codec accepts: the given ones, tampered copies (one
- * part replaced: claims of another token under this one's signature, or a
- * signature cut short), and made-up three-part strings.
+ * Admission tokens the codec accepts: the given ones, tampered copies (the
+ * fields of one under another's signature, one byte flipped, cut short or
+ * extended), and made-up bytes.
  */
 function admissionToken(credentials: HostileCredentials | undefined): fc.Arbitrary<string> {
-  const madeUp = fc
-    .tuple(fc.stringMatching(JWS_PART), fc.stringMatching(JWS_PART), fc.stringMatching(JWS_PART))
-    .map((parts) => parts.join('.'));
+  const madeUp = fc.uint8Array({ minLength: 1, maxLength: 240 }).map(asToken);
   const tokens = credentials?.tokens ?? [];
   if (tokens.length === 0) return madeUp;
   const given = fc.constantFrom(...tokens);
   const spliced = fc.tuple(given, given).map(([a, b]) => {
-    const [header, , signature] = a.split('.');
-    return `${header}.${b.split('.')[1]}.${signature}`;
+    const [fields, signature] = [bytesOf(a), bytesOf(b)];
+    return asToken(Buffer.concat([fields.subarray(0, -64), signature.subarray(-64)]));
   });
-  const cut = fc
-    .tuple(given, fc.integer({ min: 1, max: 300 }))
-    .map(([t, n]) => (t.length - n > t.lastIndexOf('.') + 1 ? t.slice(0, t.length - n) : `${t}A`));
-  return fc.oneof({ weight: 3, arbitrary: given }, spliced, cut, madeUp);
+  const flipped = fc.tuple(given, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([t, at, mask]) => {
+    const bytes = bytesOf(t);
+    bytes[at % bytes.length]! ^= mask;
+    return asToken(bytes);
+  });
+  const cut = fc.tuple(given, fc.integer({ min: -20, max: 120 })).map(([t, n]) => {
+    const bytes = bytesOf(t);
+    return asToken(
+      n >= 0 ? bytes.subarray(0, Math.max(1, bytes.length - n)) : Buffer.concat([bytes, Buffer.alloc(-n, 1)]),
+    );
+  });
+  return fc.oneof({ weight: 3, arbitrary: given }, spliced, flipped, cut, madeUp);
 }
 
 /**

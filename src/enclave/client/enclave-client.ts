@@ -117,6 +117,8 @@ export class EnclaveClient {
   };
   readonly #observer: EnclaveClientObserver;
   readonly #keys = new Map<string, RsaPublicKey>();
+  /** The attested admission keys (Ed25519) by their id: kept across enclave restarts, as #keys. */
+  readonly #admissionKeys = new Map<string, KeyObject>();
   /** The attestation document that vouched for each key: a fencing token's evidence. */
   readonly #evidence = new Map<string, string>();
   readonly #verifier: CertificateVerifier;
@@ -191,6 +193,7 @@ export class EnclaveClient {
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
+    this.#admissionKeys.set(attested.admissionKid, attested.admissionKey);
     this.#evidence.set(attested.kid, attested.token);
     this.#attested = attested;
     this.#attestedAt = this.#options.clock.now();
@@ -292,7 +295,7 @@ export class EnclaveClient {
   async #verifyAdmission(token: string, throttled: boolean): Promise<VerifiedAdmission> {
     const expect = () => ({
       clusterId: this.#options.clusterId,
-      keys: this.#keys,
+      keys: this.#admissionKeys,
       now: this.#options.clock.wallNow(),
     });
     try {
@@ -309,6 +312,11 @@ export class EnclaveClient {
   /** The attested enclave keys by kid (grows as the enclave restarts and is re-attested). */
   get attestedKeys(): ReadonlyMap<string, RsaPublicKey> {
     return this.#keys;
+  }
+
+  /** The attested admission keys by kid (grows as the enclave restarts and is re-attested). */
+  get admissionKeys(): ReadonlyMap<string, KeyObject> {
+    return this.#admissionKeys;
   }
 
   /**

@@ -3,7 +3,7 @@
 // member record matches it. Pure and synchronous, so the membership core can
 // ask it for every record; the attested enclave keys come from the enclave
 // client (a kid not yet attested is reported, and the shell re-attests).
-
+import type { KeyObject } from 'node:crypto';
 import {
   type AdmissionClaims,
   admissionVerifiedBefore,
@@ -11,14 +11,13 @@ import {
   verifyAdmission,
 } from '../../crypto/admission-certificate.ts';
 import { RecordVerifier, type SignableRecord } from '../../crypto/member-record-signature.ts';
-import type { RsaPublicKey } from '../../crypto/rsa-keys.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import { createHash } from '../../platform/node-crypto.ts';
 
 export interface AdmissionBookOptions {
   clusterId: string;
-  /** The attested enclave keys by kid (a live view: it grows when the shell re-attests). */
-  keys: ReadonlyMap<string, RsaPublicKey>;
+  /** The attested admission keys by kid (a live view: it grows when the shell re-attests). */
+  keys: ReadonlyMap<string, KeyObject>;
   /** Wall clock (admissions expire by wall time). */
   now: () => number;
   /** Members kept at most (the membership table's bound); the oldest admission is dropped first. */

@@ -48,7 +48,7 @@ export class PeerAdmission {
     this.#log = log;
     this.authority = new PeerAuthority({
       clusterId: options.clusterId,
-      keys: client.attestedKeys,
+      keys: client.admissionKeys,
       now: () => clock.wallNow(),
       signer: options.signer,
     });

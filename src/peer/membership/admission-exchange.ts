@@ -1,12 +1,13 @@
-// How admission certificates travel (docs/security.md §3): they are too large
-// to ride in records, so a record whose member's admission this peer lacks (or
-// holds for another key, as after a restart) waits here while the peer asks
-// whoever sent it; the admission that arrives releases it. Requests are tiny,
-// throttled per name, and go only to the address a record came from; answers
-// go only to a live member listed at the address its request came from (to
+// How admission certificates travel (docs/security.md §3): they would double
+// a record's size, so they do not ride in records. A record whose member's
+// admission this peer lacks (or holds for another key, as after a restart)
+// waits here while the peer asks whoever sent it; the admission that arrives
+// releases it. Requests are small, throttled per name, and go only to the
+// address a record came from; answers (several admissions to a datagram) go
+// only to a live member listed at the address its request came from (to
 // anyone else, only our own admission, within the shell's amplification
-// limit), so no unproven address ever gets more bytes than it sent. A record still waiting
-// asks again, 0.5 s after the first ask, then 1 s, then every 2 s while it is
+// limit), so no unproven address ever gets more bytes than it sent. A record
+// still waiting asks again, 0.5 s after the first ask, then 1 s, then every 2 s while it is
 // kept: a lost request or answer must not leave the member unlisted until the
 // next pull brings its record again (39 s at N = 1,000), and in a cold start
 // of N members (N^2 admissions to fetch, about 2% of them lost at 1% loss each
@@ -38,9 +39,9 @@ export function askAgainAfterMs(attempts: number): number {
 }
 /**
  * Names asked for and not answered yet, at most: a window, as in TCP. A
- * cold start of N members is N^2 admissions of about 800 bytes, one per
- * datagram; asked for all at once, a seed's answer to one joiner is hundreds
- * of datagrams, and 1,000 peers on loopback had 20% of all datagrams dropped
+ * cold start of N members is N^2 admissions; when they were RS256 tokens of
+ * about 800 bytes, one per datagram, and asked for all at once, a seed's
+ * answer to one joiner was hundreds of datagrams, and 1,000 peers on loopback had 20% of all datagrams dropped
  * by the kernel (receive buffers full, UDP memory under pressure), probes
  * among them. Each answer that arrives lets the next name be asked, so a
  * peer fetches at up to WINDOW per round trip: no slower where round trips
@@ -74,11 +75,24 @@ export class AdmissionExchange {
   readonly #queued = new Map<string, string>();
   #nextRefreshAt = 0;
   #nextRetryAt = 0;
+  /**
+   * Lifeguard's multiplier (awareness score + 1): the wait before asking again
+   * and a name's time in the window stretch with it. On a starved peer answers
+   * take seconds to be read; asking again after 0.5 s regardless doubled the
+   * admissions in flight towards the peers least able to take them.
+   */
+  readonly #slowdown: () => number;
 
-  constructor(authority: MemberAuthority, table: MemberTable, outbox: Outbox) {
+  constructor(
+    authority: MemberAuthority,
+    table: MemberTable,
+    outbox: Outbox,
+    slowdown: () => number = () => 1,
+  ) {
     this.#authority = authority;
     this.#table = table;
     this.#outbox = outbox;
+    this.#slowdown = slowdown;
   }
 
   /** A record refused for want of its admission: keep it, ask `from` for the admission. */
@@ -107,7 +121,7 @@ export class AdmissionExchange {
       this.#outbox.emit({ event: 'admission.refused', reason: result.reason });
       return;
     }
-    // A request names up to four: refill the window four at a time.
+    // A request names up to admissionNamesMax: refill the window that many at a time.
     if (
       this.#inFlight.delete(result.claims.name) &&
       ADMISSION_WINDOW - this.#inFlight.size >= WIRE_LIMITS.admissionNamesMax
@@ -135,16 +149,19 @@ export class AdmissionExchange {
       this.#outbox.emit({ event: 'admission.request_ignored', from });
       return;
     }
+    const answers: Uint8Array[] = [];
     for (const name of listed ? request.names : [self]) {
       const token = name === self ? this.#authority.own() : this.#authority.token(name);
-      if (token) this.#outbox.sendAlone(from, encodeMessage({ type: 'admission', token }));
+      if (token) answers.push(encodeMessage({ type: 'admission', token }));
     }
+    this.#outbox.sendPacked(from, answers);
   }
 
   /** Names unanswered for IN_FLIGHT_MS leave the window (their retries ask again). */
   #expireInFlight(now: number): void {
+    const inFlightMs = IN_FLIGHT_MS * this.#slowdown();
     for (const [asked, at] of this.#inFlight) {
-      if (now - at < IN_FLIGHT_MS) return;
+      if (now - at < inFlightMs) return;
       this.#inFlight.delete(asked);
     }
   }
@@ -166,7 +183,7 @@ export class AdmissionExchange {
     if (token) this.#outbox.sendAlone(to, encodeMessage({ type: 'admission', token }), true);
   }
 
-  /** Send what this input collected: one request per address, up to 4 names each. */
+  /** Send what this input collected: one request per address, up to admissionNamesMax names each. */
   flush(): void {
     for (const [to, names] of this.#asks) {
       const list = [...names];
@@ -198,7 +215,7 @@ export class AdmissionExchange {
   tick(now: number): void {
     if (now >= this.#nextRetryAt) {
       // A retry goes out within a sweep of being due.
-      this.#nextRetryAt = now + RETRY_SWEEP_MS;
+      this.#nextRetryAt = now + RETRY_SWEEP_MS * this.#slowdown();
       this.#askQueued(now);
       for (const [name, waiting] of this.#pending)
         if (now - waiting.at <= PENDING_MS) this.#ask(waiting.from, name, now);
@@ -221,7 +238,7 @@ export class AdmissionExchange {
 
   #ask(to: string, name: string, now: number): void {
     const last = this.#askedAt.get(name);
-    if (last !== undefined && now - last.at < askAgainAfterMs(last.attempts)) return;
+    if (last !== undefined && now - last.at < askAgainAfterMs(last.attempts) * this.#slowdown()) return;
     this.#expireInFlight(now);
     if (this.#inFlight.size >= ADMISSION_WINDOW && !this.#inFlight.has(name)) {
       this.#queued.delete(name);

@@ -90,7 +90,9 @@ export class Membership {
           this.admissions?.wait(record, this.from, this.lastNow);
       },
     });
-    this.admissions = options.authority && new AdmissionExchange(options.authority, this.table, this.outbox);
+    const slowdown = () => this.awareness.score + 1;
+    this.admissions =
+      options.authority && new AdmissionExchange(options.authority, this.table, this.outbox, slowdown);
     const nextSeq = () => this.nextSeq();
     const parts = { config, table: this.table, random, outbox: this.outbox, nextSeq };
     // The order of these random draws is part of a seed's replay: probe, gossip, sync.
@@ -98,7 +100,7 @@ export class Membership {
     // Staggered like the first probe, so peers started together do not beat in step.
     this.nextGossipAt = now + randomInt(random, config.gossipIntervalMs);
     const introduce = this.admissions && ((to: string) => this.admissions?.introduce(to));
-    this.sync = new StateSync({ ...parts, overhead: options.datagramOverhead, introduce }, now);
+    this.sync = new StateSync({ ...parts, overhead: options.datagramOverhead, introduce, slowdown }, now);
     this.nextReapAt = now + REAP_EVERY_MS;
     this.lastNow = now;
   }

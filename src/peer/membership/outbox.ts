@@ -97,6 +97,26 @@ export class Outbox {
   }
 
   /**
+   * `messages` to one address in as few datagrams as hold them, in order, and
+   * nothing else (admissions answering a request: several to a datagram).
+   */
+  sendPacked(to: string, messages: Uint8Array[]): void {
+    const room = this.ctx.config.maxDatagramBytes - this.ctx.overhead - 1;
+    let batch: Uint8Array[] = [];
+    let used = 0;
+    for (const m of messages) {
+      if (batch.length > 0 && (used + m.length > room || batch.length >= MAX_MESSAGES)) {
+        this.effects.push({ type: 'send', to, messages: batch });
+        batch = [];
+        used = 0;
+      }
+      batch.push(m);
+      used += m.length;
+    }
+    if (batch.length > 0) this.effects.push({ type: 'send', to, messages: batch });
+  }
+
+  /**
    * One datagram holding `message` padded to the largest datagram: a join's
    * push, so the seed may answer with a full datagram before the joiner has
    * proven its address (see PaddingMessage).

@@ -8,7 +8,7 @@ const TTL = 600_000;
 
 function claims(iat: number): AdmissionClaims {
   return {
-    v: 1,
+    v: 2,
     cluster_id: 'c',
     name: 'a',
     key: 'k',

@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { signRecord } from '../../../src/crypto/member-record-signature.ts';
 import { ADMISSION_WINDOW, askAgainAfterMs } from '../../../src/peer/membership/admission-exchange.ts';
+import type { MembershipConfig } from '../../../src/peer/membership/types.ts';
 import { decodeDatagram, encodeDatagram, encodeMessage } from '../../../src/protocol/gossip-codec.ts';
-import type { GossipMessage } from '../../../src/protocol/gossip-messages.ts';
+import { type GossipMessage, WIRE_LIMITS } from '../../../src/protocol/gossip-messages.ts';
 import {
   privateKey,
   publicKey,
@@ -19,6 +20,9 @@ import {
   simulatedEnclaves,
   simulationSeed,
 } from '../support/simulated-cluster.ts';
+
+/** Lifeguard awareness held at 0, for the exact retry schedule of an untroubled peer. */
+const CALM: Partial<MembershipConfig> = { awarenessMax: 1 };
 
 /** Member i's signed alive record at its usual address. */
 function alive(i: number): GossipMessage {
@@ -36,8 +40,8 @@ function alive(i: number): GossipMessage {
  * datagrams: what the victim sends the relay is recorded (its admission
  * requests, with when) and reaches no one.
  */
-function victimOfRelay(seed: number, settleMs: number) {
-  const cluster = new SimulatedCluster(simulationSeed(seed));
+function victimOfRelay(seed: number, settleMs: number, overrides: Partial<MembershipConfig> = {}) {
+  const cluster = new SimulatedCluster(simulationSeed(seed), overrides);
   const victim = cluster.start(0, []).node;
   const relay = SimulatedCluster.addressOf(1);
   const { cluster: enclave } = simulatedEnclaves();
@@ -73,24 +77,50 @@ describe('admission exchange', () => {
       ADMISSION_WINDOW,
       'a window of names, not all 200 (a seed answers each with a datagram)',
     );
-    // Four answers make room for four more names; the members answered are listed.
-    for (const name of names().slice(0, 4)) {
+    // A request's worth of answers (8) makes room for as many more names; the members answered are listed.
+    const perRequest = WIRE_LIMITS.admissionNamesMax;
+    for (const name of names().slice(0, perRequest)) {
       const i = Number(name.slice('peer-'.length));
       deliver([{ type: 'admission', token: enclave.issue(name, publicKey(i), { now: 0 }) }]);
       assert.equal(victim.member(name)?.state, 'alive');
     }
-    assert.equal(names().length, ADMISSION_WINDOW + 4);
+    assert.equal(names().length, ADMISSION_WINDOW + perRequest);
     assert.equal(new Set(names()).size, names().length, 'no name asked twice yet');
     // Unanswered names stop holding the window after 0.5 s: the queue moves on, and
     // the first names are asked again (their retries).
     cluster.run(1_000);
     assert.ok(names().length >= 2 * ADMISSION_WINDOW, `${names().length} names asked after 1 s`);
-    assert.ok(new Set(names()).size > ADMISSION_WINDOW + 4, 'names beyond the first window asked');
+    assert.ok(new Set(names()).size > ADMISSION_WINDOW + perRequest, 'names beyond the first window asked');
+  });
+
+  it("answers a listed member's request for 8 admissions with one datagram holding all 8", () => {
+    const cluster = new SimulatedCluster(simulationSeed(229));
+    cluster.startMany(10);
+    cluster.runUntil(() => cluster.converged(), 20_000, 'convergence');
+    const [answerer, asker] = [cluster.peer('peer-0').node, cluster.peer('peer-1').node];
+    const answers: GossipMessage[][] = [];
+    const send = cluster.network.send.bind(cluster.network);
+    cluster.network.send = (from, to, bytes) => {
+      const decoded = from === answerer.address && to === asker.address ? decodeDatagram(bytes) : undefined;
+      if (decoded?.ok && decoded.messages.some((m) => m.type === 'admission')) answers.push(decoded.messages);
+      send(from, to, bytes);
+    };
+    const names = Array.from({ length: 8 }, (_, i) => `peer-${i + 2}`);
+    const request = encodeMessage({ type: 'admission-request', source: 'peer-1', names });
+    cluster.network.send(asker.address, answerer.address, encodeDatagram([request]));
+    cluster.run(50);
+    assert.equal(answers.length, 1, 'one datagram');
+    assert.deepEqual(
+      answers[0]!.map((m) => m.type),
+      names.map(() => 'admission'),
+    );
   });
 
   it('asks again for an admission whose answer never came, and lists the member once it does', () => {
     // Names the victim asked the relay for, with when; nothing the victim sends reaches anyone.
-    const { cluster, victim, enclave, deliver, asked } = victimOfRelay(211, 10);
+    // Awareness held at 0: the relay never acks the victim's probes, which would
+    // raise it and stretch these waits (the next test).
+    const { cluster, victim, enclave, deliver, asked } = victimOfRelay(211, 10, CALM);
 
     // peer-1 is admitted and listed; then it passes on peer-2's record, whose admission the victim lacks.
     deliver([{ type: 'admission', token: enclave.issue('peer-1', publicKey(1), { now: 0 }) }, alive(1)]);
@@ -118,8 +148,23 @@ describe('admission exchange', () => {
     assert.equal(victim.member('peer-2')?.state, 'alive');
   });
 
+  it('stretches its waits by its Lifeguard awareness: a starved peer asks less often', () => {
+    const asks = (overrides: Partial<MembershipConfig>) => {
+      const { cluster, victim, enclave, deliver, asked } = victimOfRelay(211, 10, overrides);
+      deliver([{ type: 'admission', token: enclave.issue('peer-1', publicKey(1), { now: 0 }) }, alive(1)]);
+      deliver([alive(2)]);
+      cluster.run(8_000);
+      return { asks: asked.length, awareness: victim.awarenessScore };
+    };
+    const calm = asks(CALM);
+    const troubled = asks({});
+    assert.equal(calm.awareness, 0);
+    assert.ok(troubled.awareness >= 2, `awareness ${troubled.awareness} (its probes of the relay fail)`);
+    assert.ok(troubled.asks < calm.asks, `${troubled.asks} asks against ${calm.asks} at awareness 0`);
+  });
+
   it('stops asking once the waiting record is stale (10 s without a new copy)', () => {
-    const cluster = new SimulatedCluster(simulationSeed(223));
+    const cluster = new SimulatedCluster(simulationSeed(223), CALM);
     const victim = cluster.start(0, []).node;
     const relay = SimulatedCluster.addressOf(1);
     const { cluster: enclave } = simulatedEnclaves();

@@ -1,15 +1,13 @@
-// A stand-in for the enclave's admission service in simulations: one RSA key
-// (1024 bits, test-only) that signs admission certificates, and the map of
-// "attested" keys peers verify them with. An outsider's forgery is the same
+// A stand-in for the enclave's admission service in simulations: one Ed25519
+// admission key that signs admission certificates, and the map of "attested"
+// keys peers verify them with. An outsider's forgery is the same
 // certificate signed by a key that is not in that map.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { type AdmissionClaims, signAdmission } from '../../../src/crypto/admission-certificate.ts';
 import {
-  generateRsaKeyPair,
-  keyId,
-  type RsaKeyPair,
-  type RsaPublicKey,
-} from '../../../src/crypto/rsa-keys.ts';
+  type AdmissionClaims,
+  admissionKeyId,
+  signAdmission,
+} from '../../../src/crypto/admission-certificate.ts';
 
 export const SIM_CLUSTER = 'sim';
 
@@ -28,14 +26,14 @@ export function newIdentity(): TestIdentity {
 }
 
 export class TestAdmissions {
-  readonly #enclave: RsaKeyPair;
+  readonly #enclave: { privateKey: KeyObject; publicKey: KeyObject };
   readonly kid: string;
-  readonly keys: Map<string, RsaPublicKey>;
+  readonly keys: Map<string, KeyObject>;
   #serial = 0;
 
-  constructor(enclave: RsaKeyPair = generateRsaKeyPair(1024)) {
+  constructor(enclave = generateKeyPairSync('ed25519')) {
     this.#enclave = enclave;
-    this.kid = keyId(enclave.publicKey);
+    this.kid = admissionKeyId(enclave.publicKey);
     this.keys = new Map([[this.kid, enclave.publicKey]]);
   }
 
@@ -47,7 +45,7 @@ export class TestAdmissions {
   ): string {
     const iat = options.now ?? 0;
     const claims: AdmissionClaims = {
-      v: 1,
+      v: 2,
       cluster_id: SIM_CLUSTER,
       name,
       key: Buffer.from(publicKey).toString('base64url'),
@@ -56,6 +54,6 @@ export class TestAdmissions {
       iat,
       exp: iat + (options.ttlMs ?? 3_600_000),
     };
-    return signAdmission(claims, this.kid, this.#enclave.privateKey);
+    return signAdmission(claims, { kid: this.kid, key: this.#enclave.privateKey });
   }
 }
