@@ -99,7 +99,28 @@ export async function runMembershipBench(options: MembershipBenchOptions): Promi
   try {
     const signal = options.signal ? AbortSignal.any([options.signal, cluster.failed]) : cluster.failed;
     const poll = peers > 200 ? 100 : 25;
-    const convergeMs = await waitUntil(() => cluster.converged(), 60_000, poll, signal);
+    // Progress on the long wait: every 5 s, how far the cold start got and what it cost.
+    const started = performance.now();
+    let reportAt = started + 5_000;
+    const convergeMs = await waitUntil(
+      async () => {
+        const known = await cluster.knowledge();
+        if (known.knowAll === known.running) return true;
+        if (performance.now() >= reportAt) {
+          reportAt += 5_000;
+          const fp = (await cluster.falsePositives()).count;
+          progress(
+            `${Math.round((performance.now() - started) / 1000)} s: ${((100 * known.knowAll) / known.running).toFixed(1)}% know everyone, ` +
+              `a peer knows ${Math.round(known.knownSum / known.running)} on average, ` +
+              `awareness ${(known.awarenessSum / known.running).toFixed(2)} on average, ${fp} false positives`,
+          );
+        }
+        return false;
+      },
+      60_000,
+      poll,
+      signal,
+    );
     progress(`converged: ${convergeMs === undefined ? 'no (60 s)' : `${Math.round(convergeMs)} ms`}`);
     if (convergeMs === undefined) {
       // Later phases mean nothing on a cluster that never formed: report what failed.

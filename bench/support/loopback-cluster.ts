@@ -45,6 +45,9 @@ export interface LoopbackKnowledge {
   knowAll: number;
   /** Some expected names that some peer here does not know (at most 20). */
   missing: string[];
+  /** Sums over the running peers here: names each knows, and each one's Lifeguard awareness score. */
+  knownSum: number;
+  awarenessSum: number;
 }
 
 function knowsExactly(known: ReadonlySet<string>, expected: ReadonlySet<string>): boolean {
@@ -192,13 +195,17 @@ export class LoopbackCluster {
     const live = this.live();
     const missing = new Set<string>();
     let knowAll = 0;
+    let knownSum = 0;
+    let awarenessSum = 0;
     for (const p of live) {
+      knownSum += p.known.size;
+      awarenessSum += p.node.awarenessScore;
       if (knowsExactly(p.known, expected)) knowAll++;
       else if (missing.size < 20) {
         for (const name of expected) if (!p.known.has(name) && missing.size < 20) missing.add(name);
       }
     }
-    return { running: live.length, knowAll, missing: [...missing] };
+    return { running: live.length, knowAll, missing: [...missing], knownSum, awarenessSum };
   }
 
   /** Stop a peer as SIGKILL would: socket closed, no leave. */

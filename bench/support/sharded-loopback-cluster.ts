@@ -100,6 +100,8 @@ export class ShardedLoopbackCluster {
       running: sum(parts.map((p) => p.running)),
       knowAll: sum(parts.map((p) => p.knowAll)),
       missing: [...new Set(parts.flatMap((p) => p.missing))].slice(0, 20),
+      knownSum: sum(parts.map((p) => p.knownSum)),
+      awarenessSum: sum(parts.map((p) => p.awarenessSum)),
     };
   }
 
