@@ -76,14 +76,33 @@ export class ByteReader {
   }
 }
 
+/**
+ * One scratch buffer a writer borrows while no other writer holds it (they
+ * rarely nest): finish() copies out exactly the bytes written, so a message
+ * costs one allocation instead of two (the profile of a cold start of 1,000
+ * peers had the writers' buffers among the first costs, with the garbage
+ * collector's share that they caused).
+ */
+const SCRATCH = new Uint8Array(1 << 16);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
+let scratchFree = true;
+
 export class ByteWriter {
   private buffer: Uint8Array;
   private view: DataView;
   private offset = 0;
+  private borrowed: boolean;
 
   constructor(capacity = 256) {
-    this.buffer = new Uint8Array(capacity);
-    this.view = new DataView(this.buffer.buffer);
+    this.borrowed = scratchFree && capacity <= SCRATCH.length;
+    if (this.borrowed) {
+      scratchFree = false;
+      this.buffer = SCRATCH;
+      this.view = SCRATCH_VIEW;
+    } else {
+      this.buffer = new Uint8Array(capacity);
+      this.view = new DataView(this.buffer.buffer);
+    }
   }
 
   get length(): number {
@@ -94,6 +113,7 @@ export class ByteWriter {
     if (this.offset + n > this.buffer.length) {
       const next = new Uint8Array(Math.max(this.buffer.length * 2, this.offset + n));
       next.set(this.buffer.subarray(0, this.offset));
+      this.release();
       this.buffer = next;
       this.view = new DataView(next.buffer);
     }
@@ -139,7 +159,17 @@ export class ByteWriter {
     this.view.setUint16(at, value);
   }
 
+  /** The bytes written, as a copy of their own; the writer is done. */
   finish(): Uint8Array {
-    return this.buffer.slice(0, this.offset);
+    const out = this.buffer.slice(0, this.offset);
+    this.release();
+    return out;
+  }
+
+  /** Hand the scratch back (a writer abandoned by a throw keeps it: later writers allocate, as before). */
+  private release(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    scratchFree = true;
   }
 }

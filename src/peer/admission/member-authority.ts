@@ -1,6 +1,6 @@
 // What the membership core asks about identities: is this record its
 // member's own, signed by the key its admission names (AdmissionBook); a
-// signature on our own records; our own admission to hand out; and which
+// signature on our own records; our own admission to hand out; and when
 // members' admissions are about to lapse and should be asked for again.
 import type { KeyObject } from 'node:crypto';
 import type { AdmissionClaims } from '../../crypto/admission-certificate.ts';
@@ -20,8 +20,11 @@ export interface MemberAuthority {
   token(name: string): string | undefined;
   /** This peer's own admission certificate (undefined until admitted). */
   own(): string | undefined;
-  /** True when `name`'s admission is held and in the last third of its life (time to ask again). */
-  stale(name: string): boolean;
+  /**
+   * Milliseconds until `name`'s admission enters the last third of its life
+   * (time to ask for its renewal; 0 or less: now), undefined if none is held.
+   */
+  staleIn(name: string): number | undefined;
 }
 
 export class PeerAuthority implements MemberAuthority {
@@ -63,8 +66,8 @@ export class PeerAuthority implements MemberAuthority {
     return this.#own;
   }
 
-  stale(name: string): boolean {
+  staleIn(name: string): number | undefined {
     const claims: AdmissionClaims | undefined = this.book.admission(name);
-    return claims !== undefined && claims.exp - this.#now() < (claims.exp - claims.iat) / 3;
+    return claims && claims.exp - (claims.exp - claims.iat) / 3 - this.#now();
   }
 }

@@ -41,17 +41,29 @@ export function askAgainAfterMs(attempts: number): number {
  * Names asked for and not answered yet, at most: a window, as in TCP. A
  * cold start of N members is N^2 admissions; when they were RS256 tokens of
  * about 800 bytes, one per datagram, and asked for all at once, a seed's
- * answer to one joiner was hundreds of datagrams, and 1,000 peers on loopback had 20% of all datagrams dropped
- * by the kernel (receive buffers full, UDP memory under pressure), probes
- * among them. Each answer that arrives lets the next name be asked, so a
- * peer fetches at up to WINDOW per round trip: no slower where round trips
- * are short, and never more than WINDOW admissions queued for it anywhere.
+ * answer to one joiner was hundreds of datagrams, and 1,000 peers on loopback
+ * had 20% of all datagrams dropped by the kernel (receive buffers full, UDP
+ * memory under pressure), probes among them. Each answer that arrives lets
+ * the next names be asked, so a peer fetches at up to WINDOW per round trip,
+ * and never more than WINDOW admissions are queued for it anywhere. 512 names
+ * are about 64 datagrams of answers (8 to a datagram), what the window of 64
+ * names was in datagrams before admissions became compact; 64 names capped a
+ * peer at 64 admissions per round trip, which on a starved loop (round trips
+ * of seconds) held 1,000 peers on loopback to learning about 16 members a
+ * second each.
  */
-export const ADMISSION_WINDOW = 64;
+export const ADMISSION_WINDOW = 512;
 /** An unanswered name stops holding a place in the window after this (its retry is due then). */
 const IN_FLIGHT_MS = FIRST_ASK_AGAIN_MS;
-/** How often the table is swept for admissions about to lapse. */
-const REFRESH_EVERY_MS = 5_000;
+/**
+ * How often the table is swept for admissions about to lapse: when the first
+ * is due, but at least 5 s and at most 60 s apart (a member listed after a
+ * sweep may hold an older admission than any seen in it). Sweeping every 5 s
+ * regardless walked a 1,000-member table 200,000 times a second across a
+ * cold start of 1,000 peers, for admissions an hour from lapsing.
+ */
+const REFRESH_MIN_MS = 5_000;
+const REFRESH_MAX_MS = 60_000;
 
 interface Pending {
   record: MemberRecord;
@@ -75,6 +87,8 @@ export class AdmissionExchange {
   readonly #queued = new Map<string, string>();
   #nextRefreshAt = 0;
   #nextRetryAt = 0;
+  /** The earliest time a waiting record's name may be asked for again (see tick). */
+  #retryDue = Number.POSITIVE_INFINITY;
   /**
    * Lifeguard's multiplier (awareness score + 1): the wait before asking again
    * and a name's time in the window stretch with it. On a starved peer answers
@@ -217,28 +231,43 @@ export class AdmissionExchange {
       // A retry goes out within a sweep of being due.
       this.#nextRetryAt = now + RETRY_SWEEP_MS * this.#slowdown();
       this.#askQueued(now);
-      for (const [name, waiting] of this.#pending)
-        if (now - waiting.at <= PENDING_MS) this.#ask(waiting.from, name, now);
+      // The waiting records are walked only when one of them is due again (a
+      // walk every sweep was hundreds of names, four times a second, per peer
+      // in a cold start of 1,000); each ask lowers the due time for its name.
+      if (now >= this.#retryDue) {
+        this.#retryDue = Number.POSITIVE_INFINITY;
+        for (const [name, waiting] of this.#pending)
+          if (now - waiting.at <= PENDING_MS) this.#ask(waiting.from, name, now);
+      }
       this.flush();
     }
     if (now < this.#nextRefreshAt) return;
-    this.#nextRefreshAt = now + REFRESH_EVERY_MS;
     for (const [name, waiting] of this.#pending)
       if (now - waiting.at > PENDING_MS) this.#pending.delete(name);
     // A name not asked for in a while starts again from the first, short wait.
     for (const [name, asked] of this.#askedAt)
-      if (now - asked.at > 2 * ASK_AGAIN_MS) this.#askedAt.delete(name);
+      if (now - asked.at > 2 * ASK_AGAIN_MS * this.#slowdown()) this.#askedAt.delete(name);
+    let nextDue = REFRESH_MAX_MS;
     for (const m of this.#table.all()) {
-      if (m.record.name !== this.#table.selfName && isLive(m) && this.#authority.stale(m.record.name)) {
-        this.#ask(m.record.address, m.record.name, now);
-      }
+      if (m.record.name === this.#table.selfName || !isLive(m)) continue;
+      const due = this.#authority.staleIn(m.record.name);
+      if (due === undefined) continue;
+      if (due <= 0) this.#ask(m.record.address, m.record.name, now);
+      else nextDue = Math.min(nextDue, due);
     }
+    this.#nextRefreshAt = now + Math.max(REFRESH_MIN_MS, nextDue);
     this.flush();
   }
 
   #ask(to: string, name: string, now: number): void {
     const last = this.#askedAt.get(name);
-    if (last !== undefined && now - last.at < askAgainAfterMs(last.attempts) * this.#slowdown()) return;
+    if (last !== undefined) {
+      const dueAt = last.at + askAgainAfterMs(last.attempts) * this.#slowdown();
+      if (now < dueAt) {
+        this.#retryDue = Math.min(this.#retryDue, dueAt);
+        return;
+      }
+    }
     this.#expireInFlight(now);
     if (this.#inFlight.size >= ADMISSION_WINDOW && !this.#inFlight.has(name)) {
       this.#queued.delete(name);
@@ -250,7 +279,9 @@ export class AdmissionExchange {
     this.#inFlight.delete(name);
     this.#inFlight.set(name, now);
     if (!last && this.#askedAt.size >= PENDING_MAX) this.#askedAt.delete(this.#askedAt.keys().next().value!);
-    this.#askedAt.set(name, { at: now, attempts: (last?.attempts ?? 0) + 1 });
+    const attempts = (last?.attempts ?? 0) + 1;
+    this.#askedAt.set(name, { at: now, attempts });
+    this.#retryDue = Math.min(this.#retryDue, now + askAgainAfterMs(attempts) * this.#slowdown());
     const names = this.#asks.get(to) ?? new Set<string>();
     this.#asks.set(to, names.add(name));
   }

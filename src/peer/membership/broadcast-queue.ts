@@ -86,7 +86,7 @@ export class BroadcastQueue {
       for (let i = bucket.length - 1; i >= 0 && remaining > 0; i--) {
         const item = bucket[i]!;
         if (item.dropped || item.transmits >= limit) {
-          bucket.splice(i, 1);
+          removeAt(bucket, i);
           this.forget(item);
           continue;
         }
@@ -95,7 +95,7 @@ export class BroadcastQueue {
           if (++skipped > 8) break;
           continue;
         }
-        bucket.splice(i, 1);
+        removeAt(bucket, i);
         remaining -= item.bytes.length;
         out.push(item.bytes);
         taken.push(item);
@@ -138,6 +138,12 @@ export class BroadcastQueue {
     const at = indexById(bucket, item.id);
     if (bucket[at] === item) bucket.splice(at, 1);
   }
+}
+
+/** Remove entry `i`: a pop for the newest (where `take` starts), which is most of them. */
+function removeAt(bucket: QueuedBroadcast[], i: number): void {
+  if (i === bucket.length - 1) bucket.pop();
+  else bucket.splice(i, 1);
 }
 
 /** Where an entry with `id` is, or would go, in a bucket ordered by creation. */

@@ -93,6 +93,8 @@ export class MemberTable {
   private readonly list: MemberRow[] = [];
   private readonly position = new Map<string, number>();
   private live = 0;
+  /** When `reap` next has a dead or left member to look at (see reap). */
+  private reapDue = Number.POSITIVE_INFINITY;
   /** Members under suspicion, so timers do not scan the whole table. */
   private readonly suspects = new Set<MemberRow>();
   /** Earliest suspicion deadline, recomputed only after suspicions change. */
@@ -104,6 +106,7 @@ export class MemberTable {
   private readonly byAddress = new Map<string, MemberRow>();
   /** Counts changes to the table (members added or removed, states and records changed). */
   private changes = 0;
+  private rowChanges = 0;
 
   constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
     this.selfName = self.name;
@@ -124,6 +127,11 @@ export class MemberTable {
   }
 
   /** Grows with every change: equal values mean nothing changed in between. */
+  /** Counts members added or removed only (not their changes): what a split of the rows depends on. */
+  get rowsVersion(): number {
+    return this.rowChanges;
+  }
+
   get version(): number {
     return this.changes;
   }
@@ -158,6 +166,7 @@ export class MemberTable {
 
   private insert(member: MemberRow): void {
     this.changes++;
+    this.rowChanges++;
     this.byName.set(member.record.name, member);
     if (member.record.name !== this.selfName) this.byAddress.set(member.record.address, member);
     this.position.set(member.record.name, this.list.length);
@@ -199,6 +208,8 @@ export class MemberTable {
     member.entryBytes = undefined;
     member.entryHash = undefined;
     this.nextDeadline = undefined;
+    // Its retention is measured from now: the next reap walks the table and finds when.
+    if (state === 'dead' || state === 'left') this.reapDue = Math.min(this.reapDue, now);
     if (state === 'suspect') this.suspects.add(member);
     else {
       member.suspicion = undefined;
@@ -249,6 +260,7 @@ export class MemberTable {
     this.position.delete(name);
     this.byName.delete(name);
     this.changes++;
+    this.rowChanges++;
     this.suspects.delete(member);
     this.nextDeadline = undefined;
     if (member.state === 'alive' || member.state === 'suspect') this.live--;
@@ -529,11 +541,15 @@ export class MemberTable {
 
   /** Forget dead and left members after `retentionMs` (their rumours are long spread). */
   reap(now: number, retentionMs: number): void {
+    // Walk the table only when some dead or left member is due (a walk every
+    // second at N = 1,000 was a table walk per peer per second, for nothing).
+    if (now < this.reapDue) return;
+    this.reapDue = Number.POSITIVE_INFINITY;
     for (let i = this.list.length - 1; i >= 0; i--) {
       const m = this.list[i]!;
-      if ((m.state === 'dead' || m.state === 'left') && now - m.stateChangedAt >= retentionMs) {
-        this.remove(m.record.name);
-      }
+      if (m.state !== 'dead' && m.state !== 'left') continue;
+      if (now - m.stateChangedAt >= retentionMs) this.remove(m.record.name);
+      else this.reapDue = Math.min(this.reapDue, m.stateChangedAt + retentionMs);
     }
   }
 }

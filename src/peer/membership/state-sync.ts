@@ -300,13 +300,16 @@ export class StateSync {
    * A pull arrives as one message per bucket: grouping once per table
    * version makes answering one proportional to its bucket, not the table.
    * Pullers whose tables differ in size split differently, so a few splits
-   * are kept (the table's version drops them all).
+   * are kept. A split holds the rows themselves (their state and record are
+   * read when answering), so only a member added or removed drops them all,
+   * not every change of state (in a cold start of 1,000 that was a fresh
+   * split of the table for nearly every pull answered).
    */
   private membersByBucket(buckets: number): readonly MemberRow[][] {
     const { table } = this.ctx;
-    if (this.splitsVersion !== table.version) {
+    if (this.splitsVersion !== table.rowsVersion) {
       this.splits.clear();
-      this.splitsVersion = table.version;
+      this.splitsVersion = table.rowsVersion;
     }
     let split = this.splits.get(buckets);
     if (!split) {
