@@ -56,6 +56,14 @@ describe('signed member records', () => {
     assert.equal(verifier.verify(alice.record, bad), false);
     assert.equal(verifier.verify(alice.record, signature), true);
     assert.equal(verifier.checks, 3, 'a different signature is checked, then remembered');
+    // The remembered verdict vouches for exactly those fields: the same signature
+    // over a record moved to another address, or naming another key, is checked and refused.
+    assert.equal(verifier.verify({ ...alice.record, address: '10.9.9.9:7946' }, signature), false);
+    const otherKey = new Uint8Array(alice.record.publicKey);
+    otherKey[0]! ^= 1;
+    assert.equal(verifier.verify({ ...alice.record, publicKey: otherKey }, signature), false);
+    assert.equal(verifier.checks, 5);
+    assert.equal(verifier.verify(alice.record, signature), true);
   });
 
   it('refuses a signature of the wrong length or a key that is not Ed25519', () => {

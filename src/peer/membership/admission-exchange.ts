@@ -25,6 +25,8 @@ import type { Outbox } from './outbox.ts';
 
 /** Records waiting for their admission, at most (the newest incarnation per name). */
 const PENDING_MAX = 1024;
+/** Encoded admission messages kept for answering (a member table's worth at the default bound). */
+const MESSAGES_KEPT = 4096;
 /** How long a waiting record is kept. */
 const PENDING_MS = 10_000;
 /** The wait before asking for one name again: doubling from the first, up to the last. */
@@ -85,6 +87,8 @@ export class AdmissionExchange {
   readonly #inFlight = new Map<string, number>();
   /** Names to ask for once the window has room, with whom to ask (oldest first). */
   readonly #queued = new Map<string, string>();
+  /** Encoded admission messages by token (see #encoded). */
+  readonly #messages = new Map<string, Uint8Array>();
   #nextRefreshAt = 0;
   #nextRetryAt = 0;
   /** The earliest time a waiting record's name may be asked for again (see tick). */
@@ -166,9 +170,24 @@ export class AdmissionExchange {
     const answers: Uint8Array[] = [];
     for (const name of listed ? request.names : [self]) {
       const token = name === self ? this.#authority.own() : this.#authority.token(name);
-      if (token) answers.push(encodeMessage({ type: 'admission', token }));
+      if (token) answers.push(this.#encoded(token));
     }
     this.#outbox.sendPacked(from, answers);
+  }
+
+  /**
+   * An admission message, encoded once per token: a member's admission is
+   * handed to every member that asks (in a cold start of 1,000, each peer
+   * answers about 1,000 requests), and the bytes never change.
+   */
+  #encoded(token: string): Uint8Array {
+    let message = this.#messages.get(token);
+    if (!message) {
+      message = encodeMessage({ type: 'admission', token });
+      if (this.#messages.size >= MESSAGES_KEPT) this.#messages.delete(this.#messages.keys().next().value!);
+      this.#messages.set(token, message);
+    }
+    return message;
   }
 
   /** Names unanswered for IN_FLIGHT_MS leave the window (their retries ask again). */
