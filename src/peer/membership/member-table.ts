@@ -22,6 +22,8 @@ import type { MembershipEvent } from './membership-events.ts';
 import { Suspicion } from './suspicion.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 
+/** Local health multiplier (awareness score + 1) from which confirmations stop shortening suspicions (see deadlineOf). */
+export const CORRELATED_STRETCH = 4;
 export interface MemberRow {
   record: MemberRecord;
   state: MemberState;
@@ -514,8 +516,20 @@ export class MemberTable {
     this.nextDeadline = undefined;
   }
 
+  /**
+   * A suspicion's deadline, stretched by this peer's local health. A peer at
+   * CORRELATED_STRETCH or more also ignores confirmations: Lifeguard shortens
+   * a suspicion as independent peers confirm it, but when this peer is this
+   * starved, those confirming are likely starved by the same cause (a shared
+   * host or CPU), and their failed probes are not independent evidence. On
+   * loopback, 1,000 peers on 2 cores had every suspicion confirmed at once and
+   * timed out after 6.4 s (0.8 s at the minimum, x8), faster than refutations
+   * could cross loop turns of seconds: 100,000 false dead marks in a minute.
+   * Holding to the unconfirmed timeout there: 0 to 4.
+   */
   private deadlineOf(suspicion: Suspicion): number {
-    return suspicion.startedAt + (suspicion.deadline() - suspicion.startedAt) * this.stretch;
+    const end = this.stretch >= CORRELATED_STRETCH ? suspicion.unconfirmedDeadline() : suspicion.deadline();
+    return suspicion.startedAt + (end - suspicion.startedAt) * this.stretch;
   }
 
   /** Suspicions whose (Lifeguard-shortened) timeout has passed become dead. */

@@ -100,7 +100,7 @@ export class Membership {
     // Staggered like the first probe, so peers started together do not beat in step.
     this.nextGossipAt = now + randomInt(random, config.gossipIntervalMs);
     const introduce = this.admissions && ((to: string) => this.admissions?.introduce(to));
-    this.sync = new StateSync({ ...parts, overhead: options.datagramOverhead, introduce, slowdown }, now);
+    this.sync = new StateSync({ ...parts, overhead: options.datagramOverhead, introduce }, now);
     this.nextReapAt = now + REAP_EVERY_MS;
     this.lastNow = now;
   }

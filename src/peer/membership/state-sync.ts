@@ -62,13 +62,6 @@ export interface StateSyncContext {
   nextSeq: () => number;
   /** Before a join message: hand over our admission, so the other side can list us at once. */
   introduce?: ((to: string) => void) | undefined;
-  /**
-   * Lifeguard's multiplier (awareness score + 1): the pulls after joining are
-   * spaced by it, as probes and gossip rounds are. A starved peer that pulls
-   * every 0.5 s regardless asks for answers it cannot take in, and its pullers'
-   * answers (whole buckets of records) are what starved it.
-   */
-  slowdown?: () => number;
 }
 
 export class StateSync {
@@ -230,7 +223,7 @@ export class StateSync {
 
   /** One of the pulls after joining (quick, then extra); returns the wait until the next sync. */
   private pullAfterJoin(regular: number): number {
-    const unit = this.ctx.config.pushPullAfterJoinMs * (this.ctx.slowdown?.() ?? 1);
+    const unit = this.ctx.config.pushPullAfterJoinMs;
     // The first goes to a seed: it saw the other joiners.
     const fromSeed = this.quickPulls === QUICK_PULLS && this.seeds.length > 0;
     if (this.quickPulls > 0) this.quickPulls--;

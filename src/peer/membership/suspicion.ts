@@ -33,6 +33,14 @@ export class Suspicion {
     return this.cachedDeadline;
   }
 
+  /** The deadline as if no one had confirmed it: the timeout's maximum. */
+  unconfirmedDeadline(): number {
+    return (
+      this.startedAt +
+      remainingSuspicionTime(0, this.timing.expectedConfirmations, 0, this.timing.minMs, this.timing.maxMs)
+    );
+  }
+
   private computeDeadline(): number {
     const { expectedConfirmations, minMs, maxMs } = this.timing;
     return (

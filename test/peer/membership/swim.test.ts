@@ -215,6 +215,53 @@ describe('Lifeguard buddy system', () => {
   });
 });
 
+describe('suspicions on a starved peer (correlated confirmations)', () => {
+  /** How long a's suspicion of b lasts when two others confirm it at once, with a's awareness at `score`. */
+  function confirmedSuspicionMs(score: number): number {
+    const core = new Membership({
+      self: { name: 'a', incarnation: 1, address: '10.0.0.1:7946', publicKey: publicKey(0) },
+      config: { ...membershipConfig(PEER_DEFAULTS), awarenessMax: 8 },
+      random: seededRandom(simulationSeed(116)),
+      now: 0,
+      datagramOverhead: 4,
+    });
+    const members = ['b', 'c', 'd', 'e'].map((name, i) => ({
+      name,
+      incarnation: 1,
+      address: `10.0.0.${i + 2}:7946`,
+      publicKey: publicKey(i + 1),
+    }));
+    for (const m of members) core.receive(m.address, [{ type: 'alive', member: m }], 0);
+    // Raise a's awareness by refutations (each raises it by one), as a starved peer's would be.
+    for (let i = 0; i < score; i++)
+      core.receive(
+        '10.0.0.9:7946',
+        [{ type: 'suspect', name: 'a', incarnation: core.self.incarnation, from: 'x' }],
+        0,
+      );
+    assert.equal(core.awarenessScore, score);
+    core.receive('10.0.0.9:7946', [{ type: 'suspect', name: 'b', incarnation: 1, from: 'c' }], 1);
+    core.receive('10.0.0.9:7946', [{ type: 'suspect', name: 'b', incarnation: 1, from: 'd' }], 1);
+    core.receive('10.0.0.9:7946', [{ type: 'suspect', name: 'b', incarnation: 1, from: 'e' }], 1);
+    for (let now = 2; now < 600_000; now += 10) {
+      core.tick(now);
+      if (core.member('b')?.state === 'dead') return now;
+    }
+    assert.fail('b never declared dead');
+  }
+
+  it('ignores confirmations from awareness 3 on: they are likely starved by the same cause', () => {
+    const healthy = confirmedSuspicionMs(0);
+    const starved = confirmedSuspicionMs(3);
+    // Healthy: two confirmations bring it to the minimum (4 x 200 ms).
+    assert.ok(healthy <= 1_000, `healthy: ${healthy} ms`);
+    // Awareness 3 (and more as its own probes of the silent members fail): the
+    // unconfirmed timeout (6 x 0.8 s, 4.8 s), stretched at least four-fold. Taking the
+    // confirmations, even 8-fold stretched, it would end at 6.4 s.
+    assert.ok(starved >= 4 * 4_800, `awareness 3: ${starved} ms`);
+  });
+});
+
 describe('piggyback-only broadcasts', () => {
   type Effects = ReturnType<Membership['tick']>;
   /** A core with three members that answer every ping, run until the join rumours are spent. */
