@@ -425,9 +425,8 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, syncId, bucket, buckets, hashes };
     }
     case 'admission': {
-      const length = r.u8();
-      if (length > WIRE_LIMITS.admissionMaxBytes) throw new WireFormatError('bad-field', 'admission length');
-      const bytes = r.bytesOf(length);
+      // One length byte: at most admissionMaxBytes (255) by construction.
+      const bytes = r.bytesOf(r.u8());
       return {
         type,
         token: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url'),

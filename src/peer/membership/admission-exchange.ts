@@ -213,7 +213,7 @@ export class AdmissionExchange {
   introduce(to: string): void {
     const token = this.#authority.own();
     // A seed is an address this peer chose (configuration or DNS), like the join itself.
-    if (token) this.#outbox.sendAlone(to, encodeMessage({ type: 'admission', token }), true);
+    if (token) this.#outbox.sendAlone(to, this.#encoded(token), true);
   }
 
   /** Send what this input collected: one request per address, up to admissionNamesMax names each. */
