@@ -24,6 +24,14 @@ import { type SuspicionSettings, suspicionTiming } from './timing.ts';
 
 /** Local health multiplier (awareness score + 1) from which confirmations stop shortening suspicions (see deadlineOf). */
 export const CORRELATED_STRETCH = 4;
+/**
+ * Live members from which it applies: a storm of confirmations needs many
+ * probers sharing one starved host; in a cluster of a few peers, each on its
+ * own container, the confirmations are the independent evidence Lifeguard
+ * assumes, and a paused peer's delay in declaring a killed leader dead held
+ * up agreement after a heal in the chaos run (4.2 s against 4 s).
+ */
+export const CORRELATED_MIN_MEMBERS = 32;
 export interface MemberRow {
   record: MemberRecord;
   state: MemberState;
@@ -528,7 +536,8 @@ export class MemberTable {
    * Holding to the unconfirmed timeout there: 0 to 4.
    */
   private deadlineOf(suspicion: Suspicion): number {
-    const end = this.stretch >= CORRELATED_STRETCH ? suspicion.unconfirmedDeadline() : suspicion.deadline();
+    const correlated = this.stretch >= CORRELATED_STRETCH && this.live >= CORRELATED_MIN_MEMBERS;
+    const end = correlated ? suspicion.unconfirmedDeadline() : suspicion.deadline();
     return suspicion.startedAt + (end - suspicion.startedAt) * this.stretch;
   }
 

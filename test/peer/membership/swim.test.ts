@@ -225,7 +225,9 @@ describe('suspicions on a starved peer (correlated confirmations)', () => {
       now: 0,
       datagramOverhead: 4,
     });
-    const members = ['b', 'c', 'd', 'e'].map((name, i) => ({
+    // Forty members: the rule applies from CORRELATED_MIN_MEMBERS (32) live members.
+    const names = ['b', 'c', 'd', 'e', ...Array.from({ length: 36 }, (_, i) => `m${i}`)];
+    const members = names.map((name, i) => ({
       name,
       incarnation: 1,
       address: `10.0.0.${i + 2}:7946`,
