@@ -22,6 +22,9 @@ import { type Certificate, certificateFromX5c, certificateToX5c, verifyChainToRo
 const ATTESTATION_TYP = 'enclave-elect-attestation+jwt';
 const HEX_256 = /^[0-9a-f]{64}$/;
 /** Nonces are 16 to 64 bytes, lowercase hex. */
+/** An enclave restarted more often than this within one admission lifetime vouches for its newest earlier keys only. */
+export const MAX_RETIRED_ADMISSION_KEYS = 8;
+
 export const NONCE_PATTERN = /^(?:[0-9a-f]{2}){16,64}$/;
 
 export interface AttestationClaims {
@@ -34,8 +37,12 @@ export interface AttestationClaims {
   /** The enclave's certificate-signing key: SPKI DER, standard base64. */
   public_key: string;
   nonce: string;
-  /** admission_key: the enclave's Ed25519 admission key, 32 raw bytes, base64url. */
-  user_data: { func_checksum: string; admission_key: string };
+  /**
+   * admission_key: the enclave's Ed25519 admission key, 32 raw bytes, base64url.
+   * retired_admission_keys: the keys of this enclave's earlier runs (same
+   * encoding) whose admissions may still stand; absent when none.
+   */
+  user_data: { func_checksum: string; admission_key: string; retired_admission_keys?: string[] };
 }
 
 export interface AttestedEnclave {
@@ -48,6 +55,8 @@ export interface AttestedEnclave {
   /** The Ed25519 key admissions are signed with, and its id (admission-certificate.ts). */
   admissionKey: KeyObject;
   admissionKid: string;
+  /** Earlier runs' admission keys by kid: admissions they signed before a restart still verify. */
+  retiredAdmissionKeys: Map<string, KeyObject>;
   /** Milliseconds since the Unix epoch after which a certificate of its chain expires. */
   chainValidUntil: number;
 }
@@ -61,6 +70,8 @@ export interface AttestationInput {
   enclaveKey: RsaPublicKey;
   /** The enclave's admission key (Ed25519, public). */
   admissionKey: KeyObject;
+  /** Admission keys of the enclave's earlier runs whose admissions may still stand. */
+  retiredAdmissionKeys?: readonly KeyObject[];
   funcChecksum: string;
   nonce: string;
 }
@@ -76,6 +87,13 @@ export function createAttestation(input: AttestationInput): string {
     user_data: {
       func_checksum: input.funcChecksum,
       admission_key: rawEd25519(input.admissionKey).toString('base64url'),
+      ...(input.retiredAdmissionKeys?.length
+        ? {
+            retired_admission_keys: input.retiredAdmissionKeys.map((k) =>
+              rawEd25519(k).toString('base64url'),
+            ),
+          }
+        : {}),
     },
   };
   return signJws(
@@ -127,6 +145,18 @@ function readClaims(payload: Record<string, unknown>): AttestationClaims {
   const admissionKey = (user_data as { admission_key?: unknown }).admission_key;
   if (typeof admissionKey !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(admissionKey))
     throw invalid('user_data.admission_key missing');
+  const retired = (user_data as { retired_admission_keys?: unknown }).retired_admission_keys;
+  if (
+    retired !== undefined &&
+    !(
+      Array.isArray(retired) &&
+      retired.length <= MAX_RETIRED_ADMISSION_KEYS &&
+      retired.every((k) => typeof k === 'string' && /^[A-Za-z0-9_-]{43}$/.test(k))
+    )
+  )
+    throw invalid(
+      `user_data.retired_admission_keys is not a list of at most ${MAX_RETIRED_ADMISSION_KEYS} keys`,
+    );
   return payload as unknown as AttestationClaims;
 }
 
@@ -192,6 +222,12 @@ function verifyDocument(
   if (modulusBits(publicKey) < minBits) throw invalid(`public_key is shorter than ${minBits} bits`);
   const admissionKey = ed25519FromRaw(Buffer.from(claims.user_data.admission_key, 'base64url'));
   if (!admissionKey) throw invalid('user_data.admission_key is not an Ed25519 key');
+  const retiredAdmissionKeys = new Map<string, KeyObject>();
+  for (const raw of claims.user_data.retired_admission_keys ?? []) {
+    const key = ed25519FromRaw(Buffer.from(raw, 'base64url'));
+    if (!key) throw invalid('user_data.retired_admission_keys holds a key that is not Ed25519');
+    retiredAdmissionKeys.set(admissionKeyId(key), key);
+  }
   return {
     claims,
     publicKey,
@@ -201,6 +237,7 @@ function verifyDocument(
     chainValidUntil,
     admissionKey,
     admissionKid: admissionKeyId(admissionKey),
+    retiredAdmissionKeys,
   };
 }
 

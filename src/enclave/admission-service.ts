@@ -2,17 +2,21 @@
 // HMAC, key possession by signature, freshness by time and nonce), applies the
 // registry's rules to the TCP source address the server saw, persists, and
 // signs an admission certificate with the attested admission key. Transport-free.
+import type { KeyObject } from 'node:crypto';
 import {
   type AdmissionClaims,
   type AdmissionSigner,
+  rawEd25519,
   signAdmission,
 } from '../crypto/admission-certificate.ts';
+import { MAX_RETIRED_ADMISSION_KEYS } from '../crypto/attestation.ts';
+import { ed25519FromRaw } from '../crypto/member-record-signature.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Clock } from '../time/clock.ts';
 import { verifyAdmissionMac, verifyAdmissionSignature } from './admission-proof.ts';
 import { AdmissionRegistry, type AdmissionRules } from './admission-registry.ts';
-import type { AdmissionPersistence } from './admission-store.ts';
+import type { AdmissionKeyHistory, AdmissionPersistence } from './admission-store.ts';
 import { parseAdmitRequest, RequestError } from './requests.ts';
 
 export interface AdmissionSettings extends AdmissionRules {
@@ -48,6 +52,9 @@ export class AdmissionService {
   readonly #clusterId: string;
   /** Nonces of accepted proofs until their time leaves the window: a replay is refused. */
   readonly #seen = new Map<string, number>();
+  /** This run's admission key and the earlier runs' still vouched for (persisted with the registry). */
+  readonly #keys: AdmissionKeyHistory;
+  readonly #retired: { key: KeyObject; until: number }[];
 
   constructor(options: {
     settings: AdmissionSettings;
@@ -62,8 +69,38 @@ export class AdmissionService {
     this.#clock = options.clock;
     this.#log = options.logger;
     this.#clusterId = options.clusterId;
-    this.#registry = new AdmissionRegistry(options.settings, options.store.load());
+    const saved = options.store.load();
+    this.#registry = new AdmissionRegistry(options.settings, saved);
     this.#sign = (claims) => signAdmission(claims, options.signer);
+    this.#keys = retireEarlierKey(
+      saved?.keys,
+      rawEd25519(options.signer.key).toString('base64url'),
+      this.#clock.wallNow(),
+      options.settings.ttlMs,
+    );
+    this.#retired = this.#keys.retired.flatMap(({ key, until }) => {
+      const publicKey = ed25519FromRaw(Buffer.from(key, 'base64url'));
+      return publicKey ? [{ key: publicKey, until }] : [];
+    });
+    // Persist the key history now: a restart before the first grant must still vouch for the keys before it.
+    try {
+      this.#store.save(this.#document());
+    } catch (error) {
+      this.#log.error({ event: 'enclave.persist_failed', err: (error as Error).message });
+    }
+  }
+
+  /**
+   * The admission keys of this enclave's earlier runs whose admissions may
+   * still stand: the attestation vouches for them, so a peer that met only
+   * this run still verifies a member admitted before the restart.
+   */
+  retiredKeys(now: number): KeyObject[] {
+    return this.#retired.filter((r) => r.until > now).map((r) => r.key);
+  }
+
+  #document() {
+    return { ...this.#registry.snapshot(), keys: this.#keys };
   }
 
   get registry(): AdmissionRegistry {
@@ -121,7 +158,7 @@ export class AdmissionService {
 
   #persist(): void {
     try {
-      this.#store.save(this.#registry.snapshot());
+      this.#store.save(this.#document());
     } catch (error) {
       this.#log.error({ event: 'enclave.persist_failed', err: (error as Error).message });
       throw new RequestError(503, 'E_PERSIST_FAILED', 'the enclave could not persist the admission; retry');
@@ -133,4 +170,21 @@ export class AdmissionService {
       if (Math.abs(ts - now) > this.#settings.skewMs) this.#seen.delete(nonce);
     }
   }
+}
+
+/**
+ * The key history for this run: the previous run's key retires now, and stands
+ * until an admission it signed just before the restart would expire; earlier
+ * ones keep their own end; the newest few are kept.
+ */
+export function retireEarlierKey(
+  saved: AdmissionKeyHistory | undefined,
+  current: string,
+  now: number,
+  ttlMs: number,
+): AdmissionKeyHistory {
+  const retired = (saved?.retired ?? []).filter((r) => r.until > now && r.key !== current);
+  if (saved && saved.current !== current) retired.push({ key: saved.current, until: now + ttlMs });
+  retired.sort((a, b) => b.until - a.until);
+  return { current, retired: retired.slice(0, MAX_RETIRED_ADMISSION_KEYS) };
 }

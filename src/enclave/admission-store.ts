@@ -2,15 +2,40 @@
 // floor), beside the epoch state and under the same seal key: a restarted
 // enclave still knows who holds which name, so a member cannot take another's
 // name by asking right after a restart. Written before each grant is returned.
+// It also keeps the public halves of the admission keys of earlier runs while
+// admissions they signed may stand, for the attestation to vouch for them.
 import { join } from 'node:path';
 import type { AdmissionBinding, AdmissionRegistrySnapshot } from './admission-registry.ts';
 import { readSealed, writeSealed } from './state-store.ts';
 
 export const ADMISSIONS_FILE = 'admissions.json';
 
+/** Admission keys (Ed25519 public, 32 raw bytes base64url): this run's, and earlier runs' until their last admission expires. */
+export interface AdmissionKeyHistory {
+  current: string;
+  retired: { key: string; until: number }[];
+}
+
+export interface AdmissionDocument extends AdmissionRegistrySnapshot {
+  keys?: AdmissionKeyHistory;
+}
+
 export interface AdmissionPersistence {
-  load(): AdmissionRegistrySnapshot | undefined;
-  save(snapshot: AdmissionRegistrySnapshot): void;
+  load(): AdmissionDocument | undefined;
+  save(document: AdmissionDocument): void;
+}
+
+const RAW_KEY = /^[A-Za-z0-9_-]{43}$/;
+
+function readKeys(value: unknown): AdmissionKeyHistory | undefined {
+  const keys = value as { current?: unknown; retired?: unknown } | undefined;
+  if (typeof keys?.current !== 'string' || !RAW_KEY.test(keys.current) || !Array.isArray(keys.retired))
+    return undefined;
+  const retired = (keys.retired as { key?: unknown; until?: unknown }[]).filter(
+    (r): r is { key: string; until: number } =>
+      typeof r?.key === 'string' && RAW_KEY.test(r.key) && Number.isSafeInteger(r.until),
+  );
+  return { current: keys.current, retired };
 }
 
 export class SealedAdmissionStore implements AdmissionPersistence {
@@ -22,13 +47,18 @@ export class SealedAdmissionStore implements AdmissionPersistence {
     this.#key = sealKey;
   }
 
-  load(): AdmissionRegistrySnapshot | undefined {
+  load(): AdmissionDocument | undefined {
     const body = readSealed(join(this.#dir, ADMISSIONS_FILE), this.#key);
     if (!body) return undefined;
-    return { serial: Number(body.serial) || 0, bindings: (body.bindings ?? []) as AdmissionBinding[] };
+    const keys = readKeys(body.keys);
+    return {
+      serial: Number(body.serial) || 0,
+      bindings: (body.bindings ?? []) as AdmissionBinding[],
+      ...(keys ? { keys } : {}),
+    };
   }
 
-  save(snapshot: AdmissionRegistrySnapshot): void {
-    writeSealed(this.#dir, ADMISSIONS_FILE, this.#key, snapshot);
+  save(document: AdmissionDocument): void {
+    writeSealed(this.#dir, ADMISSIONS_FILE, this.#key, document);
   }
 }

@@ -191,6 +191,7 @@ export class EnclaveService {
       timestamp: this.#clock.wallNow(),
       enclaveKey: this.#keys.publicKey,
       admissionKey: createPublicKey(this.#admissionKey),
+      retiredAdmissionKeys: this.#admission?.retiredKeys(this.#clock.wallNow()) ?? [],
       funcChecksum: this.checksum,
       nonce,
     });

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { verifyAdmission } from '../../src/crypto/admission-certificate.ts';
 import { verifyAttestation } from '../../src/crypto/attestation.ts';
 import { signAdmissionRequest } from '../../src/enclave/admission-proof.ts';
+import { ADMISSION_DEFAULTS } from '../../src/enclave/admission-service.ts';
 import { createJoinSecret, loadJoinSecret } from '../../src/enclave/join-secret.ts';
 import { memberKeyOf } from '../../src/enclave/lease-signature.ts';
 import { ManualClock } from '../../src/time/clock.ts';
@@ -251,6 +252,37 @@ describe('admission at the enclave (POST /v1/admit)', () => {
       assert.deepEqual([theft.status, theft.body.error?.code], [409, 'E_NAME_HELD']);
     } finally {
       await second.close();
+      removeDir(stateDir);
+    }
+  });
+
+  it('a member admitted before an enclave restart stays verifiable by a peer that met only the restarted enclave', async () => {
+    // Found by chaos (seed chaos-it-1): a peer killed just after an enclave restart came back, attested
+    // the new enclave only, and could verify no admission its older fellows held, so it joined nobody.
+    const stateDir = tempDir('state');
+    const first = await startTestEnclave({ pki, clock, stateDir, joinSecretPath: joinDir });
+    const older = identity('lambda');
+    const token = (await admitFrom(first, '127.0.0.81', proof(older))).body.admission!;
+    const oldKid = first.service.attestedAdmissionKey.kid;
+    await first.close();
+    const second = await startTestEnclave({ pki, clock, stateDir, joinSecretPath: joinDir });
+    const third = await startTestEnclave({ pki, clock, stateDir, joinSecretPath: joinDir });
+    try {
+      // Each start signs with a fresh key: the old private key is gone, so nobody mints with it again.
+      assert.notEqual(third.service.attestedAdmissionKey.kid, oldKid);
+      const newcomer = makeClient(third, pki, third.service.checksum, { clock });
+      await newcomer.attest();
+      const verified = await newcomer.verifyAdmission(token);
+      assert.equal(verified.claims.name, 'lambda');
+      assert.equal(verified.kid, oldKid);
+      // The old key is vouched for only while an admission it signed could still stand.
+      clock.advance(ADMISSION_DEFAULTS.ttlMs + 1);
+      const later = makeClient(third, pki, third.service.checksum, { clock });
+      await later.attest();
+      assert.equal(later.admissionKeys.has(oldKid), false);
+    } finally {
+      await second.close();
+      await third.close();
       removeDir(stateDir);
     }
   });

@@ -194,6 +194,7 @@ export class EnclaveClient {
     });
     this.#keys.set(attested.kid, attested.publicKey);
     this.#admissionKeys.set(attested.admissionKid, attested.admissionKey);
+    for (const [kid, key] of attested.retiredAdmissionKeys) this.#admissionKeys.set(kid, key);
     this.#evidence.set(attested.kid, attested.token);
     this.#attested = attested;
     this.#attestedAt = this.#options.clock.now();
