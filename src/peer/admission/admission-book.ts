@@ -34,6 +34,8 @@ export type RecordVerdict = 'ok' | 'unsigned' | 'no-admission' | 'wrong-key' | '
 interface Held {
   claims: AdmissionClaims;
   token: string;
+  /** claims.key decoded once: every record check compares raw bytes with it. */
+  key: Buffer;
 }
 
 export class AdmissionBook {
@@ -63,7 +65,7 @@ export class AdmissionBook {
     if (held && !supersedes(claims, held.claims)) return { ok: false, reason: 'superseded' };
     this.#byName.delete(claims.name);
     if (this.#byName.size >= this.#options.maxMembers) this.#byName.delete(this.#byName.keys().next().value!);
-    this.#byName.set(claims.name, { claims, token });
+    this.#byName.set(claims.name, { claims, token, key: Buffer.from(claims.key, 'base64url') });
     return { ok: true, claims, changed: true };
   }
 
@@ -94,29 +96,33 @@ export class AdmissionBook {
     }
   }
 
+  /** What this peer holds for `name`, if its admission has not expired. */
+  #held(name: string): Held | undefined {
+    const held = this.#byName.get(name);
+    return held && held.claims.exp > this.#options.now() ? held : undefined;
+  }
+
   /** The current admission of `name` (not expired), if this peer holds one. */
   admission(name: string): AdmissionClaims | undefined {
-    const held = this.#byName.get(name);
-    return held && held.claims.exp > this.#options.now() ? held.claims : undefined;
+    return this.#held(name)?.claims;
   }
 
   /** The certificate itself, to hand to a member that asks. */
   token(name: string): string | undefined {
-    return this.admission(name) && this.#byName.get(name)?.token;
+    return this.#held(name)?.token;
   }
 
   /** Whether `name` is admitted with exactly this raw Ed25519 key. */
   admits(name: string, publicKey: Uint8Array): boolean {
-    const claims = this.admission(name);
-    return claims !== undefined && claims.key === Buffer.from(publicKey).toString('base64url');
+    return this.#held(name)?.key.equals(publicKey) ?? false;
   }
 
   /** Check a record against its member's admission, then its signature (once per incarnation). */
   check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordVerdict {
     if (!record.signature) return 'unsigned';
-    const claims = this.admission(record.name);
-    if (!claims) return 'no-admission';
-    if (claims.key !== Buffer.from(record.publicKey).toString('base64url')) return 'wrong-key';
+    const held = this.#held(record.name);
+    if (!held) return 'no-admission';
+    if (!held.key.equals(record.publicKey)) return 'wrong-key';
     return this.records.verify(record, record.signature) ? 'ok' : 'bad-signature';
   }
 
