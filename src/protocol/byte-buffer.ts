@@ -166,7 +166,27 @@ export class ByteWriter {
     return out;
   }
 
-  /** Hand the scratch back (a writer abandoned by a throw keeps it: later writers allocate, as before). */
+  /** Whether no writer holds the scratch now (for tests). */
+  static get scratchFree(): boolean {
+    return scratchFree;
+  }
+
+  /**
+   * Write with a fresh writer and return its bytes; the scratch is handed back
+   * even when `write` throws (a writer abandoned otherwise would keep it, and
+   * every later writer would allocate).
+   */
+  static encode(capacity: number, write: (w: ByteWriter) => void): Uint8Array {
+    const w = new ByteWriter(capacity);
+    try {
+      write(w);
+      return w.finish();
+    } finally {
+      w.release();
+    }
+  }
+
+  /** Hand the scratch back (once: later calls do nothing). */
   private release(): void {
     if (!this.borrowed) return;
     this.borrowed = false;

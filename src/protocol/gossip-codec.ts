@@ -175,12 +175,12 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
 
 /** One message with its type code and length prefix. Throws on unencodable values (a bug, not input). */
 export function encodeMessage(message: GossipMessage): Uint8Array {
-  const w = new ByteWriter(
-    message.type === 'admission' ? 256 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64,
-  );
-  w.u8(MESSAGE_CODES[message.type]).u16(0);
-  writeBody(w, message);
-  const bytes = w.finish();
+  const capacity =
+    message.type === 'admission' ? 256 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64;
+  const bytes = ByteWriter.encode(capacity, (w) => {
+    w.u8(MESSAGE_CODES[message.type]).u16(0);
+    writeBody(w, message);
+  });
   new DataView(bytes.buffer).setUint16(1, bytes.length - MESSAGE_OVERHEAD);
   return bytes;
 }
@@ -230,9 +230,8 @@ export function encodeDatagram(
   out[1] = WIRE_VERSION;
   out[2] = keyring ? FLAG_ENCRYPTED | FLAG_BOUND : 0;
   if (keyring && binding) {
-    const w = new ByteWriter(BINDING_BYTES).u53(binding.sealedAt);
-    writeAddress(w, binding.to);
-    out.set(w.finish(), HEADER_BYTES);
+    const bytes = ByteWriter.encode(BINDING_BYTES, (w) => writeAddress(w.u53(binding.sealedAt), binding.to));
+    out.set(bytes, HEADER_BYTES);
   }
   out[HEADER_BYTES + bound] = encoded.length;
   let at = ENVELOPE_OVERHEAD + bound;
@@ -251,10 +250,7 @@ export function encodeDatagram(
 
 /** One push-pull entry (state + record), cacheable per member. */
 export function encodeMemberSyncEntry(entry: MemberSyncEntry): Uint8Array {
-  const w = new ByteWriter(160);
-  w.u8(STATE_CODES[entry.state]);
-  writeRecord(w, entry);
-  return w.finish();
+  return ByteWriter.encode(160, (w) => writeRecord(w.u8(STATE_CODES[entry.state]), entry));
 }
 
 const PUSH_PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 2 + 2 + 2;

@@ -3,6 +3,13 @@ import { describe, it } from 'node:test';
 import { ByteWriter } from '../../src/protocol/byte-buffer.ts';
 
 describe('ByteWriter (one shared scratch buffer)', () => {
+  it('hands the scratch back when an encoding throws (ByteWriter.encode), so later writers still borrow it', () => {
+    assert.equal(ByteWriter.scratchFree, true);
+    assert.throws(() => ByteWriter.encode(8, (w) => w.u8(1).u53(2 ** 53)), { name: 'WireFormatError' });
+    assert.equal(ByteWriter.scratchFree, true);
+    assert.deepEqual([...ByteWriter.encode(8, (w) => w.u16(0x0304))], [3, 4]);
+    assert.equal(ByteWriter.scratchFree, true);
+  });
   it('keeps writers that are open at once apart, and their results stay as written', () => {
     const outer = new ByteWriter(8).u8(1).u16(0x0203);
     const inner = new ByteWriter(8).u8(9).u32(0x0a0b0c0d);
