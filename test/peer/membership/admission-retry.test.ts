@@ -90,6 +90,17 @@ describe('admission exchange', () => {
     assert.ok(new Set(names()).size > ADMISSION_WINDOW + perRequest, 'names beyond the first window asked');
   });
 
+  it('stops asking once the records that wanted the admissions are dropped, queued names included', () => {
+    const { cluster, deliver, asked } = victimOfRelay(231, 1, CALM);
+    const members = 2 * ADMISSION_WINDOW;
+    for (let i = 2; i < members + 2; i += 8) deliver(Array.from({ length: 8 }, (_, k) => alive(i + k)));
+    const started = cluster.clock.now();
+    // Nobody answers: the waiting records are kept 10 s and then dropped; nothing asks after that.
+    cluster.run(30_000);
+    const late = asked.filter((request) => request.at - started > 16_000).flatMap((r) => r.names);
+    assert.deepEqual(late.slice(0, 8), [], `${late.length} names asked for records dropped long before`);
+  });
+
   it("answers a listed member's request for 8 admissions with one datagram holding all 8", () => {
     const cluster = new SimulatedCluster(simulationSeed(229));
     cluster.startMany(10);
