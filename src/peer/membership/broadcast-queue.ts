@@ -24,6 +24,12 @@ export class BroadcastQueue {
   private buckets: QueuedBroadcast[][] = [];
   private readonly byKey = new Map<string, QueuedBroadcast>();
   private nextId = 0;
+  /** Rumours held at most: past it, the most-sent (oldest among those) leaves first. */
+  private readonly capacity: number;
+
+  constructor(capacity = Number.POSITIVE_INFINITY) {
+    this.capacity = capacity;
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -43,6 +49,22 @@ export class BroadcastQueue {
     const item: QueuedBroadcast = { key, bytes, tag, transmits: 0, dropped: false, id: this.nextId++ };
     this.byKey.set(key, item);
     this.bucket(0).push(item);
+    if (this.byKey.size > this.capacity) this.evict();
+  }
+
+  /** Drop the rumour sent most often (the oldest of those): the one most peers have heard. */
+  private evict(): void {
+    for (let t = this.buckets.length - 1; t >= 0; t--) {
+      const bucket = this.buckets[t];
+      if (!bucket) continue;
+      while (bucket.length > 0) {
+        const item = bucket.shift()!;
+        if (item.dropped) continue;
+        item.dropped = true;
+        if (this.byKey.get(item.key) === item) this.byKey.delete(item.key);
+        return;
+      }
+    }
   }
 
   /** Forget the rumour under `key`, if any (newer news about it went elsewhere). */

@@ -57,8 +57,8 @@ export interface MemberTableContext {
   /** Most members held, this peer included (see insertBounded). */
   maxMembers: number;
   queue: BroadcastQueue;
-  /** Rumours that only ride on datagrams sent anyway (see Outbox.lazyQueue). */
-  lazyQueue: BroadcastQueue;
+  /** Join news: rumours that only ride on datagrams sent anyway, bounded (see Outbox.newsQueue). */
+  newsQueue: BroadcastQueue;
   random: Random;
   emit(event: MembershipEvent): void;
   /** Called when this peer refutes a claim about itself (Lifeguard raises awareness). */
@@ -297,10 +297,10 @@ export class MemberTable {
     const bytes = encodeMessage(message);
     const tag = `${message.type}:${incarnation}`;
     if (lazy) {
-      this.ctx.lazyQueue.push(key, bytes, tag);
+      this.ctx.newsQueue.push(key, bytes, tag);
       return;
     }
-    this.ctx.lazyQueue.drop(key);
+    this.ctx.newsQueue.drop(key);
     this.ctx.queue.push(key, bytes, tag);
   }
 

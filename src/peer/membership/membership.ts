@@ -76,7 +76,7 @@ export class Membership {
       settings: config,
       maxMembers: config.maxMembers,
       queue: this.outbox.queue,
-      lazyQueue: this.outbox.lazyQueue,
+      newsQueue: this.outbox.newsQueue,
       random,
       emit: (event) => this.outbox.emit(event),
       onRefute: () => this.awareness.apply(1),

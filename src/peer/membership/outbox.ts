@@ -25,6 +25,21 @@ export interface OutboxContext {
   isProven: (address: string) => boolean;
 }
 
+/**
+ * Join news held at most per peer. After a mass start a peer learns of
+ * hundreds of members at once; unbounded, their rumours outlived the cold
+ * start by far: at most about 10 fit in the room a datagram has left, a peer
+ * sends about 2 such datagrams a second, so 1,000 rumours each sent
+ * log-N times took minutes to drain, and the simulated steady state of 1,000
+ * members measured 5.9 KB/s per member, nearly all of it news every member
+ * already had. The joiners' pulls carry the same news in bulk; past 128 the
+ * rumour sent most often (the most widely heard) goes first. Simulated with
+ * 1% loss: convergence at N = 400 4.35 s and at N = 1,000 6.3 s, as with no
+ * bound (64 slowed N = 400 to 6.05 s); steady bytes per member at N = 1,000
+ * 1.7 KB/s.
+ */
+export const NEWS_CAPACITY = 128;
+
 export class Outbox {
   /** Rumours that start gossip rounds: membership changes, higher layers' news. */
   readonly queue = new BroadcastQueue();
@@ -34,6 +49,12 @@ export class Outbox {
    * renewals, which would otherwise keep gossip rounds running forever.
    */
   readonly lazyQueue = new BroadcastQueue();
+  /**
+   * The news of members nobody knew before (a join), also riding only on
+   * datagrams sent anyway, after the rumours above, and bounded (see
+   * NEWS_CAPACITY).
+   */
+  readonly newsQueue = new BroadcastQueue(NEWS_CAPACITY);
   private readonly ctx: OutboxContext;
   private effects: MembershipEffect[] = [];
 
@@ -43,7 +64,7 @@ export class Outbox {
 
   /** Rumours waiting in either queue. */
   get pending(): number {
-    return this.queue.size + this.lazyQueue.size;
+    return this.queue.size + this.lazyQueue.size + this.newsQueue.size;
   }
 
   /** Whether a gossip round has anything to send. */
@@ -79,9 +100,13 @@ export class Outbox {
     const room = MAX_MESSAGES - messages.length;
     const rumours = room > 0 ? this.queue.take(max - used, this.limit()) : [];
     if (onlyIfRumours && rumours.length === 0) return;
-    if (rumours.length < room) {
-      for (const r of rumours) used += r.length;
-      rumours.push(...this.lazyQueue.take(max - used, this.limit()));
+    for (const r of rumours) used += r.length;
+    for (const queue of [this.lazyQueue, this.newsQueue]) {
+      if (rumours.length >= room) break;
+      for (const r of queue.take(max - used, this.limit())) {
+        used += r.length;
+        rumours.push(r);
+      }
     }
     this.effects.push({ type: 'send', to, messages: [...messages, ...rumours.slice(0, room)] });
   }
@@ -161,7 +186,7 @@ export class Outbox {
    */
   echo(key: string, tag: string): void {
     const limit = this.limit();
-    for (const queue of [this.queue, this.lazyQueue]) {
+    for (const queue of [this.queue, this.lazyQueue, this.newsQueue]) {
       if (queue.size > ECHO_BACKLOG) queue.heardAgain(key, tag, Math.ceil(limit / 2), limit);
     }
   }

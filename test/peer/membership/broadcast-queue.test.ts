@@ -23,6 +23,20 @@ describe('broadcast queue', () => {
     assert.deepEqual(q.take(10, 5), [bytes(3)], 'then the newest of those sent once');
   });
 
+  it('with a capacity, drops the rumour sent most often (the oldest of those) to make room', () => {
+    const q = new BroadcastQueue(3);
+    q.push('a', bytes(1));
+    q.push('b', bytes(2));
+    q.push('c', bytes(3));
+    assert.deepEqual(q.take(10, 5), [bytes(3)], 'c sent once');
+    q.push('d', bytes(4));
+    assert.equal(q.size, 3);
+    assert.deepEqual(q.take(100, 5), [bytes(4), bytes(2), bytes(1)], 'c, the most sent, left');
+    // All sent once now: the oldest of them leaves.
+    q.push('e', bytes(5));
+    assert.deepEqual(q.take(100, 5), [bytes(5), bytes(4), bytes(2)], 'a, the oldest, left');
+  });
+
   it('replaces an older rumour with the same key', () => {
     const q = new BroadcastQueue();
     q.push('member:x', bytes(1));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isCoded } from '../../../src/errors.ts';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
-import { Outbox } from '../../../src/peer/membership/outbox.ts';
+import { NEWS_CAPACITY, Outbox } from '../../../src/peer/membership/outbox.ts';
 
 const config = { ...membershipConfig(PEER_DEFAULTS), maxDatagramBytes: 100 };
 const OVERHEAD = 4;
@@ -14,15 +14,33 @@ const bytes = (tag: number, size: number) => new Uint8Array(size).fill(tag);
 const sizes = (messages: Uint8Array[]) => messages.map((m) => m.length);
 
 describe('outbox', () => {
-  it('fills a datagram with its own messages, then urgent rumours, then piggyback-only ones', () => {
+  it('fills a datagram with its own messages, then urgent rumours, then piggyback-only ones, then join news', () => {
     const o = outbox();
+    o.newsQueue.push('joined', bytes(4, 20));
     o.lazyQueue.push('lazy', bytes(3, 20));
     o.queue.push('urgent', bytes(2, 20));
     o.send('a', [bytes(1, 10)]);
     const [effect] = o.flush();
     assert.ok(effect?.type === 'send');
     assert.equal(effect.to, 'a');
-    assert.deepEqual(effect.messages, [bytes(1, 10), bytes(2, 20), bytes(3, 20)]);
+    assert.deepEqual(effect.messages, [bytes(1, 10), bytes(2, 20), bytes(3, 20), bytes(4, 20)]);
+    // Join news fills only what is left: here, one message after a 60-byte lazy one.
+    const p = outbox();
+    p.newsQueue.push('joined-1', bytes(5, 20));
+    p.newsQueue.push('joined-2', bytes(5, 20));
+    p.lazyQueue.push('lazy-2', bytes(3, 60));
+    p.send('b', []);
+    const [second] = p.flush();
+    assert.ok(second?.type === 'send');
+    assert.deepEqual(sizes(second.messages), [60, 20]);
+    assert.ok(sizes(second.messages).reduce((x, y) => x + y) + OVERHEAD <= config.maxDatagramBytes);
+  });
+
+  it(`holds at most ${NEWS_CAPACITY} join news`, () => {
+    const o = outbox();
+    for (let i = 0; i < 3 * NEWS_CAPACITY; i++) o.newsQueue.push(`member:${i}`, bytes(1, 20));
+    assert.equal(o.newsQueue.size, NEWS_CAPACITY);
+    assert.equal(o.pending, NEWS_CAPACITY);
   });
 
   it('never exceeds the datagram size: what does not fit waits for the next datagram', () => {
