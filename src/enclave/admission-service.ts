@@ -140,6 +140,7 @@ export class AdmissionService {
       const error = refuse(409, decision.code, decision.message);
       throw Object.assign(error, { retryAt: decision.retryAt });
     }
+    this.#keys.signed = true;
     this.#persist();
     const { binding } = decision;
     const admission = this.#sign({ v: 2, cluster_id: this.#clusterId, ...binding });
@@ -184,7 +185,11 @@ export function retireEarlierKey(
   ttlMs: number,
 ): AdmissionKeyHistory {
   const retired = (saved?.retired ?? []).filter((r) => r.until > now && r.key !== current);
-  if (saved && saved.current !== current) retired.push({ key: saved.current, until: now + ttlMs });
+  // A run that admitted nobody leaves nothing to vouch for: a crash loop must not push out the key that did.
+  // (A history written before `signed` was kept counts as signed.)
+  if (saved && saved.current !== current && saved.signed !== false)
+    retired.push({ key: saved.current, until: now + ttlMs });
   retired.sort((a, b) => b.until - a.until);
-  return { current, retired: retired.slice(0, MAX_RETIRED_ADMISSION_KEYS) };
+  const signed = saved?.current === current && saved.signed === true;
+  return { current, signed, retired: retired.slice(0, MAX_RETIRED_ADMISSION_KEYS) };
 }

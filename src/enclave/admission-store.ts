@@ -13,6 +13,8 @@ export const ADMISSIONS_FILE = 'admissions.json';
 /** Admission keys (Ed25519 public, 32 raw bytes base64url): this run's, and earlier runs' until their last admission expires. */
 export interface AdmissionKeyHistory {
   current: string;
+  /** Whether the current key has signed an admission (a key that signed none is not worth vouching for). */
+  signed?: boolean;
   retired: { key: string; until: number }[];
 }
 
@@ -28,14 +30,18 @@ export interface AdmissionPersistence {
 const RAW_KEY = /^[A-Za-z0-9_-]{43}$/;
 
 function readKeys(value: unknown): AdmissionKeyHistory | undefined {
-  const keys = value as { current?: unknown; retired?: unknown } | undefined;
+  const keys = value as { current?: unknown; signed?: unknown; retired?: unknown } | undefined;
   if (typeof keys?.current !== 'string' || !RAW_KEY.test(keys.current) || !Array.isArray(keys.retired))
     return undefined;
   const retired = (keys.retired as { key?: unknown; until?: unknown }[]).filter(
     (r): r is { key: string; until: number } =>
       typeof r?.key === 'string' && RAW_KEY.test(r.key) && Number.isSafeInteger(r.until),
   );
-  return { current: keys.current, retired };
+  return {
+    current: keys.current,
+    ...(typeof keys.signed === 'boolean' ? { signed: keys.signed } : {}),
+    retired,
+  };
 }
 
 export class SealedAdmissionStore implements AdmissionPersistence {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AdmissionRegistry } from '../../src/enclave/admission-registry.ts';
 import { retireEarlierKey } from '../../src/enclave/admission-service.ts';
+import type { AdmissionKeyHistory } from '../../src/enclave/admission-store.ts';
 
 const rules = { ttlMs: 60_000, identitiesPerAddress: 1 };
 const T0 = 1_700_000_000_000;
@@ -94,18 +95,29 @@ describe('admission rules', () => {
 describe('admission key history across enclave restarts (retireEarlierKey)', () => {
   const key = (n: number) => String(n).padStart(43, 'k');
   it('retires the previous run key for one admission lifetime, drops ended ones, keeps the newest 8', () => {
-    assert.deepEqual(retireEarlierKey(undefined, key(1), T0, 600), { current: key(1), retired: [] });
-    const second = retireEarlierKey({ current: key(1), retired: [] }, key(2), T0, 600);
-    assert.deepEqual(second, { current: key(2), retired: [{ key: key(1), until: T0 + 600 }] });
+    assert.deepEqual(retireEarlierKey(undefined, key(1), T0, 600), {
+      current: key(1),
+      signed: false,
+      retired: [],
+    });
+    const second = retireEarlierKey({ current: key(1), signed: true, retired: [] }, key(2), T0, 600);
+    assert.deepEqual(second, { current: key(2), signed: false, retired: [{ key: key(1), until: T0 + 600 }] });
     // The same key again (a reload of the same run) retires nothing.
     assert.deepEqual(retireEarlierKey(second, key(2), T0 + 1, 600), { ...second });
     // Past its end, a retired key is no longer vouched for.
-    assert.deepEqual(retireEarlierKey(second, key(3), T0 + 600, 600).retired, [
+    assert.deepEqual(retireEarlierKey({ ...second, signed: true }, key(3), T0 + 600, 600).retired, [
       { key: key(2), until: T0 + 1200 },
     ]);
-    let history = second;
-    for (let run = 3; run <= 12; run++) history = retireEarlierKey(history, key(run), T0 + run, 600);
+    let history: AdmissionKeyHistory = second;
+    for (let run = 3; run <= 12; run++)
+      history = retireEarlierKey({ ...history, signed: true }, key(run), T0 + run, 600);
     assert.equal(history.retired.length, 8);
     assert.deepEqual(history.retired[0], { key: key(11), until: T0 + 12 + 600 });
+  });
+
+  it('retires only keys that signed something: a crash loop does not push out the key that did', () => {
+    let history = retireEarlierKey({ current: key(1), signed: true, retired: [] }, key(2), T0, 600);
+    for (let run = 3; run <= 20; run++) history = retireEarlierKey(history, key(run), T0 + run, 600);
+    assert.deepEqual(history.retired, [{ key: key(1), until: T0 + 600 }]);
   });
 });
