@@ -5,6 +5,7 @@
 // checked once: RecordVerifier remembers the verdict per member and
 // incarnation (the record's bytes must match too, or it checks again).
 import type { KeyObject } from 'node:crypto';
+import { bytesEqualAt, keepBytes } from '../platform/byte-slabs.ts';
 import { createPublicKey, sign, verify } from '../platform/node-crypto.ts';
 import { VerdictMemo } from './verdict-memo.ts';
 
@@ -91,8 +92,9 @@ function keyObjectOf(raw: Uint8Array): KeyObject | undefined {
 interface Verdict {
   incarnation: number;
   address: string;
-  publicKey: Buffer;
-  signature: Buffer;
+  /** The raw key, then the signature: one small allocation per member. */
+  keyAndSignature: Uint8Array;
+  keyLength: number;
   ok: boolean;
 }
 
@@ -120,8 +122,10 @@ export class RecordVerifier {
       cached &&
       cached.incarnation === record.incarnation &&
       cached.address === record.address &&
-      cached.publicKey.equals(record.publicKey) &&
-      cached.signature.equals(signature)
+      cached.keyLength === record.publicKey.length &&
+      cached.keyAndSignature.length === cached.keyLength + signature.length &&
+      bytesEqualAt(cached.keyAndSignature, 0, record.publicKey) &&
+      bytesEqualAt(cached.keyAndSignature, cached.keyLength, signature)
     ) {
       this.hits++;
       return cached.ok;
@@ -133,8 +137,8 @@ export class RecordVerifier {
     this.#verdicts.set(record.name, {
       incarnation: record.incarnation,
       address: record.address,
-      publicKey: Buffer.from(record.publicKey),
-      signature: Buffer.from(signature),
+      keyAndSignature: keepBytes(record.publicKey, signature),
+      keyLength: record.publicKey.length,
       ok,
     });
     return ok;

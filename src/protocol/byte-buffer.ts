@@ -4,6 +4,7 @@
 // into a result value (nothing escapes to the socket handler).
 
 import { EnclaveElectError } from '../errors.ts';
+import { allocBytes, keepBytes } from '../platform/byte-slabs.ts';
 
 export class WireFormatError extends EnclaveElectError {
   /** The drop reason the codec counts the datagram under. */
@@ -159,9 +160,15 @@ export class ByteWriter {
     this.view.setUint16(at, value);
   }
 
-  /** The bytes written, as a copy of their own; the writer is done. */
-  finish(): Uint8Array {
-    const out = this.buffer.slice(0, this.offset);
+  /** The bytes written, as a copy of their own (`kept`: to be kept for long); the writer is done. */
+  finish(kept = false): Uint8Array {
+    const written = this.buffer.subarray(0, this.offset);
+    let out: Uint8Array;
+    if (kept) out = keepBytes(written);
+    else {
+      out = allocBytes(this.offset);
+      out.set(written);
+    }
     this.release();
     return out;
   }
@@ -176,11 +183,11 @@ export class ByteWriter {
    * even when `write` throws (a writer abandoned otherwise would keep it, and
    * every later writer would allocate).
    */
-  static encode(capacity: number, write: (w: ByteWriter) => void): Uint8Array {
+  static encode(capacity: number, write: (w: ByteWriter) => void, kept = false): Uint8Array {
     const w = new ByteWriter(capacity);
     try {
       write(w);
-      return w.finish();
+      return w.finish(kept);
     } finally {
       w.release();
     }

@@ -2,6 +2,7 @@
 // messages, optionally sealed with AES-256-GCM. Decoding is strict (every field
 // bounded, no trailing bytes) and returns a result instead of throwing, so a bad
 // datagram is dropped and counted by reason. Layout: docs/protocol/gossip.md.
+import { allocBytes, keepBytes } from '../platform/byte-slabs.ts';
 import { ByteReader, ByteWriter, WireFormatError } from './byte-buffer.ts';
 import type { Keyring } from './gossip-keyring.ts';
 import {
@@ -177,12 +178,11 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
 export function encodeMessage(message: GossipMessage): Uint8Array {
   const capacity =
     message.type === 'admission' ? 256 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64;
-  const bytes = ByteWriter.encode(capacity, (w) => {
+  return ByteWriter.encode(capacity, (w) => {
     w.u8(MESSAGE_CODES[message.type]).u16(0);
     writeBody(w, message);
+    w.patchU16(1, w.length - MESSAGE_OVERHEAD);
   });
-  new DataView(bytes.buffer).setUint16(1, bytes.length - MESSAGE_OVERHEAD);
-  return bytes;
 }
 
 /** Bytes a datagram spends on everything but its messages. */
@@ -225,7 +225,7 @@ export function encodeDatagram(
   for (const m of encoded) size += m.length;
   if (keyring && !binding) throw new Error('a sealed datagram needs its binding (destination, time)');
   const bound = keyring ? BINDING_BYTES : 0;
-  const out = new Uint8Array(size + bound);
+  const out = allocBytes(size + bound);
   out[0] = WIRE_MAGIC;
   out[1] = WIRE_VERSION;
   out[2] = keyring ? FLAG_ENCRYPTED | FLAG_BOUND : 0;
@@ -250,7 +250,7 @@ export function encodeDatagram(
 
 /** One push-pull entry (state + record), cacheable per member. */
 export function encodeMemberSyncEntry(entry: MemberSyncEntry): Uint8Array {
-  return ByteWriter.encode(160, (w) => writeRecord(w.u8(STATE_CODES[entry.state]), entry));
+  return ByteWriter.encode(160, (w) => writeRecord(w.u8(STATE_CODES[entry.state]), entry), true);
 }
 
 const PUSH_PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 2 + 2 + 2;
@@ -275,19 +275,30 @@ export function encodePushPull(
     groups.at(-1)!.push(entry);
     used += entry.length;
   }
-  return groups.map((group, part) => {
-    const w = new ByteWriter(maxMessageBytes);
-    w.u8(MESSAGE_CODES['push-pull']).u16(0).u32(head.syncId);
-    w.u8((head.join ? FLAG_JOIN : 0) | (head.response ? FLAG_RESPONSE : 0));
-    w.u16(part).u16(groups.length).u16(group.length);
-    for (const entry of group) w.bytes(entry);
-    const bytes = w.finish();
-    new DataView(bytes.buffer).setUint16(1, bytes.length - MESSAGE_OVERHEAD);
-    return bytes;
-  });
+  return groups.map((group, part) =>
+    ByteWriter.encode(maxMessageBytes, (w) => {
+      w.u8(MESSAGE_CODES['push-pull']).u16(0).u32(head.syncId);
+      w.u8((head.join ? FLAG_JOIN : 0) | (head.response ? FLAG_RESPONSE : 0));
+      w.u16(part).u16(groups.length).u16(group.length);
+      for (const entry of group) w.bytes(entry);
+      w.patchU16(1, w.length - MESSAGE_OVERHEAD);
+    }),
+  );
 }
 
 // ---- decoding -------------------------------------------------------------
+
+/**
+ * A decoded record whose bytes are its own: decoded keys and signatures are
+ * views into the datagram, which a record kept for long must not hold alive.
+ */
+export function detachRecord(record: MemberRecord): MemberRecord {
+  return {
+    ...record,
+    publicKey: keepBytes(record.publicKey),
+    ...(record.signature ? { signature: keepBytes(record.signature) } : {}),
+  };
+}
 
 /** Bytes allowed in names, topics and keys: [A-Za-z0-9._-]. */
 const NAME_BYTE = new Uint8Array(256);

@@ -38,6 +38,22 @@ interface Held {
   key: Buffer;
 }
 
+/**
+ * claims.key decoded, per claims object: verified claims are shared by every
+ * book in the process (admissionVerifiedBefore), so the in-process benches
+ * hold one copy per member, not one per (peer, member).
+ */
+const rawKeys = new WeakMap<AdmissionClaims, Buffer>();
+
+function rawKeyOf(claims: AdmissionClaims): Buffer {
+  let key = rawKeys.get(claims);
+  if (!key) {
+    key = Buffer.from(claims.key, 'base64url');
+    rawKeys.set(claims, key);
+  }
+  return key;
+}
+
 export class AdmissionBook {
   readonly #options: Required<AdmissionBookOptions>;
   readonly #byName = new Map<string, Held>();
@@ -65,7 +81,7 @@ export class AdmissionBook {
     if (held && !supersedes(claims, held.claims)) return { ok: false, reason: 'superseded' };
     this.#byName.delete(claims.name);
     if (this.#byName.size >= this.#options.maxMembers) this.#byName.delete(this.#byName.keys().next().value!);
-    this.#byName.set(claims.name, { claims, token, key: Buffer.from(claims.key, 'base64url') });
+    this.#byName.set(claims.name, { claims, token, key: rawKeyOf(claims) });
     return { ok: true, claims, changed: true };
   }
 

@@ -13,7 +13,7 @@
 // of N members (N^2 admissions to fetch, about 2% of them lost at 1% loss each
 // way) the few asked three or four times set when the last member is listed.
 // Members whose admission is in the last third of its life are asked for their renewed one.
-import { encodeMessage } from '../../protocol/gossip-codec.ts';
+import { detachRecord, encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type AdmissionRequestMessage,
   type MemberRecord,
@@ -120,11 +120,7 @@ export class AdmissionExchange {
       if (!held && this.#pending.size >= PENDING_MAX)
         this.#pending.delete(this.#pending.keys().next().value!);
       this.#pending.set(record.name, {
-        record: {
-          ...record,
-          publicKey: new Uint8Array(record.publicKey),
-          ...(record.signature ? { signature: new Uint8Array(record.signature) } : {}),
-        },
+        record: detachRecord(record),
         at: now,
         from,
       });

@@ -4,7 +4,7 @@
 // Every claim about a member, from a rumour or a state exchange, enters
 // through an apply* method, and the table grows only in `insert`: the places
 // for checking a record's signature and for bounding the table.
-import { encodeMessage } from '../../protocol/gossip-codec.ts';
+import { detachRecord, encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type GossipMessage,
   type MemberRecord,
@@ -352,11 +352,7 @@ export class MemberTable {
       return;
     }
     // Decoded keys are views into a datagram: keep a copy (only of what is kept).
-    const keep = (): MemberRecord => ({
-      ...record,
-      publicKey: new Uint8Array(record.publicKey),
-      ...(record.signature ? { signature: new Uint8Array(record.signature) } : {}),
-    });
+    const keep = (): MemberRecord => detachRecord(record);
     if (!current) {
       if (!this.makeRoom()) return;
       const stored = keep();
