@@ -400,7 +400,17 @@ export class MemberTable {
     this.broadcast({ type: 'alive', member: stored });
   }
 
-  applySuspect(name: string, incarnation: number, from: string, now: number): void {
+  /**
+   * A suspicion of `name` by `from`. `hearsay`: read in another member's table
+   * (anti-entropy), not said by the one who suspects: this peer holds the
+   * member suspect and runs the timer, but neither spreads it nor counts it as
+   * a confirmation, since it is no evidence of its own. (memberlist spreads it
+   * as this peer's own suspicion: after a cold start on a starved host, every
+   * pull answer listing suspects then started as many new rumours, each a
+   * fresh "independent" confirmation at every peer, and suspicions outnumbered
+   * everything else on the wire.)
+   */
+  applySuspect(name: string, incarnation: number, from: string, now: number, hearsay = false): void {
     const member = this.byName.get(name);
     if (!member || incarnation < member.record.incarnation) return;
     if (member.state === 'dead' || member.state === 'left') return;
@@ -408,6 +418,7 @@ export class MemberTable {
       if (!this.leaving) this.refute(incarnation, 'suspect', now);
       return;
     }
+    if (hearsay && member.state === 'suspect') return;
     if (member.state === 'suspect' && member.suspicion) {
       if (member.suspicion.confirm(from)) {
         this.nextDeadline = undefined;
@@ -422,7 +433,7 @@ export class MemberTable {
     member.suspicion = new Suspicion(from, now, suspicionTiming(this.live, this.ctx.settings));
     this.nextDeadline = undefined;
     this.ctx.emit({ event: 'member.suspect', member: name, incarnation, from });
-    this.broadcast({ type: 'suspect', name, incarnation, from });
+    if (!hearsay) this.broadcast({ type: 'suspect', name, incarnation, from });
     this.ctx.onSuspect(name);
   }
 

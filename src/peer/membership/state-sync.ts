@@ -134,6 +134,8 @@ export class StateSync {
   merge(from: string, message: PushPullMessage, now: number): void {
     const { table } = this.ctx;
     const before = table.self.record.incarnation;
+    // Suspicions in its table are the sender's word (hearsay here), not this peer's.
+    const sender = table.memberAt(from)?.record.name ?? '';
     for (const entry of message.entries) {
       const { state, ...record } = entry;
       switch (state) {
@@ -144,7 +146,7 @@ export class StateSync {
         case 'suspect':
         case 'dead':
           // Prefer suspecting to declaring dead on hearsay: it may refute (memberlist).
-          table.applySuspect(record.name, record.incarnation, table.selfName, now);
+          table.applySuspect(record.name, record.incarnation, sender, now, true);
           break;
         case 'left':
           table.applyLeft(record.name, record.incarnation, now);
