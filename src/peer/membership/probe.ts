@@ -70,6 +70,12 @@ export class Prober {
   /** Live members a higher layer asked to be probed next (see preferNext). */
   private preferredProbes: string[] = [];
   private readonly relays = new Map<number, Relay>();
+  /**
+   * How late this peer's wake-ups come (ms): the last lateness, decaying by a
+   * fifth per probe. On a busy event loop an ack waits a turn at the target
+   * and a turn here, so a probe is given twice this on top of its timeouts.
+   */
+  private lagMs = 0;
 
   constructor(ctx: ProberContext, now: number) {
     this.ctx = ctx;
@@ -227,6 +233,7 @@ export class Prober {
       for (const helper of helpers) outbox.send(helper.record.address, [request]);
     }
     if (probe && now >= probe.finalDeadline) {
+      this.noteLateness(now - probe.finalDeadline);
       this.probe = undefined;
       const missedNacks = probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1;
       awareness.apply(Math.max(0, missedNacks));
@@ -246,15 +253,17 @@ export class Prober {
       // and so would our verdicts on others be. Lifeguard's local health rises.
       const late = now - this.nextProbeAt > config.probeTimeoutMs / 2;
       if (late) awareness.apply(1);
+      this.noteLateness(now - this.nextProbeAt);
       const score = awareness.score;
-      this.nextProbeAt = now + scaledByAwareness(config.probeIntervalMs, score);
+      const allowance = 2 * this.lagMs;
+      this.nextProbeAt = now + scaledByAwareness(config.probeIntervalMs, score) + allowance;
       const target = this.nextTarget();
       if (!target) return;
       const seq = this.ctx.nextSeq();
       this.probe = {
         seq,
         target,
-        directDeadline: now + scaledByAwareness(config.probeTimeoutMs, score),
+        directDeadline: now + scaledByAwareness(config.probeTimeoutMs, score) + allowance,
         finalDeadline: this.nextProbeAt,
         indirectSent: false,
         expectedNacks: 0,
@@ -269,6 +278,10 @@ export class Prober {
       }
       outbox.send(target.record.address, ping, false, true);
     }
+  }
+
+  private noteLateness(ms: number): void {
+    this.lagMs = Math.max(ms, 0.8 * this.lagMs);
   }
 
   /** Whether `requester` already has this peer probing `target` for it. */
