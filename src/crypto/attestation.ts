@@ -5,6 +5,7 @@
 // caller's nonce. Format: docs/protocol/enclave.md.
 import type { KeyObject } from 'node:crypto';
 import { admissionKeyId, rawEd25519 } from './admission-certificate.ts';
+import { BASE64URL_32_BYTES } from './base64url.ts';
 import { parseJwsOr, signJws, verifyJwsSignature } from './jws.ts';
 import { ed25519FromRaw } from './member-record-signature.ts';
 import {
@@ -143,7 +144,7 @@ function readClaims(payload: Record<string, unknown>): AttestationClaims {
   if ((pcrs as Record<string, unknown>)['0'] !== checksum)
     throw invalid('pcrs["0"] differs from func_checksum');
   const admissionKey = (user_data as { admission_key?: unknown }).admission_key;
-  if (typeof admissionKey !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(admissionKey))
+  if (typeof admissionKey !== 'string' || !BASE64URL_32_BYTES.test(admissionKey))
     throw invalid('user_data.admission_key missing');
   const retired = (user_data as { retired_admission_keys?: unknown }).retired_admission_keys;
   if (
@@ -151,7 +152,7 @@ function readClaims(payload: Record<string, unknown>): AttestationClaims {
     !(
       Array.isArray(retired) &&
       retired.length <= MAX_RETIRED_ADMISSION_KEYS &&
-      retired.every((k) => typeof k === 'string' && /^[A-Za-z0-9_-]{43}$/.test(k))
+      retired.every((k) => typeof k === 'string' && BASE64URL_32_BYTES.test(k))
     )
   )
     throw invalid(

@@ -3,6 +3,9 @@
 // has exactly one encoding.
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
+/** 32 bytes in base64url without padding (an Ed25519 public key, an HMAC-SHA256): 43 characters. */
+export const BASE64URL_32_BYTES = /^[A-Za-z0-9_-]{43}$/;
+
 export function encodeBase64url(bytes: Uint8Array | string): string {
   return Buffer.from(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).toString('base64url');
 }

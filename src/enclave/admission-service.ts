@@ -186,10 +186,9 @@ export function retireEarlierKey(
 ): AdmissionKeyHistory {
   const retired = (saved?.retired ?? []).filter((r) => r.until > now && r.key !== current);
   // A run that admitted nobody leaves nothing to vouch for: a crash loop must not push out the key that did.
-  // (A history written before `signed` was kept counts as signed.)
-  if (saved && saved.current !== current && saved.signed !== false)
+  if (saved && saved.current !== current && saved.signed)
     retired.push({ key: saved.current, until: now + ttlMs });
   retired.sort((a, b) => b.until - a.until);
-  const signed = saved?.current === current && saved.signed === true;
+  const signed = saved?.current === current && saved.signed;
   return { current, signed, retired: retired.slice(0, MAX_RETIRED_ADMISSION_KEYS) };
 }

@@ -5,6 +5,7 @@
 // It also keeps the public halves of the admission keys of earlier runs while
 // admissions they signed may stand, for the attestation to vouch for them.
 import { join } from 'node:path';
+import { BASE64URL_32_BYTES } from '../crypto/base64url.ts';
 import type { AdmissionBinding, AdmissionRegistrySnapshot } from './admission-registry.ts';
 import { readSealed, writeSealed } from './state-store.ts';
 
@@ -14,7 +15,7 @@ export const ADMISSIONS_FILE = 'admissions.json';
 export interface AdmissionKeyHistory {
   current: string;
   /** Whether the current key has signed an admission (a key that signed none is not worth vouching for). */
-  signed?: boolean;
+  signed: boolean;
   retired: { key: string; until: number }[];
 }
 
@@ -27,19 +28,22 @@ export interface AdmissionPersistence {
   save(document: AdmissionDocument): void;
 }
 
-const RAW_KEY = /^[A-Za-z0-9_-]{43}$/;
-
 function readKeys(value: unknown): AdmissionKeyHistory | undefined {
   const keys = value as { current?: unknown; signed?: unknown; retired?: unknown } | undefined;
-  if (typeof keys?.current !== 'string' || !RAW_KEY.test(keys.current) || !Array.isArray(keys.retired))
+  if (
+    typeof keys?.current !== 'string' ||
+    !BASE64URL_32_BYTES.test(keys.current) ||
+    !Array.isArray(keys.retired)
+  )
     return undefined;
   const retired = (keys.retired as { key?: unknown; until?: unknown }[]).filter(
     (r): r is { key: string; until: number } =>
-      typeof r?.key === 'string' && RAW_KEY.test(r.key) && Number.isSafeInteger(r.until),
+      typeof r?.key === 'string' && BASE64URL_32_BYTES.test(r.key) && Number.isSafeInteger(r.until),
   );
   return {
     current: keys.current,
-    ...(typeof keys.signed === 'boolean' ? { signed: keys.signed } : {}),
+    // Written before `signed` was kept (e138aca): count it as signed, the safe side.
+    signed: typeof keys.signed === 'boolean' ? keys.signed : true,
     retired,
   };
 }

@@ -2,7 +2,7 @@
 // field sets (unknown fields refused), types, bounds, member limits, unique
 // names. A refusal is a RequestError with an HTTP status and a stable code;
 // nothing is changed. Schemas: docs/protocol/enclave.md.
-import { decodeBase64url } from '../crypto/base64url.ts';
+import { BASE64URL_32_BYTES, decodeBase64url } from '../crypto/base64url.ts';
 import { EnclaveElectError, type ErrorCode } from '../errors.ts';
 import { MEMBER_NAME_PATTERN, MEMBER_NAME_RULE } from '../protocol/member-name.ts';
 import type { ElectRequestFields, LeaseRequestFields } from './lease-signature.ts';
@@ -173,7 +173,7 @@ export function parseAdmitRequest(value: unknown): AdmitRequest {
     key,
     ts: integer(body, 'ts', 0),
     nonce: text(body, 'nonce', /^[0-9a-f]{32}$/, '16 random bytes as lowercase hex'),
-    mac: text(body, 'mac', /^[A-Za-z0-9_-]{43}$/, 'an HMAC-SHA256, base64url without padding'),
+    mac: text(body, 'mac', BASE64URL_32_BYTES, 'an HMAC-SHA256, base64url without padding'),
     sig: text(body, 'sig', SIG, 'an Ed25519 signature, base64url without padding'),
   };
 }

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AdmissionRegistry } from '../../src/enclave/admission-registry.ts';
 import { retireEarlierKey } from '../../src/enclave/admission-service.ts';
-import type { AdmissionKeyHistory } from '../../src/enclave/admission-store.ts';
+import { type AdmissionKeyHistory, SealedAdmissionStore } from '../../src/enclave/admission-store.ts';
 
 const rules = { ttlMs: 60_000, identitiesPerAddress: 1 };
 const T0 = 1_700_000_000_000;
@@ -119,5 +123,29 @@ describe('admission key history across enclave restarts (retireEarlierKey)', () 
     let history = retireEarlierKey({ current: key(1), signed: true, retired: [] }, key(2), T0, 600);
     for (let run = 3; run <= 20; run++) history = retireEarlierKey(history, key(run), T0 + run, 600);
     assert.deepEqual(history.retired, [{ key: key(1), until: T0 + 600 }]);
+  });
+});
+
+describe('the sealed admissions file (SealedAdmissionStore)', () => {
+  const key = (n: number) => String(n).padStart(43, 'k');
+  it('reads a key history written before `signed` was kept as signed, so its key is still vouched for after the next restart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'admissions-'));
+    try {
+      const seal = randomBytes(32);
+      const store = new SealedAdmissionStore(dir, seal);
+      // As e138aca wrote it: no `signed`.
+      store.save({
+        serial: 3,
+        bindings: [],
+        keys: { current: key(1), retired: [] } as unknown as AdmissionKeyHistory,
+      });
+      const keys = store.load()?.keys;
+      assert.deepEqual(keys, { current: key(1), signed: true, retired: [] });
+      assert.deepEqual(retireEarlierKey(keys, key(2), T0, 600).retired, [{ key: key(1), until: T0 + 600 }]);
+      store.save({ serial: 3, bindings: [], keys: { current: key(2), signed: false, retired: [] } });
+      assert.equal(store.load()?.keys?.signed, false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
