@@ -93,19 +93,19 @@ export class BroadcastQueue {
   }
 
   /**
-   * Take rumours that fit in `budget` bytes, counting a transmission for each.
-   * Rumours that reached `limit` transmissions leave the queue.
+   * Take rumours that fit in `budget` bytes, at most `count` of them, counting
+   * a transmission for each. Rumours that reached `limit` transmissions leave the queue.
    */
-  take(budget: number, limit: number): Uint8Array[] {
+  take(budget: number, limit: number, count = Number.POSITIVE_INFINITY): Uint8Array[] {
     const out: Uint8Array[] = [];
-    if (this.byKey.size === 0) return out;
+    if (this.byKey.size === 0 || count <= 0) return out;
     const taken: QueuedBroadcast[] = [];
     let remaining = budget;
-    for (let t = 0; t < this.buckets.length && remaining > 0; t++) {
+    for (let t = 0; t < this.buckets.length && remaining > 0 && out.length < count; t++) {
       const bucket = this.buckets[t];
       if (!bucket || bucket.length === 0) continue;
       let skipped = 0;
-      for (let i = bucket.length - 1; i >= 0 && remaining > 0; i--) {
+      for (let i = bucket.length - 1; i >= 0 && remaining > 0 && out.length < count; i--) {
         const item = bucket[i]!;
         if (item.dropped || item.transmits >= limit) {
           removeAt(bucket, i);

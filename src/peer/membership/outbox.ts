@@ -98,17 +98,17 @@ export class Outbox {
     let used = this.ctx.overhead;
     for (const m of messages) used += m.length;
     const room = MAX_MESSAGES - messages.length;
-    const rumours = room > 0 ? this.queue.take(max - used, this.limit()) : [];
+    // Each take counts a transmission for what it returns: ask only for what fits.
+    const rumours = this.queue.take(max - used, this.limit(), room);
     if (onlyIfRumours && rumours.length === 0) return;
     for (const r of rumours) used += r.length;
     for (const queue of [this.lazyQueue, this.newsQueue]) {
-      if (rumours.length >= room) break;
-      for (const r of queue.take(max - used, this.limit())) {
+      for (const r of queue.take(max - used, this.limit(), room - rumours.length)) {
         used += r.length;
         rumours.push(r);
       }
     }
-    this.effects.push({ type: 'send', to, messages: [...messages, ...rumours.slice(0, room)] });
+    this.effects.push({ type: 'send', to, messages: [...messages, ...rumours] });
   }
 
   /**

@@ -61,6 +61,17 @@ describe('broadcast queue', () => {
     assert.equal(q.filed, 2);
   });
 
+  it('takes at most `count` rumours, and counts a transmission only for those taken', () => {
+    const q = new BroadcastQueue();
+    for (let i = 1; i <= 4; i++) q.push(`k${i}`, bytes(i));
+    assert.deepEqual(q.take(1000, 2, 2), [bytes(4), bytes(3)]);
+    assert.deepEqual(q.take(1000, 2, 0), []);
+    // k1 and k2 were not sent: they still come first, and k3, k4 have one send left.
+    assert.deepEqual(q.take(1000, 2), [bytes(2), bytes(1), bytes(4), bytes(3)]);
+    assert.deepEqual(q.take(1000, 2), [bytes(2), bytes(1)]);
+    assert.equal(q.size, 0);
+  });
+
   it('fills the byte budget and skips what does not fit', () => {
     const q = new BroadcastQueue();
     q.push('big', bytes(1, 50));
