@@ -280,6 +280,10 @@ describe('admission at the enclave (POST /v1/admit)', () => {
       const later = makeClient(third, pki, third.service.checksum, { clock });
       await later.attest();
       assert.equal(later.admissionKeys.has(oldKid), false);
+      // A client that trusted it drops it at its next attestation: it trusts what the enclave vouches for now.
+      await newcomer.attest();
+      assert.equal(newcomer.admissionKeys.has(oldKid), false);
+      assert.ok(newcomer.admissionKeys.has(third.service.attestedAdmissionKey.kid));
     } finally {
       await second.close();
       await third.close();

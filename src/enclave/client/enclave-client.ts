@@ -193,8 +193,15 @@ export class EnclaveClient {
       ...(this.#options.minKeyBits === undefined ? {} : { minKeyBits: this.#options.minKeyBits }),
     });
     this.#keys.set(attested.kid, attested.publicKey);
-    this.#admissionKeys.set(attested.admissionKid, attested.admissionKey);
-    for (const [kid, key] of attested.retiredAdmissionKeys) this.#admissionKeys.set(kid, key);
+    // Trust exactly the admission keys the enclave vouches for now: an earlier
+    // run's key leaves once no admission it signed can still stand (the map is
+    // shared live with the admission book, so it is updated, not replaced).
+    const vouched = new Map([
+      [attested.admissionKid, attested.admissionKey],
+      ...attested.retiredAdmissionKeys,
+    ]);
+    for (const kid of [...this.#admissionKeys.keys()]) if (!vouched.has(kid)) this.#admissionKeys.delete(kid);
+    for (const [kid, key] of vouched) this.#admissionKeys.set(kid, key);
     this.#evidence.set(attested.kid, attested.token);
     this.#attested = attested;
     this.#attestedAt = this.#options.clock.now();
