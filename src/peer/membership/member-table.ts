@@ -420,8 +420,13 @@ export class MemberTable {
     }
     if (hearsay && member.state === 'suspect') return;
     if (member.state === 'suspect' && member.suspicion) {
-      if (member.suspicion.confirm(from)) {
+      const suspicion = member.suspicion;
+      if (suspicion.confirm(from)) {
         this.nextDeadline = undefined;
+        this.broadcast({ type: 'suspect', name, incarnation, from });
+      } else if (suspicion.unspread && from === suspicion.suspector) {
+        // Held from the suspector's pull answer: its own rumour is passed on (it confirms nothing).
+        suspicion.unspread = false;
         this.broadcast({ type: 'suspect', name, incarnation, from });
       } else if (from !== this.selfName && incarnation === member.record.incarnation) {
         this.echo('suspect', name, incarnation);
@@ -431,6 +436,7 @@ export class MemberTable {
     member.record = { ...member.record, incarnation };
     this.setState(member, 'suspect', now);
     member.suspicion = new Suspicion(from, now, suspicionTiming(this.live, this.ctx.settings));
+    member.suspicion.unspread = hearsay;
     this.nextDeadline = undefined;
     this.ctx.emit({ event: 'member.suspect', member: name, incarnation, from });
     if (!hearsay) this.broadcast({ type: 'suspect', name, incarnation, from });

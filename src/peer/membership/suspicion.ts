@@ -4,12 +4,20 @@ import { remainingSuspicionTime, type SuspicionTiming } from './timing.ts';
 
 export class Suspicion {
   readonly startedAt: number;
+  /** Who suspected first (for hearsay, the member whose table listed it). */
+  readonly suspector: string;
+  /**
+   * Held from a pull answer and not spread (hearsay): the suspector's own
+   * rumour, when it comes, is passed on once though it confirms nothing.
+   */
+  unspread = false;
   private readonly timing: SuspicionTiming;
   private readonly confirmedBy = new Set<string>();
   private cachedDeadline: number;
 
   constructor(from: string, startedAt: number, timing: SuspicionTiming) {
     this.startedAt = startedAt;
+    this.suspector = from;
     this.timing = timing;
     // The first suspector is not a confirmation of itself.
     this.confirmedBy.add(from);

@@ -45,6 +45,15 @@ describe('suspicions heard through anti-entropy', () => {
     });
   }
 
+  it('relays the rumour of the very member whose pull answer listed the suspect, once it comes', () => {
+    const { core, run } = peer([3_600_000, 3_600_000, 3_600_000], 313);
+    run(0, 1_000);
+    core.receive(address(2), [answer(1, 'suspect')], 1_000);
+    core.receive(address(2), [{ type: 'suspect', name: 'm1', incarnation: 1, from: 'm2' }], 1_000);
+    const sent = run(1_000, 1_400);
+    assert.ok(suspicionsSent(sent).includes('m1 from m2'), `relayed: ${suspicionsSent(sent).join(', ')}`);
+  });
+
   it("still relays the suspector's own rumour when it comes, as a confirmation", () => {
     const { core, run } = peer([3_600_000, 3_600_000, 3_600_000], 312);
     run(0, 1_000);
