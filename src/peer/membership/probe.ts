@@ -24,6 +24,8 @@ const PREFERRED_MAX = 4;
  * than a few.
  */
 const RELAYS_MAX = 32;
+/** The lateness estimate halves every this long without a new late wake-up. */
+const LAG_HALF_LIFE_MS = 2_000;
 
 export interface ProberContext {
   config: MembershipConfig;
@@ -71,11 +73,14 @@ export class Prober {
   private preferredProbes: string[] = [];
   private readonly relays = new Map<number, Relay>();
   /**
-   * How late this peer's wake-ups come (ms): the last lateness, decaying by a
-   * fifth per probe. On a busy event loop an ack waits a turn at the target
-   * and a turn here, so a probe is given twice this on top of its timeouts.
+   * How late this peer's wake-ups come (ms): the latest lateness, halving every
+   * LAG_HALF_LIFE_MS, at most the longest probe interval (one long stall, a
+   * pause or a suspended VM, is not load, and must not slow probing for long).
+   * On a busy event loop an ack waits a turn at the target and a turn here, so
+   * a probe is given twice this on top of its timeouts.
    */
   private lagMs = 0;
+  private lagAt = 0;
 
   constructor(ctx: ProberContext, now: number) {
     this.ctx = ctx;
@@ -233,7 +238,7 @@ export class Prober {
       for (const helper of helpers) outbox.send(helper.record.address, [request]);
     }
     if (probe && now >= probe.finalDeadline) {
-      this.noteLateness(now - probe.finalDeadline);
+      this.noteLateness(now - probe.finalDeadline, now);
       this.probe = undefined;
       const missedNacks = probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1;
       awareness.apply(Math.max(0, missedNacks));
@@ -253,7 +258,7 @@ export class Prober {
       // and so would our verdicts on others be. Lifeguard's local health rises.
       const late = now - this.nextProbeAt > config.probeTimeoutMs / 2;
       if (late) awareness.apply(1);
-      this.noteLateness(now - this.nextProbeAt);
+      this.noteLateness(now - this.nextProbeAt, now);
       const score = awareness.score;
       const allowance = 2 * this.lagMs;
       this.nextProbeAt = now + scaledByAwareness(config.probeIntervalMs, score) + allowance;
@@ -280,8 +285,11 @@ export class Prober {
     }
   }
 
-  private noteLateness(ms: number): void {
-    this.lagMs = Math.max(ms, 0.8 * this.lagMs);
+  private noteLateness(ms: number, now: number): void {
+    const decayed = this.lagMs * 0.5 ** ((now - this.lagAt) / LAG_HALF_LIFE_MS);
+    const cap = this.ctx.config.probeIntervalMs * this.ctx.config.awarenessMax;
+    this.lagMs = Math.min(cap, Math.max(ms, decayed));
+    this.lagAt = now;
   }
 
   /** Whether `requester` already has this peer probing `target` for it. */
