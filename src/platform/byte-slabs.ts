@@ -10,13 +10,19 @@
  * such array among short-lived datagrams would hold their whole slab.
  */
 class SlabPool {
-  private slab = new Uint8Array(SLAB_BYTES);
+  private readonly size: number;
+  private slab: Uint8Array;
   private used = 0;
+
+  constructor(size: number) {
+    this.size = size;
+    this.slab = new Uint8Array(size);
+  }
 
   alloc(n: number): Uint8Array {
     if (n > SLAB_MAX_ALLOCATION) return new Uint8Array(n);
-    if (this.used + n > SLAB_BYTES) {
-      this.slab = new Uint8Array(SLAB_BYTES);
+    if (this.used + n > this.size) {
+      this.slab = new Uint8Array(this.size);
       this.used = 0;
     }
     // subarray makes a view about twice as fast as new Uint8Array(buffer, offset, n).
@@ -26,10 +32,12 @@ class SlabPool {
   }
 }
 
-const SLAB_BYTES = 65536;
 const SLAB_MAX_ALLOCATION = 4096;
-const shortLived = new SlabPool();
-const longLived = new SlabPool();
+// Short-lived bytes are most of what is made: big slabs, fewer ArrayBuffers.
+const shortLived = new SlabPool(65_536);
+// Kept bytes churn too (a member's entry is made again at each change): smaller
+// slabs bound what one survivor among them holds.
+const longLived = new SlabPool(8_192);
 
 /** `n` zeroed bytes that no other array shares, for bytes that soon die (a datagram, a rumour). */
 export function allocBytes(n: number): Uint8Array {
