@@ -561,6 +561,10 @@ export class MemberTable {
         this.applyDead(member.record.name, member.record.incarnation, this.selfName, now);
       }
     }
+    // Deadlines depend on the live count too (deadlineOf), which changes
+    // without a suspicion changing: a cached one that came due without
+    // expiring anything would wake this peer again at once, for ever.
+    this.nextDeadline = undefined;
   }
 
   /** Earliest suspicion deadline, for the shell's timer. */
