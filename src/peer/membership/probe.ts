@@ -7,7 +7,13 @@ import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../protocol/gossip-messages.ts';
 import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import type { Awareness } from './awareness.ts';
-import { isLive, type MemberRow, type MemberTable } from './member-table.ts';
+import {
+  CORRELATED_MIN_MEMBERS,
+  CORRELATED_STRETCH,
+  isLive,
+  type MemberRow,
+  type MemberTable,
+} from './member-table.ts';
 import type { Outbox } from './outbox.ts';
 import { scaledByAwareness } from './timing.ts';
 import type { MembershipConfig } from './types.ts';
@@ -47,6 +53,8 @@ interface Probe {
   nacks: number;
   /** Started well after it was due (see tick). */
   late: boolean;
+  /** A second probe of a member whose first failed while this peer was starved. */
+  recheck: boolean;
 }
 
 interface Relay {
@@ -81,6 +89,10 @@ export class Prober {
    */
   private lagMs = 0;
   private lagAt = 0;
+  /** A member to probe again next before suspecting it (see starved). */
+  private recheckNext: string | undefined;
+  /** The target nextTarget just gave is such a second probe. */
+  private rechecking = false;
 
   constructor(ctx: ProberContext, now: number) {
     this.ctx = ctx;
@@ -193,6 +205,14 @@ export class Prober {
 
   private nextTarget(): MemberRow | undefined {
     const { table } = this.ctx;
+    if (this.recheckNext !== undefined) {
+      const member = table.get(this.recheckNext);
+      this.recheckNext = undefined;
+      if (member && isLive(member)) {
+        this.rechecking = true;
+        return member;
+      }
+    }
     while (this.urgentProbes.length > 0) {
       const member = table.get(this.urgentProbes.shift()!);
       if (member && member.state === 'suspect') return member;
@@ -250,7 +270,13 @@ export class Prober {
         expectedNacks: probe.expectedNacks,
       });
       if (isLive(target) && table.get(target.record.name) === target) {
-        table.applySuspect(target.record.name, target.record.incarnation, this.selfName, now);
+        if (!probe.recheck && target.state === 'alive' && this.starved()) {
+          // A starved prober's failed probe is weak evidence (its own turns are
+          // what is slow): probe the member once more before suspecting it.
+          this.recheckNext = target.record.name;
+        } else {
+          table.applySuspect(target.record.name, target.record.incarnation, this.selfName, now);
+        }
       }
     }
     if (!this.probe && now >= this.nextProbeAt) {
@@ -274,7 +300,9 @@ export class Prober {
         expectedNacks: 0,
         nacks: 0,
         late,
+        recheck: this.rechecking,
       };
+      this.rechecking = false;
       const ping = [encodeMessage({ type: 'ping', seq, target: target.record.name, source: this.selfName })];
       if (target.state === 'suspect') {
         // Lifeguard's buddy system: tell a suspect directly, so it can refute at once.
@@ -283,6 +311,19 @@ export class Prober {
       }
       outbox.send(target.record.address, ping, false, true);
     }
+  }
+
+  /**
+   * Whether this peer is starved the way member-table's deadlineOf means it
+   * (local health stretching its timeouts 4-fold or more, in a cluster of 32
+   * or more): its probes then fail for its own slowness more often than for
+   * the target's, and each suspicion costs every peer a rumour and the target
+   * a refutation that every peer must hear too.
+   */
+  private starved(): boolean {
+    return (
+      this.ctx.awareness.score + 1 >= CORRELATED_STRETCH && this.ctx.table.liveCount >= CORRELATED_MIN_MEMBERS
+    );
   }
 
   private noteLateness(ms: number, now: number): void {
