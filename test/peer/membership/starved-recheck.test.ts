@@ -8,15 +8,7 @@ import { describe, it } from 'node:test';
 import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { Membership } from '../../../src/peer/membership/membership.ts';
 import { seededRandom } from '../../../src/random/seeded-random.ts';
-import { publicKey } from '../support/simulated-cluster.ts';
-
-const address = (i: number) => `10.0.${i >> 8}.${i & 255}:7946`;
-const record = (i: number) => ({
-  name: `m${i}`,
-  incarnation: 1,
-  address: address(i),
-  publicKey: publicKey(i),
-});
+import { openAddress as address, openRecord as record } from '../support/open-members.ts';
 
 /** A core with `members` others that never answer; per member, its failed probes before this peer suspected it. */
 function failuresBeforeSuspicion(members: number, untilMs: number): number[] {

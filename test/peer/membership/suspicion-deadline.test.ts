@@ -12,15 +12,7 @@ import { membershipConfig, PEER_DEFAULTS } from '../../../src/peer/config.ts';
 import { BroadcastQueue } from '../../../src/peer/membership/broadcast-queue.ts';
 import { MemberTable } from '../../../src/peer/membership/member-table.ts';
 import { seededRandom } from '../../../src/random/seeded-random.ts';
-import { publicKey } from '../support/simulated-cluster.ts';
-
-const address = (i: number) => `10.0.${i >> 8}.${i & 255}:7946`;
-const record = (i: number) => ({
-  name: `m${i}`,
-  incarnation: 1,
-  address: address(i),
-  publicKey: publicKey(i),
-});
+import { openRecord as record } from '../support/open-members.ts';
 
 describe('suspicion deadlines as the table grows', () => {
   it('are judged with the live count of now, so an expired-looking deadline is never reported again', () => {
