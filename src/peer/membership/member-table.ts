@@ -32,6 +32,11 @@ export const CORRELATED_STRETCH = 4;
  * up agreement after a heal in the chaos run (4.2 s against 4 s).
  */
 export const CORRELATED_MIN_MEMBERS = 32;
+
+/** Whether a peer stretching its timeouts by `stretch` among `live` members is starved with the others (see deadlineOf). */
+export function starvedTogether(stretch: number, live: number): boolean {
+  return stretch >= CORRELATED_STRETCH && live >= CORRELATED_MIN_MEMBERS;
+}
 export interface MemberRow {
   record: MemberRecord;
   state: MemberState;
@@ -549,7 +554,7 @@ export class MemberTable {
    * Holding to the unconfirmed timeout there: 0 to 4.
    */
   private deadlineOf(suspicion: Suspicion): number {
-    const correlated = this.stretch >= CORRELATED_STRETCH && this.live >= CORRELATED_MIN_MEMBERS;
+    const correlated = starvedTogether(this.stretch, this.live);
     const end = correlated ? suspicion.unconfirmedDeadline() : suspicion.deadline();
     return suspicion.startedAt + (end - suspicion.startedAt) * this.stretch;
   }

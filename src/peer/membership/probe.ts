@@ -7,13 +7,7 @@ import { encodeMessage } from '../../protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../protocol/gossip-messages.ts';
 import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import type { Awareness } from './awareness.ts';
-import {
-  CORRELATED_MIN_MEMBERS,
-  CORRELATED_STRETCH,
-  isLive,
-  type MemberRow,
-  type MemberTable,
-} from './member-table.ts';
+import { isLive, type MemberRow, type MemberTable, starvedTogether } from './member-table.ts';
 import type { Outbox } from './outbox.ts';
 import { scaledByAwareness } from './timing.ts';
 import type { MembershipConfig } from './types.ts';
@@ -91,8 +85,6 @@ export class Prober {
   private lagAt = 0;
   /** A member to probe again next before suspecting it (see starved). */
   private recheckNext: string | undefined;
-  /** The target nextTarget just gave is such a second probe. */
-  private rechecking = false;
 
   constructor(ctx: ProberContext, now: number) {
     this.ctx = ctx;
@@ -205,14 +197,6 @@ export class Prober {
 
   private nextTarget(): MemberRow | undefined {
     const { table } = this.ctx;
-    if (this.recheckNext !== undefined) {
-      const member = table.get(this.recheckNext);
-      this.recheckNext = undefined;
-      if (member && isLive(member)) {
-        this.rechecking = true;
-        return member;
-      }
-    }
     while (this.urgentProbes.length > 0) {
       const member = table.get(this.urgentProbes.shift()!);
       if (member && member.state === 'suspect') return member;
@@ -288,7 +272,10 @@ export class Prober {
       const score = awareness.score;
       const allowance = 2 * this.lagMs;
       this.nextProbeAt = now + scaledByAwareness(config.probeIntervalMs, score) + allowance;
-      const target = this.nextTarget();
+      const again = this.recheckNext === undefined ? undefined : table.get(this.recheckNext);
+      this.recheckNext = undefined;
+      const recheck = again !== undefined && isLive(again);
+      const target = recheck ? again : this.nextTarget();
       if (!target) return;
       const seq = this.ctx.nextSeq();
       this.probe = {
@@ -300,9 +287,8 @@ export class Prober {
         expectedNacks: 0,
         nacks: 0,
         late,
-        recheck: this.rechecking,
+        recheck,
       };
-      this.rechecking = false;
       const ping = [encodeMessage({ type: 'ping', seq, target: target.record.name, source: this.selfName })];
       if (target.state === 'suspect') {
         // Lifeguard's buddy system: tell a suspect directly, so it can refute at once.
@@ -321,9 +307,7 @@ export class Prober {
    * a refutation that every peer must hear too.
    */
   private starved(): boolean {
-    return (
-      this.ctx.awareness.score + 1 >= CORRELATED_STRETCH && this.ctx.table.liveCount >= CORRELATED_MIN_MEMBERS
-    );
+    return starvedTogether(this.ctx.awareness.score + 1, this.ctx.table.liveCount);
   }
 
   private noteLateness(ms: number, now: number): void {
