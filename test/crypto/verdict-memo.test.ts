@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  RecordVerdictMemo,
   recordVerdicts,
   signRecord,
   verifyRecordSignature,
@@ -43,5 +44,40 @@ describe('verdict memo', () => {
     const flipped = Uint8Array.from(signature);
     flipped[0]! ^= 1;
     assert.equal(verifyRecordSignature(record, flipped), false);
+  });
+
+  it('a remembered signature vouches only for the very fields it verified', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const other = rawKey(generateKeyPairSync('ed25519').publicKey);
+    const record = { name: 'peer-b', incarnation: 3, address: '10.0.0.2:7946', publicKey: rawKey(publicKey) };
+    const signature = signRecord(record, privateKey);
+    assert.equal(verifyRecordSignature(record, signature), true);
+    assert.equal(recordVerdicts.has(record, signature), true);
+    // Each signed field changed alone: no hit, and the real check fails.
+    for (const lie of [
+      { ...record, name: 'peer-c' },
+      { ...record, incarnation: 4 },
+      { ...record, address: '10.0.0.9:7946' },
+      { ...record, publicKey: other },
+      { ...record, publicKey: record.publicKey.subarray(0, 31) },
+    ]) {
+      assert.equal(recordVerdicts.has(lie, signature), false, JSON.stringify(lie.name));
+      assert.equal(verifyRecordSignature(lie, signature), false);
+    }
+  });
+
+  it('the record memo keeps at most its capacity', () => {
+    const memo = new RecordVerdictMemo(2);
+    const record = {
+      name: 'peer-d',
+      incarnation: 1,
+      address: '10.0.0.3:7946',
+      publicKey: new Uint8Array(32),
+    };
+    const sigs = [1, 2, 3].map((b) => new Uint8Array(64).fill(b));
+    for (const sig of sigs) memo.remember(record, sig);
+    assert.equal(memo.size, 2);
+    assert.equal(memo.has(record, sigs[0]!), false);
+    assert.equal(memo.has(record, sigs[2]!), true);
   });
 });
