@@ -121,7 +121,7 @@ export class MemberTable {
   private readonly byAddress = new Map<string, MemberRow>();
   /** Counts changes to the table (members added or removed, states and records changed). */
   private changes = 0;
-  private rowChanges = 0;
+  private removals = 0;
 
   constructor(self: MemberRecord, now: number, ctx: MemberTableContext) {
     this.selfName = self.name;
@@ -141,12 +141,16 @@ export class MemberTable {
     return this.byName.get(this.selfName)!;
   }
 
-  /** Grows with every change: equal values mean nothing changed in between. */
-  /** Counts members added or removed only (not their changes): what a split of the rows depends on. */
-  get rowsVersion(): number {
-    return this.rowChanges;
+  /**
+   * Members removed so far. Rows are only appended between removals, so a
+   * caller that grouped the rows when this was the same needs only the rows
+   * past the length it saw.
+   */
+  get rowsRemoved(): number {
+    return this.removals;
   }
 
+  /** Grows with every change: equal values mean nothing changed in between. */
   get version(): number {
     return this.changes;
   }
@@ -181,7 +185,6 @@ export class MemberTable {
 
   private insert(member: MemberRow): void {
     this.changes++;
-    this.rowChanges++;
     this.byName.set(member.record.name, member);
     if (member.record.name !== this.selfName) this.byAddress.set(member.record.address, member);
     this.position.set(member.record.name, this.list.length);
@@ -275,7 +278,7 @@ export class MemberTable {
     this.position.delete(name);
     this.byName.delete(name);
     this.changes++;
-    this.rowChanges++;
+    this.removals++;
     this.suspects.delete(member);
     this.nextDeadline = undefined;
     if (member.state === 'alive' || member.state === 'suspect') this.live--;

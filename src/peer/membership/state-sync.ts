@@ -86,8 +86,9 @@ export class StateSync {
 
   /** The table split by bucket count for answering pulls (see membersByBucket), oldest first. */
   private readonly splits = new Map<number, MemberRow[][]>();
-  /** The table's version the splits were made at. */
-  private splitsVersion = -1;
+  /** The table's removals and length when the splits were last brought up to date. */
+  private splitsRemoved = -1;
+  private splitsLength = 0;
 
   /** Next push to a dead member (Serf's reconnect), if any is known then; set on joining. */
   private nextReconnectAt = Number.POSITIVE_INFINITY;
@@ -296,20 +297,27 @@ export class StateSync {
    * version makes answering one proportional to its bucket, not the table.
    * Pullers whose tables differ in size split differently, so a few splits
    * are kept. A split holds the rows themselves (their state and record are
-   * read when answering), so only a member added or removed drops them all,
-   * not every change of state (in a cold start of 1,000 that was a fresh
-   * split of the table for nearly every pull answered).
+   * read when answering), so a change of state leaves them as they are; a
+   * member added is appended to each (in a cold start of 1,000, splitting the
+   * table afresh after every member added cost a pass over the table for
+   * nearly every pull answered); only a member removed drops them all.
    */
   private membersByBucket(buckets: number): readonly MemberRow[][] {
     const { table } = this.ctx;
-    if (this.splitsVersion !== table.rowsVersion) {
+    const rows = table.all();
+    if (this.splitsRemoved !== table.rowsRemoved) {
       this.splits.clear();
-      this.splitsVersion = table.rowsVersion;
+      this.splitsRemoved = table.rowsRemoved;
+    } else if (rows.length > this.splitsLength) {
+      for (const [count, lists] of this.splits)
+        for (let i = this.splitsLength; i < rows.length; i++)
+          lists[this.bucketOf(rows[i]!, count)]!.push(rows[i]!);
     }
+    this.splitsLength = rows.length;
     let split = this.splits.get(buckets);
     if (!split) {
       const lists: MemberRow[][] = Array.from({ length: buckets }, () => []);
-      for (const m of table.all()) lists[this.bucketOf(m, buckets)]!.push(m);
+      for (const m of rows) lists[this.bucketOf(m, buckets)]!.push(m);
       if (this.splits.size >= SPLITS_KEPT) this.splits.delete(this.splits.keys().next().value!);
       this.splits.set(buckets, lists);
       split = lists;

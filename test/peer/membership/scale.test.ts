@@ -196,6 +196,20 @@ describe('joining at scale', () => {
     const lateBucket = nameHash(late.name) % 4;
     assert.ok(answer(lateBucket, 4, 3).includes(late.name));
     assert.deepEqual(answer(lateBucket, 4, 3), inBucket(lateBucket, 4));
+
+    // Several more, then every bucket of both splits kept: each added member once, in its bucket.
+    for (let i = 42; i <= 60; i++) a.receive(member(i).address, [{ type: 'alive', member: member(i) }], 4);
+    // (A second apart: at most 16 state-sync requests per source per second are answered.)
+    let now = 1000;
+    for (const buckets of [4, 3]) {
+      const all: string[] = [];
+      for (let bucket = 0; bucket < buckets; bucket++) {
+        const names = answer(bucket, buckets, (now += 1000));
+        assert.deepEqual(names, inBucket(bucket, buckets));
+        all.push(...names);
+      }
+      assert.equal(all.length, 61, `${buckets} buckets cover the 61 entries (self too) once`);
+    }
   });
 
   it('keeps anti-entropy cheap: a pull every interval, no table pushed while nobody is dead', () => {
