@@ -16,8 +16,8 @@ import {
 import { type Random, randomInt } from '../../random/seeded-random.ts';
 import type { RecordVerdict } from '../admission/admission-book.ts';
 import type { MemberAuthority } from '../admission/member-authority.ts';
-
 import type { BroadcastQueue } from './broadcast-queue.ts';
+import { nameHash } from './entry-hash.ts';
 import type { MembershipEvent } from './membership-events.ts';
 import { Suspicion } from './suspicion.ts';
 import { type SuspicionSettings, suspicionTiming } from './timing.ts';
@@ -37,24 +37,42 @@ export const CORRELATED_MIN_MEMBERS = 32;
 export function starvedTogether(stretch: number, live: number): boolean {
   return stretch >= CORRELATED_STRETCH && live >= CORRELATED_MIN_MEMBERS;
 }
+/**
+ * One member as this peer holds it. Made only by newRow, every field set in
+ * one order: rows that gained fields in different orders had different hidden
+ * classes, and the loops over the table (pulls, answers) went megamorphic.
+ */
 export interface MemberRow {
   record: MemberRecord;
   state: MemberState;
   stateChangedAt: number;
-  suspicion?: Suspicion;
+  suspicion: Suspicion | undefined;
   /** Cached push-pull entry bytes (state + record); cleared on change. */
-  entryBytes?: Uint8Array;
-  /** entryHash of the entry, for pulls; cleared on change with entryBytes. */
-  entryHash?: number;
-  /** nameHash(record.name), cached (names never change). */
-  nameHash?: number;
+  entryBytes: Uint8Array | undefined;
+  /** entryHash of the entry, for pulls; -1 until computed, and again after a change. */
+  entryHash: number;
+  /** nameHash(record.name) (names never change). */
+  nameHash: number;
   /**
    * The announced address this member proved is its own: a datagram came
    * from it, or it acked our ping there. An address only named in a datagram
    * (a made-up member's) never proves itself, so sending there more than it
    * sent us would reflect traffic onto someone else. Void once it moves.
    */
-  provenAddress?: string;
+  provenAddress: string | undefined;
+}
+
+export function newRow(record: MemberRecord, state: MemberState, now: number): MemberRow {
+  return {
+    record,
+    state,
+    stateChangedAt: now,
+    suspicion: undefined,
+    entryBytes: undefined,
+    entryHash: -1,
+    nameHash: nameHash(record.name),
+    provenAddress: undefined,
+  };
 }
 
 export interface MemberTableContext {
@@ -127,7 +145,7 @@ export class MemberTable {
     this.selfName = self.name;
     this.ctx = ctx;
     const signed = this.signed(self);
-    this.insert({ record: signed, state: 'alive', stateChangedAt: now });
+    this.insert(newRow(signed, 'alive', now));
     this.broadcast({ type: 'alive', member: signed });
   }
 
@@ -224,7 +242,7 @@ export class MemberTable {
     member.state = state;
     member.stateChangedAt = now;
     member.entryBytes = undefined;
-    member.entryHash = undefined;
+    member.entryHash = -1;
     this.nextDeadline = undefined;
     // Its retention is measured from now: the next reap walks the table and finds when.
     if (state === 'dead' || state === 'left') this.reapDue = Math.min(this.reapDue, now);
@@ -364,7 +382,7 @@ export class MemberTable {
     if (!current) {
       if (!this.makeRoom()) return;
       const stored = keep();
-      this.insert({ record: stored, state: 'alive', stateChangedAt: now });
+      this.insert(newRow(stored, 'alive', now));
       this.ctx.emit({
         event: 'member.joined',
         member: record.name,
@@ -528,7 +546,7 @@ export class MemberTable {
     const record = this.signed(unsigned);
     self.record = record;
     self.entryBytes = undefined;
-    self.entryHash = undefined;
+    self.entryHash = -1;
     self.stateChangedAt = now;
     this.changes++;
     this.broadcast({ type: 'alive', member: record });
