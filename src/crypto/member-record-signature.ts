@@ -2,8 +2,9 @@
 // announce X alive, move X, raise X's incarnation or refute for X. The signed
 // bytes are a domain tag then name, incarnation, address and key, each length-
 // prefixed, so no two records share signed bytes. A record's signature is
-// checked once: RecordVerifier remembers the verdict per member and
-// incarnation (the record's bytes must match too, or it checks again).
+// checked once per process: the memo recordVerdicts remembers successes by
+// signature (every signed field must match too, or it checks again), and
+// each peer's RecordVerifier its last refusal per member.
 import type { KeyObject } from 'node:crypto';
 import { bytesEqualAt, keepBytes } from '../platform/byte-slabs.ts';
 import { createPublicKey, sign, verify } from '../platform/node-crypto.ts';
@@ -132,27 +133,31 @@ function keyObjectOf(raw: Uint8Array): KeyObject | undefined {
   return key;
 }
 
-interface Verdict {
+interface Refusal {
   incarnation: number;
   address: string;
-  /** The raw key, then the signature: one small allocation per member. */
+  /** The raw key, then the signature. */
   keyAndSignature: Uint8Array;
   keyLength: number;
-  ok: boolean;
 }
 
 /**
- * Verify each record once: per member the last verdict, reused while name,
- * incarnation, address, key and signature are the same (the fields the signed
- * bytes are made of: compared as they are, a hit builds no bytes). Bounded: at
- * most `maxMembers` verdicts, oldest dropped.
+ * Verify each record once. Successes are the process's memo
+ * (recordVerdicts): with one peer per process that is this peer's, and where
+ * peers share a process they share it, so a peer keeps no copy of every
+ * member's key and signature of its own (in a cold start of 1,000 peers in
+ * one process, those copies were a fifth of what the collector moved).
+ * Failures are kept here, the last per member, reused while name,
+ * incarnation, address, key and signature are the same: a forged record sent
+ * again costs no second check. Bounded: at most `maxMembers` refusals, oldest
+ * dropped.
  */
 export class RecordVerifier {
-  readonly #verdicts = new Map<string, Verdict>();
+  readonly #refused = new Map<string, Refusal>();
   readonly #maxMembers: number;
-  /** Signature checks actually made (cache misses). */
+  /** Signature checks actually made (answered by neither the memo nor a refusal kept). */
   checks = 0;
-  /** Records answered from the cache. */
+  /** Records answered without a check. */
   hits = 0;
 
   constructor(maxMembers = 4096) {
@@ -160,30 +165,35 @@ export class RecordVerifier {
   }
 
   verify(record: SignableRecord, signature: Uint8Array): boolean {
-    const cached = this.#verdicts.get(record.name);
+    if (recordVerdicts.has(record, signature)) {
+      this.hits++;
+      return true;
+    }
+    const refused = this.#refused.get(record.name);
     if (
-      cached &&
-      cached.incarnation === record.incarnation &&
-      cached.address === record.address &&
-      cached.keyLength === record.publicKey.length &&
-      cached.keyAndSignature.length === cached.keyLength + signature.length &&
-      bytesEqualAt(cached.keyAndSignature, 0, record.publicKey) &&
-      bytesEqualAt(cached.keyAndSignature, cached.keyLength, signature)
+      refused &&
+      refused.incarnation === record.incarnation &&
+      refused.address === record.address &&
+      refused.keyLength === record.publicKey.length &&
+      refused.keyAndSignature.length === refused.keyLength + signature.length &&
+      bytesEqualAt(refused.keyAndSignature, 0, record.publicKey) &&
+      bytesEqualAt(refused.keyAndSignature, refused.keyLength, signature)
     ) {
       this.hits++;
-      return cached.ok;
+      return false;
     }
     this.checks++;
     const ok = verifyRecordSignature(record, signature);
-    this.#verdicts.delete(record.name);
-    if (this.#verdicts.size >= this.#maxMembers) this.#verdicts.delete(this.#verdicts.keys().next().value!);
-    this.#verdicts.set(record.name, {
-      incarnation: record.incarnation,
-      address: record.address,
-      keyAndSignature: keepBytes(record.publicKey, signature),
-      keyLength: record.publicKey.length,
-      ok,
-    });
+    this.#refused.delete(record.name);
+    if (!ok) {
+      if (this.#refused.size >= this.#maxMembers) this.#refused.delete(this.#refused.keys().next().value!);
+      this.#refused.set(record.name, {
+        incarnation: record.incarnation,
+        address: record.address,
+        keyAndSignature: keepBytes(record.publicKey, signature),
+        keyLength: record.publicKey.length,
+      });
+    }
     return ok;
   }
 }

@@ -46,24 +46,32 @@ describe('signed member records', () => {
     assert.notDeepEqual(a, b);
   });
 
-  it('checks each record once per member and incarnation', () => {
+  it('checks each record once per process, and a refused one once per member and incarnation', () => {
+    // A member no other test verified: the memo is per process.
+    const carol = member('carol');
+    const good = signRecord(carol.record, carol.privateKey);
     const verifier = new RecordVerifier();
-    for (let i = 0; i < 5; i++) assert.equal(verifier.verify(alice.record, signature), true);
+    for (let i = 0; i < 5; i++) assert.equal(verifier.verify(carol.record, good), true);
     assert.deepEqual([verifier.checks, verifier.hits], [1, 4]);
-    const bad = new Uint8Array(signature);
+    // Another peer's verifier in this process: answered by the memo.
+    const other = new RecordVerifier();
+    assert.equal(other.verify(carol.record, good), true);
+    assert.deepEqual([other.checks, other.hits], [0, 1]);
+    const bad = new Uint8Array(good);
     bad[0]! ^= 1;
-    assert.equal(verifier.verify(alice.record, bad), false);
-    assert.equal(verifier.verify(alice.record, bad), false);
-    assert.equal(verifier.verify(alice.record, signature), true);
-    assert.equal(verifier.checks, 3, 'a different signature is checked, then remembered');
+    assert.equal(verifier.verify(carol.record, bad), false);
+    assert.equal(verifier.verify(carol.record, bad), false);
+    assert.equal(verifier.checks, 2, 'a forged signature sent twice is checked once');
+    assert.equal(verifier.verify(carol.record, good), true);
+    assert.equal(verifier.checks, 2, 'the good one is still remembered');
     // The remembered verdict vouches for exactly those fields: the same signature
     // over a record moved to another address, or naming another key, is checked and refused.
-    assert.equal(verifier.verify({ ...alice.record, address: '10.9.9.9:7946' }, signature), false);
-    const otherKey = new Uint8Array(alice.record.publicKey);
+    assert.equal(verifier.verify({ ...carol.record, address: '10.9.9.9:7946' }, good), false);
+    const otherKey = new Uint8Array(carol.record.publicKey);
     otherKey[0]! ^= 1;
-    assert.equal(verifier.verify({ ...alice.record, publicKey: otherKey }, signature), false);
-    assert.equal(verifier.checks, 5);
-    assert.equal(verifier.verify(alice.record, signature), true);
+    assert.equal(verifier.verify({ ...carol.record, publicKey: otherKey }, good), false);
+    assert.equal(verifier.checks, 4);
+    assert.equal(verifier.verify(carol.record, good), true);
   });
 
   it('refuses a signature of the wrong length or a key that is not Ed25519', () => {
