@@ -204,7 +204,8 @@ describe('joining at scale', () => {
     for (const buckets of [4, 3]) {
       const all: string[] = [];
       for (let bucket = 0; bucket < buckets; bucket++) {
-        const names = answer(bucket, buckets, (now += 1000));
+        now += 1000;
+        const names = answer(bucket, buckets, now);
         assert.deepEqual(names, inBucket(bucket, buckets));
         all.push(...names);
       }
