@@ -213,7 +213,8 @@ export class Membership {
     } finally {
       this.from = undefined;
     }
-    this.admissions?.flush();
+    this.admissions?.sendAnswers();
+    this.admissions?.flushSoon(now);
     return this.outbox.flush();
   }
 
