@@ -28,6 +28,15 @@ import type { MembershipConfig } from './types.ts';
 /** How long a joiner waits for a seed's answer before asking the next seed. */
 const JOIN_ANSWER_WAIT_MS = 1000;
 /**
+ * Once the seed's answer came, how much longer the joiner waits to be joined
+ * (listed another member: the admissions its records wait for are a round trip
+ * away) before asking the next seed. On a starved host that round trip took
+ * seconds, and each seed asked meanwhile sent the joiner its whole table
+ * again: in a cold start of 1,000 on loopback, the seeds sent about twice the
+ * tables and admissions their joiners needed.
+ */
+const JOIN_ANSWERED_WAIT_MS = 2000;
+/**
  * Pulls after joining, one unit (pushPullAfterJoinMs, 0.5 s) apart, the first
  * 1-2 units after the join. The first goes to a seed (it saw the other
  * joiners), the rest to random members; like any pull epidemic, the share of
@@ -81,6 +90,10 @@ export class StateSync {
   /** Seeds not yet asked in the current join attempt (one at a time). */
   private untriedSeeds: string[] = [];
   private nextSeedAt = Number.POSITIVE_INFINITY;
+  /** The seed last asked to join, while it may answer. */
+  private askedSeed: string | undefined;
+  /** When that seed's answer came (see JOIN_ANSWERED_WAIT_MS). */
+  private seedAnsweredAt: number | undefined;
   private hasJoined = false;
   /** The last gap of the pulls after joining once the table settled (0: none yet). */
   private tailGap = 0;
@@ -128,13 +141,22 @@ export class StateSync {
   }
 
   private askNextSeed(now: number): void {
+    this.askedSeed = undefined;
+    if (this.seedAnsweredAt !== undefined) {
+      // It answered: give the admissions its records wait for one round trip more, once.
+      this.nextSeedAt = this.seedAnsweredAt + JOIN_ANSWERED_WAIT_MS;
+      this.seedAnsweredAt = undefined;
+      if (now < this.nextSeedAt) return;
+    }
     const address = this.untriedSeeds.shift();
+    this.askedSeed = address;
     this.nextSeedAt = address === undefined ? Number.POSITIVE_INFINITY : now + JOIN_ANSWER_WAIT_MS;
     if (address !== undefined) this.send(address, true, false);
   }
 
   merge(from: string, message: PushPullMessage, now: number): void {
     const { table } = this.ctx;
+    if (!this.hasJoined && message.response && from === this.askedSeed) this.seedAnsweredAt ??= now;
     const before = table.self.record.incarnation;
     // Suspicions in its table are the sender's word (hearsay here), not this peer's.
     const sender = table.memberAt(from)?.record.name ?? '';

@@ -266,6 +266,43 @@ describe('admission exchange', () => {
     assert.equal(joiner.member('peer-0')?.state, 'alive', 'the joiner lists the seed');
   });
 
+  it('a joiner whose seed answered waits for the admissions its records need before asking the next seed', () => {
+    const cluster = new SimulatedCluster(simulationSeed(237));
+    const seeds = [cluster.start(0, []).node];
+    seeds.push(cluster.start(2, [seeds[0]!.address]).node);
+    for (let i = 3; i < 8; i++) cluster.start(i, [seeds[0]!.address]);
+    cluster.runUntil(() => seeds.every((s) => s.members().length === 7), 10_000, 'the seeds know all');
+    const joinerAddress = SimulatedCluster.addressOf(1);
+    // The first seed's admissions reach the joiner 1.5 s late (a starved host reads
+    // them late); the joiner's join pushes are noted by seed.
+    const late: { bytes: Uint8Array; from: string }[] = [];
+    const joinsTo: string[] = [];
+    const send = cluster.network.send.bind(cluster.network);
+    cluster.network.send = (from, to, bytes) => {
+      const decoded = decodeDatagram(bytes);
+      if (
+        decoded.ok &&
+        from === joinerAddress &&
+        decoded.messages.some((m) => m.type === 'push-pull' && m.join)
+      )
+        joinsTo.push(to);
+      if (decoded.ok && to === joinerAddress && decoded.messages.some((m) => m.type === 'admission')) {
+        late.push({ bytes, from });
+        return;
+      }
+      send(from, to, bytes);
+    };
+    const joiner = cluster.start(1, [seeds[0]!.address, seeds[1]!.address]).node;
+    cluster.run(1_500);
+    assert.equal(joinsTo.length, 1, `joins sent to ${joinsTo.join(', ')}`);
+    assert.equal(joiner.joined, false);
+    for (const { bytes, from } of late.splice(0)) send(from, joinerAddress, bytes);
+    cluster.network.send = send;
+    cluster.run(100);
+    assert.equal(joiner.joined, true, 'joined through the seed that answered');
+    assert.equal(joinsTo.length, 1, 'no other seed asked');
+  });
+
   it('a joiner whose seed answered but who lists no one yet is not joined, and asks the next seed', () => {
     const cluster = new SimulatedCluster(simulationSeed(229));
     const seeds = [cluster.start(0, []).node];
