@@ -65,6 +65,22 @@ function victimOfRelay(seed: number, settleMs: number, overrides: Partial<Member
   return { cluster, victim, enclave, deliver, asked };
 }
 
+/** A converged cluster of 10, with the admission datagrams peer-0 sends to peer-1 collected. */
+function tappedAdmissionAnswers() {
+  const cluster = new SimulatedCluster(simulationSeed(229));
+  cluster.startMany(10);
+  cluster.runUntil(() => cluster.converged(), 20_000, 'convergence');
+  const [answerer, asker] = [cluster.peer('peer-0').node, cluster.peer('peer-1').node];
+  const answers: GossipMessage[][] = [];
+  const send = cluster.network.send.bind(cluster.network);
+  cluster.network.send = (from, to, bytes) => {
+    const decoded = from === answerer.address && to === asker.address ? decodeDatagram(bytes) : undefined;
+    if (decoded?.ok && decoded.messages.some((m) => m.type === 'admission')) answers.push(decoded.messages);
+    send(from, to, bytes);
+  };
+  return { cluster, answerer, asker, answers };
+}
+
 describe('admission exchange', () => {
   it('waits 0.5 s before asking for a name again, doubling up to 2 s', () => {
     assert.deepEqual([1, 2, 3, 4, 9].map(askAgainAfterMs), [500, 1_000, 2_000, 2_000, 2_000]);
@@ -109,17 +125,7 @@ describe('admission exchange', () => {
   });
 
   it("answers a listed member's request for 8 admissions with one datagram holding all 8", () => {
-    const cluster = new SimulatedCluster(simulationSeed(229));
-    cluster.startMany(10);
-    cluster.runUntil(() => cluster.converged(), 20_000, 'convergence');
-    const [answerer, asker] = [cluster.peer('peer-0').node, cluster.peer('peer-1').node];
-    const answers: GossipMessage[][] = [];
-    const send = cluster.network.send.bind(cluster.network);
-    cluster.network.send = (from, to, bytes) => {
-      const decoded = from === answerer.address && to === asker.address ? decodeDatagram(bytes) : undefined;
-      if (decoded?.ok && decoded.messages.some((m) => m.type === 'admission')) answers.push(decoded.messages);
-      send(from, to, bytes);
-    };
+    const { cluster, answerer, asker, answers } = tappedAdmissionAnswers();
     const names = Array.from({ length: 8 }, (_, i) => `peer-${i + 2}`);
     const request = encodeMessage({ type: 'admission-request', source: 'peer-1', names });
     cluster.network.send(asker.address, answerer.address, encodeDatagram([request]));
@@ -132,17 +138,7 @@ describe('admission exchange', () => {
   });
 
   it('answers two requests in one datagram with one packed datagram, each admission once', () => {
-    const cluster = new SimulatedCluster(simulationSeed(229));
-    cluster.startMany(10);
-    cluster.runUntil(() => cluster.converged(), 20_000, 'convergence');
-    const [answerer, asker] = [cluster.peer('peer-0').node, cluster.peer('peer-1').node];
-    const answers: GossipMessage[][] = [];
-    const send = cluster.network.send.bind(cluster.network);
-    cluster.network.send = (from, to, bytes) => {
-      const decoded = from === answerer.address && to === asker.address ? decodeDatagram(bytes) : undefined;
-      if (decoded?.ok && decoded.messages.some((m) => m.type === 'admission')) answers.push(decoded.messages);
-      send(from, to, bytes);
-    };
+    const { cluster, answerer, asker, answers } = tappedAdmissionAnswers();
     const first = ['peer-2', 'peer-3', 'peer-4', 'peer-5'];
     const second = ['peer-5', 'peer-6', 'peer-7'];
     const requests = [first, second].map((names) =>
