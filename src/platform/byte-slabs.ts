@@ -63,3 +63,8 @@ export function bytesEqualAt(a: Uint8Array, aStart: number, b: Uint8Array): bool
   for (let i = 0; i < b.length; i++) if (a[aStart + i] !== b[i]) return false;
   return true;
 }
+
+/** Whether a and b hold the same bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && bytesEqualAt(a, 0, b);
+}

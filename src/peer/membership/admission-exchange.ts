@@ -13,6 +13,7 @@
 // of N members (N^2 admissions to fetch, about 2% of them lost at 1% loss each
 // way) the few asked three or four times set when the last member is listed.
 // Members whose admission is in the last third of its life are asked for their renewed one.
+import { bytesEqual } from '../../platform/byte-slabs.ts';
 import { detachRecord, encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type AdmissionRequestMessage,
@@ -81,6 +82,18 @@ interface Pending {
   from: string;
 }
 
+/** Every field equal (the name is the key it is held under). */
+function sameRecord(a: MemberRecord, b: MemberRecord): boolean {
+  return (
+    a.incarnation === b.incarnation &&
+    a.address === b.address &&
+    a.signature !== undefined &&
+    b.signature !== undefined &&
+    bytesEqual(a.signature, b.signature) &&
+    bytesEqual(a.publicKey, b.publicKey)
+  );
+}
+
 export class AdmissionExchange {
   readonly #authority: MemberAuthority;
   readonly #table: MemberTable;
@@ -127,7 +140,13 @@ export class AdmissionExchange {
   /** A record refused for want of its admission: keep it, ask `from` for the admission. */
   wait(record: MemberRecord, from: string, now: number): void {
     const held = this.#pending.get(record.name);
-    if (!held || held.record.incarnation <= record.incarnation) {
+    if (held && sameRecord(held.record, record)) {
+      // The same record again (another pull answer, another rumour): no copy,
+      // only the newer source and time. On a starved peer whose admissions
+      // come late, each record arrived several times while it waited.
+      held.at = now;
+      held.from = from;
+    } else if (!held || held.record.incarnation <= record.incarnation) {
       if (!held && this.#pending.size >= PENDING_MAX)
         this.#pending.delete(this.#pending.keys().next().value!);
       this.#pending.set(record.name, {

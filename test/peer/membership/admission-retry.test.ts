@@ -241,6 +241,33 @@ describe('admission exchange', () => {
     assert.equal(requests, after, 'no more asks for a record that went stale');
   });
 
+  it('keeps a waiting record 10 s from its latest copy, and never mistakes a forged copy for it', () => {
+    const genuine = alive(2);
+    // The genuine signature on another address.
+    const forged = structuredClone(genuine) as { type: 'alive'; member: { address: string } };
+    forged.member.address = '10.66.0.9:7946';
+    const admitted = (copies: GossipMessage[][], gapMs: number) => {
+      const { cluster, victim, enclave, deliver } = victimOfRelay(227, 10, CALM);
+      deliver([{ type: 'admission', token: enclave.issue('peer-1', publicKey(1), { now: 0 }) }, alive(1)]);
+      for (const copy of copies) {
+        deliver(copy);
+        cluster.run(gapMs);
+      }
+      deliver([{ type: 'admission', token: enclave.issue('peer-2', publicKey(2), { now: 0 }) }]);
+      return victim.member('peer-2');
+    };
+    // The same record twice, 8 s apart, and its admission 8 s after the second (16 s after the first).
+    assert.equal(
+      admitted([[genuine], [genuine]], 8_000)?.state,
+      'alive',
+      'the second copy restarted its 10 s',
+    );
+    assert.equal(admitted([[genuine]], 15_000), undefined, 'one copy, 15 s old, is dropped');
+    // A forged copy first, then the genuine one: the genuine one waits, and is listed.
+    const listed = admitted([[forged as GossipMessage], [genuine]], 100);
+    assert.equal(listed?.address, SimulatedCluster.addressOf(2));
+  });
+
   it("lists a joiner whose introduction to its seed was lost: each hands its own admission to the other's request", () => {
     const cluster = new SimulatedCluster(simulationSeed(227));
     const seed = cluster.start(0, []).node;
