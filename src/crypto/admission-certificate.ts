@@ -187,18 +187,22 @@ export function readAdmissionUnverified(token: string, clusterId: string): Admis
  */
 const verifiedAdmissions = new Map<
   string,
-  { claims: Readonly<AdmissionClaims>; kid: string; key: KeyObject }
+  { claims: Readonly<AdmissionClaims>; kid: string; key: KeyObject; token: string }
 >();
 const VERIFIED_ADMISSIONS_MAX = 1 << 14;
 
-/** The claims of `token` if it verified before in this process for this cluster and key (expiry not judged). */
+/**
+ * The claims of `token` if it verified before in this process for this
+ * cluster and key (expiry not judged), with the token as first verified: the
+ * same text, one string to keep instead of a copy per holder.
+ */
 export function admissionVerifiedBefore(
   token: string,
   expect: Omit<AdmissionExpectations, 'now'>,
-): VerifiedAdmission | undefined {
+): (VerifiedAdmission & { token: string }) | undefined {
   const known = verifiedAdmissions.get(token);
   return known && known.claims.cluster_id === expect.clusterId && expect.keys.get(known.kid) === known.key
-    ? { claims: known.claims, kid: known.kid }
+    ? { claims: known.claims, kid: known.kid, token: known.token }
     : undefined;
 }
 
@@ -219,7 +223,7 @@ function verifiedOnce(token: string, expect: AdmissionExpectations): VerifiedAdm
   Object.freeze(claims);
   if (verifiedAdmissions.size >= VERIFIED_ADMISSIONS_MAX)
     verifiedAdmissions.delete(verifiedAdmissions.keys().next().value!);
-  verifiedAdmissions.set(token, { claims, kid, key });
+  verifiedAdmissions.set(token, { claims, kid, key, token });
   return { claims, kid };
 }
 

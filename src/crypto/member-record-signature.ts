@@ -77,7 +77,7 @@ export function verifyRecordSignature(record: SignableRecord, signature: Uint8Ar
  * Only successes are kept, FIFO-bounded.
  */
 export class RecordVerdictMemo {
-  readonly #seen = new Map<string, { name: string; incarnation: number; address: string; key: Uint8Array }>();
+  readonly #seen = new Map<string, VerifiedRecord>();
   readonly #capacity: number;
   hits = 0;
 
@@ -86,16 +86,26 @@ export class RecordVerdictMemo {
   }
 
   has(record: SignableRecord, signature: Uint8Array): boolean {
+    return this.verified(record, signature) !== undefined;
+  }
+
+  /**
+   * The record as it verified, if it did: its own copy of key and signature,
+   * never a view into a datagram, so a member table may keep it as it is
+   * (records are never changed in place) instead of copying both again.
+   */
+  verified(record: SignableRecord, signature: Uint8Array): VerifiedRecord | undefined {
     const seen = this.#seen.get(signatureId(signature));
     const hit =
       seen !== undefined &&
       seen.name === record.name &&
       seen.incarnation === record.incarnation &&
       seen.address === record.address &&
-      seen.key.length === record.publicKey.length &&
-      bytesEqualAt(seen.key, 0, record.publicKey);
-    if (hit) this.hits++;
-    return hit;
+      seen.publicKey.length === record.publicKey.length &&
+      bytesEqualAt(seen.publicKey, 0, record.publicKey);
+    if (!hit) return undefined;
+    this.hits++;
+    return seen;
   }
 
   remember(record: SignableRecord, signature: Uint8Array): void {
@@ -103,12 +113,24 @@ export class RecordVerdictMemo {
     if (!this.#seen.has(id) && this.#seen.size >= this.#capacity)
       this.#seen.delete(this.#seen.keys().next().value!);
     const { name, incarnation, address } = record;
-    this.#seen.set(id, { name, incarnation, address, key: keepBytes(record.publicKey) });
+    // The field order of a member record (gossip-codec.ts memberRecord): one hidden class.
+    this.#seen.set(id, {
+      name,
+      incarnation,
+      address,
+      publicKey: keepBytes(record.publicKey),
+      signature: keepBytes(signature),
+    });
   }
 
   get size(): number {
     return this.#seen.size;
   }
+}
+
+/** A signed record whose signature verified in this process. */
+export interface VerifiedRecord extends SignableRecord {
+  readonly signature: Uint8Array;
 }
 
 const signatureId = (signature: Uint8Array): string =>

@@ -176,13 +176,26 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
 
 /** One message with its type code and length prefix. Throws on unencodable values (a bug, not input). */
 export function encodeMessage(message: GossipMessage): Uint8Array {
+  return encodeMessageBytes(message, false);
+}
+
+/** encodeMessage, for bytes kept for long (see keepBytes): a rumour queued for seconds. */
+export function encodeKeptMessage(message: GossipMessage): Uint8Array {
+  return encodeMessageBytes(message, true);
+}
+
+function encodeMessageBytes(message: GossipMessage, kept: boolean): Uint8Array {
   const capacity =
     message.type === 'admission' ? 256 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64;
-  return ByteWriter.encode(capacity, (w) => {
-    w.u8(MESSAGE_CODES[message.type]).u16(0);
-    writeBody(w, message);
-    w.patchU16(1, w.length - MESSAGE_OVERHEAD);
-  });
+  return ByteWriter.encode(
+    capacity,
+    (w) => {
+      w.u8(MESSAGE_CODES[message.type]).u16(0);
+      writeBody(w, message);
+      w.patchU16(1, w.length - MESSAGE_OVERHEAD);
+    },
+    kept,
+  );
 }
 
 /** Bytes a datagram spends on everything but its messages. */

@@ -66,6 +66,29 @@ describe('verdict memo', () => {
     }
   });
 
+  it('hands back the record as it verified, with its own copies of key and signature', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    // Key and signature as views into one datagram-like buffer, as decoded records hold them.
+    const datagram = new Uint8Array(200);
+    const key = datagram.subarray(10, 42);
+    key.set(rawKey(publicKey));
+    const record = { name: 'peer-e', incarnation: 2, address: '10.0.0.4:7946', publicKey: key };
+    const signature = datagram.subarray(50, 114);
+    signature.set(signRecord(record, privateKey));
+    assert.equal(verifyRecordSignature(record, signature), true);
+    const kept = recordVerdicts.verified(record, signature);
+    assert.ok(kept, 'verified');
+    assert.deepEqual(Object.keys(kept), ['name', 'incarnation', 'address', 'publicKey', 'signature']);
+    assert.deepEqual([...kept.publicKey], [...key]);
+    assert.deepEqual([...kept.signature], [...signature]);
+    assert.notEqual(kept.publicKey.buffer, datagram.buffer, 'not a view into the datagram');
+    assert.notEqual(kept.signature.buffer, datagram.buffer, 'not a view into the datagram');
+    // The datagram's buffer is reused: the kept record does not change.
+    datagram.fill(0);
+    assert.equal(verifyRecordSignature(kept, kept.signature), true);
+    assert.equal(recordVerdicts.verified({ ...record, incarnation: 3 }, kept.signature), undefined);
+  });
+
   it('the record memo keeps at most its capacity', () => {
     const memo = new RecordVerdictMemo(2);
     const record = {

@@ -75,6 +75,9 @@ export class AdmissionBook {
     const verified = this.#verified(token);
     if (!verified.ok) return verified;
     const { claims } = verified;
+    // The process's copy of the text, when it has one: a member's admission is
+    // kept by every peer in the in-process benches, each from its own datagram.
+    token = verified.token ?? token;
     if (claims.exp <= this.#options.now()) return { ok: false, reason: 'expired' };
     const held = this.#byName.get(claims.name);
     if (held?.claims.serial === claims.serial) return { ok: true, claims, changed: false };
@@ -92,10 +95,12 @@ export class AdmissionBook {
    */
   #verified(
     token: string,
-  ): { ok: true; claims: AdmissionClaims } | { ok: false; reason: 'unknown-kid' | 'invalid' } {
+  ):
+    | { ok: true; claims: AdmissionClaims; token?: string }
+    | { ok: false; reason: 'unknown-kid' | 'invalid' } {
     const expect = { clusterId: this.#options.clusterId, keys: this.#options.keys };
     const known = admissionVerifiedBefore(token, expect);
-    if (known) return { ok: true, claims: known.claims };
+    if (known) return { ok: true, claims: known.claims, token: known.token };
     const hash = createHash('sha256').update(token).digest('base64url');
     if (this.#refused.has(hash)) return { ok: false, reason: 'invalid' };
     try {

@@ -4,7 +4,8 @@
 // Every claim about a member, from a rumour or a state exchange, enters
 // through an apply* method, and the table grows only in `insert`: the places
 // for checking a record's signature and for bounding the table.
-import { detachRecord, encodeMessage } from '../../protocol/gossip-codec.ts';
+import { recordVerdicts } from '../../crypto/member-record-signature.ts';
+import { detachRecord, encodeKeptMessage, encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type GossipMessage,
   type MemberRecord,
@@ -116,6 +117,23 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Alive rumours' bytes by record object, kept for long (a rumour stays queued
+ * for seconds). Verified records are shared by every peer's table in a
+ * process (RecordVerdictMemo.verified), so in the in-process benches each is
+ * encoded once; records are never changed in place.
+ */
+const aliveMessages = new WeakMap<MemberRecord, Uint8Array>();
+
+function aliveMessageOf(member: MemberRecord): Uint8Array {
+  let bytes = aliveMessages.get(member);
+  if (!bytes) {
+    bytes = encodeKeptMessage({ type: 'alive', member });
+    aliveMessages.set(member, bytes);
+  }
+  return bytes;
 }
 
 export class MemberTable {
@@ -320,7 +338,7 @@ export class MemberTable {
         ? [message.member.name, message.member.incarnation]
         : [message.name, message.incarnation];
     const key = `member:${name}`;
-    const bytes = encodeMessage(message);
+    const bytes = message.type === 'alive' ? aliveMessageOf(message.member) : encodeMessage(message);
     const tag = `${message.type}:${incarnation}`;
     if (lazy) {
       this.ctx.newsQueue.push(key, bytes, tag);
@@ -377,8 +395,11 @@ export class MemberTable {
       this.refute(record.incarnation, 'alive', now);
       return;
     }
-    // Decoded keys are views into a datagram: keep a copy (only of what is kept).
-    const keep = (): MemberRecord => detachRecord(record);
+    // Decoded keys are views into a datagram: keep a copy (only of what is kept),
+    // or the copy the signature check kept when the record verified.
+    const keep = (): MemberRecord =>
+      (authority && record.signature && recordVerdicts.verified(record, record.signature)) ||
+      detachRecord(record);
     if (!current) {
       if (!this.makeRoom()) return;
       const stored = keep();

@@ -17,7 +17,12 @@ import {
   MESSAGE_OVERHEAD,
   memberRecord,
 } from '../../protocol/gossip-codec.ts';
-import { type PullMessage, type PushPullMessage, WIRE_LIMITS } from '../../protocol/gossip-messages.ts';
+import {
+  type MemberRecord,
+  type PullMessage,
+  type PushPullMessage,
+  WIRE_LIMITS,
+} from '../../protocol/gossip-messages.ts';
 import { type Random, randomInt, shuffle } from '../../random/seeded-random.ts';
 import { entryHash } from './entry-hash.ts';
 import type { MemberRow, MemberTable } from './member-table.ts';
@@ -366,8 +371,14 @@ export class StateSync {
 
   /** The entry's encoded bytes, for a push or an answer (cached until the member changes). */
   private bytes(m: MemberRow): Uint8Array {
-    m.entryBytes ??= encodeMemberSyncEntry(this.ctx.table.entry(m));
-    return m.entryBytes;
+    if (m.entryBytes) return m.entryBytes;
+    let bytes = m.state === 'alive' ? aliveEntries.get(m.record) : undefined;
+    if (!bytes) {
+      bytes = encodeMemberSyncEntry(this.ctx.table.entry(m));
+      if (m.state === 'alive') aliveEntries.set(m.record, bytes);
+    }
+    m.entryBytes = bytes;
+    return bytes;
   }
 
   /** `proven`: to an address that proved itself before (see MembershipEffect.chosen). */
@@ -389,6 +400,14 @@ export class StateSync {
     }
   }
 }
+
+/**
+ * Alive entries' bytes by record object. Verified records are shared by the
+ * tables of every peer in a process (RecordVerdictMemo.verified), so in the
+ * in-process benches each member's entry is encoded and kept once, not once
+ * per peer; records are never changed in place, so the bytes never go stale.
+ */
+const aliveEntries = new WeakMap<MemberRecord, Uint8Array>();
 
 /** Whether ascending `sorted` holds `value`, by binary search. */
 function sortedIncludes(sorted: Uint32Array, value: number): boolean {
