@@ -21,10 +21,16 @@ export class ByteReader {
   private offset = 0;
   private readonly end: number;
 
-  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
-    // A plain Uint8Array view even over a Buffer, so slices read back as Uint8Array.
-    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length, view?: DataView) {
+    if (view) {
+      // A reader over part of another's bytes (sub): its views, not new ones.
+      this.bytes = bytes;
+      this.view = view;
+    } else {
+      // A plain Uint8Array view even over a Buffer, so slices read back as Uint8Array.
+      this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     this.offset = start;
     this.end = end;
   }
@@ -73,7 +79,20 @@ export class ByteReader {
   /** A reader over the next n bytes; this reader skips past them. */
   sub(n: number): ByteReader {
     const at = this.need(n);
-    return new ByteReader(this.bytes, at, at + n);
+    return new ByteReader(this.bytes, at, at + n, this.view);
+  }
+
+  /**
+   * Skip the next n bytes and say where they are: `source[at .. at + n)`.
+   * For reading them in place without a view of their own (see `source`).
+   */
+  skip(n: number): number {
+    return this.need(n);
+  }
+
+  /** The bytes this reader reads, whole: index them with `skip`'s offsets only. */
+  get source(): Uint8Array {
+    return this.bytes;
   }
 }
 

@@ -204,6 +204,59 @@ describe('gossip codec', () => {
     assert.throws(() => encodeMessage({ type: 'left', name: 'ok', incarnation: 2 ** 53 }));
   });
 
+  it('decodes names and addresses it decoded before to their own text, and still refuses bad bytes', () => {
+    const aliveOf = (name: string, address: string) =>
+      decodeOk(encodeDatagram([encodeMessage({ type: 'alive', member: { ...record, name, address } })]))[0];
+    const memberOf = (name: string, address: string) => {
+      const message = aliveOf(name, address);
+      assert.ok(message?.type === 'alive');
+      return message.member;
+    };
+    assert.equal(memberOf('peer-1', '10.1.2.3:7946').name, 'peer-1');
+    // The same length, other bytes; other addresses, ports and octets.
+    for (const [name, address] of [
+      ['peer-2', '10.1.2.4:7946'],
+      ['peer-1', '10.1.2.3:7947'],
+      ['Peer-1', '4.1.2.3:7946'],
+      ['peer-1', '10.1.2.3:7946'],
+    ] as const) {
+      const member = memberOf(name, address);
+      assert.deepEqual([member.name, member.address], [name, address]);
+    }
+    // A bad byte in a name of a length decoded before is still refused.
+    const bytes = encodeDatagram([encodeMessage({ type: 'alive', member: record })]);
+    bytes[ENVELOPE_OVERHEAD + MESSAGE_OVERHEAD + 1 + 4] = 0x20;
+    assert.deepEqual(decodeDatagram(bytes), { ok: false, reason: 'bad-name' });
+    // Two names whose 30-bit hashes (the codec's FNV-1a, seeded with the length) collide: each decodes to itself.
+    const hashOf = (name: string) => {
+      let h = 0x811c9dc5 ^ name.length;
+      for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+      return h & 0x3fffffff;
+    };
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const name = `n${i.toString(36)}`.padEnd(8, 'x');
+      const other = seen.get(hashOf(name));
+      if (other !== undefined && other !== name) pair = [other, name];
+      seen.set(hashOf(name), name);
+    }
+    for (const name of [...pair, ...pair]) assert.equal(memberOf(name, '10.1.2.3:7946').name, name);
+    // Two addresses whose hashes collide (the codec's: address xor port times a
+    // constant, mixed): each decodes to itself.
+    const mix = (port: number) => Math.imul(port, 0x9e3779b1) >>> 0;
+    const ip = (10 << 24) | (1 << 16) | (2 << 8) | 3;
+    const twin = (ip ^ mix(7946) ^ mix(7947)) >>> 0;
+    const dotted = (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+    const clash = [`${dotted(ip)}:7946`, `${dotted(twin)}:7947`];
+    for (const address of [...clash, ...clash]) assert.equal(memberOf('peer-1', address).address, address);
+    // More distinct names than the cache holds: each still decodes to itself.
+    for (let i = 0; i < 20_000; i++) {
+      const name = `m${i}`;
+      if (memberOf(name, `10.2.${i >> 8}.${i & 255}:${1 + i}`).name !== name) assert.fail(name);
+    }
+  });
+
   it('refuses incarnations above the bound, so one above any accepted claim is still a safe integer', () => {
     // Issue 13: an alive at 2^53-1 left its victim no encodable refutation.
     for (const incarnation of [WIRE_LIMITS.incarnationMax + 1, Number.MAX_SAFE_INTEGER]) {
