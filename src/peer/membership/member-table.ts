@@ -61,6 +61,8 @@ export interface MemberRow {
    * sent us would reflect traffic onto someone else. Void once it moves.
    */
   provenAddress: string | undefined;
+  /** Where it is in the table's list (-1 until inserted): a removal swaps the last row in. */
+  index: number;
 }
 
 export function newRow(record: MemberRecord, state: MemberState, now: number): MemberRow {
@@ -73,6 +75,7 @@ export function newRow(record: MemberRecord, state: MemberState, now: number): M
     entryHash: -1,
     nameHash: nameHash(record.name),
     provenAddress: undefined,
+    index: -1,
   };
 }
 
@@ -142,7 +145,6 @@ export class MemberTable {
   private readonly byName = new Map<string, MemberRow>();
   /** Same members as byName, for O(1) random picks. */
   private readonly list: MemberRow[] = [];
-  private readonly position = new Map<string, number>();
   private live = 0;
   /** When `reap` next has a dead or left member to look at (see reap). */
   private reapDue = Number.POSITIVE_INFINITY;
@@ -223,7 +225,7 @@ export class MemberTable {
     this.changes++;
     this.byName.set(member.record.name, member);
     if (member.record.name !== this.selfName) this.byAddress.set(member.record.address, member);
-    this.position.set(member.record.name, this.list.length);
+    member.index = this.list.length;
     this.list.push(member);
     if (member.state === 'alive' || member.state === 'suspect') this.live++;
   }
@@ -302,16 +304,16 @@ export class MemberTable {
   }
 
   remove(name: string): void {
-    const at = this.position.get(name);
-    if (at === undefined || name === this.selfName) return;
-    const member = this.list[at]!;
+    const member = this.byName.get(name);
+    if (member === undefined || name === this.selfName) return;
+    const at = member.index;
     if (this.byAddress.get(member.record.address) === member) this.byAddress.delete(member.record.address);
     const last = this.list.pop()!;
     if (last !== member) {
       this.list[at] = last;
-      this.position.set(last.record.name, at);
+      last.index = at;
     }
-    this.position.delete(name);
+    member.index = -1;
     this.byName.delete(name);
     this.changes++;
     this.removals++;

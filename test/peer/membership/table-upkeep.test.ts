@@ -35,5 +35,13 @@ describe('table upkeep', () => {
     run(retention + 3_000, retention + 23_000);
     assert.equal(core.member('m3'), undefined, 'm3 reaped');
     assert.equal(core.member('m2')?.state, 'alive');
+    // Each removal moved the last row into the hole: the list holds exactly the rest.
+    assert.deepEqual(
+      core
+        .members()
+        .map((m) => m.name)
+        .sort(),
+      [core.name, 'm2'].sort(),
+    );
   });
 });
