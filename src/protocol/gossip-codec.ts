@@ -2,7 +2,7 @@
 // messages, optionally sealed with AES-256-GCM. Decoding is strict (every field
 // bounded, no trailing bytes) and returns a result instead of throwing, so a bad
 // datagram is dropped and counted by reason. Layout: docs/protocol/gossip.md.
-import { allocBytes, keepBytes } from '../platform/byte-slabs.ts';
+import { allocBytes, bytesEqualAt, keepBytes } from '../platform/byte-slabs.ts';
 import { ByteReader, ByteWriter, WireFormatError } from './byte-buffer.ts';
 import type { Keyring } from './gossip-keyring.ts';
 import {
@@ -411,6 +411,29 @@ function readAddress(r: ByteReader): string {
   return text;
 }
 
+/**
+ * Admission texts decoded before, as `interned` keeps names: every member
+ * meets every admission about once per peer, and the same text object also
+ * keeps its hash for the maps it is looked up in (the admission memo, the
+ * book, the answers' cache). A hit compares the bytes in full.
+ */
+const internedTokens = new Map<number, { bytes: Uint8Array; text: string }>();
+const INTERNED_TOKENS_MAX = 4_096;
+
+function readToken(source: Uint8Array, at: number, length: number): string {
+  let hash = 0x811c9dc5 ^ length;
+  for (let i = at; i < at + length; i++) hash = Math.imul(hash ^ source[i]!, 0x01000193);
+  hash = (hash >>> 2) ^ length;
+  const known = internedTokens.get(hash);
+  if (known !== undefined && known.bytes.length === length && bytesEqualAt(source, at, known.bytes))
+    return known.text;
+  const bytes = keepBytes(source.subarray(at, at + length));
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  if (internedTokens.size >= INTERNED_TOKENS_MAX) internedTokens.clear();
+  internedTokens.set(hash, { bytes, text });
+  return text;
+}
+
 /** Addresses decoded before, as `interned` keeps names (a hit compares address and port). */
 const internedAddresses = new Map<number, { ip: number; port: number; text: string }>();
 
@@ -502,11 +525,8 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
     }
     case 'admission': {
       // One length byte: at most admissionMaxBytes (255) by construction.
-      const bytes = r.bytesOf(r.u8());
-      return {
-        type,
-        token: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url'),
-      };
+      const length = r.u8();
+      return { type, token: readToken(r.source, r.skip(length), length) };
     }
     case 'admission-request': {
       const source = readString(r, WIRE_LIMITS.nameMaxBytes, 'bad-name');
