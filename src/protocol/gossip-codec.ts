@@ -4,6 +4,7 @@
 // datagram is dropped and counted by reason. Layout: docs/protocol/gossip.md.
 import { allocBytes, bytesEqualAt, keepBytes } from '../platform/byte-slabs.ts';
 import { ByteReader, ByteWriter, WireFormatError } from './byte-buffer.ts';
+import { DecodeCache } from './decode-cache.ts';
 import type { Keyring } from './gossip-keyring.ts';
 import {
   type GossipMessage,
@@ -338,22 +339,12 @@ const NAME_BYTE = new Uint8Array(256);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-')
   NAME_BYTE[c.charCodeAt(0)] = 1;
 
-/**
- * Names and addresses decoded before, by a hash of their bytes: a cold start
- * of 1,000 decodes each of 1,000 names and addresses about a million times
- * over, and building each string anew was a tenth of all bytes allocated. A
- * hit is compared in full with the bytes (a collision only misses), and the
- * cache is emptied when full, so bytes an attacker makes up cost a miss each,
- * as before, and at most INTERNED_MAX strings.
- */
-const interned = new Map<number, string>();
-const INTERNED_MAX = 16_384;
-
-function intern(hash: number, value: string): string {
-  if (interned.size >= INTERNED_MAX) interned.clear();
-  interned.set(hash, value);
-  return value;
-}
+/** Names decoded before (see decode-cache.ts); a hit compares every byte. */
+const interned = new DecodeCache<string>(16_384, (known, bytes, at, length) => {
+  if (known.length !== length) return false;
+  for (let i = 0; i < length; i++) if (known.charCodeAt(i) !== bytes[at + i]) return false;
+  return true;
+});
 
 // Names are ASCII by rule, so they are checked and built byte by byte (no UTF-8 decoder).
 function readString(r: ByteReader, maxBytes: number, reason: DropReason): string {
@@ -364,15 +355,11 @@ function readString(r: ByteReader, maxBytes: number, reason: DropReason): string
   let hash = 0x811c9dc5 ^ length;
   for (let i = at; i < at + length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   hash &= 0x3fffffff;
-  const known = interned.get(hash);
-  if (known !== undefined && known.length === length) {
-    let same = true;
-    for (let i = 0; i < length && same; i++) same = known.charCodeAt(i) === bytes[at + i];
-    // The cached text passed this check when it was built: equal bytes pass it too.
-    if (same) return known;
-  }
+  // The cached text passed the check below when it was built: equal bytes pass it too.
+  const known = interned.hit(hash, bytes, at, length);
+  if (known !== undefined) return known;
   for (let i = at; i < at + length; i++) if (NAME_BYTE[bytes[i]!] !== 1) throw new WireFormatError(reason);
-  return intern(
+  return interned.keep(
     hash,
     String.fromCharCode.apply(null, bytes.subarray(at, at + length) as unknown as number[]),
   );
@@ -396,19 +383,18 @@ function readIncarnation(r: ByteReader): number {
 function readAddress(r: ByteReader): string {
   const family = r.u8();
   if (family !== 4) throw new WireFormatError('bad-address', `family ${family}`);
-  const at = r.skip(4);
-  const ip = r.source;
-  const port = r.u16();
+  // Four bytes of address, then the port (big-endian), read in place.
+  const at = r.skip(6);
+  const b = r.source;
+  const port = (b[at + 4]! << 8) | b[at + 5]!;
   if (port === 0) throw new WireFormatError('bad-address', 'port 0');
-  const ip32 = ((ip[at]! << 24) | (ip[at + 1]! << 16) | (ip[at + 2]! << 8) | ip[at + 3]!) >>> 0;
+  const ip32 = ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
   // The product's high bits depend on every input bit (its low bits only on the low ones).
   const hash = Math.imul(ip32 ^ Math.imul(port, 0x9e3779b1), 0x01000193) >>> 2;
-  const known = internedAddresses.get(hash);
-  if (known !== undefined && known.ip === ip32 && known.port === port) return known.text;
-  const text = `${ip[at]}.${ip[at + 1]}.${ip[at + 2]}.${ip[at + 3]}:${port}`;
-  if (internedAddresses.size >= INTERNED_MAX) internedAddresses.clear();
-  internedAddresses.set(hash, { ip: ip32, port, text });
-  return text;
+  const known = internedAddresses.hit(hash, b, at, 6);
+  if (known !== undefined) return known.text;
+  const text = `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}:${port}`;
+  return internedAddresses.keep(hash, { ip: ip32, port, text }).text;
 }
 
 /**
@@ -417,25 +403,29 @@ function readAddress(r: ByteReader): string {
  * keeps its hash for the maps it is looked up in (the admission memo, the
  * book, the answers' cache). A hit compares the bytes in full.
  */
-const internedTokens = new Map<number, { bytes: Uint8Array; text: string }>();
-const INTERNED_TOKENS_MAX = 4_096;
+const internedTokens = new DecodeCache<{ bytes: Uint8Array; text: string }>(
+  4_096,
+  (known, source, at, length) => known.bytes.length === length && bytesEqualAt(source, at, known.bytes),
+);
 
 function readToken(source: Uint8Array, at: number, length: number): string {
   let hash = 0x811c9dc5 ^ length;
   for (let i = at; i < at + length; i++) hash = Math.imul(hash ^ source[i]!, 0x01000193);
   hash = (hash >>> 2) ^ length;
-  const known = internedTokens.get(hash);
-  if (known !== undefined && known.bytes.length === length && bytesEqualAt(source, at, known.bytes))
-    return known.text;
+  const known = internedTokens.hit(hash, source, at, length);
+  if (known !== undefined) return known.text;
   const bytes = keepBytes(source.subarray(at, at + length));
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
-  if (internedTokens.size >= INTERNED_TOKENS_MAX) internedTokens.clear();
-  internedTokens.set(hash, { bytes, text });
-  return text;
+  return internedTokens.keep(hash, { bytes, text }).text;
 }
 
 /** Addresses decoded before, as `interned` keeps names (a hit compares address and port). */
-const internedAddresses = new Map<number, { ip: number; port: number; text: string }>();
+const internedAddresses = new DecodeCache<{ ip: number; port: number; text: string }>(
+  16_384,
+  (known, b, at) =>
+    known.ip === ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0 &&
+    known.port === ((b[at + 4]! << 8) | b[at + 5]!),
+);
 
 function isZero(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
