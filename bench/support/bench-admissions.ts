@@ -9,7 +9,7 @@ import {
   signAdmission,
 } from '../../src/crypto/admission-certificate.ts';
 import type { SignableRecord } from '../../src/crypto/member-record-signature.ts';
-import type { OfferResult, RecordVerdict } from '../../src/peer/admission/admission-book.ts';
+import type { OfferResult, RecordCheck } from '../../src/peer/admission/admission-book.ts';
 import { PeerAuthority } from '../../src/peer/admission/member-authority.ts';
 
 export const BENCH_CLUSTER = 'bench';
@@ -100,7 +100,7 @@ class TimedAuthority extends PeerAuthority {
     this.#cost = cost;
   }
 
-  override check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordVerdict {
+  override check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordCheck {
     const started = performance.now();
     try {
       return super.check(record);

@@ -55,16 +55,25 @@ export function ed25519FromRaw(raw: Uint8Array): KeyObject | undefined {
 
 /** True when `signature` is the record's own key's signature over the record. */
 export function verifyRecordSignature(record: SignableRecord, signature: Uint8Array): boolean {
-  if (signature.length !== RECORD_SIGNATURE_BYTES) return false;
-  if (recordVerdicts.has(record, signature)) return true;
+  return verifiedRecord(record, signature) !== undefined;
+}
+
+/**
+ * The record as it verified (recordVerdicts' copy, see RecordVerdictMemo.verified)
+ * when `signature` is its own key's signature over it, else undefined.
+ */
+export function verifiedRecord(record: SignableRecord, signature: Uint8Array): VerifiedRecord | undefined {
+  if (signature.length !== RECORD_SIGNATURE_BYTES) return undefined;
+  const known = recordVerdicts.verified(record, signature);
+  if (known) return known;
   const publicKey = keyObjectOf(record.publicKey);
-  if (!publicKey) return false;
+  if (!publicKey) return undefined;
   try {
-    const ok = verify(null, recordSigningBytes(record), publicKey, signature);
-    if (ok) recordVerdicts.remember(record, signature);
-    return ok;
+    return verify(null, recordSigningBytes(record), publicKey, signature)
+      ? recordVerdicts.remember(record, signature)
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -108,19 +117,22 @@ export class RecordVerdictMemo {
     return seen;
   }
 
-  remember(record: SignableRecord, signature: Uint8Array): void {
+  /** Remember a record whose signature verified; returns the copy kept. */
+  remember(record: SignableRecord, signature: Uint8Array): VerifiedRecord {
     const id = signatureId(signature);
     if (!this.#seen.has(id) && this.#seen.size >= this.#capacity)
       this.#seen.delete(this.#seen.keys().next().value!);
     const { name, incarnation, address } = record;
     // The field order of a member record (gossip-codec.ts memberRecord): one hidden class.
-    this.#seen.set(id, {
+    const kept = {
       name,
       incarnation,
       address,
       publicKey: keepBytes(record.publicKey),
       signature: keepBytes(signature),
-    });
+    };
+    this.#seen.set(id, kept);
+    return kept;
   }
 
   get size(): number {
@@ -187,9 +199,15 @@ export class RecordVerifier {
   }
 
   verify(record: SignableRecord, signature: Uint8Array): boolean {
-    if (recordVerdicts.has(record, signature)) {
+    return this.verified(record, signature) !== undefined;
+  }
+
+  /** The record as it verified (shared, never a view into a datagram), or undefined if refused. */
+  verified(record: SignableRecord, signature: Uint8Array): VerifiedRecord | undefined {
+    const known = recordVerdicts.verified(record, signature);
+    if (known) {
       this.hits++;
-      return true;
+      return known;
     }
     const refused = this.#refused.get(record.name);
     if (
@@ -202,12 +220,12 @@ export class RecordVerifier {
       bytesEqualAt(refused.keyAndSignature, refused.keyLength, signature)
     ) {
       this.hits++;
-      return false;
+      return undefined;
     }
     this.checks++;
-    const ok = verifyRecordSignature(record, signature);
+    const verified = verifiedRecord(record, signature);
     this.#refused.delete(record.name);
-    if (!ok) {
+    if (!verified) {
       if (this.#refused.size >= this.#maxMembers) this.#refused.delete(this.#refused.keys().next().value!);
       this.#refused.set(record.name, {
         incarnation: record.incarnation,
@@ -216,6 +234,6 @@ export class RecordVerifier {
         keyLength: record.publicKey.length,
       });
     }
-    return ok;
+    return verified;
   }
 }

@@ -10,7 +10,11 @@ import {
   supersedes,
   verifyAdmission,
 } from '../../crypto/admission-certificate.ts';
-import { RecordVerifier, type SignableRecord } from '../../crypto/member-record-signature.ts';
+import {
+  RecordVerifier,
+  type SignableRecord,
+  type VerifiedRecord,
+} from '../../crypto/member-record-signature.ts';
 import { VerificationError } from '../../crypto/verification-error.ts';
 import { createHash } from '../../platform/node-crypto.ts';
 
@@ -30,6 +34,11 @@ export type OfferResult =
 
 /** Why a record is refused, or 'ok'. Each refusal is counted under `record-<reason>`. */
 export type RecordVerdict = 'ok' | 'unsigned' | 'no-admission' | 'wrong-key' | 'bad-signature';
+
+/** A record check: 'ok' with the record as it verified (shared per process), or why it was refused. */
+export type RecordCheck =
+  | { verdict: 'ok'; record: VerifiedRecord }
+  | { verdict: Exclude<RecordVerdict, 'ok'> };
 
 interface Held {
   claims: AdmissionClaims;
@@ -139,12 +148,13 @@ export class AdmissionBook {
   }
 
   /** Check a record against its member's admission, then its signature (once per incarnation). */
-  check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordVerdict {
-    if (!record.signature) return 'unsigned';
+  check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordCheck {
+    if (!record.signature) return { verdict: 'unsigned' };
     const held = this.#held(record.name);
-    if (!held) return 'no-admission';
-    if (!held.key.equals(record.publicKey)) return 'wrong-key';
-    return this.records.verify(record, record.signature) ? 'ok' : 'bad-signature';
+    if (!held) return { verdict: 'no-admission' };
+    if (!held.key.equals(record.publicKey)) return { verdict: 'wrong-key' };
+    const verified = this.records.verified(record, record.signature);
+    return verified ? { verdict: 'ok', record: verified } : { verdict: 'bad-signature' };
   }
 
   forget(name: string): void {

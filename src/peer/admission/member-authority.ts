@@ -9,11 +9,12 @@ import {
   AdmissionBook,
   type AdmissionBookOptions,
   type OfferResult,
-  type RecordVerdict,
+  type RecordCheck,
 } from './admission-book.ts';
 
 export interface MemberAuthority {
-  check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordVerdict;
+  /** The record as it verified against its member's admission, or why it is refused. */
+  check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordCheck;
   sign(record: SignableRecord): Uint8Array;
   offer(token: string): OfferResult;
   /** A member's admission certificate, to answer a member that asks. */
@@ -46,7 +47,7 @@ export class PeerAuthority implements MemberAuthority {
     return result;
   }
 
-  check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordVerdict {
+  check(record: SignableRecord & { signature?: Uint8Array | undefined }): RecordCheck {
     return this.book.check(record);
   }
 

@@ -4,7 +4,7 @@
 // Every claim about a member, from a rumour or a state exchange, enters
 // through an apply* method, and the table grows only in `insert`: the places
 // for checking a record's signature and for bounding the table.
-import { recordVerdicts } from '../../crypto/member-record-signature.ts';
+import { oncePerObject } from '../../platform/once-per-object.ts';
 import { detachRecord, encodeKeptMessage, encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type GossipMessage,
@@ -128,16 +128,7 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
  * process (RecordVerdictMemo.verified), so in the in-process benches each is
  * encoded once; records are never changed in place.
  */
-const aliveMessages = new WeakMap<MemberRecord, Uint8Array>();
-
-function aliveMessageOf(member: MemberRecord): Uint8Array {
-  let bytes = aliveMessages.get(member);
-  if (!bytes) {
-    bytes = encodeKeptMessage({ type: 'alive', member });
-    aliveMessages.set(member, bytes);
-  }
-  return bytes;
-}
+const aliveMessageOf = oncePerObject((member: MemberRecord) => encodeKeptMessage({ type: 'alive', member }));
 
 export class MemberTable {
   readonly selfName: string;
@@ -367,6 +358,7 @@ export class MemberTable {
   applyAlive(record: MemberRecord, now: number, quiet = false): void {
     const authority = this.ctx.authority;
     const current = this.byName.get(record.name);
+    let verified: MemberRecord | undefined;
     if (authority) {
       // A record no newer than ours changes nothing, so it is not verified (a
       // signature check costs more than all the rest): only its echo counts.
@@ -383,11 +375,12 @@ export class MemberTable {
       }
       // News, also about ourselves: a forged record (not signed by the admitted
       // key) is refused before it can change anything or draw a refutation.
-      const verdict = authority.check(record);
-      if (verdict !== 'ok') {
-        this.ctx.onRefused?.(record, verdict);
+      const checked = authority.check(record);
+      if (checked.verdict !== 'ok') {
+        this.ctx.onRefused?.(record, checked.verdict);
         return;
       }
+      verified = checked.record;
     }
     if (record.name === this.selfName) {
       const self = this.self.record;
@@ -397,11 +390,9 @@ export class MemberTable {
       this.refute(record.incarnation, 'alive', now);
       return;
     }
-    // Decoded keys are views into a datagram: keep a copy (only of what is kept),
-    // or the copy the signature check kept when the record verified.
-    const keep = (): MemberRecord =>
-      (authority && record.signature && recordVerdicts.verified(record, record.signature)) ||
-      detachRecord(record);
+    // Decoded keys are views into a datagram: keep the copy the signature check
+    // kept when the record verified, or else a copy (only of what is kept).
+    const keep = (): MemberRecord => verified ?? detachRecord(record);
     if (!current) {
       if (!this.makeRoom()) return;
       const stored = keep();

@@ -10,6 +10,8 @@
 // entries (4 bytes each, split into buckets by name) and get back only the
 // entries we lack or hold differently, nothing when views agree. Only Serf's reconnect to a dead
 // member pushes our whole table (it must hear what we think of it to refute).
+
+import { oncePerObject } from '../../platform/once-per-object.ts';
 import {
   encodeMemberSyncEntry,
   encodeMessage,
@@ -372,11 +374,8 @@ export class StateSync {
   /** The entry's encoded bytes, for a push or an answer (cached until the member changes). */
   private bytes(m: MemberRow): Uint8Array {
     if (m.entryBytes) return m.entryBytes;
-    let bytes = m.state === 'alive' ? aliveEntries.get(m.record) : undefined;
-    if (!bytes) {
-      bytes = encodeMemberSyncEntry(this.ctx.table.entry(m));
-      if (m.state === 'alive') aliveEntries.set(m.record, bytes);
-    }
+    const bytes =
+      m.state === 'alive' ? aliveEntryOf(m.record) : encodeMemberSyncEntry(this.ctx.table.entry(m));
     m.entryBytes = bytes;
     return bytes;
   }
@@ -407,7 +406,9 @@ export class StateSync {
  * in-process benches each member's entry is encoded and kept once, not once
  * per peer; records are never changed in place, so the bytes never go stale.
  */
-const aliveEntries = new WeakMap<MemberRecord, Uint8Array>();
+const aliveEntryOf = oncePerObject((record: MemberRecord) =>
+  encodeMemberSyncEntry({ state: 'alive', ...record }),
+);
 
 /** Whether ascending `sorted` holds `value`, by binary search. */
 function sortedIncludes(sorted: Uint32Array, value: number): boolean {

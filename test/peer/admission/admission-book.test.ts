@@ -63,12 +63,12 @@ describe('admission book', () => {
   it('judges records: admitted key and good signature only, each checked once per incarnation', () => {
     const { book: b } = book();
     b.offer(enclave.issue('alice', alice.publicKey));
-    assert.equal(b.check(record()), 'ok');
-    assert.equal(b.check(record()), 'ok');
+    assert.equal(b.check(record()).verdict, 'ok');
+    assert.equal(b.check(record()).verdict, 'ok');
     assert.equal(b.records.checks, 1);
-    assert.equal(b.check({ ...record(), signature: undefined }), 'unsigned');
-    assert.equal(b.check(record(mallory)), 'wrong-key');
-    assert.equal(b.check({ ...record(), name: 'bob' }), 'no-admission');
-    assert.equal(b.check({ ...record(), incarnation: 6 }), 'bad-signature');
+    assert.equal(b.check({ ...record(), signature: undefined }).verdict, 'unsigned');
+    assert.equal(b.check(record(mallory)).verdict, 'wrong-key');
+    assert.equal(b.check({ ...record(), name: 'bob' }).verdict, 'no-admission');
+    assert.equal(b.check({ ...record(), incarnation: 6 }).verdict, 'bad-signature');
   });
 });
