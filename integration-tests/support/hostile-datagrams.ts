@@ -13,7 +13,13 @@
 // `target`: where this container reaches the member (its IP on the shared network).
 // Prints one JSON document: { sentBytes, sentDatagrams, receivedBytes, receivedDatagrams, byAttack }.
 import { createSocket } from 'node:dgram';
-import { ENVELOPE_OVERHEAD, encodeDatagram, encodeMessage } from '../../src/protocol/gossip-codec.ts';
+import {
+  ENVELOPE_OVERHEAD,
+  encodeDatagram,
+  encodeMessage,
+  WIRE_MAGIC,
+  WIRE_VERSION,
+} from '../../src/protocol/gossip-codec.ts';
 import type { GossipMessage } from '../../src/protocol/gossip-messages.ts';
 
 const [membersArg, portArg, roundsArg] = process.argv.slice(2);
@@ -50,7 +56,7 @@ function full(make: (i: number) => GossipMessage): Uint8Array {
 /** A ping whose source name is `name`, written byte by byte (past the encoder's own check). */
 function pingNamed(name: string, target: string): Uint8Array {
   const body = [0, 0, 0, 1, target.length, ...Buffer.from(target), name.length, ...Buffer.from(name)];
-  return Uint8Array.from([0xe7, 1, 0, 1, 1, body.length >> 8, body.length & 0xff, ...body]);
+  return Uint8Array.from([WIRE_MAGIC, WIRE_VERSION, 0, 1, 1, body.length >> 8, body.length & 0xff, ...body]);
 }
 
 function attacks(victim: Known, self: string): Record<string, Uint8Array[]> {

@@ -21,7 +21,7 @@ import { MEMBER_NAME_PATTERN as NAME_PATTERN } from './member-name.ts';
 import type { ReplayWindow } from './replay-window.ts';
 
 export const WIRE_MAGIC = 0xe7;
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 const FLAG_ENCRYPTED = 0x01;
 /** Sealed with a binding (time sealed, destination) under the seal: replay-proof. */
 const FLAG_BOUND = 0x02;
@@ -104,6 +104,25 @@ function writeSignature(w: ByteWriter, signature: Uint8Array | undefined): void 
 /** base64url without padding (admission tokens). */
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
 
+/** An admission as one length byte and its bytes. Text is base64url (HTTP, logs); the admission's own checks judge the bytes. */
+function writeToken(w: ByteWriter, token: string): void {
+  const bytes = BASE64URL_PATTERN.test(token) ? Buffer.from(token, 'base64url') : undefined;
+  if (!bytes || bytes.length > WIRE_LIMITS.admissionMaxBytes || bytes.toString('base64url') !== token)
+    throw new WireFormatError('bad-field', 'admission token');
+  w.u8(bytes.length).bytes(bytes);
+}
+
+/** The admission beside a record: a zero length byte when there is none (an admission is never empty). */
+function writeAdmission(w: ByteWriter, token: string | undefined): void {
+  if (token === undefined) w.u8(0);
+  else writeToken(w, token);
+}
+
+function writeEntry(w: ByteWriter, entry: MemberSyncEntry): void {
+  writeRecord(w.u8(STATE_CODES[entry.state]), entry);
+  writeAdmission(w, entry.admission);
+}
+
 function writeBody(w: ByteWriter, m: GossipMessage): void {
   switch (m.type) {
     case 'ping':
@@ -123,6 +142,7 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       return;
     case 'alive':
       writeRecord(w, m.member);
+      writeAdmission(w, m.admission);
       return;
     case 'suspect':
     case 'dead':
@@ -138,24 +158,16 @@ function writeBody(w: ByteWriter, m: GossipMessage): void {
       w.u32(m.syncId);
       w.u8((m.join ? FLAG_JOIN : 0) | (m.response ? FLAG_RESPONSE : 0));
       w.u16(m.part).u16(m.parts).u16(m.entries.length);
-      for (const entry of m.entries) {
-        w.u8(STATE_CODES[entry.state]);
-        writeRecord(w, entry);
-      }
+      for (const entry of m.entries) writeEntry(w, entry);
       return;
     case 'pull':
       if (m.hashes.length > WIRE_LIMITS.pullHashesMax) throw new WireFormatError('bad-field', 'pull hashes');
       w.u32(m.syncId).u8(m.bucket).u8(m.buckets).u16(m.hashes.length);
       for (const hash of m.hashes) w.u32(hash);
       return;
-    case 'admission': {
-      // Text is base64url (HTTP, logs); the wire carries its bytes, which the admission's own checks judge.
-      const bytes = BASE64URL_PATTERN.test(m.token) ? Buffer.from(m.token, 'base64url') : undefined;
-      if (!bytes || bytes.length > WIRE_LIMITS.admissionMaxBytes || bytes.toString('base64url') !== m.token)
-        throw new WireFormatError('bad-field', 'admission token');
-      w.u8(bytes.length).bytes(bytes);
+    case 'admission':
+      writeToken(w, m.token);
       return;
-    }
     case 'admission-request':
       if (m.names.length < 1 || m.names.length > WIRE_LIMITS.admissionNamesMax)
         throw new WireFormatError('bad-field', 'admission-request names');
@@ -187,7 +199,15 @@ export function encodeKeptMessage(message: GossipMessage): Uint8Array {
 
 function encodeMessageBytes(message: GossipMessage, kept: boolean): Uint8Array {
   const capacity =
-    message.type === 'admission' ? 256 : message.type === 'alive' || message.type === 'broadcast' ? 192 : 64;
+    message.type === 'admission'
+      ? 256
+      : message.type === 'alive'
+        ? message.admission === undefined
+          ? 192
+          : 448
+        : message.type === 'broadcast'
+          ? 192
+          : 64;
   return ByteWriter.encode(
     capacity,
     (w) => {
@@ -264,7 +284,7 @@ export function encodeDatagram(
 
 /** One push-pull entry (state + record), cacheable per member. */
 export function encodeMemberSyncEntry(entry: MemberSyncEntry): Uint8Array {
-  return ByteWriter.encode(160, (w) => writeRecord(w.u8(STATE_CODES[entry.state]), entry), true);
+  return ByteWriter.encode(entry.admission === undefined ? 160 : 416, (w) => writeEntry(w, entry), true);
 }
 
 const PUSH_PULL_HEADER = MESSAGE_OVERHEAD + 4 + 1 + 2 + 2 + 2;
@@ -442,6 +462,12 @@ function readRecord(r: ByteReader): MemberRecord {
   return memberRecord(name, incarnation, address, publicKey, isZero(signature) ? undefined : signature);
 }
 
+/** The admission beside a record (writeAdmission), or undefined for none. */
+function readAdmission(r: ByteReader): string | undefined {
+  const length = r.u8();
+  return length === 0 ? undefined : readToken(r.source, r.skip(length), length);
+}
+
 function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
   switch (type) {
     case 'ping': {
@@ -464,8 +490,11 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
     case 'ack':
     case 'nack':
       return { type, seq: r.u32() };
-    case 'alive':
-      return { type, member: readRecord(r) };
+    case 'alive': {
+      const member = readRecord(r);
+      const admission = readAdmission(r);
+      return admission === undefined ? { type, member } : { type, member, admission };
+    }
     case 'suspect':
     case 'dead': {
       const name = readName(r);
@@ -490,7 +519,10 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       for (let i = 0; i < count; i++) {
         const state = MEMBER_STATES[r.u8()];
         if (state === undefined) throw new WireFormatError('bad-state');
-        entries.push({ state, ...readRecord(r) });
+        const entry: MemberSyncEntry = { state, ...readRecord(r) };
+        const admission = readAdmission(r);
+        if (admission !== undefined) entry.admission = admission;
+        entries.push(entry);
       }
       return {
         type,
@@ -516,6 +548,7 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
     case 'admission': {
       // One length byte: at most admissionMaxBytes (255) by construction.
       const length = r.u8();
+      if (length === 0) throw new WireFormatError('bad-field', 'admission token');
       return { type, token: readToken(r.source, r.skip(length), length) };
     }
     case 'admission-request': {

@@ -25,6 +25,11 @@ export interface MemberRecord {
 /** One member and its state, as a push-pull state sync carries it. */
 export interface MemberSyncEntry extends MemberRecord {
   state: MemberState;
+  /**
+   * The member's admission (base64url, as AdmissionMessage's token), beside an
+   * alive record: a peer that lacks it lists the member without asking for it.
+   */
+  admission?: string;
 }
 
 export interface PingMessage {
@@ -57,6 +62,8 @@ export interface NackMessage {
 export interface AliveMessage {
   type: 'alive';
   member: MemberRecord;
+  /** The member's admission, riding with its record (see MemberSyncEntry.admission). */
+  admission?: string;
 }
 
 export interface SuspectMessage {

@@ -362,7 +362,7 @@ describe('gossip encryption (keyring)', () => {
     sealed[sealed.length - 20]! ^= 1;
     assert.deepEqual(open(sealed, ring), { ok: false, reason: 'decrypt-failed' });
     const header = encodeDatagram([samples[2]!], ring, binding);
-    header[1] = 2;
+    header[1] = WIRE_VERSION + 1;
     assert.equal(open(header, ring).ok, false);
   });
 

@@ -1,7 +1,7 @@
-// How admission certificates travel (docs/security.md §3): they would double
-// a record's size, so they do not ride in records. A record whose member's
-// admission this peer lacks (or holds for another key, as after a restart)
-// waits here while the peer asks whoever sent it; the admission that arrives
+// How admission certificates travel (docs/security.md §3): beside the record
+// when its sender holds one (MemberTable.applyAlive offers it here). A record
+// that came without the admission this peer lacks (or holds for another key,
+// as after a restart) waits here while the peer asks whoever sent it; the admission that arrives
 // releases it. Requests are small, throttled per name, and go only to the
 // address a record came from; answers (several admissions to a datagram) go
 // only to a live member listed at the address its request came from (to
@@ -158,12 +158,15 @@ export class AdmissionExchange {
     this.#ask(from, record.name, now);
   }
 
-  /** An admission arrived: keep it if it checks out, and apply the record that waited for it. */
-  offer(token: string, now: number): void {
+  /**
+   * An admission arrived: keep it if it checks out, and apply the record that
+   * waited for it. True if it was taken (held already counts).
+   */
+  offer(token: string, now: number): boolean {
     const result = this.#authority.offer(token);
     if (!result.ok) {
       this.#outbox.emit({ event: 'admission.refused', reason: result.reason });
-      return;
+      return false;
     }
     // A request names up to admissionNamesMax: refill the window that many at a time.
     if (
@@ -172,9 +175,10 @@ export class AdmissionExchange {
     )
       this.#askQueued(now);
     const waiting = this.#pending.get(result.claims.name);
-    if (!waiting) return;
+    if (!waiting) return true;
     this.#pending.delete(result.claims.name);
     if (now - waiting.at <= PENDING_MS) this.#table.applyAlive(waiting.record, now);
+    return true;
   }
 
   /**

@@ -4,7 +4,7 @@
 // Every claim about a member, from a rumour or a state exchange, enters
 // through an apply* method, and the table grows only in `insert`: the places
 // for checking a record's signature and for bounding the table.
-import { oncePerObject } from '../../platform/once-per-object.ts';
+import { perObjectCache } from '../../platform/per-object-cache.ts';
 import { detachRecord, encodeKeptMessage, encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type GossipMessage,
@@ -102,6 +102,11 @@ export interface MemberTableContext {
   authority?: MemberAuthority | undefined;
   /** An alive record was refused by the authority (not admitted, wrong key, bad or no signature). */
   onRefused?(record: MemberRecord, reason: Exclude<RecordVerdict, 'ok'>): void;
+  /**
+   * An admission that came with a record refused for want of it: offer it
+   * (verified like any admission); true if it was taken.
+   */
+  admit?(token: string, now: number): boolean;
 }
 
 /** Alive or suspect: still probed, still counted among the n of SWIM's formulas. */
@@ -128,7 +133,11 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
  * process (RecordVerdictMemo.verified), so in the in-process benches each is
  * encoded once; records are never changed in place.
  */
-const aliveMessageOf = oncePerObject((member: MemberRecord) => encodeKeptMessage({ type: 'alive', member }));
+const aliveMessageOf = perObjectCache((member: MemberRecord, admission: string | undefined) =>
+  encodeKeptMessage(
+    admission === undefined ? { type: 'alive', member } : { type: 'alive', member, admission },
+  ),
+);
 
 export class MemberTable {
   readonly selfName: string;
@@ -331,7 +340,10 @@ export class MemberTable {
         ? [message.member.name, message.member.incarnation]
         : [message.name, message.incarnation];
     const key = `member:${name}`;
-    const bytes = message.type === 'alive' ? aliveMessageOf(message.member) : encodeMessage(message);
+    const bytes =
+      message.type === 'alive'
+        ? aliveMessageOf(message.member, this.admissionOf(message.member.name))
+        : encodeMessage(message);
     const tag = `${message.type}:${incarnation}`;
     if (lazy) {
       this.ctx.newsQueue.push(key, bytes, tag);
@@ -345,6 +357,25 @@ export class MemberTable {
     this.ctx.onEcho(`member:${name}`, `${type}:${incarnation}`);
   }
 
+  /**
+   * The admission this peer holds for `name` (its own for itself), to send
+   * beside that member's record: a peer that lacks it need not ask.
+   */
+  admissionOf(name: string): string | undefined {
+    const authority = this.ctx.authority;
+    if (!authority) return undefined;
+    return name === this.selfName ? authority.own() : authority.token(name);
+  }
+
+  /** Our own record as an alive message, with our admission. */
+  selfAlive(): Uint8Array {
+    const admission = this.admissionOf(this.selfName);
+    const member = this.self.record;
+    return encodeMessage(
+      admission === undefined ? { type: 'alive', member } : { type: 'alive', member, admission },
+    );
+  }
+
   entry(member: MemberRow): MemberSyncEntry {
     return { state: member.state, ...member.record };
   }
@@ -355,7 +386,7 @@ export class MemberTable {
    * An alive claim. `quiet` merges without re-gossiping (anti-entropy entries
    * the sender already spreads), except changes that others must hear about.
    */
-  applyAlive(record: MemberRecord, now: number, quiet = false): void {
+  applyAlive(record: MemberRecord, now: number, quiet = false, admission?: string): void {
     const authority = this.ctx.authority;
     const current = this.byName.get(record.name);
     let verified: MemberRecord | undefined;
@@ -377,6 +408,14 @@ export class MemberTable {
       // key) is refused before it can change anything or draw a refutation.
       const checked = authority.check(record);
       if (checked.verdict !== 'ok') {
+        // Its admission came with it (gossip-messages.ts MemberSyncEntry.admission):
+        // take that and judge the record again. Whatever the admission, the
+        // record must still be signed by the key it names.
+        const admissionMissing = checked.verdict === 'no-admission' || checked.verdict === 'wrong-key';
+        if (admissionMissing && admission !== undefined && this.ctx.admit?.(admission, now)) {
+          this.applyAlive(record, now, quiet);
+          return;
+        }
         this.ctx.onRefused?.(record, checked.verdict);
         return;
       }

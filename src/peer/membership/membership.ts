@@ -89,6 +89,7 @@ export class Membership {
         if ((reason === 'no-admission' || reason === 'wrong-key') && this.from !== undefined)
           this.admissions?.wait(record, this.from, this.lastNow);
       },
+      admit: (token, now) => this.admissions?.offer(token, now) ?? false,
     });
     const slowdown = () => this.awareness.score + 1;
     this.admissions =
@@ -289,7 +290,7 @@ export class Membership {
         this.prober.handle(from, message, now);
         return;
       case 'alive':
-        this.table.applyAlive(message.member, now);
+        this.table.applyAlive(message.member, now, false, message.admission);
         return;
       case 'suspect':
       case 'dead': {
@@ -297,7 +298,7 @@ export class Membership {
         if (message.name === this.name && message.incarnation < self.incarnation) {
           // A stale accusation (we already refuted it): answer the sender directly,
           // in case our refutation rumour missed it (lossy links).
-          this.outbox.send(from, [encodeMessage({ type: 'alive', member: self })]);
+          this.outbox.send(from, [this.table.selfAlive()]);
           return;
         }
         if (message.type === 'suspect')
@@ -307,7 +308,7 @@ export class Membership {
           // We just refuted: the sender is one who is wrong about us; tell it first-hand
           // rather than leave it to gossip (after a storm of false suspicions, rumours
           // alone left some peers holding live members dead for minutes).
-          this.outbox.send(from, [encodeMessage({ type: 'alive', member: this.table.self.record })]);
+          this.outbox.send(from, [this.table.selfAlive()]);
         }
         return;
       }

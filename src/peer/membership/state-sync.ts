@@ -11,7 +11,7 @@
 // entries we lack or hold differently, nothing when views agree. Only Serf's reconnect to a dead
 // member pushes our whole table (it must hear what we think of it to refute).
 
-import { oncePerObject } from '../../platform/once-per-object.ts';
+import { perObjectCache } from '../../platform/per-object-cache.ts';
 import {
   encodeMemberSyncEntry,
   encodeMessage,
@@ -176,6 +176,7 @@ export class StateSync {
             memberRecord(name, incarnation, address, publicKey, signature),
             now,
             !message.join,
+            entry.admission,
           );
           break;
         case 'suspect':
@@ -192,7 +193,7 @@ export class StateSync {
       // We refuted something the sender holds about us: tell it first-hand. A
       // restarted member may list nobody yet (their admissions are still on
       // the way), so its refutation would otherwise reach no one.
-      this.ctx.outbox.send(from, [encodeMessage({ type: 'alive', member: table.self.record })]);
+      this.ctx.outbox.send(from, [table.selfAlive()]);
     }
     if (!message.response && message.part === 0) {
       // What we hold of the sender first: if that is a death it must refute, it
@@ -298,7 +299,7 @@ export class StateSync {
     const members = table.all();
     // Our own record rides with the first bucket: a member that has not heard
     // from us yet learns where we are, and may answer us in full.
-    const self = encodeMessage({ type: 'alive', member: table.self.record });
+    const self = table.selfAlive();
     const room = config.maxDatagramBytes - overhead - 1 - self.length - PULL_HEADER;
     const perMessage = Math.min(WIRE_LIMITS.pullHashesMax, Math.floor(room / 4));
     const buckets = Math.min(255, Math.max(1, Math.ceil((members.length * 2) / perMessage)));
@@ -373,11 +374,11 @@ export class StateSync {
 
   /** The entry's encoded bytes, for a push or an answer (cached until the member changes). */
   private bytes(m: MemberRow): Uint8Array {
-    if (m.entryBytes) return m.entryBytes;
-    const bytes =
-      m.state === 'alive' ? aliveEntryOf(m.record) : encodeMemberSyncEntry(this.ctx.table.entry(m));
-    m.entryBytes = bytes;
-    return bytes;
+    // An alive entry carries the member's admission, which may be renewed while
+    // its record stays: cached by record and admission, not in the row.
+    if (m.state === 'alive') return aliveEntryOf(m.record, this.ctx.table.admissionOf(m.record.name));
+    m.entryBytes ??= encodeMemberSyncEntry(this.ctx.table.entry(m));
+    return m.entryBytes;
   }
 
   /** `proven`: to an address that proved itself before (see MembershipEffect.chosen). */
@@ -404,10 +405,13 @@ export class StateSync {
  * Alive entries' bytes by record object. Verified records are shared by the
  * tables of every peer in a process (RecordVerdictMemo.verified), so in the
  * in-process benches each member's entry is encoded and kept once, not once
- * per peer; records are never changed in place, so the bytes never go stale.
+ * per peer; records are never changed in place, and an entry is encoded
+ * again only when the admission that rides with it was renewed.
  */
-const aliveEntryOf = oncePerObject((record: MemberRecord) =>
-  encodeMemberSyncEntry({ state: 'alive', ...record }),
+const aliveEntryOf = perObjectCache((record: MemberRecord, admission: string | undefined) =>
+  encodeMemberSyncEntry(
+    admission === undefined ? { state: 'alive', ...record } : { state: 'alive', ...record, admission },
+  ),
 );
 
 /** Whether ascending `sorted` holds `value`, by binary search. */

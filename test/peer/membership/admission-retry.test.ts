@@ -24,6 +24,7 @@ import {
   simulatedEnclaves,
   simulationSeed,
 } from '../support/simulated-cluster.ts';
+import { pullAnswer } from '../support/sync-messages.ts';
 
 /** Lifeguard awareness held at 0, for the exact retry schedule of an untroubled peer. */
 const CALM: Partial<MembershipConfig> = { awarenessMax: 1 };
@@ -65,6 +66,31 @@ function victimOfRelay(seed: number, settleMs: number, overrides: Partial<Member
   return { cluster, victim, enclave, deliver, asked };
 }
 
+/**
+ * Admissions ride with records (push-pull entries, alive messages); these
+ * tests are about the peers that must ask for them anyway (a record relayed
+ * by a peer whose copy of the admission lapsed or was evicted): strip every
+ * riding admission from the cluster's datagrams.
+ */
+function withoutRidingAdmissions(cluster: SimulatedCluster): void {
+  const send = cluster.network.send.bind(cluster.network);
+  cluster.network.send = (from, to, bytes) => {
+    const decoded = decodeDatagram(bytes);
+    if (!decoded.ok) return send(from, to, bytes);
+    const messages = decoded.messages.map((m): GossipMessage => {
+      if (m.type === 'alive') return { type: 'alive', member: m.member };
+      if (m.type === 'push-pull')
+        return { ...m, entries: m.entries.map(({ admission: _riding, ...entry }) => entry) };
+      return m;
+    });
+    // A padded join keeps its size: it pays for the answer (amplification limit).
+    const shortBy = bytes.length - encodeDatagram(messages.map(encodeMessage)).length;
+    const padding = messages.find((m) => m.type === 'padding');
+    if (padding) padding.bytes += shortBy;
+    send(from, to, encodeDatagram(messages.map(encodeMessage)));
+  };
+}
+
 /** A converged cluster of 10, with the admission datagrams peer-0 sends to peer-1 collected. */
 function tappedAdmissionAnswers() {
   const cluster = new SimulatedCluster(simulationSeed(229));
@@ -82,6 +108,48 @@ function tappedAdmissionAnswers() {
 }
 
 describe('admission exchange', () => {
+  it('lists a member whose admission rides with its record without asking for it; a riding admission vouches for no other record', () => {
+    const { cluster, victim, enclave, deliver, asked } = victimOfRelay(233, 1);
+    const riding = (i: number, member = alive(i)): GossipMessage => ({
+      ...(member as GossipMessage & { type: 'alive' }),
+      admission: enclave.issue(`peer-${i}`, publicKey(i), { now: 0 }),
+    });
+    deliver([riding(2)]);
+    assert.equal(victim.member('peer-2')?.state, 'alive', 'listed at once');
+    // In a state exchange as well.
+    const { member } = alive(3) as GossipMessage & { type: 'alive' };
+    const admission = enclave.issue('peer-3', publicKey(3), { now: 0 });
+    deliver([pullAnswer([{ state: 'alive', ...member, admission }])]);
+    assert.equal(victim.member('peer-3')?.state, 'alive', 'listed from a push-pull entry');
+    assert.equal(asked.length, 0, 'nothing asked');
+    // A forged record (another key's signature) with the genuine admission: refused.
+    const forgedFields = {
+      name: 'peer-4',
+      incarnation: 1,
+      address: '10.6.6.6:7946',
+      publicKey: publicKey(4),
+    };
+    const forged: GossipMessage = {
+      type: 'alive',
+      member: { ...forgedFields, signature: signRecord(forgedFields, privateKey(5)) },
+    };
+    deliver([riding(4, forged)]);
+    assert.equal(victim.member('peer-4'), undefined, 'a forged record is not listed');
+    // Peer-6's record with peer-7's admission: peer-6 waits for its own (asked for).
+    deliver([
+      {
+        ...(alive(6) as GossipMessage & { type: 'alive' }),
+        admission: enclave.issue('peer-7', publicKey(7), { now: 0 }),
+      },
+    ]);
+    assert.equal(victim.member('peer-6'), undefined, "another member's admission does not list it");
+    cluster.run(ASK_BATCH_MS);
+    assert.ok(
+      asked.some((request) => request.names.includes('peer-6')),
+      'its own admission is asked for',
+    );
+  });
+
   it('waits 0.5 s before asking for a name again, doubling up to 2 s', () => {
     assert.deepEqual([1, 2, 3, 4, 9].map(askAgainAfterMs), [500, 1_000, 2_000, 2_000, 2_000]);
   });
@@ -270,6 +338,7 @@ describe('admission exchange', () => {
 
   it("lists a joiner whose introduction to its seed was lost: each hands its own admission to the other's request", () => {
     const cluster = new SimulatedCluster(simulationSeed(227));
+    withoutRidingAdmissions(cluster);
     const seed = cluster.start(0, []).node;
     const joinerAddress = SimulatedCluster.addressOf(1);
     let introductionsLost = 0;
@@ -291,6 +360,7 @@ describe('admission exchange', () => {
 
   it('a joiner whose seed answered waits for the admissions its records need before asking the next seed', () => {
     const cluster = new SimulatedCluster(simulationSeed(237));
+    withoutRidingAdmissions(cluster);
     const seeds = [cluster.start(0, []).node];
     seeds.push(cluster.start(2, [seeds[0]!.address]).node);
     for (let i = 3; i < 8; i++) cluster.start(i, [seeds[0]!.address]);
@@ -329,6 +399,7 @@ describe('admission exchange', () => {
   it('a joiner whose seed answered but who lists no one yet is not joined, and asks the next seed', () => {
     const cluster = new SimulatedCluster(simulationSeed(229));
     const seeds = [cluster.start(0, []).node];
+    withoutRidingAdmissions(cluster);
     seeds.push(cluster.start(2, [seeds[0]!.address]).node);
     // Enough members that a seed's first answer fills all the joiner's padded join paid for.
     for (let i = 3; i < 16; i++) cluster.start(i, [seeds[0]!.address]);

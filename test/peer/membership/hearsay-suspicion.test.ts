@@ -7,18 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GossipMessage } from '../../../src/protocol/gossip-messages.ts';
 import { address, peer, record } from '../support/admitted-peer.ts';
+import { pullAnswer } from '../support/sync-messages.ts';
 
 /** A pull answer from `from` listing member `i` as `state`. */
 function answer(i: number, state: 'suspect' | 'dead'): GossipMessage {
-  return {
-    type: 'push-pull',
-    syncId: 1,
-    join: false,
-    response: true,
-    part: 0,
-    parts: 1,
-    entries: [{ state, ...record(i) }],
-  };
+  return pullAnswer([{ state, ...record(i) }]);
 }
 
 /** Suspect rumours sent, as "name from suspector", except the buddy ping's copy to the suspect itself. */
