@@ -614,6 +614,8 @@ export class MemberTable {
     if (factor === this.stretch) return;
     this.stretch = factor;
     this.nextDeadline = undefined;
+    if (starvedTogether(factor, this.live))
+      for (const member of this.suspects) if (member.suspicion) member.suspicion.discounted = true;
   }
 
   /**
@@ -625,11 +627,16 @@ export class MemberTable {
    * loopback, 1,000 peers on 2 cores had every suspicion confirmed at once and
    * timed out after 6.4 s (0.8 s at the minimum, x8), faster than refutations
    * could cross loop turns of seconds: 100,000 false dead marks in a minute.
-   * Holding to the unconfirmed timeout there: 0 to 4.
+   * Holding to the unconfirmed timeout there: 0 to 4. A suspicion held while
+   * starved keeps that rule after this peer recovers (Suspicion.discounted):
+   * its confirmations came while starved, and when local health fell back at
+   * the end of that cold start, every such suspicion dropped to its confirmed
+   * minimum at once and expired, while the suspects' refutations were still
+   * crossing the others' backlogs (hundreds to thousands of false dead marks).
    */
   private deadlineOf(suspicion: Suspicion): number {
-    const correlated = starvedTogether(this.stretch, this.live);
-    const end = correlated ? suspicion.unconfirmedDeadline() : suspicion.deadline();
+    if (starvedTogether(this.stretch, this.live)) suspicion.discounted = true;
+    const end = suspicion.discounted ? suspicion.unconfirmedDeadline() : suspicion.deadline();
     return suspicion.startedAt + (end - suspicion.startedAt) * this.stretch;
   }
 

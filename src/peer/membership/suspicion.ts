@@ -11,6 +11,12 @@ export class Suspicion {
    * rumour, when it comes, is passed on once though it confirms nothing.
    */
   unspread = false;
+  /**
+   * Whether this peer was ever starved with the others while it held this
+   * suspicion (MemberTable.deadlineOf): its confirmations then never shorten
+   * it, also once this peer has recovered.
+   */
+  discounted = false;
   private readonly timing: SuspicionTiming;
   private readonly confirmedBy = new Set<string>();
   private cachedDeadline: number;
