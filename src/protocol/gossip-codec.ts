@@ -7,6 +7,7 @@ import { ByteReader, ByteWriter, WireFormatError } from './byte-buffer.ts';
 import { DecodeCache } from './decode-cache.ts';
 import type { Keyring } from './gossip-keyring.ts';
 import {
+  type AliveMessage,
   type GossipMessage,
   KEY_PATTERN,
   MEMBER_STATES,
@@ -337,6 +338,11 @@ export function detachRecord(record: MemberRecord): MemberRecord {
   );
 }
 
+/** An alive message, with the admission beside its record when there is one (no `admission: undefined` key). */
+export function aliveMessage(member: MemberRecord, admission: string | undefined): AliveMessage {
+  return admission === undefined ? { type: 'alive', member } : { type: 'alive', member, admission };
+}
+
 /**
  * A record object, always built here and in this field order, so records
  * decoded, detached or taken from a sync entry share two hidden classes
@@ -492,8 +498,7 @@ function readBody(type: GossipMessage['type'], r: ByteReader): GossipMessage {
       return { type, seq: r.u32() };
     case 'alive': {
       const member = readRecord(r);
-      const admission = readAdmission(r);
-      return admission === undefined ? { type, member } : { type, member, admission };
+      return aliveMessage(member, readAdmission(r));
     }
     case 'suspect':
     case 'dead': {

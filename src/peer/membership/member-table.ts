@@ -5,7 +5,7 @@
 // through an apply* method, and the table grows only in `insert`: the places
 // for checking a record's signature and for bounding the table.
 import { perObjectCache } from '../../platform/per-object-cache.ts';
-import { detachRecord, encodeKeptMessage, encodeMessage } from '../../protocol/gossip-codec.ts';
+import { aliveMessage, detachRecord, encodeKeptMessage, encodeMessage } from '../../protocol/gossip-codec.ts';
 import {
   type GossipMessage,
   type MemberRecord,
@@ -134,9 +134,7 @@ function sameKey(a: Uint8Array, b: Uint8Array): boolean {
  * encoded once; records are never changed in place.
  */
 const aliveMessageOf = perObjectCache((member: MemberRecord, admission: string | undefined) =>
-  encodeKeptMessage(
-    admission === undefined ? { type: 'alive', member } : { type: 'alive', member, admission },
-  ),
+  encodeKeptMessage(aliveMessage(member, admission)),
 );
 
 export class MemberTable {
@@ -367,13 +365,9 @@ export class MemberTable {
     return name === this.selfName ? authority.own() : authority.token(name);
   }
 
-  /** Our own record as an alive message, with our admission. */
+  /** Our own record as an alive message, with our admission (encoded once per record and admission). */
   selfAlive(): Uint8Array {
-    const admission = this.admissionOf(this.selfName);
-    const member = this.self.record;
-    return encodeMessage(
-      admission === undefined ? { type: 'alive', member } : { type: 'alive', member, admission },
-    );
+    return aliveMessageOf(this.self.record, this.admissionOf(this.selfName));
   }
 
   entry(member: MemberRow): MemberSyncEntry {

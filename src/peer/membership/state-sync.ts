@@ -10,7 +10,6 @@
 // entries (4 bytes each, split into buckets by name) and get back only the
 // entries we lack or hold differently, nothing when views agree. Only Serf's reconnect to a dead
 // member pushes our whole table (it must hear what we think of it to refute).
-
 import { perObjectCache } from '../../platform/per-object-cache.ts';
 import {
   encodeMemberSyncEntry,
