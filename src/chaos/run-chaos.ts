@@ -105,7 +105,9 @@ export async function runChaos(options: ChaosOptions, context: ChaosContext): Pr
   try {
     const steady = await poller.until(steadyRound(peerNames.length), startedAt, steadyTimeoutMs);
     if (!steady) {
-      const line = poller.latest ? summaryLine(poller.latest.report.peers) : 'no status could be read';
+      const line = poller.latest
+        ? summaryLine(poller.latest.report.peers, poller.latest.startedAt)
+        : 'no status could be read';
       throw new EnclaveElectError(
         'E_NOT_STEADY',
         `refusing to inject faults: ${describeSelector(selector)} is not in a steady state (every peer running and agreeing on one verified leader) after ${steadyTimeoutMs / 1000} s: ${line}. \`enclave-elect cluster status\` shows each peer's view.`,
@@ -295,7 +297,7 @@ export class RunProgress {
       injected: this.injected,
       scheduled: this.scheduled,
       doing: this.doing,
-      status: latest ? summaryLine(latest.report.peers) : 'reading status',
+      status: latest ? summaryLine(latest.report.peers, latest.startedAt) : 'reading status',
     });
   }
 
@@ -309,7 +311,7 @@ export function finalSteadyVerdict(latest: PollRound | undefined, peerCount: num
   return {
     name: 'steady state after the run',
     ok,
-    summary: latest ? summaryLine(latest.report.peers) : 'no status read',
+    summary: latest ? summaryLine(latest.report.peers, latest.startedAt) : 'no status read',
     offending: ok
       ? []
       : (latest?.report.peers ?? []).map((p) => ({

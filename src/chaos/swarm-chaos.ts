@@ -125,18 +125,34 @@ const IDENTITY_EVENTS = new Set(['peer.started', 'admission.granted', 'enclave.a
 /**
  * Which logged events a run's history keeps: everything from the run's start;
  * from before it, the leadership events of the stack's members when it began
- * (a leader's interval may predate the run), and every task's identity events
- * (the keys that certificates naming it are checked against). Leadership of a
- * task gone before the run is not kept: one that died leading never logged its
- * release, and its interval would seem to run on through the whole run.
+ * (a leader's interval may predate the run), the certificate each of them held
+ * when it began (a heal that changes no leader is measured against it, not
+ * against when the runner next managed to read the peer), and every task's
+ * identity events (the keys that certificates naming it are checked against).
+ * Leadership of a task gone before the run is not kept: one that died leading
+ * never logged its release, and its interval would seem to run on through the
+ * whole run. Nor are certificates a member replaced before the run: their
+ * leader's node may be gone, and its key with it.
  */
-export function keptForRun(
-  event: { t: number; peer: string; event: string },
+export function eventsOfRun<E extends { t: number; peer: string; event: string }>(
+  events: readonly E[],
   startedAt: number,
   initialMembers: ReadonlySet<string>,
-): boolean {
-  if (event.t >= startedAt || IDENTITY_EVENTS.has(event.event)) return true;
-  return initialMembers.has(event.peer) && event.event.startsWith('leader.');
+): E[] {
+  const heldAtStart = new Map<string, E>();
+  for (const e of events) {
+    if (e.t >= startedAt || e.event !== 'certificate.accepted' || !initialMembers.has(e.peer)) continue;
+    const held = heldAtStart.get(e.peer);
+    if (held === undefined || held.t <= e.t) heldAtStart.set(e.peer, e);
+  }
+  const held = new Set(heldAtStart.values());
+  return events.filter(
+    (e) =>
+      e.t >= startedAt ||
+      IDENTITY_EVENTS.has(e.event) ||
+      held.has(e) ||
+      (initialMembers.has(e.peer) && e.event.startsWith('leader.')),
+  );
 }
 
 /** Wait until the slot runs a task other than `replaced`; when it did. */
@@ -216,7 +232,9 @@ export async function runSwarmChaos(
   try {
     const steady = await poller.until(steadyRound, startedAt, steadyTimeoutMs);
     if (!steady) {
-      const line = poller.latest ? summaryLine(poller.latest.report.peers) : 'no status could be read';
+      const line = poller.latest
+        ? summaryLine(poller.latest.report.peers, poller.latest.startedAt)
+        : 'no status could be read';
       throw new EnclaveElectError(
         'E_NOT_STEADY',
         `refusing to inject faults: stack '${stack}' is not in a steady state (every peer task running and agreeing on one verified leader) after ${steadyTimeoutMs / 1000} s: ${line}. \`enclave-elect cluster status --swarm ${stack}\` shows each peer's view.`,
@@ -360,7 +378,7 @@ export async function runSwarmChaos(
   progress.doing = "reading the stack's logs for the history";
   const logsFrom = now();
   const logged = await stackLogEvents(docker, stack, ['peer', 'enclave'], 0).finally(() => progress.stop());
-  const events = logged.events.filter((e) => keptForRun(e, startedAt, initialMembers));
+  const events = eventsOfRun(logged.events, startedAt, initialMembers);
   context.note(
     `read ${logged.events.length} events from the stack's task logs in ${((now() - logsFrom) / 1000).toFixed(1)} s; ${events.length} belong to the run`,
   );

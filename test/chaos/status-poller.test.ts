@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { finalSteadyVerdict } from '../../src/chaos/run-chaos.ts';
 import { StatusPoller } from '../../src/chaos/status-poller.ts';
 import type { ClusterContainer } from '../../src/orchestrator/cluster-inventory.ts';
+import { peerStatus } from '../orchestrator/fixtures.ts';
 
 const info = (name: string) => ({
   Id: `id-${name}`,
@@ -55,5 +57,25 @@ describe('status poller', () => {
     await sleep(100);
     await poller.stop();
     assert.ok(reads.some((r) => r.name === 'peer-2' && r.at > heldAt + 120));
+  });
+});
+
+describe('the steady-state verdict', () => {
+  it('judges leases as of when the round read them, not when the verdict is printed', () => {
+    const readAt = Date.now() - 6000;
+    const peers = ['peer-1', 'peer-2'].map((name) => {
+      const status = peerStatus(name, 'peer-1', 2);
+      // Live for another second when read; long over by now.
+      status.leader!.leaseEndsAt = readAt + 1000;
+      return { container: name, name, state: 'running', status, error: null };
+    });
+    const round = {
+      startedAt: readAt,
+      t: readAt + 500,
+      report: { cluster: 'demo', peers, agreed: true, leader: 'peer-1', epoch: 2 },
+    };
+    const verdict = finalSteadyVerdict(round, 2);
+    assert.equal(verdict.ok, true);
+    assert.equal(verdict.summary, '2/2 agree on peer-1, epoch 2');
   });
 });

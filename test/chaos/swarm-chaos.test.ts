@@ -130,7 +130,7 @@ describe('a swarm chaos run', () => {
   const line = (t: number, fields: Record<string, unknown>) =>
     `${new Date(t).toISOString()} ${JSON.stringify({ time: new Date(t).toISOString(), ...fields })}`;
 
-  it("records the stack's members from their own start, and earlier tasks' keys but not their leadership", async () => {
+  it("records the stack's members from their own start, earlier tasks' keys but not their leadership, and the certificate each member held at the start", async () => {
     const start = Date.now();
     const { client } = fakeSwarm({
       tasks,
@@ -138,8 +138,9 @@ describe('a swarm chaos run', () => {
       onJob: whole,
       logs: {
         ee_peer: [
-          line(start - 60_000, { peer: 'peer-2', event: 'leader.acquired', epoch: 3 }),
-          // Certificates accepted before the run are not this run's (their leader's node may be gone, and its key with it).
+          line(start - 100_000, { peer: 'peer-2', event: 'peer.started', key: 'k2' }),
+          // A certificate a member replaced before the run is not this run's (its leader's node may be gone,
+          // and its key with it),
           line(start - 61_000, {
             peer: 'peer-1',
             event: 'certificate.accepted',
@@ -147,10 +148,27 @@ describe('a swarm chaos run', () => {
             leader: 'peer-0',
             leaderKey: 'k0',
           }),
+          line(start - 60_000, { peer: 'peer-2', event: 'leader.acquired', epoch: 3 }),
+          // but the one it still held when the run began is: a heal that changes no leader is measured
+          // against it, not against when the runner next managed to read the peer.
+          line(start - 59_000, {
+            peer: 'peer-1',
+            event: 'certificate.accepted',
+            epoch: 3,
+            leader: 'peer-2',
+            leaderKey: 'k2',
+          }),
           // A task replaced before the run, which never logged its end: its leadership is not this run's,
           line(start - 90_000, { peer: 'peer-9-old', event: 'leader.acquired', epoch: 2 }),
           // but its key is what certificates naming it are checked against.
           line(start - 95_000, { peer: 'peer-9-old', event: 'peer.started', key: 'k9' }),
+          line(start - 94_000, {
+            peer: 'peer-9-old',
+            event: 'certificate.accepted',
+            epoch: 2,
+            leader: 'peer-9-old',
+            leaderKey: 'k9',
+          }),
         ],
         ee_enclave: [],
       },
@@ -169,10 +187,12 @@ describe('a swarm chaos run', () => {
     );
     assert.deepEqual(run.history.peers, ['peer-1', 'peer-2', 'peer-3']);
     assert.deepEqual(
-      run.history.events.map((e) => [e.peer, e.event]),
+      run.history.events.map((e) => [e.peer, e.event, e.epoch]),
       [
-        ['peer-9-old', 'peer.started'],
-        ['peer-2', 'leader.acquired'],
+        ['peer-2', 'peer.started', undefined],
+        ['peer-9-old', 'peer.started', undefined],
+        ['peer-2', 'leader.acquired', 3],
+        ['peer-1', 'certificate.accepted', 3],
       ],
     );
     assert.deepEqual(run.history.faults, []);
