@@ -4,13 +4,17 @@
 // one process on a virtual network with latency and loss, in virtual time,
 // every draw from the seed: the same seed gives the same figures. See
 // bench/support/simulation-run.ts for what each figure means.
+import { totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
 import { benchEnclavePem } from '../support/bench-admissions.ts';
+import { memoryRefusal } from '../support/simulation-memory.ts';
 import { runSimulation, type SimulationResult } from '../support/simulation-run.ts';
 import { DEFAULT_LINK, type LinkModel } from '../support/virtual-network.ts';
 
 const HELP = `usage: npm run bench -- simulation [--peers 1000[,10000]] [--seed S] [--runs R] [--samples K]
-                                   [--steady-ms MS] [--latency-ms MS] [--jitter-ms MS] [--loss P] [--no-admission] [--json]
+                                   [--steady-ms MS] [--latency-ms MS] [--jitter-ms MS] [--loss P] [--no-admission]
+                                   [--skip-memory-check] [--json]
   --peers       cluster sizes, comma-separated (default 1000)
   --seed        seed of the first run (default 1); run r uses seed + r
   --runs        runs per size, each with its own seed; the table shows medians (default 1)
@@ -25,6 +29,9 @@ const HELP = `usage: npm run bench -- simulation [--peers 1000[,10000]] [--seed 
   --no-admission  open membership, to compare: by default every member is admitted by a
                 stand-in enclave key, signs its records and checks everyone's (each distinct
                 signature is verified once per process: the verdict memo, src/crypto/verdict-memo.ts)
+  --skip-memory-check  run a size whose memory estimate (about 600 B per (peer, member) pair,
+                docs/scale.md) exceeds this machine's memory or the process's V8 heap; without it
+                such a size is refused at once (exit 2), saying what it needs
   --json        print exactly one JSON document on stdout
 All times are virtual. Targets (issue 13, DESIGN.md §7): converge <= 10 s at N = 1,000 and
 <= 20 s at N = 10,000; spread <= 2.5 s at N = 10,000; detect p50 <= 3 s, p99 <= 5 s;
@@ -120,6 +127,7 @@ export async function main(argv: string[]): Promise<void> {
       'jitter-ms': { type: 'string', default: String(DEFAULT_LINK.jitterMeanMs) },
       loss: { type: 'string', default: String(DEFAULT_LINK.loss) },
       'no-admission': { type: 'boolean', default: false },
+      'skip-memory-check': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -133,6 +141,13 @@ export async function main(argv: string[]): Promise<void> {
     .map((p) =>
       number('peers', p, (x) => Number.isInteger(x) && x >= 4 && x <= 20_000, 'whole numbers 4..20000'),
     );
+  if (!values['skip-memory-check']) {
+    const limits = { heapLimitBytes: getHeapStatistics().heap_size_limit, totalMemoryBytes: totalmem() };
+    for (const peers of sizes) {
+      const refusal = memoryRefusal(peers, limits);
+      if (refusal) throw new Error(refusal);
+    }
+  }
   const seed = number('seed', values.seed, (x) => Number.isSafeInteger(x) && x >= 0, 'a whole number');
   const runs = number('runs', values.runs, (x) => Number.isInteger(x) && x >= 1 && x <= 100, '1..100');
   const settleMs = number(
