@@ -41,26 +41,27 @@ export type RecordCheck =
   | { verdict: Exclude<RecordVerdict, 'ok'> };
 
 interface Held {
-  claims: AdmissionClaims;
-  token: string;
+  readonly claims: AdmissionClaims;
+  readonly token: string;
   /** claims.key decoded once: every record check compares raw bytes with it. */
-  key: Buffer;
+  readonly key: Buffer;
 }
 
 /**
- * claims.key decoded, per claims object: verified claims are shared by every
- * book in the process (admissionVerifiedBefore), so the in-process benches
- * hold one copy per member, not one per (peer, member).
+ * What a book holds for a member, per claims object: verified claims are
+ * shared by every book in the process (admissionVerifiedBefore, one claims
+ * object per token), and a Held never changes, so the in-process benches hold
+ * one per member, not one per (peer, member).
  */
-const rawKeys = new WeakMap<AdmissionClaims, Buffer>();
+const heldByClaims = new WeakMap<AdmissionClaims, Held>();
 
-function rawKeyOf(claims: AdmissionClaims): Buffer {
-  let key = rawKeys.get(claims);
-  if (!key) {
-    key = Buffer.from(claims.key, 'base64url');
-    rawKeys.set(claims, key);
+function heldOf(claims: AdmissionClaims, token: string): Held {
+  let held = heldByClaims.get(claims);
+  if (!held) {
+    held = { claims, token, key: Buffer.from(claims.key, 'base64url') };
+    heldByClaims.set(claims, held);
   }
-  return key;
+  return held;
 }
 
 export class AdmissionBook {
@@ -93,7 +94,7 @@ export class AdmissionBook {
     if (held && !supersedes(claims, held.claims)) return { ok: false, reason: 'superseded' };
     this.#byName.delete(claims.name);
     if (this.#byName.size >= this.#options.maxMembers) this.#byName.delete(this.#byName.keys().next().value!);
-    this.#byName.set(claims.name, { claims, token, key: rawKeyOf(claims) });
+    this.#byName.set(claims.name, heldOf(claims, token));
     return { ok: true, claims, changed: true };
   }
 

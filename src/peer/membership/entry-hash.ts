@@ -2,7 +2,10 @@
 // hash of each of the puller's entries (state, name, address, incarnation,
 // key), and the answer holds only entries whose hash is not listed. FNV-1a
 // over the fields, through murmur3's finaliser so that entries differing in
-// one bit (an incarnation) spread over all 32 bits. Computed from the fields,
+// one bit (an incarnation) spread over all 32 bits, of which 30 are kept: a
+// 30-bit number is a small integer to V8 on any build, held in the row itself,
+// where a larger one is a boxed number of 16 bytes in every row of every
+// table (and in every hash a pull decodes). Computed from the fields,
 // not from encoded bytes: at a mass start every peer hashes every entry
 // anew, and encoding each one first was a tenth of the CPU. Not a security
 // measure: a collision only leaves that difference to a later pull.
@@ -34,12 +37,12 @@ function finalise(hash: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h >>> 2;
 }
 
-/** FNV-1a of a member name (ASCII by rule): which pull bucket it falls in. */
+/** FNV-1a of a member name (ASCII by rule), 30 bits: which pull bucket it falls in. */
 export function nameHash(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return (h ^ (h >>> 30)) & 0x3fffffff;
 }
