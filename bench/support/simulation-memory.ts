@@ -4,10 +4,10 @@
 // than after minutes of CPU with V8's out-of-memory abort.
 
 /**
- * Heap per (peer, member) pair, with headroom: peak RSS was 0.77 GB at N = 1,000,
- * 2.06 GB at N = 2,000 and 5.3 GB at N = 3,000 (seed 1, docs/scale.md); a heap
- * snapshot at N = 500 held 490 B per pair (the row, its map entries, the admission
- * held, boxed numbers).
+ * Heap per (peer, member) pair, with headroom: peak RSS of the cold start was
+ * 0.71 GB at N = 1,000, 1.81 GB at N = 2,000 and 3.95 GB at N = 3,000 (seed 1,
+ * docs/scale.md), and the steady window after it adds to that (5.3 GB at 3,000
+ * before the tables shrank).
  */
 export const BYTES_PER_PAIR = 600;
 /** The process before any member: code, keys, the virtual network. */
