@@ -6,7 +6,12 @@
 // the table and its merge rules (member-table.ts), probing (probe.ts), what
 // goes out (outbox.ts), join and anti-entropy (state-sync.ts).
 import { encodeMessage } from '../../protocol/gossip-codec.ts';
-import type { GossipMessage, MemberRecord } from '../../protocol/gossip-messages.ts';
+import type {
+  GossipMessage,
+  MemberRecord,
+  PullMessage,
+  PushPullMessage,
+} from '../../protocol/gossip-messages.ts';
 
 import { type Random, randomInt } from '../../random/seeded-random.ts';
 import type { MemberAuthority } from '../admission/member-authority.ts';
@@ -34,17 +39,36 @@ export interface MembershipOptions {
 
 const REAP_EVERY_MS = 1000;
 /**
- * State-sync requests (pulls, push-pull parts that are not answers) handled
- * per source per second. A pull of a full table at the table bound (1024
- * members) is 7 buckets, one datagram each; twice that leaves room for a push
- * as well. Answers (push-pull parts marked `response`) are not counted: the
- * limit bounds what a source can make us send, and an answer is answered by
+ * State-sync requests a source may make per second, in full tables of ours
+ * it can draw: a pull message asks for one of its `buckets` (1/buckets of the
+ * table), a push (part 0 of a push-pull that is not an answer) for all of it.
+ * A count of messages (16 per second) cut a pull of a table at a large bound
+ * short: at 3,016 members a full pull is 22-25 buckets sent at once, and a
+ * quarter of them went unanswered, their members unlisted until a pull 8-16 s
+ * later (the simulation of 3,000 converged in 36 s). Counted in tables, one
+ * pull costs the same at any N, and a source splitting its requests finely
+ * gains nothing.
+ *
+ * Answers (push-pull parts marked `response`) are not counted: the limit
+ * bounds what a source can make us send, and an answer is answered by
  * nothing. Merging one costs what the same records cost as rumours (up to 255
  * in any datagram, unlimited). Counting them dropped most of a seed's answer
  * to a joiner's pull at N = 1,000 (45 parts arriving together, 16 kept): the
  * cold start's slowest step (docs/scale.md).
  */
-const SYNC_MESSAGES_PER_SECOND = 16;
+const SYNC_TABLES_PER_SECOND = 4;
+/**
+ * The least a request costs: a finer split (more buckets than a pull of 16,000
+ * members makes) is charged as this one, so a source cannot make us split
+ * the table anew for each of hundreds of messages a second.
+ */
+const SYNC_LEAST_COST = 1 / 64;
+
+/** What a state-sync request may draw from us, in tables (see SYNC_TABLES_PER_SECOND). */
+function syncCost(message: PullMessage | PushPullMessage): number {
+  const share = message.type === 'pull' ? 1 / Math.max(1, message.buckets) : message.part === 0 ? 1 : 0;
+  return Math.max(SYNC_LEAST_COST, share);
+}
 
 export class Membership {
   private readonly config: MembershipConfig;
@@ -56,7 +80,7 @@ export class Membership {
   private readonly admissions: AdmissionExchange | undefined;
   /** Where the datagram being handled came from (a refused record's admission is asked there). */
   private from: string | undefined;
-  private readonly syncLimit = new SourceRate(SYNC_MESSAGES_PER_SECOND);
+  private readonly syncLimit = new SourceRate(SYNC_TABLES_PER_SECOND);
   private seq = 0;
   private nextGossipAt: number;
   private nextReapAt: number;
@@ -190,7 +214,7 @@ export class Membership {
     this.from = from;
     this.lastNow = now;
     try {
-      const syncs: GossipMessage[] = [];
+      const syncs: (PullMessage | PushPullMessage)[] = [];
       for (const message of messages) {
         if (message.type === 'pull' || message.type === 'push-pull') syncs.push(message);
         else this.handle(from, message, now);
@@ -203,7 +227,7 @@ export class Membership {
       for (const [i, message] of syncs.entries()) {
         // Peers send each state-sync part alone: more in one datagram is a request for amplification.
         const answer = message.type === 'push-pull' && message.response;
-        if (i > 0 || (!answer && !this.syncLimit.allow(from, now))) {
+        if (i > 0 || (!answer && !this.syncLimit.allow(from, now, syncCost(message)))) {
           this.outbox.emit({ event: 'message.ignored', reason: 'sync-limit' });
           continue;
         }

@@ -13,16 +13,17 @@ export class SourceRate {
     this.perSecond = perSecond;
   }
 
-  /** Whether `source` may have one more request answered at `now` (ms); if so it is counted. */
-  allow(source: string, now: number): boolean {
+  /** Whether `source` may have a request of `cost` (1 by default) answered at `now` (ms); if so it is counted. */
+  allow(source: string, now: number, cost = 1): boolean {
     const bucket = this.buckets.get(source) ?? { tokens: this.perSecond, at: now };
     bucket.tokens = Math.min(this.perSecond, bucket.tokens + ((now - bucket.at) * this.perSecond) / 1000);
     bucket.at = now;
     this.buckets.delete(source);
     this.buckets.set(source, bucket);
     if (this.buckets.size > SOURCES_MAX) this.buckets.delete(this.buckets.keys().next().value!);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    // A little slack for rounding: 32 requests of 1/32 make one whole.
+    if (bucket.tokens < cost - 1e-9) return false;
+    bucket.tokens -= cost;
     return true;
   }
 }

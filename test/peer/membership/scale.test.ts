@@ -83,17 +83,49 @@ describe('joining at scale', () => {
     assert.equal(joiner.joined, true);
   });
 
-  it('still handles at most 16 state-sync requests per source per second', () => {
+  it('draws at most 4 full tables per source per second, however the requests split them', () => {
     const seed = core(0);
-    const pulls = Array.from({ length: 40 }, (_, i) => ({
+    // Each single-bucket pull asks for the whole table.
+    const whole = Array.from({ length: 40 }, (_, i) => ({
       type: 'pull' as const,
       syncId: i,
       bucket: 0,
       buckets: 1,
       hashes: [],
-    }));
-    const answered = pulls.filter((pull) => sent(seed.receive('10.0.9.9:7946', [pull], 5)).length > 0);
-    assert.equal(answered.length, 16);
+    })).filter((pull) => sent(seed.receive('10.0.9.9:7946', [pull], 5)).length > 0);
+    assert.equal(whole.length, 4);
+    // Eighths of it: 32 of them make 4 tables; the rest are ignored, counted.
+    const ignored = (effects: MembershipEffect[]) =>
+      effects.filter((e) => e.type === 'event' && e.event.event === 'message.ignored').length;
+    let refused = 0;
+    for (let i = 0; i < 40; i++) {
+      refused += ignored(
+        seed.receive(
+          '10.0.9.8:7946',
+          [{ type: 'pull', syncId: i, bucket: i % 8, buckets: 8, hashes: [] }],
+          5,
+        ),
+      );
+    }
+    assert.equal(refused, 8);
+  });
+
+  it('answers every bucket of one pull, though a large table bound splits it into more than 16', () => {
+    // A peer whose bound is 3,016 members (the simulation of 3,000) pulls a full table in
+    // 22-25 buckets, all sent at once; 16 requests per source per second left a quarter of
+    // them unanswered, and the members in them unlisted until a pull 8-16 s later.
+    const seed = core(0);
+    const ignoredSync = (effects: MembershipEffect[]) =>
+      effects.filter(
+        (e) => e.type === 'event' && e.event.event === 'message.ignored' && e.event.reason === 'sync-limit',
+      ).length;
+    let ignored = 0;
+    for (let bucket = 0; bucket < 24; bucket++) {
+      ignored += ignoredSync(
+        seed.receive('10.0.9.9:7946', [{ type: 'pull', syncId: 7, bucket, buckets: 24, hashes: [] }], 5),
+      );
+    }
+    assert.equal(ignored, 0);
   });
 
   /** b joins a; both then hold the same two entries. */
@@ -199,7 +231,7 @@ describe('joining at scale', () => {
 
     // Several more, then every bucket of both splits kept: each added member once, in its bucket.
     for (let i = 42; i <= 60; i++) a.receive(member(i).address, [{ type: 'alive', member: member(i) }], 4);
-    // (A second apart: at most 16 state-sync requests per source per second are answered.)
+    // (A second apart: a source draws at most 4 tables a second.)
     let now = 1000;
     for (const buckets of [4, 3]) {
       const all: string[] = [];
