@@ -126,6 +126,18 @@ export function nextIncarnation(incarnation: number): number {
   return Math.min(incarnation + 1, WIRE_LIMITS.incarnationMax);
 }
 
+/**
+ * The highest incarnation a suspect, dead or left claim about this peer may
+ * make it refute. Such a claim is unsigned, yet one above this peer's own
+ * incarnation can be true: a restarted member starts at 1, and the others may
+ * remember its earlier life higher up; it outbids them by refuting. But none
+ * refutes 2^40 times, so a claim above this line is a lie meant to push it to
+ * the wire's ceiling, where it could refute nothing more: ignored, counted. A
+ * liar who stays below it raises this peer by one per accusation, which would
+ * take 2^40 of them to reach the ceiling.
+ */
+export const SELF_CLAIM_CEILING = WIRE_LIMITS.incarnationMax - 2 ** 40;
+
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -490,7 +502,7 @@ export class MemberTable {
    */
   applySuspect(name: string, incarnation: number, from: string, now: number, hearsay = false): void {
     const member = this.byName.get(name);
-    if (!member || incarnation < member.record.incarnation) return;
+    if (!member || !this.claimable(member, incarnation)) return;
     if (member.state === 'dead' || member.state === 'left') return;
     if (name === this.selfName) {
       if (!this.leaving) this.refute(incarnation, 'suspect', now);
@@ -511,7 +523,6 @@ export class MemberTable {
       }
       return;
     }
-    member.record = { ...member.record, incarnation };
     this.setState(member, 'suspect', now);
     member.suspicion = new Suspicion(from, now, suspicionTiming(this.live, this.ctx.settings));
     member.suspicion.unspread = hearsay;
@@ -523,7 +534,7 @@ export class MemberTable {
 
   applyDead(name: string, incarnation: number, from: string, now: number): void {
     const member = this.byName.get(name);
-    if (!member || incarnation < member.record.incarnation) return;
+    if (!member || !this.claimable(member, incarnation)) return;
     if (member.state === 'dead' || member.state === 'left') {
       if (member.state === 'dead' && from !== this.selfName && incarnation === member.record.incarnation)
         this.echo('dead', name, incarnation);
@@ -533,7 +544,6 @@ export class MemberTable {
       if (!this.leaving) this.refute(incarnation, 'dead', now);
       return;
     }
-    member.record = { ...member.record, incarnation };
     this.setState(member, 'dead', now);
     this.ctx.emit({ event: 'member.dead', member: name, incarnation, from });
     this.broadcast({ type: 'dead', name, incarnation, from });
@@ -541,7 +551,7 @@ export class MemberTable {
 
   applyLeft(name: string, incarnation: number, now: number): void {
     const member = this.byName.get(name);
-    if (!member || incarnation < member.record.incarnation) return;
+    if (!member || !this.claimable(member, incarnation)) return;
     if (member.state === 'left') {
       if (incarnation === member.record.incarnation) this.echo('left', name, incarnation);
       return;
@@ -550,10 +560,28 @@ export class MemberTable {
       if (!this.leaving) this.refute(incarnation, 'left', now);
       return;
     }
-    member.record = { ...member.record, incarnation };
     this.setState(member, 'left', now);
     this.ctx.emit({ event: 'member.left', member: name, incarnation });
     this.broadcast({ type: 'left', name, incarnation });
+  }
+
+  /**
+   * Whether a suspect, dead or left claim at `incarnation` is judged at all.
+   * About another member: only at the incarnation of the record it signed
+   * last, as this peer holds it. Older is stale. Newer is nothing this peer
+   * can check, since only the member raises its incarnation (a signed alive
+   * record); taken at its word, one such claim at the ceiling raised the
+   * member everywhere beyond any refutation, and it was declared dead.
+   * Ignored and counted; the rumour comes round again once the record it
+   * answers has. About this peer: up to SELF_CLAIM_CEILING.
+   */
+  private claimable(member: MemberRow, incarnation: number): boolean {
+    const known = member.record.incarnation;
+    if (incarnation < known) return false;
+    const self = member.record.name === this.selfName;
+    if (self ? incarnation <= SELF_CLAIM_CEILING : incarnation === known) return true;
+    this.ctx.emit({ event: 'message.ignored', reason: 'unsigned-incarnation' });
+    return false;
   }
 
   /** Announce this peer's departure. */

@@ -12,7 +12,12 @@ export type IgnoredReason =
   /** An indirect probe of a member already being probed for someone, or too many at once. */
   | 'relay-limit'
   /** A second state exchange in one datagram, or more than a source's share per second. */
-  | 'sync-limit';
+  | 'sync-limit'
+  /**
+   * A suspect, dead or left claim at an incarnation the member never signed
+   * (above its last record; about this peer, near the wire's ceiling).
+   */
+  | 'unsigned-incarnation';
 
 export type MembershipEvent =
   | { event: 'member.joined'; member: string; address: string; incarnation: number }

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { MembershipEvent } from '../../../src/peer/membership/membership-events.ts';
 import { encodeDatagram } from '../../../src/protocol/gossip-codec.ts';
-import type { GossipMessage } from '../../../src/protocol/gossip-messages.ts';
+import { type GossipMessage, WIRE_LIMITS } from '../../../src/protocol/gossip-messages.ts';
 import { publicKey, SimulatedCluster, simulationSeed } from '../support/simulated-cluster.ts';
 import { newIdentity } from '../support/test-admissions.ts';
 
@@ -152,6 +152,42 @@ describe('membership under attack (simulated)', () => {
         fresh.publicKey,
         `${p.node.name} (seed ${c.seed})`,
       );
+    }
+  });
+
+  it("a suspect, dead or left claim above what a member signed raises nobody's incarnation, and its victims stay alive", () => {
+    // Found in review (session 15): such claims were taken at their word. One suspicion of
+    // peer-1 at the highest incarnation raised it everywhere, peer-1's refutation could go no
+    // higher, and every peer held it dead 30 s later.
+    const c = honestCluster(1311);
+    const own = (i: number) => c.peer(`peer-${i}`).node.self.incarnation;
+    const before = [0, 1, 2, 3].map(own);
+    const max = WIRE_LIMITS.incarnationMax;
+    for (const p of c.live()) {
+      inject(c, ATTACKER, p.node.address, [
+        { type: 'suspect', name: 'peer-1', incarnation: max, from: 'peer-0' },
+        { type: 'dead', name: 'peer-2', incarnation: max, from: 'peer-0' },
+        { type: 'left', name: 'peer-3', incarnation: before[3]! + 1 },
+      ]);
+    }
+    c.run(30_000);
+    for (const i of [1, 2, 3]) viewIntact(c, i);
+    assert.equal(c.falseDeaths(), 0);
+    // A claim about itself near the top could be no earlier life's: ignored. One just above
+    // may be (a restarted member outbids what the others remember of it): refuted, signed.
+    assert.deepEqual([0, 1, 2].map(own), before.slice(0, 3), 'no victim raised its incarnation to the top');
+    assert.ok(own(3) <= before[3]! + 2, `peer-3 refuted once (${before[3]} -> ${own(3)})`);
+    for (const p of c.live()) {
+      for (const i of [1, 2, 3]) {
+        if (p.node.name === `peer-${i}`) continue;
+        assert.equal(
+          p.node.member(`peer-${i}`)?.incarnation,
+          own(i),
+          `${p.node.name}'s peer-${i}: what it signed`,
+        );
+      }
+      const ignored = p.node.counters.snapshot().ignored['unsigned-incarnation'] ?? 0;
+      assert.ok(ignored >= 1, `${p.node.name} counted the claims it ignored (${ignored})`);
     }
   });
 
